@@ -1,0 +1,97 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from annotator.models import (
+    AgreementRun,
+    AnnotationSet,
+    Document,
+    ExportJob,
+    Membership,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+    SpanLabel,
+    User,
+)
+
+admin.site.register(User, UserAdmin)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class SpanLabelInline(admin.TabularInline):
+    model = SpanLabel
+    extra = 0
+
+
+class RelationTypeInline(admin.TabularInline):
+    model = RelationType
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "annotators_per_document", "blind", "created_at"]
+    search_fields = ["slug", "name"]
+    inlines = [SpanLabelInline, RelationTypeInline, MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["project", "user", "role"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__username", "project__slug"]
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "title", "project", "source_format", "created_at"]
+    list_filter = ["project", "source_format"]
+    search_fields = ["external_id", "title"]
+    readonly_fields = ["content_hash", "original_name", "source_format", "cleaning"]
+    exclude = ["original"]
+
+
+class SpanInline(admin.TabularInline):
+    model = Span
+    extra = 0
+    fields = ["label", "start", "end", "attributes", "note"]
+
+
+@admin.register(AnnotationSet)
+class AnnotationSetAdmin(admin.ModelAdmin):
+    list_display = ["document", "annotator", "is_gold", "status", "due", "version"]
+    list_filter = ["status", "is_gold", "document__project"]
+    search_fields = ["document__external_id", "annotator__username"]
+    raw_id_fields = ["document", "annotator"]
+    inlines = [SpanInline]
+
+
+@admin.register(Span)
+class SpanAdmin(admin.ModelAdmin):
+    list_display = ["id", "annotation_set", "label", "start", "end"]
+    raw_id_fields = ["annotation_set"]
+
+
+@admin.register(Relation)
+class RelationAdmin(admin.ModelAdmin):
+    list_display = ["id", "annotation_set", "source", "type", "target"]
+    raw_id_fields = ["annotation_set", "source", "target"]
+
+
+@admin.register(AgreementRun)
+class AgreementRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "status", "progress", "created_at", "finished_at"]
+    list_filter = ["status", "project"]
+    readonly_fields = ["report", "intervals", "timings", "error"]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "format", "scope", "status", "created_at", "finished_at"]
+    list_filter = ["status", "format", "project"]

@@ -1,0 +1,82 @@
+"""Plain records that every format reads into and writes from.
+
+No Django here: importers turn files into these records, exporters turn them
+into files, and ``annotator.services`` moves them in and out of the database.
+All offsets are code points into ``DocumentRecord.text`` (``start`` inclusive,
+``end`` exclusive), as ../DESIGN.md fixes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class FormatError(ValueError):
+    """Input that cannot be read; ``str()`` is one line naming file, line and reason."""
+
+    def __init__(self, reason: str, *, file: str = "", line: int | None = None):
+        self.reason = reason
+        self.file = file
+        self.line = line
+        where = file
+        if line is not None:
+            where = f"{where}:{line}" if where else f"line {line}"
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+@dataclass
+class SpanRecord:
+    id: str
+    start: int
+    end: int
+    label: str
+    text: str | None = None
+    attributes: dict = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass
+class RelationRecord:
+    id: str
+    source: str
+    target: str
+    type: str
+
+
+@dataclass
+class AnnotationRecord:
+    """One person's work on one document (or the gold, with ``annotator`` empty)."""
+
+    annotator: str = ""
+    status: str = "submitted"
+    spans: list[SpanRecord] = field(default_factory=list)
+    relations: list[RelationRecord] = field(default_factory=list)
+
+
+@dataclass
+class CleaningReport:
+    """What boilerplate cleaning removed from a text that arrived without offsets."""
+
+    removed_lines: int = 0
+    removed_chars: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.removed_lines > 0
+
+
+@dataclass
+class DocumentRecord:
+    external_id: str
+    text: str
+    title: str = ""
+    meta: dict = field(default_factory=dict)
+    annotations: list[AnnotationRecord] = field(default_factory=list)
+    gold: AnnotationRecord | None = None
+    # The upload as it arrived, byte for byte, and where it came from.
+    original: bytes = b""
+    original_name: str = ""
+    source_format: str = ""
+    cleaning: CleaningReport | None = None

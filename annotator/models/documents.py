@@ -1,0 +1,160 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from .projects import Project, RelationType, SpanLabel
+
+
+class Document(models.Model):
+    """A brief: canonical text (offsets point into it) and the upload kept as it was."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    external_id = models.CharField(max_length=200)
+    title = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical text.")
+    original = models.BinaryField(help_text="The upload, byte for byte.")
+    original_name = models.CharField(max_length=300, blank=True)
+    source_format = models.CharField(max_length=20, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    cleaning = models.JSONField(
+        default=dict, blank=True, help_text="What boilerplate cleaning removed on import."
+    )
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "external_id"], name="document_unique_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "content_hash"], name="document_unique_content"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+
+class AnnotationStatus(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+
+
+class AnnotationSet(models.Model):
+    """One person's work on one document, or the document's gold standard.
+
+    ``version`` grows by one with every change, so that a stale tab's write is
+    refused instead of silently overwriting newer work.
+    """
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="annotation_sets"
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="annotation_sets",
+    )
+    is_gold = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=16, choices=AnnotationStatus.choices, default=AnnotationStatus.ASSIGNED
+    )
+    due = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    gold_final = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["document", "is_gold", "annotator__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "annotator"],
+                condition=Q(annotator__isnull=False),
+                name="one_set_per_annotator_per_document",
+            ),
+            models.UniqueConstraint(
+                fields=["document"], condition=Q(is_gold=True), name="one_gold_per_document"
+            ),
+            models.CheckConstraint(
+                condition=(Q(is_gold=True) & Q(annotator__isnull=True))
+                | (Q(is_gold=False) & Q(annotator__isnull=False)),
+                name="gold_xor_annotator",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in AnnotationStatus]),
+                name="annotation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(gold_final=False) | Q(is_gold=True), name="only_gold_is_final"
+            ),
+        ]
+        indexes = [models.Index(fields=["annotator", "status"])]
+
+    def __str__(self) -> str:
+        who = "gold" if self.is_gold else str(self.annotator)
+        return f"{self.document} / {who}"
+
+
+class Span(models.Model):
+    annotation_set = models.ForeignKey(
+        AnnotationSet, on_delete=models.CASCADE, related_name="spans"
+    )
+    label = models.ForeignKey(SpanLabel, on_delete=models.PROTECT, related_name="spans")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    attributes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    external_id = models.CharField(
+        max_length=64, blank=True, help_text="The id the span had in an imported file."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["annotation_set", "start", "-end", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="span_start_before_end"),
+        ]
+        indexes = [models.Index(fields=["annotation_set", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.label_id}[{self.start}:{self.end}]"
+
+
+class Relation(models.Model):
+    """A typed link between two spans of the same annotation set.
+
+    That both endpoints belong to ``annotation_set`` is enforced by database
+    triggers (migration 0002), since a check constraint cannot look at other rows.
+    """
+
+    annotation_set = models.ForeignKey(
+        AnnotationSet, on_delete=models.CASCADE, related_name="relations"
+    )
+    source = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing")
+    target = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="incoming")
+    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
+    external_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["annotation_set", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=F("target")), name="relation_not_to_itself"
+            ),
+            models.UniqueConstraint(
+                fields=["source", "target", "type"], name="relation_unique_link"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} -{self.type_id}-> {self.target_id}"

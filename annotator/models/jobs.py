@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .projects import Project
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class AgreementRun(models.Model):
+    """One computation of inter-annotator agreement over a project's submitted sets."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    automatic = models.BooleanField(default=False, help_text="Started by new submissions.")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress = models.FloatField(default=0.0)
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="documents, annotators and unit."
+    )
+    data_version = models.CharField(max_length=64, blank=True)
+    report = models.JSONField(null=True, blank=True)
+    intervals = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status="pending"),
+                name="one_pending_agreement_run_per_project",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=1), name="agreement_progress_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"agreement run {self.pk} of {self.project} ({self.status})"
+
+
+class ExportScope(models.TextChoices):
+    GOLD = "gold", "Gold only"
+    ANNOTATORS = "annotators", "All annotators"
+    BOTH = "both", "Gold and annotators"
+
+
+class ExportJob(models.Model):
+    """A dataset export built in the background; its file is kept for a set time."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    format = models.CharField(max_length=16)
+    scope = models.CharField(max_length=16, choices=ExportScope.choices, default=ExportScope.BOTH)
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress = models.FloatField(default=0.0)
+    documents = models.PositiveIntegerField(default=0)
+    spans = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    md5 = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=1), name="export_progress_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.format} export {self.pk} of {self.project} ({self.status})"

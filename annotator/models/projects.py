@@ -1,0 +1,117 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", "Manager"
+    CURATOR = "curator", "Curator"
+    ANNOTATOR = "annotator", "Annotator"
+    VIEWER = "viewer", "Viewer"
+
+
+class Project(models.Model):
+    """A corpus of briefs with its guidelines, label schema and assignment rules."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown, rendered safely.")
+    annotators_per_document = models.PositiveSmallIntegerField(default=2)
+    blind = models.BooleanField(
+        default=True, help_text="Annotators see only their own annotation sets."
+    )
+    allow_reopen = models.BooleanField(
+        default=True, help_text="Annotators may reopen a submitted set."
+    )
+    default_due = models.DateField(null=True, blank=True)
+    grades_released = models.BooleanField(default=False)
+    join_code = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annotators_per_document__gte=1),
+                name="project_at_least_one_annotator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="one_membership_per_user"),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} as {self.role}"
+
+
+class SpanLabel(models.Model):
+    """A span label of a project's schema (MajorClaim, Claim, Reason, Evidence…)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="span_labels")
+    name = models.CharField(max_length=64)
+    colour = models.CharField(max_length=7, default="#64748b")
+    hotkey = models.CharField(max_length=1, blank=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["project", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="span_label_unique_name"),
+            models.UniqueConstraint(
+                fields=["project", "hotkey"],
+                condition=~Q(hotkey=""),
+                name="span_label_unique_hotkey",
+            ),
+            models.CheckConstraint(
+                condition=Q(colour__regex=r"^#[0-9a-f]{6}$"), name="span_label_colour_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RelationType(models.Model):
+    """A relation type with the (source label, target label) pairs it allows.
+
+    ``allowed`` is a list of ``[source, target]`` label names; ``"*"`` is any label.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="relation_types"
+    )
+    name = models.CharField(max_length=64)
+    directed = models.BooleanField(default=True)
+    description = models.TextField(blank=True)
+    allowed = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["project", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="relation_type_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

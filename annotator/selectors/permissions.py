@@ -1,0 +1,71 @@
+"""What each role may see and do: the one matrix that pages, the API and the
+command line all consult.
+
+Roles are per project (``Membership.role``). Superusers may do everything.
+Annotation sets add one rule on top: an annotator may always work on their own
+set; seeing other people's sets needs ``annotation_set.view_any``.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+from annotator.models import Membership, Project, Role
+
+MANAGER, CURATOR, ANNOTATOR, VIEWER = Role.MANAGER, Role.CURATOR, Role.ANNOTATOR, Role.VIEWER
+EVERY_ROLE = frozenset(Role)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # Seeing the project, its documents and its schema.
+    "project.view": EVERY_ROLE,
+    "document.view": EVERY_ROLE,
+    # Running the project.
+    "project.manage": frozenset({MANAGER}),
+    "member.manage": frozenset({MANAGER}),
+    "document.import": frozenset({MANAGER}),
+    "assignment.manage": frozenset({MANAGER}),
+    "progress.view": frozenset({MANAGER, CURATOR}),
+    # Annotation sets: one's own always; everyone's (read-only) for these roles.
+    "annotation_set.view_any": frozenset({MANAGER, CURATOR}),
+    "annotation_set.annotate": frozenset({MANAGER, CURATOR, ANNOTATOR}),
+    "gold.curate": frozenset({MANAGER, CURATOR}),
+    "grade.view": frozenset({MANAGER}),
+    "grade.release": frozenset({MANAGER}),
+    # Figures and data.
+    "agreement.view": frozenset({MANAGER, CURATOR, VIEWER}),
+    "agreement.run": frozenset({MANAGER}),
+    "export.create": frozenset({MANAGER, CURATOR, VIEWER}),
+}
+
+
+def project_role(user, project: Project) -> str | None:
+    """The user's role in the project, or None for a non-member or anonymous user."""
+    if user is None or not user.is_authenticated:
+        return None
+    cache = getattr(user, "_warrant_roles", None)
+    if cache is None:
+        cache = user._warrant_roles = {}
+    if project.pk not in cache:
+        cache[project.pk] = (
+            Membership.objects.filter(project=project, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return cache[project.pk]
+
+
+def has_permission(user, project: Project, action: str) -> bool:
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}")
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    role = project_role(user, project)
+    return role is not None and role in PERMISSIONS[action]
+
+
+def require_permission(user, project: Project, action: str) -> None:
+    """Raise PermissionDenied (HTTP 403) unless the user may do ``action``."""
+    if not has_permission(user, project, action):
+        raise PermissionDenied(f"you may not {action.replace('.', ' ')} in project {project.slug}")

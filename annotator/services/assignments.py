@@ -1,0 +1,116 @@
+"""Hand each document to K distinct annotators with balanced loads.
+
+Design note. Documents are taken in order (shuffled by ``seed`` when one is
+given); each document that still lacks annotators takes the ones with the
+smallest current load that it does not have yet, ties broken by a fixed order
+of the annotators (their usernames, or a seeded permutation). Starting from no
+assignments, always taking the k least-loaded keeps every two loads within one
+of each other: the loads, sorted, stay a run of equal values followed by a run
+one higher, and adding one to the k smallest keeps that shape. Assignments
+that already exist are kept and count toward loads; so do the ones a manager
+made by hand, so balance is then as good as those allow.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+
+from django.db import transaction
+
+from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
+
+from .errors import WarrantError
+
+ASSIGNMENT_COLUMNS = ("document", "annotator", "status", "due")
+
+
+@transaction.atomic
+def assignments_make(
+    *,
+    project: Project,
+    per_document: int,
+    seed: int | None = None,
+    due: dt.date | None = None,
+) -> list[AnnotationSet]:
+    """Give every document ``per_document`` distinct annotators; returns the new sets."""
+    if per_document < 1:
+        raise WarrantError("--per-document must be at least 1")
+    annotators = list(
+        Membership.objects.filter(project=project, role=Role.ANNOTATOR)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    if per_document > len(annotators):
+        raise WarrantError(
+            f"cannot give each document {per_document} annotators: the project has "
+            f"{len(annotators)} annotator(s)"
+        )
+    users = [m.user for m in annotators]
+    documents = list(project.documents.order_by("position", "id").only("id"))
+    if seed is not None:
+        rng = random.Random(seed)
+        rng.shuffle(users)
+        rng.shuffle(documents)
+    order = {user.pk: i for i, user in enumerate(users)}
+
+    existing: dict[int, set[int]] = {}
+    load = dict.fromkeys(order, 0)
+    for doc_id, user_id in AnnotationSet.objects.filter(
+        document__project=project, is_gold=False
+    ).values_list("document_id", "annotator_id"):
+        existing.setdefault(doc_id, set()).add(user_id)
+        if user_id in load:
+            load[user_id] += 1
+
+    created = []
+    for document in documents:
+        have = existing.get(document.pk, set())
+        need = per_document - len(have)
+        if need <= 0:
+            continue
+        candidates = sorted(
+            (uid for uid in order if uid not in have), key=lambda uid: (load[uid], order[uid])
+        )
+        for uid in candidates[:need]:
+            load[uid] += 1
+            created.append(
+                AnnotationSet(
+                    document_id=document.pk,
+                    annotator_id=uid,
+                    status=AnnotationStatus.ASSIGNED,
+                    due=due or project.default_due,
+                )
+            )
+    AnnotationSet.objects.bulk_create(created)
+    if project.annotators_per_document != per_document:
+        project.annotators_per_document = per_document
+        project.save(update_fields=["annotators_per_document", "updated_at"])
+    return created
+
+
+def assignment_rows(project: Project) -> list[dict[str, str]]:
+    rows = (
+        AnnotationSet.objects.filter(document__project=project, is_gold=False)
+        .order_by("document__position", "document_id", "annotator__username")
+        .values_list("document__external_id", "annotator__username", "status", "due")
+    )
+    return [
+        {
+            "document": doc,
+            "annotator": user,
+            "status": status,
+            "due": due.isoformat() if due else "",
+        }
+        for doc, user, status, due in rows
+    ]
+
+
+def assignment_csv(project: Project) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ASSIGNMENT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(assignment_rows(project))
+    return out.getvalue()

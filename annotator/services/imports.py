@@ -1,0 +1,263 @@
+"""Import documents (and the annotations that come with them) into a project.
+
+One service for the command line and the upload page. It takes records that
+``annotator.formats`` has already read and checked against their own text,
+and writes them in one transaction: on any error nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from annotator.formats.records import AnnotationRecord, DocumentRecord
+from annotator.formats.schema import pair_allowed
+from annotator.models import (
+    AnnotationSet,
+    AnnotationStatus,
+    Document,
+    Membership,
+    Project,
+    Relation,
+    RelationType,
+    Role,
+    Span,
+    SpanLabel,
+)
+
+from .errors import WarrantError
+
+# Colours handed to labels that an import adds to a schema (readable on white).
+_NEW_LABEL_COLOURS = ["#7c3aed", "#0e7490", "#be185d", "#4d7c0f", "#a16207", "#475569"]
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)
+    skipped_duplicates: list[str] = field(default_factory=list)
+    cleaned: dict[str, dict] = field(default_factory=dict)
+    spans: int = 0
+    relations: int = 0
+    users_created: list[str] = field(default_factory=list)
+    labels_added: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"imported {len(self.imported)} document(s), {self.spans} span(s), "
+            f"{self.relations} relation(s)"
+        ]
+        for name in self.skipped_duplicates:
+            out.append(f"skipped {name}: already in the project (same text)")
+        for name, cleaning in self.cleaned.items():
+            reasons = ", ".join(f"{k}: {v}" for k, v in sorted(cleaning["reasons"].items()))
+            out.append(
+                f"cleaned {name}: removed {cleaning['removed_lines']} line(s) of page "
+                f"residue ({reasons})"
+            )
+        if self.labels_added:
+            out.append(f"added to the schema: {', '.join(self.labels_added)}")
+        if self.users_created:
+            out.append(f"created annotators: {', '.join(self.users_created)}")
+        return out
+
+
+def _unique_external_id(project: Project, wanted: str, taken: set[str]) -> str:
+    base = wanted or "document"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+class _Importer:
+    def __init__(self, project: Project, *, add_labels: bool, default_annotator: str | None):
+        self.project = project
+        self.add_labels = add_labels
+        self.default_annotator = default_annotator
+        self.labels = {lab.name: lab for lab in project.span_labels.all()}
+        self.types = {rel.name: rel for rel in project.relation_types.all()}
+        self.users: dict[str, object] = {}
+        self.members = dict(
+            Membership.objects.filter(project=project).values_list("user__username", "role")
+        )
+        self.report = ImportReport()
+
+    def label(self, name: str, where: str) -> SpanLabel:
+        if name not in self.labels:
+            if not self.add_labels:
+                raise WarrantError(
+                    f"{where}: label {name!r} is not in the project's schema "
+                    f"({', '.join(self.labels)}); import with --add-labels to add it"
+                )
+            colour = _NEW_LABEL_COLOURS[len(self.report.labels_added) % len(_NEW_LABEL_COLOURS)]
+            self.labels[name] = SpanLabel.objects.create(
+                project=self.project, name=name, colour=colour, position=len(self.labels)
+            )
+            self.report.labels_added.append(name)
+        return self.labels[name]
+
+    def relation_type(self, name: str, where: str) -> RelationType:
+        if name not in self.types:
+            if not self.add_labels:
+                raise WarrantError(
+                    f"{where}: relation type {name!r} is not in the project's schema "
+                    f"({', '.join(self.types)}); import with --add-labels to add it"
+                )
+            self.types[name] = RelationType.objects.create(
+                project=self.project, name=name, allowed=[["*", "*"]], position=len(self.types)
+            )
+            self.report.labels_added.append(f"{name} (relation)")
+        return self.types[name]
+
+    def user(self, username: str):
+        if username not in self.users:
+            User = get_user_model()
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User(username=username)
+                user.set_unusable_password()
+                user.save()
+                self.report.users_created.append(username)
+            if username not in self.members:
+                Membership.objects.create(project=self.project, user=user, role=Role.ANNOTATOR)
+                self.members[username] = Role.ANNOTATOR
+            self.users[username] = user
+        return self.users[username]
+
+    def write_set(self, document: Document, record: AnnotationRecord, *, gold: bool, where: str):
+        status = record.status or AnnotationStatus.SUBMITTED
+        if status not in AnnotationStatus.values:
+            raise WarrantError(f"{where}: unknown status {status!r}")
+        now = timezone.now()
+        aset = AnnotationSet.objects.create(
+            document=document,
+            annotator=None if gold else self.user(record.annotator),
+            is_gold=gold,
+            status=AnnotationStatus.SUBMITTED if gold else status,
+            submitted_at=now if (gold or status == AnnotationStatus.SUBMITTED) else None,
+            started_at=now if status != AnnotationStatus.ASSIGNED else None,
+            version=1,
+        )
+        spans = [
+            Span(
+                annotation_set=aset,
+                label=self.label(s.label, where),
+                start=s.start,
+                end=s.end,
+                attributes=s.attributes,
+                note=s.note,
+                external_id=s.id,
+            )
+            for s in record.spans
+        ]
+        Span.objects.bulk_create(spans)
+        by_id = {s.external_id: s for s in spans}
+        relations = []
+        for r in record.relations:
+            rtype = self.relation_type(r.type, where)
+            source, target = by_id[r.source], by_id[r.target]
+            if not pair_allowed(rtype.allowed, source.label.name, target.label.name):
+                raise WarrantError(
+                    f"{where}: relation {r.id} ({r.type}) may not go from "
+                    f"{source.label.name} to {target.label.name} in this project's schema"
+                )
+            relations.append(
+                Relation(
+                    annotation_set=aset,
+                    source=source,
+                    target=target,
+                    type=rtype,
+                    external_id=r.id,
+                )
+            )
+        Relation.objects.bulk_create(relations)
+        self.report.spans += len(spans)
+        self.report.relations += len(relations)
+
+
+@transaction.atomic
+def documents_import(
+    *,
+    project: Project,
+    records: list[DocumentRecord],
+    add_labels: bool = False,
+    annotator: str | None = None,
+) -> ImportReport:
+    """Write documents, their annotators' sets and their gold into ``project``.
+
+    Documents whose canonical text is already in the project are skipped and
+    reported. An annotation without an annotator name (a brat .ann, for
+    example) becomes the gold set, or ``annotator``'s set when one is given.
+    """
+    importer = _Importer(project, add_labels=add_labels, default_annotator=annotator)
+    existing_hashes = set(project.documents.values_list("content_hash", flat=True))
+    taken_ids = set(project.documents.values_list("external_id", flat=True))
+    position = project.documents.count()
+    for record in records:
+        where = record.original_name or record.external_id
+        digest = content_hash(record.text)
+        if digest in existing_hashes:
+            importer.report.skipped_duplicates.append(where)
+            continue
+        if not record.text.strip():
+            raise WarrantError(f"{where}: the document has no text")
+        external_id = _unique_external_id(project, record.external_id, taken_ids)
+        taken_ids.add(external_id)
+        existing_hashes.add(digest)
+        cleaning = {}
+        if record.cleaning is not None and record.cleaning.changed:
+            cleaning = {
+                "removed_lines": record.cleaning.removed_lines,
+                "removed_chars": record.cleaning.removed_chars,
+                "reasons": dict(record.cleaning.reasons),
+                "samples": list(record.cleaning.samples),
+            }
+            importer.report.cleaned[where] = cleaning
+        document = Document.objects.create(
+            project=project,
+            external_id=external_id,
+            title=(record.title or external_id)[:300],
+            text=record.text,
+            content_hash=digest,
+            original=record.original or record.text.encode("utf-8"),
+            original_name=record.original_name,
+            source_format=record.source_format,
+            meta=record.meta,
+            cleaning=cleaning,
+            position=position,
+        )
+        position += 1
+        seen_annotators: set[str] = set()
+        for annotation in record.annotations:
+            if not annotation.annotator:
+                if annotator:
+                    annotation = AnnotationRecord(
+                        annotator=annotator,
+                        status=annotation.status,
+                        spans=annotation.spans,
+                        relations=annotation.relations,
+                    )
+                else:
+                    importer.write_set(document, annotation, gold=True, where=where)
+                    continue
+            if annotation.annotator in seen_annotators:
+                raise WarrantError(
+                    f"{where}: annotator {annotation.annotator!r} has two annotation sets"
+                )
+            seen_annotators.add(annotation.annotator)
+            importer.write_set(document, annotation, gold=False, where=where)
+        if record.gold is not None:
+            if any(not a.annotator and not annotator for a in record.annotations):
+                raise WarrantError(f"{where}: the document has two gold sets")
+            importer.write_set(document, record.gold, gold=True, where=where)
+        importer.report.imported.append(where)
+    return importer.report

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from annotator.models import Membership, Project, Role
+
+from .errors import WarrantError
+
+CSV_COLUMNS = ("username", "email", "password")
+
+
+@dataclass
+class MembersReport:
+    added: list[str] = field(default_factory=list)
+    role_changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    users_created: list[str] = field(default_factory=list)
+
+
+def _check_role(role: str) -> None:
+    if role not in Role.values:
+        raise WarrantError(f"unknown role {role!r} (roles: {', '.join(Role.values)})")
+
+
+def _add(project: Project, user, role: str, report: MembersReport) -> None:
+    membership, created = Membership.objects.get_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    if created:
+        report.added.append(user.username)
+    elif membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        report.role_changed.append(user.username)
+    else:
+        report.unchanged.append(user.username)
+
+
+@transaction.atomic
+def members_add(*, project: Project, role: str, usernames: list[str]) -> MembersReport:
+    """Give existing users a role in the project (changing it if they had another)."""
+    _check_role(role)
+    User = get_user_model()
+    users = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    missing = [name for name in usernames if name not in users]
+    if missing:
+        raise WarrantError(f"no such user: {', '.join(missing)}")
+    report = MembersReport()
+    for name in dict.fromkeys(usernames):
+        _add(project, users[name], role, report)
+    return report
+
+
+def parse_members_csv(data: str, *, source: str = "CSV") -> list[dict[str, str]]:
+    """Rows of username, email, password; a header line is optional."""
+    rows = []
+    reader = csv.reader(io.StringIO(data))
+    for lineno, row in enumerate(reader, start=1):
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            continue
+        if lineno == 1 and cells[0].lower() == "username":
+            continue
+        if len(cells) < 1 or not cells[0]:
+            raise WarrantError(f"{source}:{lineno}: a row needs a username")
+        cells += [""] * (3 - len(cells))
+        rows.append({"line": lineno, **dict(zip(CSV_COLUMNS, cells[:3], strict=True))})
+    if not rows:
+        raise WarrantError(f"{source}: no members in the file")
+    return rows
+
+
+@transaction.atomic
+def members_add_from_rows(
+    *, project: Project, role: str, rows: list[dict], source: str = "CSV"
+) -> MembersReport:
+    """Add members from CSV rows, creating the users that do not exist yet."""
+    _check_role(role)
+    User = get_user_model()
+    report = MembersReport()
+    for row in rows:
+        username = row["username"]
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            if not row.get("password"):
+                raise WarrantError(
+                    f"{source}:{row['line']}: new user {username!r} needs a password"
+                )
+            user = User(username=username, email=row.get("email", ""))
+            try:
+                User.username_validator(username)
+                validate_password(row["password"], user)
+            except ValidationError as exc:
+                raise WarrantError(f"{source}:{row['line']}: {' '.join(exc.messages)}") from None
+            user.set_password(row["password"])
+            user.save()
+            report.users_created.append(username)
+        _add(project, user, role, report)
+    return report

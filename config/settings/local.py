@@ -1,0 +1,6 @@
+"""The embedded default: one machine, SQLite, tasks in-process, DEBUG on."""
+
+from .base import *  # noqa: F403
+from .base import env_bool
+
+DEBUG = env_bool("DEBUG", True)

@@ -1,0 +1,78 @@
+"""Fixtures shared by the whole suite: a project with one user per role."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
+
+ROLES = ["manager", "curator", "annotator", "viewer"]
+# Every role a request can come from, for tests parametrised over the permission matrix.
+ALL_ACTORS = [*ROLES, "non_member", "anonymous"]
+
+SHARED_CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str):
+    """Outside CI a test that needs an absent service skips; in CI it fails."""
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def project(db):
+    return ProjectFactory(slug="sanctions", name="Sanctions briefs")
+
+
+@pytest.fixture
+def members(project):
+    """One user per role in ``project``, plus a user who is not a member."""
+    users = {}
+    for role in ROLES:
+        user = UserFactory(username=role)
+        MembershipFactory(project=project, user=user, role=role)
+        users[role] = user
+    users["non_member"] = UserFactory(username="outsider")
+    users["anonymous"] = None
+    return users
+
+
+@pytest.fixture
+def document(project):
+    return DocumentFactory(project=project)
+
+
+@pytest.fixture
+def client_for(client, members):
+    """A test client logged in as the given actor (``anonymous``: not logged in)."""
+
+    def make(actor: str):
+        client.logout()
+        user = members[actor]
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def shared_corpora():
+    if not SHARED_CORPORA.is_dir():
+        skip_or_fail(f"{SHARED_CORPORA} is not present beside the repository")
+    return SHARED_CORPORA
+
+
+@pytest.fixture
+def chromium_path():
+    """Debian's Chromium; browser tests skip outside CI when it is absent."""
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    return path
