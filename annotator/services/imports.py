@@ -8,6 +8,7 @@ and writes them in one transaction: on any error nothing is written.
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePosixPath
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -229,7 +230,7 @@ def documents_import(
             text=record.text,
             content_hash=digest,
             original=record.original or record.text.encode("utf-8"),
-            original_name=record.original_name,
+            original_name=PurePosixPath(record.original_name.replace("\\", "/")).name,
             source_format=record.source_format,
             meta=record.meta,
             cleaning=cleaning,

@@ -1,0 +1,68 @@
+"""Settings come from the environment only; each case runs in a fresh process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG",
+                "ALLOWED_HOSTS", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE")
+
+PROBE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], "
+    "'name': str(s.DATABASES['default']['NAME']), 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
+    "'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG}))"
+)
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
+    env.update(extra)
+    return env
+
+
+def _settings(module: str, **extra) -> dict:
+    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True,
+                            text=True, env=_env(DJANGO_SETTINGS_MODULE=module, **extra),
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_with_no_variable_the_embedded_default_is_sqlite_and_in_process_tasks(tmp_path):
+    got = _settings("config.settings.local", WARRANT_DATA_DIR=str(tmp_path))
+    assert got["engine"] == "django.db.backends.sqlite3"
+    assert got["name"] == str(tmp_path / "warrant.sqlite3")
+    assert got["eager"] is True and got["broker"] == "memory://"
+    assert not (tmp_path / "warrant.sqlite3").exists()  # nothing touched at import time
+
+
+def test_database_and_redis_urls_switch_to_the_real_services():
+    got = _settings("config.settings.local",
+                    DATABASE_URL="postgres://u:p@db.internal:5432/warrant",
+                    REDIS_URL="redis://broker.internal:6379/0")
+    assert got["engine"] == "django.db.backends.postgresql"
+    assert got["name"] == "warrant"
+    assert got["eager"] is False and got["broker"] == "redis://broker.internal:6379/0"
+
+
+def test_production_settings_pass_check_deploy_at_warning_level():
+    env = _env(DJANGO_SETTINGS_MODULE="config.settings.production",
+               SECRET_KEY="k" * 20 + "-a-long-random-secret-key-for-the-deploy-check-9f3",
+               ALLOWED_HOSTS="warrant.example.org", DEBUG="0")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level",
+                             "WARNING"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = _env(DJANGO_SETTINGS_MODULE="config.settings.production")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
