@@ -97,7 +97,7 @@ class _Importer:
             if not self.add_labels:
                 raise WarrantError(
                     f"{where}: label {name!r} is not in the project's schema "
-                    f"({', '.join(self.labels)}); import with --add-labels to add it"
+                    f"({', '.join(self.labels)}); allow adding labels (--add-labels) to import it"
                 )
             colour = _NEW_LABEL_COLOURS[len(self.report.labels_added) % len(_NEW_LABEL_COLOURS)]
             self.labels[name] = SpanLabel.objects.create(
@@ -111,7 +111,7 @@ class _Importer:
             if not self.add_labels:
                 raise WarrantError(
                     f"{where}: relation type {name!r} is not in the project's schema "
-                    f"({', '.join(self.types)}); import with --add-labels to add it"
+                    f"({', '.join(self.types)}); allow adding labels (--add-labels) to import it"
                 )
             self.types[name] = RelationType.objects.create(
                 project=self.project, name=name, allowed=[["*", "*"]], position=len(self.types)

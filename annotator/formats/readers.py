@@ -1,0 +1,335 @@
+"""Read uploads, files and folders into document records, whatever their format.
+
+Dispatch is on the file extension (``SUPPORTED_EXTENSIONS``): ``.txt``, ``.md``
+/ ``.markdown``, ``.html`` / ``.htm`` (one document each), ``.jsonl`` (canonical
+JSONL, many documents), a brat pair ``foo.txt`` + ``foo.ann`` (one annotated
+document), and ``.zip`` archives of these. A ``.txt`` is read as brat when a
+``.ann`` of the same name is beside it (in the same folder, archive folder or
+upload batch), and as plain text otherwise.
+
+Containers (folders, archives) are read in name order, recursively; inside
+them, hidden files (a path part starting with ``.``), ``__MACOSX/`` and files
+of unsupported types are skipped, while a file given by name with an
+unsupported type is an error. Errors inside an archive name the member as
+``archive.zip/member/path``.
+
+Archives are untrusted: they are read from memory with the bounds below, and an
+archive that breaks one of them, or holds an absolute path or a ``..`` part, is
+refused whole before any member is read.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from annotator.formats.brat import pair_brat_files, read_brat
+from annotator.formats.jsonl import read_jsonl
+from annotator.formats.plaintext import read_html, read_markdown, read_text
+from annotator.formats.records import DocumentRecord, FormatError
+
+__all__ = [
+    "MAX_COMPRESSION_RATIO",
+    "MAX_UNCOMPRESSED_BYTES",
+    "MAX_ZIP_MEMBERS",
+    "MAX_ZIP_NESTING",
+    "RATIO_CHECK_MIN_BYTES",
+    "SUPPORTED_EXTENSIONS",
+    "read_paths",
+    "read_upload",
+    "read_uploads",
+]
+
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
+    {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".ann", ".zip"}
+)
+
+# A corpus of briefs is text: 200 MiB holds tens of thousands of them, and an
+# import holds its whole archive in memory, so more is refused.
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+# Each member becomes at least one document row; a class corpus has hundreds.
+MAX_ZIP_MEMBERS = 10_000
+# Prose deflates 3-10x; a member that shrinks more than 100x is repeated bytes,
+# the signature of a zip bomb ...
+MAX_COMPRESSION_RATIO = 100
+# ... but a small file of repeated lines may compress that well honestly.
+RATIO_CHECK_MIN_BYTES = 1024 * 1024
+# One archive may hold archives (one per class), but no deeper.
+MAX_ZIP_NESTING = 1
+
+_READERS = {
+    ".txt": read_text,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+}
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _extension(name: str) -> str:
+    return PurePosixPath(name.replace("\\", "/")).suffix.lower()
+
+
+def _size(count: int) -> str:
+    mib = 1024 * 1024
+    return f"{count // mib} MiB" if count >= mib else f"{count} bytes"
+
+
+def _describe_supported() -> str:
+    return ", ".join(sorted(SUPPORTED_EXTENSIONS))
+
+
+class _Budget:
+    """Bytes left to decompress for one top-level archive and its nested archives."""
+
+    def __init__(self) -> None:
+        self.remaining = MAX_UNCOMPRESSED_BYTES
+
+
+def read_upload(name: str, data: bytes, *, clean: bool = True) -> list[DocumentRecord]:
+    """Read one uploaded file.
+
+    Parameters
+    ----------
+    name : str
+        The file's name; its extension chooses the reader.
+    data : bytes
+        The file as uploaded.
+    clean : bool
+        Remove web-page boilerplate from documents without offsets.
+
+    Returns
+    -------
+    list of DocumentRecord
+        The documents, in order (one, or many for JSONL and archives).
+
+    Raises
+    ------
+    FormatError
+        On an unsupported extension, a lone ``.ann`` (upload it with its
+        ``.txt`` through :func:`read_uploads` or in a ``.zip``), unsafe or
+        oversized archives, and any reader's error.
+    """
+    return read_uploads([(name, data)], clean=clean)
+
+
+def read_uploads(files: Sequence[tuple[str, bytes]], *, clean: bool = True) -> list[DocumentRecord]:
+    """Read files uploaded together; ``foo.txt`` and ``foo.ann`` among them are brat.
+
+    Parameters
+    ----------
+    files : sequence of (str, bytes)
+        ``(name, content)`` of every uploaded file.
+    clean : bool
+        Remove web-page boilerplate from documents without offsets.
+
+    Returns
+    -------
+    list of DocumentRecord
+        The documents, sorted by file name.
+
+    Raises
+    ------
+    FormatError
+        As :func:`read_upload`.
+    """
+    contents: dict[str, bytes] = {}
+    for name, data in files:
+        if name in contents:
+            raise FormatError("uploaded twice", file=name)
+        contents[name] = data
+    return _read_group(contents, clean=clean, strict=True, depth=0, budget=None)
+
+
+def read_paths(paths: Sequence[str | os.PathLike], *, clean: bool = True) -> list[DocumentRecord]:
+    """Read local files and folders.
+
+    A folder is read recursively in name order: brat pairs and every file of a
+    supported type, hidden files and folders skipped. A ``.txt`` given by name
+    with a ``.ann`` beside it is read as brat, and so is a ``.ann`` given by name.
+
+    Parameters
+    ----------
+    paths : sequence of str or PathLike
+        Files and folders, read in the order given.
+    clean : bool
+        Remove web-page boilerplate from documents without offsets.
+
+    Returns
+    -------
+    list of DocumentRecord
+        The documents.
+
+    Raises
+    ------
+    FormatError
+        On a missing path, an unsupported file given by name, and any reader's error.
+    """
+    records: list[DocumentRecord] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            contents = _folder_contents(path)
+            if not contents:
+                raise FormatError(
+                    f"no documents found (supported: {_describe_supported()})", file=str(path)
+                )
+            records += _read_group(contents, clean=clean, strict=False, depth=0, budget=None)
+        elif path.is_file():
+            contents = {str(path): _read_local(path)}
+            suffix = path.suffix.lower()
+            partner = path.with_suffix(".ann" if suffix == ".txt" else ".txt")
+            if suffix in (".txt", ".ann") and partner.is_file():
+                contents[str(partner)] = _read_local(partner)
+            records += _read_group(contents, clean=clean, strict=True, depth=0, budget=None)
+        else:
+            raise FormatError("no such file or folder", file=str(path))
+    return records
+
+
+def _read_local(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise FormatError(f"cannot read: {error.strerror}", file=str(path)) from None
+
+
+def _is_hidden(parts: Sequence[str]) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+
+def _folder_contents(folder: Path) -> dict[str, bytes]:
+    contents: dict[str, bytes] = {}
+    for directory, subfolders, files in os.walk(folder):
+        subfolders[:] = sorted(name for name in subfolders if not _is_hidden([name]))
+        for name in sorted(files):
+            if _is_hidden([name]) or _extension(name) not in SUPPORTED_EXTENSIONS:
+                continue
+            path = Path(directory) / name
+            contents[str(path)] = _read_local(path)
+    return contents
+
+
+def _read_group(
+    contents: dict[str, bytes],
+    *,
+    clean: bool,
+    strict: bool,
+    depth: int,
+    budget: _Budget | None,
+) -> list[DocumentRecord]:
+    """Read files that sit together; ``strict`` refuses unsupported names."""
+    pairs, leftovers = pair_brat_files(contents)
+    entries: list[tuple[str, str | None]] = [(txt, ann) for txt, ann in pairs]
+    entries += [(name, None) for name in leftovers]
+    entries.sort(key=lambda entry: entry[0])
+
+    records: list[DocumentRecord] = []
+    for name, ann_name in entries:
+        if ann_name is not None:
+            records.append(
+                read_brat(contents[name], contents[ann_name], txt_name=name, ann_name=ann_name)
+            )
+            continue
+        extension = _extension(name)
+        if extension not in SUPPORTED_EXTENSIONS:
+            if strict:
+                raise FormatError(
+                    f"unsupported file type {extension or '(none)'!r} "
+                    f"(supported: {_describe_supported()})",
+                    file=name,
+                )
+            continue
+        if extension == ".ann":
+            txt_name = str(PurePosixPath(name).with_suffix(".txt"))
+            raise FormatError(
+                f"a brat .ann file needs its text file {PurePosixPath(txt_name).name} beside it "
+                "(upload both, or a .zip of them)",
+                file=name,
+            )
+        data = contents[name]
+        if extension == ".jsonl":
+            records += read_jsonl(data, name=name)
+        elif extension == ".zip":
+            records += _read_zip(name, data, clean=clean, depth=depth, budget=budget or _Budget())
+        else:
+            records.append(_READERS[extension](data, name=name, clean=clean))
+    return records
+
+
+def _read_zip(
+    name: str, data: bytes, *, clean: bool, depth: int, budget: _Budget
+) -> list[DocumentRecord]:
+    if depth > MAX_ZIP_NESTING:
+        raise FormatError(
+            f"archives nested more than {MAX_ZIP_NESTING} deep are not read", file=name
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        raise FormatError("not a valid .zip archive", file=name) from None
+
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise FormatError(
+                f"the archive holds {len(members)} files; at most {MAX_ZIP_MEMBERS} are read",
+                file=name,
+            )
+        wanted: list[zipfile.ZipInfo] = []
+        seen: set[str] = set()
+        for info in members:
+            member = info.filename
+            where = f"{name}/{member}"
+            parts = member.replace("\\", "/").split("/")
+            if member.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(member):
+                raise FormatError("absolute path in archive, refused", file=where)
+            if ".." in parts:
+                raise FormatError("'..' in an archive path, refused", file=where)
+            if member in seen:
+                raise FormatError("the archive holds this path twice", file=where)
+            seen.add(member)
+            if _is_hidden(parts) or _extension(member) not in SUPPORTED_EXTENSIONS:
+                continue
+            if info.file_size >= RATIO_CHECK_MIN_BYTES and (
+                info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+            ):
+                raise FormatError(
+                    f"compressed {info.file_size // max(info.compress_size, 1)}:1 "
+                    f"(more than {MAX_COMPRESSION_RATIO}:1), refused as a possible zip bomb",
+                    file=where,
+                )
+            wanted.append(info)
+
+        declared = sum(info.file_size for info in wanted)
+        if declared > budget.remaining:
+            raise FormatError(
+                f"the archive unpacks to more than {_size(MAX_UNCOMPRESSED_BYTES)}",
+                file=name,
+            )
+        contents: dict[str, bytes] = {}
+        for info in wanted:
+            where = f"{name}/{info.filename}"
+            try:
+                # zipfile stops at the declared size, so a lying header cannot
+                # make this read more than the budget that was checked above.
+                content = archive.read(info)
+            except RuntimeError:
+                raise FormatError("encrypted archive members are not read", file=where) from None
+            except NotImplementedError:
+                raise FormatError("unsupported compression method", file=where) from None
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+                raise FormatError(f"damaged archive member: {error}", file=where) from None
+            budget.remaining -= len(content)
+            contents[where] = content
+
+    if not contents:
+        raise FormatError(
+            f"no documents found in the archive (supported: {_describe_supported()})", file=name
+        )
+    return _read_group(contents, clean=clean, strict=False, depth=depth + 1, budget=budget)

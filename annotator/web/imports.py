@@ -1,0 +1,129 @@
+"""The import page: upload briefs (and their annotations) into a project."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.views.decorators.http import require_http_methods
+
+from annotator.formats.readers import read_uploads
+from annotator.formats.records import FormatError
+from annotator.selectors.projects import project_annotator_usernames
+from annotator.services.errors import WarrantError
+from annotator.services.imports import documents_import
+
+from .access import project_for
+
+ACCEPTED_FILES = ".txt,.md,.markdown,.html,.htm,.jsonl,.ann,.zip"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_FILES}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if not data and self.required:
+            # The widget gives [] for "no file", which the single-file clean never sees.
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class DocumentImportForm(forms.Form):
+    files = MultipleFileField(
+        label="Files",
+        help_text="Plain text, Markdown, HTML, canonical JSONL, brat .txt with its .ann, "
+        "or a .zip of these. Select several files at once to upload a brat pair.",
+    )
+    clean = forms.BooleanField(
+        label="Clean web-page residue",
+        required=False,
+        initial=True,
+        help_text="Remove menus, loaders and photo credits from text without annotations. "
+        "Annotated files (brat, JSONL) are never cleaned.",
+    )
+    add_labels = forms.BooleanField(
+        label="Add unknown labels to the schema",
+        required=False,
+        help_text="Otherwise a span or relation with a label the project lacks stops the import.",
+    )
+    annotator = forms.ChoiceField(
+        label="Annotations belong to",
+        required=False,
+        help_text="For files whose annotations name nobody (brat): the gold standard, "
+        "or one annotator's set.",
+    )
+
+    def __init__(self, *args, annotators: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["annotator"].choices = [
+            ("", "Gold standard"),
+            *((name, name) for name in annotators),
+        ]
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        total = sum(upload.size for upload in files)
+        limit = settings.WARRANT_MAX_UPLOAD_BYTES
+        if total > limit:
+            raise forms.ValidationError(
+                f"The upload is {filesizeformat(total)}; the limit is {filesizeformat(limit)}. "
+                "Split it into several imports."
+            )
+        return files
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def document_import(request, slug):
+    project = project_for(request.user, slug, "document.import")
+    annotators = project_annotator_usernames(project)
+    error = None
+    if request.method == "POST":
+        form = DocumentImportForm(request.POST, request.FILES, annotators=annotators)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                # All files are read before anything is written, then written in
+                # one transaction: a bad file anywhere leaves the project unchanged.
+                records = read_uploads(
+                    [(upload.name, upload.read()) for upload in data["files"]],
+                    clean=data["clean"],
+                )
+                report = documents_import(
+                    project=project,
+                    records=records,
+                    add_labels=data["add_labels"],
+                    annotator=data["annotator"] or None,
+                )
+            except (FormatError, WarrantError) as exc:
+                error = str(exc).splitlines()[0] if str(exc) else "the import failed"
+            else:
+                lines = report.lines()
+                messages.success(request, lines[0])
+                for line in lines[1:]:
+                    level = messages.WARNING if line.startswith("skipped") else messages.INFO
+                    messages.add_message(request, level, line)
+                return redirect("project-detail", slug=project.slug)
+    else:
+        form = DocumentImportForm(annotators=annotators)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "annotator/document_import.html",
+        {"project": project, "form": form, "error": error},
+        status=status,
+    )

@@ -1,0 +1,135 @@
+"""The home page (the user's projects) and a project's page (its documents)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from annotator.models import AnnotationSet, AnnotationStatus, Membership, Role
+from annotator.selectors.permissions import has_permission
+from annotator.selectors.projects import projects_for_user
+
+from .access import is_overdue, project_for, sees_every_assignment, visible_assignments
+
+# One page of the document table: enough to scan, small enough to render fast.
+DOCUMENTS_PER_PAGE = 50
+# A search box, not a query language: longer input is cut.
+SEARCH_MAX_CHARS = 200
+
+
+def _count_filters(today) -> dict[str, Count]:
+    return {
+        "assigned": Count("pk", filter=Q(status=AnnotationStatus.ASSIGNED)),
+        "in_progress": Count("pk", filter=Q(status=AnnotationStatus.IN_PROGRESS)),
+        "submitted": Count("pk", filter=Q(status=AnnotationStatus.SUBMITTED)),
+        "overdue": Count("pk", filter=Q(due__lt=today) & ~Q(status=AnnotationStatus.SUBMITTED)),
+    }
+
+
+def _queue_counts(assignments, today) -> dict[str, int]:
+    """assigned / in progress / submitted / overdue counts of some annotation sets."""
+    counts = assignments.aggregate(**_count_filters(today))
+    counts["total"] = counts["assigned"] + counts["in_progress"] + counts["submitted"]
+    return counts
+
+
+@require_GET
+@login_required
+def home(request):
+    user = request.user
+    today = timezone.localdate()
+    projects = list(projects_for_user(user))
+    roles = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+    queues = {
+        row.pop("document__project"): row
+        for row in AnnotationSet.objects.filter(annotator=user, is_gold=False)
+        .values("document__project")
+        .annotate(**_count_filters(today))
+        .order_by()
+    }
+    rows = []
+    for project in projects:
+        role = roles.get(project.pk)
+        queue = queues.get(project.pk)
+        # An annotator always sees their queue, even an empty one; a manager or
+        # curator who also annotates sees theirs when they have one.
+        if queue is None and role == Role.ANNOTATOR:
+            queue = dict.fromkeys(("assigned", "in_progress", "submitted", "overdue"), 0)
+        if queue is not None:
+            queue["total"] = queue["assigned"] + queue["in_progress"] + queue["submitted"]
+        rows.append(
+            {
+                "project": project,
+                # A superuser sees every project, member or not.
+                "role": Role(role).label if role else "Administrator",
+                "queue": queue,
+            }
+        )
+    return render(request, "annotator/home.html", {"rows": rows})
+
+
+def annotate_url(project, document) -> str | None:
+    """The annotation page of a document, once that page exists in the URLconf."""
+    try:
+        return reverse("annotate", kwargs={"slug": project.slug, "document_id": document.pk})
+    except NoReverseMatch:
+        return None
+
+
+@require_GET
+@login_required
+def project_detail(request, slug):
+    project = project_for(request.user, slug, "document.view")
+    today = timezone.localdate()
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_CHARS]
+    assignments = visible_assignments(request.user, project)
+    documents = (
+        project.documents.defer("original")
+        .prefetch_related(
+            Prefetch(
+                "annotation_sets",
+                queryset=assignments.select_related("annotator").order_by("annotator__username"),
+                to_attr="assignments",
+            )
+        )
+        .order_by("position", "id")
+    )
+    if query:
+        documents = documents.filter(Q(title__icontains=query) | Q(external_id__icontains=query))
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = []
+    for document in page:
+        rows.append(
+            {
+                "document": document,
+                "words": len(document.text.split()),
+                "assignments": [
+                    {"set": a, "overdue": is_overdue(a, today)} for a in document.assignments
+                ],
+                "annotate_url": annotate_url(project, document),
+            }
+        )
+    context = {
+        "project": project,
+        "page": page,
+        "rows": rows,
+        "query": query,
+        "document_count": project.documents.count(),
+        "counts": _queue_counts(assignments, today),
+        "can_import": has_permission(request.user, project, "document.import"),
+        "sees_all": sees_every_assignment(request.user, project),
+    }
+    template = "annotator/project_detail.html"
+    # A search or a page link sent by htmx swaps only the table; a history
+    # restore (back button with an evicted cache) needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#document-table"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
