@@ -150,6 +150,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each choice set after what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "AnnotationStatusEnum": "annotator.models.documents.AnnotationStatus",
+        "JobStatusEnum": "annotator.models.jobs.JobStatus",
+        "RoleEnum": "annotator.models.projects.Role",
+        "ExportScopeEnum": "annotator.models.jobs.ExportScope",
+    },
 }
 
 # Celery: Redis when a URL is given; otherwise the embedded mode runs tasks

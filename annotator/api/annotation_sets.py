@@ -1,0 +1,309 @@
+"""Annotation sets, their spans and relations.
+
+Reads follow the pages' rule (who may open whose set); every write goes through
+``annotator.services.annotations`` with the version of the set the client last
+saw, so a stale client gets 409 Conflict instead of overwriting newer work, and
+the response carries the set's new version for the next write.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from annotator.models import AnnotationSet, AnnotationStatus, RelationType, SpanLabel
+from annotator.services import annotations as annotation_services
+from annotator.services.errors import WarrantError
+
+from .base import (
+    WarrantAPIMixin,
+    api_annotation_set,
+    api_annotation_set_for_write,
+    api_document,
+    may_write,
+    readable_sets,
+)
+from .openapi import VERSION_QUERY, error_responses
+from .serializers import (
+    OFFSETS,
+    VERSION_HELP,
+    AnnotationSetDetailSerializer,
+    AnnotationSetSerializer,
+    AnnotationSetStatusSerializer,
+    DeletedSerializer,
+    RelationCreateSerializer,
+    RelationSerializer,
+    RelationWriteSerializer,
+    SpanCreateSerializer,
+    SpanSerializer,
+    SpanUpdateSerializer,
+    SpanWriteSerializer,
+    VersionSerializer,
+)
+
+WRITE_ERRORS = error_responses(400, 403, 409)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _label(aset: AnnotationSet, name: str) -> SpanLabel:
+    project = aset.document.project
+    label = project.span_labels.filter(name=name).first()
+    if label is None:
+        names = ", ".join(project.span_labels.values_list("name", flat=True))
+        raise WarrantError(f"unknown span label {name!r}; this project's labels: {names}")
+    return label
+
+
+def _relation_type(aset: AnnotationSet, name: str) -> RelationType:
+    project = aset.document.project
+    rtype = project.relation_types.filter(name=name).first()
+    if rtype is None:
+        names = ", ".join(project.relation_types.values_list("name", flat=True))
+        raise WarrantError(f"unknown relation type {name!r}; this project's types: {names}")
+    return rtype
+
+
+def _span_in(aset: AnnotationSet, span_id: int, *, for_input: bool = False):
+    span = aset.spans.select_related("label").filter(pk=span_id).first()
+    if span is None:
+        if for_input:
+            raise WarrantError(f"span {span_id} is not in this annotation set")
+        raise Http404("No such span in this annotation set.")
+    span.annotation_set = aset
+    return span
+
+
+def _span_payload(aset: AnnotationSet, span) -> dict:
+    return {
+        "version": aset.version,
+        "span": SpanSerializer(span, context={"text": aset.document.text}).data,
+    }
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@extend_schema(tags=["annotation sets"])
+class AnnotationSetListView(WarrantAPIMixin, generics.ListAPIView):
+    serializer_class = AnnotationSetSerializer
+
+    def get_queryset(self):
+        project, document = api_document(
+            self.request.user, self.kwargs["slug"], self.kwargs["document_id"]
+        )
+        return (
+            readable_sets(self.request.user, project, document)
+            .annotate(
+                span_count=Count("spans", distinct=True),
+                relation_count=Count("relations", distinct=True),
+            )
+            .order_by("is_gold", "annotator__username", "id")
+        )
+
+    @extend_schema(
+        summary="The annotation sets of a document you may open",
+        description="Your own set; every set (gold included) for managers and curators; in a "
+        "project that is not blind, annotators also see their peers' sets.",
+        responses={200: AnnotationSetSerializer(many=True), **error_responses()},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+@extend_schema(tags=["annotation sets"])
+class AnnotationSetDetailView(WarrantAPIMixin, generics.GenericAPIView):
+    serializer_class = AnnotationSetDetailSerializer
+
+    @extend_schema(
+        summary="An annotation set with its spans and relations",
+        description=f"{OFFSETS} Use `version` for the next write.",
+        responses={200: AnnotationSetDetailSerializer, **error_responses(403)},
+    )
+    def get(self, request, set_id):
+        aset = api_annotation_set(request.user, set_id)
+        aset.spans_list = list(aset.spans.select_related("label").order_by("start", "-end", "id"))
+        aset.relations_list = list(aset.relations.select_related("type").order_by("id"))
+        aset.span_count = len(aset.spans_list)
+        aset.relation_count = len(aset.relations_list)
+        aset.editable = may_write(request.user, aset) and (
+            aset.status != AnnotationStatus.SUBMITTED
+        )
+        context = {"text": aset.document.text}
+        data = AnnotationSetDetailSerializer(aset, context=context).data
+        data["spans"] = SpanSerializer(aset.spans_list, many=True, context=context).data
+        data["relations"] = RelationSerializer(aset.relations_list, many=True).data
+        return Response(data)
+
+
+# --------------------------------------------------------------------------- spans
+
+
+@extend_schema(tags=["spans and relations"])
+class SpanCreateView(WarrantAPIMixin, generics.GenericAPIView):
+    parser_classes = [JSONParser]
+    serializer_class = SpanCreateSerializer
+
+    @extend_schema(
+        summary="Mark a span",
+        description=f"{OFFSETS} {VERSION_HELP}",
+        request=SpanCreateSerializer,
+        responses={201: SpanWriteSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, set_id):
+        aset = api_annotation_set_for_write(request.user, set_id)
+        data = _valid(SpanCreateSerializer, request.data)
+        span = annotation_services.span_create(
+            annotation_set=aset,
+            label=_label(aset, data["label"]),
+            start=data["start"],
+            end=data["end"],
+            expected_version=data["version"],
+            user=request.user,
+            snap=data["snap"],
+            attributes=data["attributes"],
+            note=data["note"],
+        )
+        return Response(_span_payload(aset, span), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["spans and relations"])
+class SpanDetailView(WarrantAPIMixin, generics.GenericAPIView):
+    parser_classes = [JSONParser]
+    serializer_class = SpanUpdateSerializer
+
+    @extend_schema(
+        summary="Relabel a span or change its attributes or note",
+        description=f"Fields left out stay as they are. {VERSION_HELP}",
+        request=SpanUpdateSerializer,
+        responses={200: SpanWriteSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request, set_id, span_id):
+        aset = api_annotation_set_for_write(request.user, set_id)
+        span = _span_in(aset, span_id)
+        data = _valid(SpanUpdateSerializer, request.data)
+        span = annotation_services.span_update(
+            span=span,
+            expected_version=data["version"],
+            user=request.user,
+            label=_label(aset, data["label"]) if "label" in data else None,
+            attributes=data.get("attributes"),
+            note=data.get("note"),
+        )
+        return Response(_span_payload(aset, span))
+
+    @extend_schema(
+        summary="Delete a span (and the relations at it)",
+        parameters=[VERSION_QUERY],
+        request=None,
+        responses={200: DeletedSerializer, **WRITE_ERRORS},
+    )
+    def delete(self, request, set_id, span_id):
+        aset = api_annotation_set_for_write(request.user, set_id)
+        span = _span_in(aset, span_id)
+        data = _valid(VersionSerializer, request.query_params)
+        annotation_services.span_delete(
+            span=span, expected_version=data["version"], user=request.user
+        )
+        return Response({"version": aset.version})
+
+
+# --------------------------------------------------------------------------- relations
+
+
+@extend_schema(tags=["spans and relations"])
+class RelationCreateView(WarrantAPIMixin, generics.GenericAPIView):
+    parser_classes = [JSONParser]
+    serializer_class = RelationCreateSerializer
+
+    @extend_schema(
+        summary="Link two spans of the set",
+        description=f"The schema must allow the type between the spans' labels. {VERSION_HELP}",
+        request=RelationCreateSerializer,
+        responses={201: RelationWriteSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, set_id):
+        aset = api_annotation_set_for_write(request.user, set_id)
+        data = _valid(RelationCreateSerializer, request.data)
+        relation = annotation_services.relation_create(
+            annotation_set=aset,
+            source=_span_in(aset, data["source"], for_input=True),
+            target=_span_in(aset, data["target"], for_input=True),
+            type=_relation_type(aset, data["type"]),
+            expected_version=data["version"],
+            user=request.user,
+        )
+        return Response(
+            {"version": aset.version, "relation": RelationSerializer(relation).data},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(tags=["spans and relations"])
+class RelationDetailView(WarrantAPIMixin, generics.GenericAPIView):
+    serializer_class = DeletedSerializer
+
+    @extend_schema(
+        summary="Delete a relation",
+        parameters=[VERSION_QUERY],
+        request=None,
+        responses={200: DeletedSerializer, **WRITE_ERRORS},
+    )
+    def delete(self, request, set_id, relation_id):
+        aset = api_annotation_set_for_write(request.user, set_id)
+        relation = aset.relations.filter(pk=relation_id).first()
+        if relation is None:
+            raise Http404("No such relation in this annotation set.")
+        relation.annotation_set = aset
+        data = _valid(VersionSerializer, request.query_params)
+        annotation_services.relation_delete(
+            relation=relation, expected_version=data["version"], user=request.user
+        )
+        return Response({"version": aset.version})
+
+
+# --------------------------------------------------------------------------- status
+
+
+class _StatusView(WarrantAPIMixin, generics.GenericAPIView):
+    parser_classes = [JSONParser]
+    serializer_class = VersionSerializer
+    service = None
+
+    def post(self, request, set_id):
+        aset = api_annotation_set_for_write(request.user, set_id)
+        data = _valid(VersionSerializer, request.data)
+        aset = type(self).service(
+            annotation_set=aset, expected_version=data["version"], user=request.user
+        )
+        return Response(AnnotationSetStatusSerializer(aset).data)
+
+
+@extend_schema(
+    tags=["annotation sets"],
+    summary="Submit an annotation set",
+    description=f"A submitted set takes no edits until it is reopened. {VERSION_HELP}",
+    request=VersionSerializer,
+    responses={200: AnnotationSetStatusSerializer, **WRITE_ERRORS},
+)
+class AnnotationSetSubmitView(_StatusView):
+    service = staticmethod(annotation_services.annotation_set_submit)
+
+
+@extend_schema(
+    tags=["annotation sets"],
+    summary="Reopen a submitted annotation set",
+    description=f"Only while the project allows reopening. {VERSION_HELP}",
+    request=VersionSerializer,
+    responses={200: AnnotationSetStatusSerializer, **WRITE_ERRORS},
+)
+class AnnotationSetReopenView(_StatusView):
+    service = staticmethod(annotation_services.annotation_set_reopen)
