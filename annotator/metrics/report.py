@@ -1,0 +1,899 @@
+"""The agreement report of a project, and bootstrap intervals for its headline figures.
+
+Design note
+-----------
+Every figure of the report is a non-linear function of sums that add up over
+documents (pooling, DESIGN.md: "overall pools every document ... it is not a
+mean of per-document scores"). The documents are read once, in chunks, into
+two tables of such sums:
+
+* per document (``doc_sums``, shape (n_documents, k)): the coincidence
+  matrix's totals and marginals (Krippendorff's alpha, nominal and per label),
+  Fleiss' sums, and the unitizing sums per label;
+* per document and pair of annotators (``pair_sums``, shape
+  (n_document_pairs, k)): the Cohen contingency table's total, trace and
+  margins, span matches and sizes per criterion and label, relation matches
+  and sizes per type.
+
+A unit's categories enter only through the two-annotator contingency tables:
+the coincidence matrix of a document with ``R`` annotators is
+``sum_pairs (T + T') / (R - 1)`` and Fleiss' per-item agreement is the share
+of agreeing annotator pairs, so one table per document pair gives every
+coefficient. Then ``overall`` is the column sum, ``by_document`` the rows,
+and a bootstrap resample a weighted sum (weights = how often each document
+was drawn); the figures are computed from those sums by vectorised functions,
+the same for the three uses. The one term that does not add up, the unit-gap
+term of unitizing alpha's expected disagreement, pairs units and gaps of
+different documents and is computed from the kept unit and gap lengths.
+
+Documents with fewer than two of the chosen annotators count in
+``documents`` but give nothing to pair: they add nothing to any figure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from annotator.metrics.relation_f1 import relation_keys, relation_match_counts
+from annotator.metrics.span_f1 import CRITERIA, span_match_counts
+from annotator.metrics.types import DocumentAnnotations
+from annotator.metrics.unitizing import (
+    disagreements_from_sums,
+    expected_cross_term,
+    section_sums,
+)
+from annotator.metrics.units import MAX_LABELS, UNITS, category_name, label_masks, unit_bounds
+
+__all__ = [
+    "HEADLINE_FIGURES",
+    "bootstrap_intervals",
+    "build_report",
+    "document_disagreement",
+    "documents_by_disagreement",
+]
+
+#: Documents read at once: bounds the memory of the per-unit arrays
+#: (about 40 bytes per unit and annotator) whatever the project's size.
+CHUNK_DOCUMENTS = 256
+#: Resamples whose weighted sums are formed at once in the bootstrap, at most.
+BOOTSTRAP_CHUNK = 100
+#: Cap on the entries of one (resamples x units-or-gaps) temporary of the
+#: bootstrap (32 MiB of float64): fewer resamples at once on large projects.
+BOOTSTRAP_CELLS = 1 << 22
+#: Relative size under which an expected disagreement counts as zero (one
+#: category only): the sums are of floats weighted by 1 / (R - 1).
+_EPS = 1e-12
+#: Up to this many labels a category is looked up in a table of 2**labels
+#: entries (a 64 KiB table at most) instead of sorting the units' masks.
+_LOOKUP_LABELS = 13
+#: Contingency keys are counted with a dense bincount when its length stays
+#: within a few times the number of units plus this many entries.
+_DENSE_KEYS = 1 << 20
+#: Headline figures that get bootstrap intervals (paths into the report).
+HEADLINE_FIGURES = (
+    ("krippendorff_alpha",),
+    ("cohen_kappa",),
+    ("fleiss_kappa",),
+    ("unitizing_alpha",),
+    ("span_f1", "exact"),
+    ("span_f1", "overlap"),
+    ("relation_f1",),
+)
+
+
+def build_report(
+    project: str,
+    documents: Sequence[DocumentAnnotations],
+    *,
+    unit: str = "token",
+    annotators: list[str] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """The agreement report of DESIGN.md ("Agreement: what is computed").
+
+    Parameters
+    ----------
+    project : str
+        The project's slug, copied into the report.
+    documents : sequence of DocumentAnnotations
+        The documents in scope, each with the work of the annotators who
+        submitted it.
+    unit : {"token", "char"}
+        Coding unit of kappa and alpha.
+    annotators : list of str, optional
+        The annotators in scope, in the order of the pair keys; work by
+        others is ignored. Default: every annotator found, sorted by name.
+    progress : callable, optional
+        Called with the fraction done (0 to 1) as documents are read.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: ``project``, ``unit``, ``documents`` (their
+        number), ``annotators``, ``overall`` and ``by_document`` (document id
+        to the same shape as ``overall``). Undefined values are None.
+    """
+    corpus = _Corpus.read(documents, unit=unit, annotators=annotators, progress=progress)
+    overall = corpus.figures(
+        corpus.doc_sums.sum(axis=0, keepdims=True),
+        _group_sum(corpus.pair_sums, corpus.dp_pair, len(corpus.pairs))[None],
+        corpus.cross_overall()[None],
+        [corpus.pairs],
+    )[0]
+    by_doc = corpus.figures_by_document()
+    report = {
+        "project": project,
+        "unit": unit,
+        "documents": len(documents),
+        "annotators": list(corpus.annotators),
+        "overall": overall,
+        "by_document": dict(zip(corpus.doc_ids, by_doc, strict=True)),
+    }
+    if progress is not None:
+        progress(1.0)
+    return report
+
+
+def bootstrap_intervals(
+    documents: Sequence[DocumentAnnotations],
+    *,
+    unit: str = "token",
+    annotators: list[str] | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Percentile bootstrap intervals of the headline figures.
+
+    Documents are resampled with replacement (each resample draws as many
+    documents as there are), and the pooled figures are recomputed from the
+    per-document sums weighted by how often each document was drawn.
+
+    Parameters
+    ----------
+    documents, unit, annotators
+        As for :func:`build_report`.
+    n_resamples : int
+        Number of bootstrap resamples.
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same seed gives the same
+        intervals.
+    confidence : float
+        Coverage of the interval, in (0, 1).
+
+    Returns
+    -------
+    dict
+        ``{"n_resamples", "confidence", "seed", "intervals"}``; ``intervals``
+        maps ``krippendorff_alpha``, ``cohen_kappa``, ``fleiss_kappa``,
+        ``unitizing_alpha``, ``span_f1_exact``, ``span_f1_overlap`` and
+        ``relation_f1`` to ``{"low", "high", "undefined"}``: the percentiles
+        of the resamples where the figure is defined, and how many resamples
+        left it undefined. ``low``/``high`` are None when no resample defines
+        it.
+    """
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    corpus = _Corpus.read(documents, unit=unit, annotators=annotators)
+    n_docs = len(corpus.doc_ids)
+    names = ["_".join(path) for path in HEADLINE_FIGURES]
+    draws = {name: [] for name in names}
+    rng = np.random.default_rng(seed)
+    done = 0
+    plans = [corpus._cross_plan(k, n_docs) for k in range(len(corpus.labels))]
+    widest = max([n_docs, 1] + [max(len(p[1]), len(p[3])) for p in plans if p is not None])
+    chunk = max(1, min(BOOTSTRAP_CHUNK, BOOTSTRAP_CELLS // widest))
+    while done < n_resamples and n_docs:
+        size = min(chunk, n_resamples - done)
+        weights = rng.multinomial(n_docs, np.full(n_docs, 1.0 / n_docs), size=size).astype(float)
+        headline = corpus.headline(weights)
+        for name in names:
+            draws[name].append(headline[name])
+        done += size
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    intervals = {}
+    for name in names:
+        values = np.concatenate(draws[name]) if draws[name] else np.full(n_resamples, np.nan)
+        defined = values[~np.isnan(values)]
+        low, high = (
+            (float(np.percentile(defined, tail)), float(np.percentile(defined, 100.0 - tail)))
+            if len(defined)
+            else (None, None)
+        )
+        intervals[name] = {"low": low, "high": high, "undefined": int(len(values) - len(defined))}
+    return {
+        "n_resamples": n_resamples,
+        "confidence": confidence,
+        "seed": seed,
+        "intervals": intervals,
+    }
+
+
+def document_disagreement(figures: dict[str, Any]) -> float | None:
+    """How much the annotators of a document disagree, for sorting documents.
+
+    ``1 - span_f1.overlap.value`` of the document's figures: the share of
+    spans that find no same-label, overlapping partner, averaged over the
+    annotator pairs. It is defined whenever some annotator marked a span
+    (token alpha is not: a document left all "O" by everybody has no alpha),
+    and reads the same for every document length. None when undefined.
+    """
+    value = figures["span_f1"]["overlap"]["value"]
+    return None if value is None else 1.0 - value
+
+
+def documents_by_disagreement(report: dict[str, Any]) -> list[str]:
+    """Document ids, most disagreement first; undefined ones last, by id."""
+    scored = [(doc_id, document_disagreement(f)) for doc_id, f in report["by_document"].items()]
+    defined = sorted((s for s in scored if s[1] is not None), key=lambda s: (-s[1], s[0]))
+    undefined = sorted(doc_id for doc_id, score in scored if score is None)
+    return [doc_id for doc_id, _ in defined] + undefined
+
+
+# --------------------------------------------------------------------------- #
+# Reading the documents into sums
+
+
+@dataclass
+class _Layout:
+    """Column slices of the per-document and per-document-pair sum tables."""
+
+    n_categories: int
+    n_labels: int
+    n_types: int
+
+    def __post_init__(self) -> None:
+        c, lab, t = self.n_categories, self.n_labels, self.n_types
+        doc_blocks = [
+            ("n", 1), ("trace", 1), ("n_c", c), ("obs_l", lab), ("n1_l", lab),
+            ("f_sum", 1), ("f_items", 1), ("f_props", c),
+            ("u_obs", lab), ("u_n", lab), ("u_cubic", lab), ("u_sq", lab),
+            ("u_pair_length", 1), ("u_length", 1), ("u_rated", 1),
+        ]
+        pair_blocks = [
+            ("total", 1), ("ptrace", 1), ("row", c), ("col", c),
+            ("span_m", len(CRITERIA) * lab), ("span_size", lab),
+            ("rel_m", t), ("rel_size", t),
+        ]
+        self.doc = _slices(doc_blocks)
+        self.pair = _slices(pair_blocks)
+        self.doc_width = self.doc["u_rated"].stop
+        self.pair_width = self.pair["rel_size"].stop
+
+
+def _slices(blocks: list[tuple[str, int]]) -> dict[str, slice]:
+    out, at = {}, 0
+    for name, width in blocks:
+        out[name] = slice(at, at + width)
+        at += width
+    return out
+
+
+@dataclass
+class _Corpus:
+    annotators: list[str]
+    labels: list[str]
+    types: list[str]
+    category_masks: np.ndarray  # (C,) bit mask of each category
+    doc_ids: list[str]
+    doc_raters: np.ndarray  # (D,)
+    doc_annotators: list[list[int]]
+    pairs: list[tuple[int, int]]
+    dp_doc: np.ndarray  # (n_dp,)
+    dp_pair: np.ndarray  # (n_dp,)
+    layout: _Layout
+    doc_sums: np.ndarray  # (D, doc_width)
+    pair_sums: np.ndarray  # (n_dp, pair_width)
+    unit_doc: np.ndarray  # unitizing units: document, label, length
+    unit_label: np.ndarray
+    unit_length: np.ndarray
+    gap_doc: np.ndarray  # unitizing gaps: document, label, length
+    gap_label: np.ndarray
+    gap_length: np.ndarray
+
+    # ------------------------------------------------------------------ read
+    @classmethod
+    def read(
+        cls,
+        documents: Sequence[DocumentAnnotations],
+        *,
+        unit: str,
+        annotators: list[str] | None,
+        progress: Callable[[float], None] | None = None,
+    ) -> _Corpus:
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+        doc_ids = [doc.id for doc in documents]
+        if len(set(doc_ids)) != len(doc_ids):
+            duplicated = sorted(k for k, n in Counter(doc_ids).items() if n > 1)
+            raise ValueError(f"duplicate document ids: {duplicated[:5]}")
+        if annotators is None:
+            annotators = sorted({name for doc in documents for name in doc.work})
+        elif len(set(annotators)) != len(annotators):
+            raise ValueError(f"annotators are listed twice: {annotators}")
+        annotators = list(annotators)
+        index = {name: k for k, name in enumerate(annotators)}
+        doc_annotators = [sorted(index[n] for n in doc.work if n in index) for doc in documents]
+        labels = sorted({
+            span.label
+            for doc, present in zip(documents, doc_annotators, strict=True)
+            for a in present
+            for span in doc.work[annotators[a]].spans
+        })
+        if len(labels) > MAX_LABELS:
+            raise ValueError(f"at most {MAX_LABELS} span labels are supported, got {len(labels)}")
+        types = sorted({
+            rel.type
+            for doc, present in zip(documents, doc_annotators, strict=True)
+            for a in present
+            for rel in doc.work[annotators[a]].relations
+        })
+        reader = _Reader(annotators, labels, types, unit)
+        n = len(documents)
+        for begin in range(0, n, CHUNK_DOCUMENTS):
+            chunk = range(begin, min(n, begin + CHUNK_DOCUMENTS))
+            reader.read_chunk([documents[i] for i in chunk], [doc_annotators[i] for i in chunk],
+                              first_doc=begin)
+            if progress is not None:
+                progress(0.9 * chunk.stop / n)
+        return reader.finish(doc_ids, doc_annotators)
+
+    # --------------------------------------------------------------- figures
+    def cross_overall(self) -> np.ndarray:
+        """Unit-gap term of D_e pooled over all documents, shape (n_labels,)."""
+        return expected_cross_term(
+            self.unit_label, self.unit_length, self.gap_label, self.gap_length, len(self.labels)
+        )
+
+    def figures_by_document(self) -> list[dict[str, Any]]:
+        n_docs, n_labels, width = len(self.doc_ids), len(self.labels), self.layout.pair_width
+        cross = expected_cross_term(
+            self.unit_doc * n_labels + self.unit_label, self.unit_length,
+            self.gap_doc * n_labels + self.gap_label, self.gap_length, n_docs * n_labels,
+        ).reshape(n_docs, n_labels)
+        # Pair sums of each document: (D, P_max, width) with the document's own pairs.
+        max_pairs = max((len(a) * (len(a) - 1) // 2 for a in self.doc_annotators), default=0)
+        per_doc = np.zeros((n_docs, max_pairs, width))
+        slot = np.zeros(len(self.dp_doc), dtype=np.int64)
+        if len(self.dp_doc):
+            first = np.searchsorted(self.dp_doc, self.dp_doc, side="left")
+            slot = np.arange(len(self.dp_doc)) - first
+            per_doc[self.dp_doc, slot] = self.pair_sums
+        doc_pairs = [list(combinations(a, 2)) for a in self.doc_annotators]
+        return self.figures(self.doc_sums, per_doc, cross, doc_pairs)
+
+    def figures(
+        self,
+        doc_rows: np.ndarray,
+        pair_rows: np.ndarray,
+        cross: np.ndarray,
+        row_pairs: list[list[tuple[int, int]]],
+    ) -> list[dict[str, Any]]:
+        """Report figures of G pools.
+
+        ``doc_rows`` (G, doc_width) summed document sums; ``pair_rows``
+        (G, P, pair_width) summed pair sums of the pairs ``row_pairs[g]``
+        (padding rows are zero); ``cross`` (G, n_labels).
+        """
+        lab, types = self.labels, self.types
+        alpha, alpha_label = self._alpha(doc_rows)
+        fleiss = self._fleiss(doc_rows)
+        unitizing, unitizing_label = self._unitizing(doc_rows, cross)
+        kappa = self._kappa(pair_rows)
+        span, span_label = self._span_f1(pair_rows)
+        rel, rel_type = self._relation_f1(pair_rows)
+        # Padding pairs (beyond a row's own pairs) are all-zero sums: nan figures,
+        # so the means over pairs can be taken on the whole array.
+        lists = {
+            name: _json_values(values)
+            for name, values in {
+                "alpha": alpha, "alpha_label": alpha_label, "fleiss": fleiss,
+                "unitizing": unitizing, "unitizing_label": unitizing_label,
+                "kappa": kappa, "kappa_mean": _nanmean(kappa, axis=1),
+                "span": span, "span_mean": _nanmean(span, axis=1),
+                "span_label": _nanmean(span_label, axis=1),
+                "rel": rel, "rel_mean": _nanmean(rel, axis=1),
+                "rel_type": _nanmean(rel_type, axis=1),
+            }.items()
+        }
+        out = []
+        for g, pairs in enumerate(row_pairs):
+            keys = [f"{self.annotators[i]}|{self.annotators[j]}" for i, j in pairs]
+            span_pairs = [[] for _ in CRITERIA]
+            for p in range(len(pairs)):
+                for k in range(len(CRITERIA)):
+                    span_pairs[k].append(lists["span"][g][p][k])
+            out.append({
+                "krippendorff_alpha": {
+                    "value": lists["alpha"][g],
+                    "per_label": dict(zip(lab, lists["alpha_label"][g], strict=True)),
+                },
+                "cohen_kappa": {
+                    "value": lists["kappa_mean"][g],
+                    "pairs": dict(zip(keys, lists["kappa"][g], strict=False)),
+                },
+                "fleiss_kappa": {"value": lists["fleiss"][g]},
+                "unitizing_alpha": {
+                    "value": lists["unitizing"][g],
+                    "per_label": dict(zip(lab, lists["unitizing_label"][g], strict=True)),
+                },
+                "span_f1": {
+                    criterion: {
+                        "value": lists["span_mean"][g][k],
+                        "pairs": dict(zip(keys, span_pairs[k], strict=True)),
+                        "per_label": dict(zip(lab, lists["span_label"][g][k], strict=True)),
+                    }
+                    for k, criterion in enumerate(CRITERIA)
+                },
+                "relation_f1": {
+                    "value": lists["rel_mean"][g],
+                    "pairs": dict(zip(keys, lists["rel"][g], strict=False)),
+                    "per_type": dict(zip(types, lists["rel_type"][g], strict=True)),
+                },
+            })
+        return out
+
+    def headline(self, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """Headline figures of weighted pools, one per row of ``weights`` (B, D)."""
+        lay = self.layout
+        doc_rows = weights @ self.doc_sums
+        pair_rows = np.zeros((len(weights), len(self.pairs), lay.pair_width))
+        for p in range(len(self.pairs)):
+            of_pair = np.flatnonzero(self.dp_pair == p)
+            pair_rows[:, p] = weights[:, self.dp_doc[of_pair]] @ self.pair_sums[of_pair]
+        cross = np.stack(
+            [self._weighted_cross(weights, k) for k in range(len(self.labels))], axis=1
+        ) if self.labels else np.zeros((len(weights), 0))
+        alpha, _ = self._alpha(doc_rows)
+        unitizing, _ = self._unitizing(doc_rows, cross)
+        span, _ = self._span_f1(pair_rows)
+        rel, _ = self._relation_f1(pair_rows)
+        return {
+            "krippendorff_alpha": alpha,
+            "cohen_kappa": _nanmean(self._kappa(pair_rows), axis=1),
+            "fleiss_kappa": self._fleiss(doc_rows),
+            "unitizing_alpha": unitizing,
+            "span_f1_exact": _nanmean(span[:, :, 0], axis=1),
+            "span_f1_overlap": _nanmean(span[:, :, 1], axis=1),
+            "relation_f1": _nanmean(rel, axis=1),
+        }
+
+    def _weighted_cross(self, weights: np.ndarray, label: int) -> np.ndarray:
+        """Unit-gap term of D_e for one label under document weights, shape (B,).
+
+        ``X = sum_u w_d(u) l_u^2 sum_g w_d(g) (g - l_u + 1)_+``. Writing
+        ``(x)_+ = x + (-x)_+`` splits it into a part that is a product of
+        per-document sums (cheap for any number of resamples) and a
+        correction over the pairs with ``g < l_u`` only, i.e. the gaps shorter
+        than the longest unit, which are few when units are short against the
+        stretches between them::
+
+            X = sum_u w l^2 * sum_g w (g + 1) - sum_u w l^3 * sum_g w
+                + sum_u w l^2 sum_{g < l_u} w (l_u - 1 - g)
+        """
+        plan = self._cross_plan(label, weights.shape[1])
+        if plan is None:
+            return np.zeros(len(weights))
+        per_doc, gl, gd, ul, ud, below = plan
+        s = weights @ per_doc
+        linear = s[:, 0] * s[:, 2] - s[:, 1] * s[:, 3]
+        if not len(gl):
+            return linear
+        wg = weights[:, gd]
+        count = np.zeros((len(weights), len(gl) + 1))
+        np.cumsum(wg, axis=1, out=count[:, 1:])
+        length = np.zeros_like(count)
+        np.cumsum(wg * gl, axis=1, out=length[:, 1:])
+        correction = (ul - 1.0) * count[:, below] - length[:, below]
+        return linear + (weights[:, ud] * ul**2 * correction).sum(axis=1)
+
+    def _cross_plan(self, label: int, n_docs: int):
+        """What :meth:`_weighted_cross` needs that does not depend on the weights."""
+        cache = self.__dict__.setdefault("_plans", {})
+        if label in cache:
+            return cache[label]
+        units = self.unit_label == label
+        gaps = self.gap_label == label
+        ul, ud = self.unit_length[units].astype(float), self.unit_doc[units]
+        gl, gd = self.gap_length[gaps].astype(float), self.gap_doc[gaps]
+        plan = None
+        if len(ul) and len(gl):
+            per_doc = np.stack([
+                np.bincount(ud, ul**2, n_docs), np.bincount(ud, ul**3, n_docs),
+                np.bincount(gd, gl + 1.0, n_docs), np.bincount(gd, minlength=n_docs),
+            ], axis=1)
+            short = gl < ul.max()
+            gl, gd = gl[short], gd[short]
+            order = np.argsort(gl, kind="stable")
+            gl, gd = gl[order], gd[order]
+            below = np.searchsorted(gl, ul, side="left")  # gaps shorter than the unit
+            some = below > 0
+            plan = (per_doc, gl, gd, ul[some], ud[some], below[some])
+        cache[label] = plan
+        return plan
+
+    # Vectorised figures from summed rows; nan where undefined.
+    def _alpha(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = self.layout.doc
+        n, trace = rows[:, s["n"]][:, 0], rows[:, s["trace"]][:, 0]
+        n_c = rows[:, s["n_c"]]
+        expected = n * n - (n_c * n_c).sum(axis=1)
+        alpha = _ratio_alpha(n, n - trace, expected)
+        n1 = rows[:, s["n1_l"]]
+        per_label = _ratio_alpha(n[:, None], rows[:, s["obs_l"]], 2.0 * n1 * (n[:, None] - n1))
+        return alpha, per_label
+
+    def _fleiss(self, rows: np.ndarray) -> np.ndarray:
+        s = self.layout.doc
+        items = rows[:, s["f_items"]][:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = rows[:, s["f_props"]] / items[:, None]
+            p_e = (p * p).sum(axis=1)
+            kappa = (rows[:, s["f_sum"]][:, 0] / items - p_e) / (1.0 - p_e)
+        return np.where((items > 0) & (p_e < 1.0 - _EPS), kappa, np.nan)
+
+    def _unitizing(self, rows: np.ndarray, cross: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = self.layout.doc
+        d_o, d_e = disagreements_from_sums(
+            observed=rows[:, s["u_obs"]],
+            pair_length=rows[:, s["u_pair_length"]],
+            length=rows[:, s["u_length"]],
+            rated_length=rows[:, s["u_rated"]],
+            n_units=rows[:, s["u_n"]],
+            cubic=rows[:, s["u_cubic"]],
+            squared=rows[:, s["u_sq"]],
+            cross=cross,
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_label = 1.0 - d_o / d_e
+            defined = ~np.isnan(d_e)
+            count = defined.sum(axis=1)
+            mean_o = np.where(defined, d_o, 0.0).sum(axis=1) / count
+            mean_e = np.where(defined, d_e, 0.0).sum(axis=1) / count
+            overall = np.where(count > 0, 1.0 - mean_o / mean_e, np.nan)
+        return overall, per_label
+
+    def _kappa(self, rows: np.ndarray) -> np.ndarray:
+        s = self.layout.pair
+        total, trace = rows[..., s["total"]][..., 0], rows[..., s["ptrace"]][..., 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_o = trace / total
+            p_e = (rows[..., s["row"]] * rows[..., s["col"]]).sum(axis=-1) / (total * total)
+            kappa = (p_o - p_e) / (1.0 - p_e)
+        return np.where((total > 0) & (p_e < 1.0 - _EPS), kappa, np.nan)
+
+    def _span_f1(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s, n_labels = self.layout.pair, len(self.labels)
+        matched = rows[..., s["span_m"]].reshape(*rows.shape[:-1], len(CRITERIA), n_labels)
+        size = rows[..., s["span_size"]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = size.sum(axis=-1)[..., None]
+            value = np.where(total > 0, 2.0 * matched.sum(axis=-1) / total, np.nan)
+            size = size[..., None, :]
+            per_label = np.where(size > 0, 2.0 * matched / size, np.nan)
+        return value, per_label
+
+    def _relation_f1(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = self.layout.pair
+        matched, size = rows[..., s["rel_m"]], rows[..., s["rel_size"]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = size.sum(axis=-1)
+            value = np.where(total > 0, 2.0 * matched.sum(axis=-1) / total, np.nan)
+            per_type = np.where(size > 0, 2.0 * matched / size, np.nan)
+        return value, per_type
+
+
+class _Reader:
+    """Reads documents chunk by chunk into the sums of :class:`_Corpus`."""
+
+    def __init__(self, annotators: list[str], labels: list[str], types: list[str], unit: str):
+        self.annotators, self.labels, self.types, self.unit = annotators, labels, types, unit
+        self.label_index = {label: k for k, label in enumerate(labels)}
+        self.type_index = {t: k for k, t in enumerate(types)}
+        self.pair_index: dict[tuple[int, int], int] = {}
+        self.category_of_mask: dict[int, int] = {}
+        # Per-chunk outputs, concatenated in finish().
+        self.triplets: list[np.ndarray] = []  # (dp, ca, cb, count)
+        self.dp_doc: list[int] = []
+        self.dp_pair: list[int] = []
+        self.span_rows: list[np.ndarray] = []  # (n_dp, 3 * L + L)
+        self.rel_rows: list[np.ndarray] = []  # (n_dp, 2 * T)
+        self.unit_rows: list[np.ndarray] = []  # (n_docs_chunk, 4 * L + 3)
+        self.units: list[tuple[np.ndarray, ...]] = []
+        self.gaps: list[tuple[np.ndarray, ...]] = []
+
+    def read_chunk(self, docs, present, *, first_doc: int) -> None:
+        n_labels = len(self.labels)
+        # Per document and annotator: span arrays, validated.
+        starts, ends, lab, slot, doc_of = [], [], [], [], []
+        token_bounds, offsets, lengths = [], [], []
+        offset = 0
+        span_arrays: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+        for local, (doc, ann) in enumerate(zip(docs, present, strict=True)):
+            text_length = len(doc.text)
+            arrays = []
+            for r, a in enumerate(ann):
+                work = doc.work[self.annotators[a]]
+                s = np.fromiter((sp.start for sp in work.spans), np.int64, len(work.spans))
+                e = np.fromiter((sp.end for sp in work.spans), np.int64, len(work.spans))
+                lb = np.fromiter((self.label_index[sp.label] for sp in work.spans), np.int64,
+                                 len(work.spans))
+                bad = (s < 0) | (s >= e) | (e > text_length)
+                if bad.any():
+                    sp = work.spans[int(np.flatnonzero(bad)[0])]
+                    raise ValueError(
+                        f"document {doc.id!r}, annotator {self.annotators[a]!r}: span {sp.id!r} "
+                        f"[{sp.start}, {sp.end}) is empty or outside the text "
+                        f"(length {text_length})"
+                    )
+                arrays.append((s, e, lb))
+                if len(ann) >= 2:
+                    starts.append(s + offset)
+                    ends.append(e + offset)
+                    lab.append(lb)
+                    slot.append(np.full(len(s), r))
+                    doc_of.append(np.full(len(s), local))
+            span_arrays.append(arrays)
+            if len(ann) >= 2:
+                ts, te = unit_bounds(doc.text, self.unit)
+                token_bounds.append((ts + offset, te + offset, np.full(len(ts), local)))
+            offsets.append(offset)
+            lengths.append(text_length)
+            offset += text_length
+        n_docs = len(docs)
+        raters = np.array([len(a) for a in present], dtype=np.int64)
+        # Document pairs of this chunk, in annotator order.
+        dp_base = len(self.dp_doc)
+        dp_of = {}
+        for local, ann in enumerate(present):
+            for (ra, a), (rb, b) in combinations(enumerate(ann), 2):
+                pair = self.pair_index.setdefault((a, b), len(self.pair_index))
+                dp_of[(local, ra, rb)] = len(self.dp_doc)
+                self.dp_doc.append(first_doc + local)
+                self.dp_pair.append(pair)
+        self._read_categories(token_bounds, starts, ends, lab, slot, raters, dp_of, dp_base)
+        self._read_spans_and_relations(docs, present, span_arrays, dp_of, dp_base)
+        self._read_unitizing(starts, ends, lab, slot, doc_of, offsets, lengths, raters,
+                             first_doc, n_docs, n_labels)
+
+    def _read_categories(self, token_bounds, starts, ends, lab, slot, raters, dp_of, dp_base):
+        """Contingency triplets (document pair, category a, category b, count)."""
+        if not token_bounds:
+            return
+        ts = np.concatenate([t[0] for t in token_bounds])
+        te = np.concatenate([t[1] for t in token_bounds])
+        tdoc = np.concatenate([t[2] for t in token_bounds])
+        n_tok = len(ts)
+        max_r = int(raters.max())
+        masks = np.zeros((max_r, n_tok), dtype=np.int64)
+        if starts:
+            s, e, lb, r = (np.concatenate(x) for x in (starts, ends, lab, slot))
+            for row in range(max_r):
+                mine = r == row
+                masks[row] = label_masks(ts, te, s[mine], e[mine], lb[mine])
+        # Category id of every mask, growing the global list.
+        if len(self.labels) <= _LOOKUP_LABELS:
+            seen = np.flatnonzero(np.bincount(masks.ravel(), minlength=1 << len(self.labels)))
+            lookup = np.zeros(1 << len(self.labels), dtype=np.int64)
+            lookup[seen] = self._category_ids(seen)
+            cats = lookup[masks]
+        else:
+            seen, inverse = np.unique(masks, return_inverse=True)
+            cats = self._category_ids(seen)[inverse.reshape(masks.shape)]
+        n_cat = len(self.category_of_mask)
+        n_dp = len(self.dp_doc) - dp_base
+        for b in range(1, max_r):
+            for a in range(b):
+                use = raters[tdoc] > b
+                if not use.any():
+                    continue
+                docs_here = tdoc[use]
+                paired_docs = np.unique(docs_here)
+                dps = np.array([dp_of[(int(d), a, b)] for d in paired_docs]) - dp_base
+                dp_token = dps[np.searchsorted(paired_docs, docs_here)]
+                key = (dp_token * n_cat + cats[a, use]) * n_cat + cats[b, use]
+                if n_dp * n_cat * n_cat <= 4 * len(key) + _DENSE_KEYS:
+                    counts = np.bincount(key, minlength=n_dp * n_cat * n_cat)
+                    keys = np.flatnonzero(counts)
+                    counts = counts[keys]
+                else:
+                    keys, counts = np.unique(key, return_counts=True)
+                self.triplets.append(np.stack([
+                    dp_base + keys // (n_cat * n_cat), keys // n_cat % n_cat, keys % n_cat, counts
+                ], axis=1))
+
+    def _category_ids(self, masks: np.ndarray) -> np.ndarray:
+        return np.array(
+            [self.category_of_mask.setdefault(int(m), len(self.category_of_mask)) for m in masks],
+            dtype=np.int64,
+        )
+
+    def _read_spans_and_relations(self, docs, present, span_arrays, dp_of, dp_base):
+        n_labels, n_types = len(self.labels), len(self.types)
+        n_dp = len(self.dp_doc) - dp_base
+        span_rows = np.zeros((n_dp, (len(CRITERIA) + 1) * n_labels))
+        rel_rows = np.zeros((n_dp, 2 * n_types))
+        for local, (doc, ann) in enumerate(zip(docs, present, strict=True)):
+            if len(ann) < 2:
+                continue
+            keys = [relation_keys(doc.work[self.annotators[a]]) for a in ann]
+            for (ra, rb) in combinations(range(len(ann)), 2):
+                row = dp_of[(local, ra, rb)] - dp_base
+                a, b = span_arrays[local][ra], span_arrays[local][rb]
+                span_rows[row, : len(CRITERIA) * n_labels] = span_match_counts(
+                    a, b, n_labels
+                ).ravel()
+                span_rows[row, len(CRITERIA) * n_labels:] = np.bincount(
+                    a[2], minlength=n_labels
+                ) + np.bincount(b[2], minlength=n_labels)
+                for rel_type, (m, size_a, size_b) in relation_match_counts(
+                    keys[ra], keys[rb]
+                ).items():
+                    t = self.type_index[rel_type]
+                    rel_rows[row, t] = m
+                    rel_rows[row, n_types + t] = size_a + size_b
+        self.span_rows.append(span_rows)
+        self.rel_rows.append(rel_rows)
+
+    def _read_unitizing(self, starts, ends, lab, slot, doc_of, offsets, lengths, raters,
+                        first_doc, n_docs, n_labels):
+        rows = np.zeros((n_docs, 4 * n_labels + 3))
+        lengths = np.asarray(lengths, dtype=np.int64)
+        paired = raters >= 2
+        rows[:, 4 * n_labels] = np.where(paired, raters * (raters - 1) * lengths, 0)
+        rows[:, 4 * n_labels + 1] = np.where(paired, lengths, 0)
+        rows[:, 4 * n_labels + 2] = np.where(paired, raters * lengths, 0)
+        if n_labels and paired.any():
+            if starts:
+                s, e, lb, r, d = (np.concatenate(x) for x in (starts, ends, lab, slot, doc_of))
+                s = s - np.asarray(offsets)[d]
+                e = e - np.asarray(offsets)[d]
+            else:
+                s = e = lb = r = d = np.zeros(0, dtype=np.int64)
+            # One section per (document, label); unpaired documents get no rater.
+            sums = section_sums(
+                d * n_labels + lb, r, s, e,
+                section_length=np.repeat(lengths, n_labels),
+                section_raters=np.repeat(np.where(paired, raters, 0), n_labels),
+            )
+            for k, name in enumerate(("observed", "n_units", "cubic", "squared")):
+                rows[:, k * n_labels:(k + 1) * n_labels] = getattr(sums, name).reshape(
+                    n_docs, n_labels
+                )
+            self.units.append((first_doc + sums.unit_section // n_labels,
+                               sums.unit_section % n_labels, sums.unit_length))
+            self.gaps.append((first_doc + sums.gap_section // n_labels,
+                              sums.gap_section % n_labels, sums.gap_length))
+        self.unit_rows.append(rows)
+
+    def finish(self, doc_ids, doc_annotators) -> _Corpus:
+        n_docs, n_labels, n_types = len(doc_ids), len(self.labels), len(self.types)
+        masks = np.zeros(len(self.category_of_mask), dtype=np.int64)
+        for mask, k in self.category_of_mask.items():
+            masks[k] = mask
+        # Order categories by name so that reports are stable.
+        names = [category_name(int(m), self.labels) for m in masks]
+        order = np.argsort(names, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        masks = masks[order]
+        n_cat = len(masks)
+        layout = _Layout(n_cat, n_labels, n_types)
+        dp_doc = np.array(self.dp_doc, dtype=np.int64)
+        dp_pair = np.array(self.dp_pair, dtype=np.int64)
+        raters = np.array([len(a) for a in doc_annotators], dtype=np.int64)
+        doc_sums = np.zeros((n_docs, layout.doc_width))
+        pair_sums = np.zeros((len(dp_doc), layout.pair_width))
+        if self.triplets:
+            trip = np.concatenate(self.triplets)
+            dp, ca, cb, cnt = trip[:, 0], rank[trip[:, 1]], rank[trip[:, 2]], trip[:, 3]
+            _fill_contingency(doc_sums, pair_sums, layout, dp, ca, cb, cnt.astype(float),
+                              dp_doc, raters, masks, n_labels)
+        L, C = layout.doc, layout.pair
+        if len(dp_doc):
+            spans = np.concatenate(self.span_rows)
+            pair_sums[:, C["span_m"]] = spans[:, : len(CRITERIA) * n_labels]
+            pair_sums[:, C["span_size"]] = spans[:, len(CRITERIA) * n_labels:]
+            rels = np.concatenate(self.rel_rows)
+            pair_sums[:, C["rel_m"]] = rels[:, :n_types]
+            pair_sums[:, C["rel_size"]] = rels[:, n_types:]
+        unit_rows = np.concatenate(self.unit_rows) if self.unit_rows else np.zeros((0, 0))
+        if n_docs:
+            for k, name in enumerate(("u_obs", "u_n", "u_cubic", "u_sq")):
+                doc_sums[:, L[name]] = unit_rows[:, k * n_labels:(k + 1) * n_labels]
+            for k, name in enumerate(("u_pair_length", "u_length", "u_rated")):
+                doc_sums[:, L[name]] = unit_rows[:, 4 * n_labels + k: 4 * n_labels + k + 1]
+
+        def joined(parts, k):
+            return np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, np.int64)
+
+        pairs = [None] * len(self.pair_index)
+        for pair, k in self.pair_index.items():
+            pairs[k] = pair
+        # Report pairs in annotator order.
+        pair_order = sorted(range(len(pairs)), key=lambda k: pairs[k])
+        pair_rank = np.empty(len(pairs), dtype=np.int64)
+        pair_rank[pair_order] = np.arange(len(pairs))
+        return _Corpus(
+            annotators=self.annotators, labels=self.labels, types=self.types,
+            category_masks=masks, doc_ids=list(doc_ids), doc_raters=raters,
+            doc_annotators=doc_annotators, pairs=[pairs[k] for k in pair_order],
+            dp_doc=dp_doc, dp_pair=pair_rank[dp_pair] if len(dp_pair) else dp_pair,
+            layout=layout, doc_sums=doc_sums, pair_sums=pair_sums,
+            unit_doc=joined(self.units, 0), unit_label=joined(self.units, 1),
+            unit_length=joined(self.units, 2), gap_doc=joined(self.gaps, 0),
+            gap_label=joined(self.gaps, 1), gap_length=joined(self.gaps, 2),
+        )
+
+
+def _fill_contingency(doc_sums, pair_sums, layout, dp, ca, cb, cnt, dp_doc, raters, masks,
+                      n_labels):
+    """Coincidence, Fleiss and Cohen sums from the contingency triplets."""
+    L, C = layout.doc, layout.pair
+    n_cat, n_docs, n_dp = len(masks), len(doc_sums), len(pair_sums)
+    doc = dp_doc[dp]
+    r = raters[doc].astype(float)
+    w = cnt / (r - 1.0)  # coincidence weight: o = sum_pairs (T + T') / (R - 1)
+    v = 2.0 * cnt / (r * (r - 1.0))  # Fleiss weight: share of the R (R - 1) / 2 pairs
+    same = (ca == cb).astype(float)
+    doc_sums[:, L["n"]] = np.bincount(doc, 2.0 * w, n_docs)[:, None]
+    doc_sums[:, L["trace"]] = np.bincount(doc, 2.0 * w * same, n_docs)[:, None]
+    doc_sums[:, L["n_c"]] = (
+        np.bincount(doc * n_cat + ca, w, n_docs * n_cat)
+        + np.bincount(doc * n_cat + cb, w, n_docs * n_cat)
+    ).reshape(n_docs, n_cat)
+    bits = (masks[:, None] >> np.arange(n_labels)[None, :]) & 1  # (C, L)
+    bit_a, bit_b = bits[ca], bits[cb]  # (n_trip, L)
+    differ = (bit_a != bit_b).astype(float)
+    doc_sums[:, L["obs_l"]] = _group_sum(2.0 * w[:, None] * differ, doc, n_docs)
+    doc_sums[:, L["n1_l"]] = _group_sum(w[:, None] * (bit_a + bit_b), doc, n_docs)
+    doc_sums[:, L["f_sum"]] = np.bincount(doc, v * same, n_docs)[:, None]
+    doc_sums[:, L["f_items"]] = np.bincount(doc, v, n_docs)[:, None]
+    doc_sums[:, L["f_props"]] = (
+        np.bincount(doc * n_cat + ca, v / 2.0, n_docs * n_cat)
+        + np.bincount(doc * n_cat + cb, v / 2.0, n_docs * n_cat)
+    ).reshape(n_docs, n_cat)
+    pair_sums[:, C["total"]] = np.bincount(dp, cnt, n_dp)[:, None]
+    pair_sums[:, C["ptrace"]] = np.bincount(dp, cnt * same, n_dp)[:, None]
+    pair_sums[:, C["row"]] = np.bincount(dp * n_cat + ca, cnt, n_dp * n_cat).reshape(n_dp, n_cat)
+    pair_sums[:, C["col"]] = np.bincount(dp * n_cat + cb, cnt, n_dp * n_cat).reshape(n_dp, n_cat)
+
+
+def _group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Row sums of ``values`` (n, k) by ``group`` (n,): shape (n_groups, k)."""
+    out = np.zeros((n_groups, values.shape[1]))
+    np.add.at(out, group, values)
+    return out
+
+
+def _ratio_alpha(n: np.ndarray, observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """``1 - (n - 1) observed / expected``, nan where expected ~ 0 or n <= 1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = 1.0 - (n - 1.0) * observed / expected
+    return np.where((n > 1) & (expected > _EPS * n * n), alpha, np.nan)
+
+
+def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
+    defined = ~np.isnan(values)
+    count = defined.sum(axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(defined, values, 0.0).sum(axis=axis) / count
+    return np.where(count > 0, mean, np.nan)
+
+
+def _json_values(values: np.ndarray) -> list:
+    """Nested lists of Python floats, None for nan (undefined)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 0:
+        return None if np.isnan(values) else float(values)
+    obj = values.astype(object)
+    obj[np.isnan(values)] = None
+    return obj.tolist()
