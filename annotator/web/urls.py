@@ -79,3 +79,62 @@ urlpatterns += [
         name="export-download",
     ),
 ]
+
+# Instructors, teams and curation (issue 5).
+from . import assignments as assignment_views  # noqa: E402
+from . import curation as curation_views  # noqa: E402
+from . import grading as grading_views  # noqa: E402
+from . import manage as manage_views  # noqa: E402
+from . import members as member_views  # noqa: E402
+from . import progress as progress_views  # noqa: E402
+
+_P = "p/<slug:slug>/"
+_CURATE = f"{_P}curation/d/<int:document_id>/"
+urlpatterns += [
+    path("projects/new/", manage_views.project_new, name="project-new"),
+    path(f"{_P}settings/", manage_views.project_settings, name="project-settings"),
+    path(f"{_P}settings/preview/", manage_views.guidelines_preview, name="guidelines-preview"),
+    # Members and joining.
+    path(f"{_P}members/", member_views.members_page, name="members"),
+    path(f"{_P}members/add/", member_views.member_add, name="member-add"),
+    path(f"{_P}members/csv/", member_views.members_csv, name="members-csv"),
+    path(f"{_P}members/<int:user_id>/role/", member_views.member_role, name="member-role"),
+    path(f"{_P}members/<int:user_id>/remove/", member_views.member_remove, name="member-remove"),
+    path(f"{_P}members/join-code/", member_views.join_code_regenerate,
+         name="join-code-regenerate"),
+    path("join/", member_views.join, name="join"),
+    path("join/<str:code>/", member_views.join_code, name="join-code"),
+    # Assignments and progress.
+    path(f"{_P}assignments/", assignment_views.assignments_page, name="assignments"),
+    path(f"{_P}assignments/run/", assignment_views.assignments_run, name="assignments-run"),
+    path(f"{_P}assignments/add/", assignment_views.assignment_add, name="assignment-add"),
+    path(f"{_P}assignments/deadline/", assignment_views.project_deadline,
+         name="project-deadline"),
+    path(f"{_P}assignments/<int:assignment_id>/", assignment_views.assignment_update,
+         name="assignment-update"),
+    path(f"{_P}assignments.csv", assignment_views.assignments_download, name="assignments-csv"),
+    path(f"{_P}progress/", progress_views.progress_page, name="progress"),
+    path(f"{_P}progress.csv", progress_views.progress_download, name="progress-csv"),
+    # Curation.
+    path(f"{_P}curation/", curation_views.curation_list, name="curation"),
+    path(_CURATE, curation_views.curation_document, name="curation-document"),
+    path(f"{_CURATE}premerge/", curation_views.curation_premerge, name="curation-premerge"),
+    path(f"{_CURATE}spans/", curation_views.curation_span_accept, name="curation-span-accept"),
+    path(f"{_CURATE}spans/<int:span_id>/reject/", curation_views.curation_span_reject,
+         name="curation-span-reject"),
+    path(f"{_CURATE}spans/<int:span_id>/relabel/", curation_views.curation_span_relabel,
+         name="curation-span-relabel"),
+    path(f"{_CURATE}relations/", curation_views.curation_relation_accept,
+         name="curation-relation-accept"),
+    path(f"{_CURATE}relations/<int:relation_id>/reject/",
+         curation_views.curation_relation_reject, name="curation-relation-reject"),
+    path(f"{_CURATE}final/", curation_views.curation_finalize, name="curation-finalize"),
+    path(f"{_CURATE}reopen/", curation_views.curation_reopen, name="curation-reopen"),
+    # Grades and feedback.
+    path(f"{_P}grades/", grading_views.grades_page, name="grades"),
+    path(f"{_P}grades.csv", grading_views.grades_download, name="grades-csv"),
+    path(f"{_P}grades/release/", grading_views.grades_release_toggle, name="grades-release"),
+    path(f"{_P}feedback/", grading_views.feedback_page, name="feedback"),
+    path(f"{_P}feedback/d/<int:document_id>/", grading_views.feedback_document_page,
+         name="feedback-document"),
+]

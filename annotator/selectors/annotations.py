@@ -1,0 +1,411 @@
+"""Reads for the annotation page: which set a user may open, their queue, the
+text cut into segments, and the argument outline with its warnings.
+
+The segmenting and the outline work on plain tuples, not model instances, so
+that a 20,000-word brief with 1,000 spans opens within the page's time budget
+(benchmarks/annotate_page.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+
+from annotator.models import AnnotationSet, AnnotationStatus, Document, Project, Relation, Span
+
+from .permissions import has_permission, require_permission
+
+# ----------------------------------------------------------------------------- access
+
+
+@dataclass(frozen=True)
+class SetAccess:
+    """The set a page shows and whether this user may change it there."""
+
+    annotation_set: AnnotationSet
+    own: bool
+    editable: bool
+
+
+def annotation_set_access(
+    *, user, project: Project, document: Document, set_id: int | None = None
+) -> SetAccess | None:
+    """The annotation set of ``document`` that ``user`` opens, or None when there is none.
+
+    Without ``set_id`` that is the user's own set. With it, another person's set
+    (or the gold set) opens read-only for roles with ``annotation_set.view_any``;
+    in a project that is not blind, every member may also read the others' sets.
+    Raises PermissionDenied when the user may not see it.
+    """
+    require_permission(user, project, "document.view")
+    sets = AnnotationSet.objects.filter(document=document).select_related(
+        "document__project", "annotator"
+    )
+    wanted = {"annotator": user} if set_id is None else {"pk": set_id}
+    aset = sets.filter(**wanted).first()
+    if aset is None:
+        return None
+    own = aset.annotator_id == user.pk
+    if not own:
+        # In an open project every member sees every assignment (as the project
+        # page lists them); the gold standard stays with managers and curators.
+        may_see = has_permission(user, project, "annotation_set.view_any") or (
+            not project.blind and not aset.is_gold
+        )
+        if not may_see:
+            raise PermissionDenied("this annotation set belongs to someone else")
+    editable = (
+        own
+        and aset.status != AnnotationStatus.SUBMITTED
+        and has_permission(user, project, "annotation_set.annotate")
+    )
+    return SetAccess(annotation_set=aset, own=own, editable=editable)
+
+
+def annotation_set_editable(*, user, project: Project, document: Document) -> AnnotationSet:
+    """The user's own set of ``document``, for a write; PermissionDenied otherwise.
+
+    A submitted set is returned too: the services refuse its edits with a
+    message the user can act on (reopen it).
+    """
+    require_permission(user, project, "annotation_set.annotate")
+    aset = (
+        AnnotationSet.objects.filter(document=document, annotator=user)
+        .select_related("annotator")
+        .first()
+    )
+    if aset is None:
+        raise PermissionDenied("you have no annotation set for this brief")
+    return aset
+
+
+def document_sets(*, user, project: Project, document: Document) -> list[AnnotationSet]:
+    """The sets of a document a curator or manager may open read-only."""
+    if not has_permission(user, project, "annotation_set.view_any"):
+        return []
+    return list(
+        AnnotationSet.objects.filter(document=document).select_related("annotator")
+    )
+
+
+# ----------------------------------------------------------------------------- queue
+
+
+def annotation_queue(*, user, project: Project) -> list[AnnotationSet]:
+    """The user's own annotation sets in the project, in the order of the documents."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        AnnotationSet.objects.filter(document__project=project, annotator=user, is_gold=False)
+        .select_related("document")
+        .only("id", "status", "document_id", "document__title", "document__position",
+              "document__external_id")
+        .order_by("document__position", "document_id")
+    )
+
+
+def annotation_queue_next(
+    *, queue: list[AnnotationSet], current_document_id: int
+) -> AnnotationSet | None:
+    """The next set of ``queue`` after the current document that is not submitted yet.
+
+    The search wraps around to the start of the queue; None when everything
+    else is submitted.
+    """
+    index = next(
+        (i for i, s in enumerate(queue) if s.document_id == current_document_id), -1
+    )
+    ordered = queue[index + 1:] + queue[: max(index, 0)]
+    return next((s for s in ordered if s.status != AnnotationStatus.SUBMITTED), None)
+
+
+# ----------------------------------------------------------------------------- contents
+
+
+@dataclass(frozen=True)
+class SpanRow:
+    id: int
+    label_id: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class RelationRow:
+    id: int
+    source_id: int
+    target_id: int
+    type_id: int
+
+
+def set_spans(annotation_set: AnnotationSet, start: int | None = None,
+              end: int | None = None) -> list[SpanRow]:
+    """The set's spans in text order, optionally only those overlapping ``[start, end)``."""
+    rows = Span.objects.filter(annotation_set=annotation_set)
+    if start is not None and end is not None:
+        rows = rows.filter(start__lt=end, end__gt=start)
+    return [
+        SpanRow(*row)
+        for row in rows.order_by("start", "-end", "id").values_list("id", "label_id", "start",
+                                                                      "end")
+    ]
+
+
+def set_relations(annotation_set: AnnotationSet) -> list[RelationRow]:
+    return [
+        RelationRow(*row)
+        for row in Relation.objects.filter(annotation_set=annotation_set)
+        .order_by("id")
+        .values_list("id", "source_id", "target_id", "type_id")
+    ]
+
+
+# ----------------------------------------------------------------------------- segments
+
+# The text is sent in blocks of about this many characters, cut at a line end
+# or a space, so that a save re-renders only the blocks it touches.
+BLOCK_CHARS = 1500
+_CUT = re.compile(r"\n|\s")
+
+
+def text_blocks(text: str) -> list[tuple[int, int]]:
+    """Cut ``text`` into consecutive ``(start, end)`` ranges of about BLOCK_CHARS.
+
+    Each block ends just after a newline (or else a whitespace character) at or
+    beyond BLOCK_CHARS; the blocks cover the text exactly.
+    """
+    blocks = []
+    start = 0
+    n = len(text)
+    while start < n:
+        if n - start <= BLOCK_CHARS:
+            blocks.append((start, n))
+            break
+        newline = text.find("\n", start + BLOCK_CHARS)
+        cut = newline + 1 if 0 <= newline < start + 2 * BLOCK_CHARS else -1
+        if cut < 0:
+            match = _CUT.search(text, start + BLOCK_CHARS)
+            cut = match.end() if match else n
+        blocks.append((start, cut))
+        start = cut
+    return blocks or [(0, 0)]
+
+
+def blocks_touching(blocks: list[tuple[int, int]], start: int, end: int) -> list[int]:
+    """Indexes of the blocks that share a character with ``[start, end)``."""
+    return [i for i, (b0, b1) in enumerate(blocks) if b0 < end and start < b1]
+
+
+@dataclass
+class Segment:
+    """A run of text covered by the same spans; ``lanes`` maps lane → span."""
+
+    start: int
+    end: int
+    lanes: dict[int, SpanRow] = field(default_factory=dict)
+    starting: list[SpanRow] = field(default_factory=list)
+
+
+def segments(text: str, block: tuple[int, int], spans: list[SpanRow]) -> list[Segment]:
+    """Split a block at every span boundary; give each span a lane (underline row).
+
+    Design note. Lanes are assigned greedily in (start, -end) order, the
+    classic interval-colouring that uses as many lanes as the deepest overlap:
+    an enclosing span gets a lower lane than what it encloses, so nested and
+    crossing spans each keep their own line all along the block. Lanes are per
+    block, which lets a save re-render only the blocks it touches.
+    """
+    b0, b1 = block
+    inside = sorted(
+        (s for s in spans if s.start < b1 and s.end > b0), key=lambda s: (s.start, -s.end, s.id)
+    )
+    lane_of: dict[int, int] = {}
+    lane_ends: list[int] = []
+    for span in inside:
+        start = max(span.start, b0)
+        for lane, lane_end in enumerate(lane_ends):
+            if lane_end <= start:
+                lane_ends[lane] = span.end
+                break
+        else:
+            lane = len(lane_ends)
+            lane_ends.append(span.end)
+        lane_of[span.id] = lane
+    cuts = {b0, b1}
+    for span in inside:
+        cuts.add(max(span.start, b0))
+        cuts.add(min(span.end, b1))
+    points = sorted(cuts)
+    starts_at: dict[int, list[SpanRow]] = {}
+    ends_at: dict[int, list[SpanRow]] = {}
+    for span in inside:
+        starts_at.setdefault(max(span.start, b0), []).append(span)
+        ends_at.setdefault(min(span.end, b1), []).append(span)
+    active: dict[int, SpanRow] = {}
+    out = []
+    for a, b in itertools.pairwise(points):
+        for span in ends_at.get(a, ()):
+            active.pop(lane_of[span.id], None)
+        starting = [s for s in starts_at.get(a, ()) if s.start == a]
+        for span in starts_at.get(a, ()):
+            active[lane_of[span.id]] = span
+        out.append(Segment(a, b, dict(active), starting))
+    return out
+
+
+# ----------------------------------------------------------------------------- outline
+
+
+@dataclass(frozen=True)
+class OutlineRow:
+    """One line of the outline: a span at a depth, linked to its parent by ``via``."""
+
+    span_id: int
+    depth: int
+    via: str = ""  # relation type name to the parent ("" for a root)
+    attack: bool = False
+    repeat: bool = False  # shown in full elsewhere in the outline
+
+
+@dataclass(frozen=True)
+class Warning:
+    message: str
+    span_ids: tuple[int, ...] = ()
+
+
+@dataclass
+class Outline:
+    rows: list[OutlineRow]
+    unlinked: list[int]
+    warnings: list[Warning]
+
+
+MAJOR_CLAIM, REASON, EVIDENCE = "MajorClaim", "Reason", "Evidence"
+ATTACK_TYPES = frozenset({"attacks"})
+
+
+def argument_outline(
+    spans: list[SpanRow],
+    relations: list[RelationRow],
+    label_names: dict[int, str],
+    type_names: dict[int, str],
+) -> Outline:
+    """The brief's argument as a tree, built from the relations, and its warnings.
+
+    A relation ``source → target`` puts the source under the target (a reason
+    under the claim it supports, evidence under the reason). Roots are the
+    major claims, then any other span that points at nothing but is pointed
+    at. Every other span that takes part in no relation is listed as unlinked.
+    A span reachable from several parents is shown in full under the first and
+    marked as a repeat under the others, which also keeps cycles finite.
+
+    Warnings (they never block a submission): no major claim; a reason that
+    supports nothing; evidence linked to nothing; a cycle.
+    """
+    by_id = {s.id: s for s in spans}
+    children: dict[int, list[RelationRow]] = {}
+    outgoing: dict[int, list[RelationRow]] = {}
+    for rel in relations:
+        children.setdefault(rel.target_id, []).append(rel)
+        outgoing.setdefault(rel.source_id, []).append(rel)
+    label = {s.id: label_names.get(s.label_id, "") for s in spans}
+    schema_labels = set(label_names.values())
+
+    linked = set(children) | set(outgoing)
+    roots = [s.id for s in spans if label[s.id] == MAJOR_CLAIM]
+    roots += [s.id for s in spans if s.id in children and s.id not in outgoing
+              and label[s.id] != MAJOR_CLAIM]
+
+    rows: list[OutlineRow] = []
+    shown: set[int] = set()
+
+    def walk(root: int) -> None:
+        stack = [(root, 0, "", False)]
+        while stack:
+            span_id, depth, via, attack = stack.pop()
+            if span_id in shown:
+                rows.append(OutlineRow(span_id, depth, via, attack, repeat=True))
+                continue
+            shown.add(span_id)
+            rows.append(OutlineRow(span_id, depth, via, attack))
+            kids = sorted(children.get(span_id, ()), key=lambda r: by_id[r.source_id].start)
+            for rel in reversed(kids):
+                name = type_names.get(rel.type_id, "")
+                stack.append((rel.source_id, depth + 1, name, name in ATTACK_TYPES))
+
+    for root in roots:
+        if root not in shown:
+            walk(root)
+    # Spans caught only in a cycle are reachable from no root: show them too.
+    for span in spans:
+        if span.id in linked and span.id not in shown:
+            walk(span.id)
+    unlinked = [s.id for s in spans if s.id not in linked]
+
+    warnings: list[Warning] = []
+    if MAJOR_CLAIM in schema_labels and not any(label[s.id] == MAJOR_CLAIM for s in spans):
+        warnings.append(Warning("No major claim: mark the brief's headline claim."))
+    if REASON in schema_labels:
+        for s in spans:
+            if label[s.id] == REASON and s.id not in outgoing:
+                warnings.append(Warning("A reason that supports nothing.", (s.id,)))
+    if EVIDENCE in schema_labels:
+        for s in spans:
+            if label[s.id] == EVIDENCE and s.id not in outgoing:
+                warnings.append(Warning("Evidence linked to nothing.", (s.id,)))
+    for cycle in _cycles(outgoing, [s.id for s in spans]):
+        warnings.append(Warning("A cycle: these spans support each other in a loop.", cycle))
+    return Outline(rows=rows, unlinked=unlinked, warnings=warnings)
+
+
+def _cycles(outgoing: dict[int, list[RelationRow]], nodes: list[int]) -> list[tuple[int, ...]]:
+    """One cycle per strongly connected component with a loop (Tarjan 1972, iterative)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    found: list[tuple[int, ...]] = []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(outgoing.get(root, ())))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            advanced = False
+            for rel in edges:
+                nxt = rel.target_id
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(outgoing.get(nxt, ()))))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(tuple(sorted(component)))
+    return found

@@ -1,0 +1,270 @@
+"""The rules of annotation writes: versions, status, schema, undo."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.models import AnnotationSet, Relation, Span
+from annotator.models.actions import AnnotationAction
+from annotator.services import annotations as svc
+from annotator.services.errors import ConflictError, WarrantError
+from tests.factories import AnnotationSetFactory, DocumentFactory, SpanFactory
+
+TEXT = "Sanctions work. 👍 Exports fell by 40% (Reuters). Prices rose."
+
+
+@pytest.fixture
+def aset(project, members):
+    document = DocumentFactory(project=project, text=TEXT)
+    return AnnotationSetFactory(document=document, annotator=members["annotator"])
+
+
+def label(project, name):
+    return project.span_labels.get(name=name)
+
+
+def rtype(project, name):
+    return project.relation_types.get(name=name)
+
+
+def make(aset, name, phrase, version=None, **kwargs):
+    start = TEXT.index(phrase)
+    return svc.span_create(
+        annotation_set=aset,
+        label=label(aset.document.project, name),
+        start=start,
+        end=start + len(phrase),
+        expected_version=aset.version if version is None else version,
+        **kwargs,
+    )
+
+
+def test_span_create_snaps_to_words_and_trims_whitespace(aset, project):
+    start = TEXT.index("ports fe")
+    span = svc.span_create(
+        annotation_set=aset, label=label(project, "Evidence"), start=start - 1,
+        end=start + 8, expected_version=0,
+    )
+    assert TEXT[span.start : span.end] == "Exports fell"
+
+
+def test_span_create_without_snapping_only_trims_whitespace(aset, project):
+    start = TEXT.index("ports fell")
+    span = svc.span_create(
+        annotation_set=aset, label=label(project, "Claim"), start=start, end=start + 6,
+        expected_version=0, snap=False,
+    )
+    assert TEXT[span.start : span.end] == "ports"
+
+
+def test_span_create_counts_code_points_after_an_emoji(aset):
+    span = make(aset, "Evidence", "Exports fell by 40%")
+    assert TEXT[span.start : span.end] == "Exports fell by 40%"
+
+
+def test_first_edit_starts_the_set_and_every_edit_bumps_the_version(aset):
+    assert aset.status == "assigned"
+    make(aset, "Claim", "Sanctions work.")
+    make(aset, "Evidence", "Exports fell")
+    aset.refresh_from_db()
+    assert (aset.status, aset.version) == ("in_progress", 2)
+    assert aset.started_at is not None
+
+
+def test_a_stale_version_is_refused_with_a_conflict_and_nothing_changes(aset):
+    make(aset, "Claim", "Sanctions work.")
+    with pytest.raises(ConflictError, match=r"changed elsewhere.*reload"):
+        make(aset, "Evidence", "Exports fell", version=0)
+    assert Span.objects.filter(annotation_set=aset).count() == 1
+    assert AnnotationSet.objects.get(pk=aset.pk).version == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [(0, 0, "outside"), (5, 999, "outside"), (15, 16, "only whitespace")],
+)
+def test_span_create_refuses_bad_ranges(aset, project, start, end, message):
+    with pytest.raises(WarrantError, match=message):
+        svc.span_create(annotation_set=aset, label=label(project, "Claim"), start=start,
+                        end=end, expected_version=0)
+    assert AnnotationSet.objects.get(pk=aset.pk).version == 0
+
+
+def test_the_same_label_on_the_same_text_twice_is_refused(aset):
+    make(aset, "Claim", "Sanctions work.")
+    with pytest.raises(WarrantError, match="already marked Claim"):
+        make(aset, "Claim", "Sanctions work.")
+
+
+def test_a_label_of_another_project_is_refused(aset):
+    from tests.factories import ProjectFactory
+
+    other = ProjectFactory()
+    with pytest.raises(WarrantError, match="not part of this project"):
+        svc.span_create(annotation_set=aset, label=label(other, "Claim"), start=0, end=5,
+                        expected_version=0)
+
+
+def test_a_submitted_set_takes_no_edits(aset):
+    svc.annotation_set_submit(annotation_set=aset, expected_version=0)
+    with pytest.raises(WarrantError, match="submitted: reopen"):
+        make(aset, "Claim", "Sanctions work.")
+
+
+def test_span_update_relabels_sets_attributes_and_note(aset, project):
+    span = make(aset, "Claim", "Sanctions work.")
+    svc.span_update(span=span, expected_version=aset.version, label=label(project, "MajorClaim"),
+                    attributes={"stance": "for"}, note="  headline ")
+    span.refresh_from_db()
+    assert (span.label.name, span.attributes, span.note) == ("MajorClaim", {"stance": "for"},
+                                                             "headline")
+    assert AnnotationSet.objects.get(pk=aset.pk).version == 2
+
+
+def test_span_update_refuses_a_relabel_that_breaks_a_relation(aset, project):
+    claim = make(aset, "Claim", "Sanctions work.")
+    evidence = make(aset, "Evidence", "Exports fell by 40%")
+    svc.relation_create(annotation_set=aset, source=evidence, target=claim,
+                        type=rtype(project, "evidence_for"), expected_version=aset.version)
+    with pytest.raises(WarrantError, match="cannot relabel to Claim: evidence_for cannot link"):
+        svc.span_update(span=evidence, expected_version=aset.version, label=label(project, "Claim"))
+
+
+def test_span_update_refuses_bad_attributes(aset):
+    span = make(aset, "Claim", "Sanctions work.")
+    with pytest.raises(WarrantError, match="attribute"):
+        svc.span_update(span=span, expected_version=aset.version, attributes={"x": [1, 2]})
+
+
+def test_span_delete_takes_its_relations_with_it(aset, project):
+    claim = make(aset, "Claim", "Sanctions work.")
+    evidence = make(aset, "Evidence", "Exports fell by 40%")
+    svc.relation_create(annotation_set=aset, source=evidence, target=claim,
+                        type=rtype(project, "evidence_for"), expected_version=aset.version)
+    svc.span_delete(span=claim, expected_version=aset.version)
+    assert list(Span.objects.filter(annotation_set=aset)) == [evidence]
+    assert not Relation.objects.exists()
+
+
+def test_relation_create_refuses_a_type_the_schema_does_not_allow_and_says_why(aset, project):
+    a = make(aset, "Evidence", "Exports fell by 40%")
+    b = make(aset, "Evidence", "Prices rose.")
+    with pytest.raises(WarrantError) as refused:
+        svc.relation_create(annotation_set=aset, source=a, target=b,
+                            type=rtype(project, "supports"), expected_version=aset.version)
+    assert str(refused.value) == (
+        "supports cannot link Evidence to Evidence: supports may only go from any label to "
+        "MajorClaim, Claim or Reason"
+    )
+
+
+def test_relation_create_refuses_self_links_duplicates_and_other_sets(aset, project, members):
+    a = make(aset, "Evidence", "Exports fell by 40%")
+    b = make(aset, "Claim", "Sanctions work.")
+    supports = rtype(project, "supports")
+    with pytest.raises(WarrantError, match="itself"):
+        svc.relation_create(annotation_set=aset, source=a, target=a, type=supports,
+                            expected_version=aset.version)
+    svc.relation_create(annotation_set=aset, source=a, target=b, type=supports,
+                        expected_version=aset.version)
+    with pytest.raises(WarrantError, match="already linked"):
+        svc.relation_create(annotation_set=aset, source=a, target=b, type=supports,
+                            expected_version=aset.version)
+    foreign = SpanFactory(annotation_set=AnnotationSetFactory(document=aset.document,
+                                                              annotator=members["curator"]))
+    with pytest.raises(WarrantError, match="must belong to this annotation set"):
+        svc.relation_create(annotation_set=aset, source=a, target=foreign, type=supports,
+                            expected_version=aset.version)
+
+
+def test_relation_delete_bumps_the_version(aset, project):
+    a = make(aset, "Evidence", "Exports fell by 40%")
+    b = make(aset, "Claim", "Sanctions work.")
+    relation = svc.relation_create(annotation_set=aset, source=a, target=b,
+                                   type=rtype(project, "supports"), expected_version=2)
+    svc.relation_delete(relation=relation, expected_version=3)
+    assert not Relation.objects.exists()
+    assert AnnotationSet.objects.get(pk=aset.pk).version == 4
+
+
+def test_submit_and_reopen_move_the_status(aset):
+    svc.annotation_set_submit(annotation_set=aset, expected_version=0)
+    assert (aset.status, aset.version) == ("submitted", 1)
+    assert aset.submitted_at is not None
+    with pytest.raises(WarrantError, match="already submitted"):
+        svc.annotation_set_submit(annotation_set=aset, expected_version=1)
+    svc.annotation_set_reopen(annotation_set=aset, expected_version=1)
+    assert (aset.status, aset.version, aset.submitted_at) == ("in_progress", 2, None)
+
+
+def test_reopen_only_while_the_project_allows_it(aset, project):
+    project.allow_reopen = False
+    project.save()
+    aset.document.project = project
+    svc.annotation_set_submit(annotation_set=aset, expected_version=0)
+    with pytest.raises(WarrantError, match="does not allow reopening"):
+        svc.annotation_set_reopen(annotation_set=aset, expected_version=1)
+
+
+def test_submit_with_a_stale_version_is_a_conflict(aset):
+    make(aset, "Claim", "Sanctions work.")
+    with pytest.raises(ConflictError):
+        svc.annotation_set_submit(annotation_set=aset, expected_version=0)
+
+
+def test_start_moves_assigned_to_in_progress(aset):
+    svc.annotation_set_start(annotation_set=aset, expected_version=0)
+    assert (aset.status, aset.version) == ("in_progress", 1)
+
+
+def test_submit_queues_the_agreement_engine_when_it_exists(
+    aset, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        svc.annotation_set_submit(annotation_set=aset, expected_version=0)
+    try:
+        import annotator.services.agreement as agreement
+    except ImportError:
+        assert callbacks == []
+        return
+    assert len(callbacks) == int(hasattr(agreement, "agreement_after_submission"))
+
+
+def test_undo_reverts_each_kind_of_edit_newest_first(aset, project):
+    claim = make(aset, "Claim", "Sanctions work.")
+    evidence = make(aset, "Evidence", "Exports fell by 40%")
+    relation = svc.relation_create(annotation_set=aset, source=evidence, target=claim,
+                                   type=rtype(project, "evidence_for"),
+                                   expected_version=aset.version)
+    svc.span_update(span=claim, expected_version=aset.version, note="check")
+    svc.span_delete(span=evidence, expected_version=aset.version)
+    assert not Relation.objects.exists()
+
+    undone = svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    assert "deleted span is back" in undone.message
+    assert (undone.start, undone.end) == (evidence.start, evidence.end)
+    assert Relation.objects.get().pk == relation.pk  # same ids: later log entries still point
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    assert Span.objects.get(pk=claim.pk).note == ""
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    assert not Relation.objects.exists()
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    assert not Span.objects.filter(annotation_set=aset).exists()
+    with pytest.raises(WarrantError, match="nothing to undo"):
+        svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    assert AnnotationAction.objects.filter(annotation_set=aset, undone=True).count() == 5
+
+
+def test_undo_checks_the_version_too(aset):
+    make(aset, "Claim", "Sanctions work.")
+    with pytest.raises(ConflictError):
+        svc.annotation_set_undo(annotation_set=aset, expected_version=0)
+    assert Span.objects.filter(annotation_set=aset).count() == 1
+
+
+def test_describe_allowed_groups_pairs_by_source():
+    assert svc.describe_allowed([["Evidence", "Claim"], ["Evidence", "Reason"]], "x") == (
+        "x may only go from Evidence to Claim or Reason"
+    )
+    assert svc.describe_allowed([], "x") == "the schema allows no x relation at all"
