@@ -1,25 +1,55 @@
-"""Write a project's data to a file in one of the dataset formats.
+"""Write a project's data to a file or folder in one of the dataset formats.
 
-The pipeline composes: ``selectors.records.document_records`` reads the
-project in batches, a format module turns each record into text, and the
-writer streams it into a temporary file beside the target that replaces the
-target only when everything is written: a failed export leaves no partial file.
+The pipeline composes (doccano's read → format → writer):
+``selectors.export_records.export_document_records`` reads the project in batches, a pure
+format module (``annotator.formats.*``) turns each record into text, and the
+writer here streams it into a temporary file or folder beside the target,
+which replaces the target only when everything is written: a failed export
+leaves no partial file.
+
+Formats (``EXPORT_FORMATS``) and what ``PATH`` is for each:
+
+- ``jsonl``, ``csv``: one file.
+- ``hf``, ``brat``, ``conll``, ``aif``: several files. ``PATH`` ending in
+  ``.zip`` gets a zip archive of them; any other ``PATH`` is a folder, created
+  (it must not exist, or be empty). Export jobs always make the zip.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
-from annotator.formats import jsonl
+from django.utils import timezone
+
+from annotator.formats import aif, brat_export, conll, csv_spans, hf, jsonl
+from annotator.formats._export_common import ZIP_DATE_TIME, FolderSink, ZipSink
 from annotator.formats.records import DocumentRecord
-from annotator.models import ExportScope, Project
-from annotator.selectors.records import document_records
+from annotator.formats.schema import ANY_LABEL
+from annotator.models import AgreementRun, ExportScope, JobStatus, Project
+from annotator.selectors.export_records import export_document_records
 
 from .errors import WarrantError
+
+#: Defaults of the options an export takes (``options=`` of :func:`export_write`).
+DEFAULT_OPTIONS = {"seed": 0, "license": "other", "language": ["en"]}
+#: brat's wildcard in annotation.conf, for the schema's "*".
+BRAT_ANY_ENTITY = "<ENTITY>"
+
+ProgressCallback = Callable[[int, int], None]
+Sink = FolderSink | ZipSink
+
+#: How a format writes: ``file`` — ``write(records, fh, ctx)`` into one text file;
+#: ``members`` — ``write(records, sink, ctx)``, each file written whole, straight into
+#: the zip or folder; ``folder`` — ``write(records, folder, ctx)`` needs a real folder
+#: (files appended to, Parquet writers), zipped afterwards when a zip is asked for.
+FILE, MEMBERS, FOLDER = "file", "members", "folder"
 
 
 @dataclass
@@ -28,45 +58,290 @@ class ExportSummary:
     documents: int = 0
     spans: int = 0
     relations: int = 0
+    #: Things the format could not represent (CoNLL problems, AIF relations of unknown type).
+    unrepresented: int = 0
+    details: dict = field(default_factory=dict)
 
 
-def _write_jsonl(records: Iterable[DocumentRecord], fh, summary: ExportSummary) -> None:
+@dataclass
+class ExportContext:
+    """What a writer may need besides the records."""
+
+    project: Project
+    scope: str
+    options: dict
+    summary: ExportSummary
+
+    def span_labels(self) -> list:
+        return list(self.project.span_labels.order_by("position", "name"))
+
+    def relation_types(self) -> list:
+        return list(self.project.relation_types.order_by("position", "name"))
+
+
+# --- writers: one per format; each only composes a pure format module --------------------
+
+
+def _write_jsonl(records: Iterable[DocumentRecord], fh: TextIO, ctx: ExportContext) -> None:
     for record in records:
         fh.write(jsonl.dump_document(record))
         fh.write("\n")
+
+
+def _write_csv(records: Iterable[DocumentRecord], fh: TextIO, ctx: ExportContext) -> None:
+    csv_spans.write_csv(records, fh)
+
+
+def _write_brat(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext) -> None:
+    def brat_end(label: str) -> str:
+        return BRAT_ANY_ENTITY if label == ANY_LABEL else label
+
+    relation_types = [
+        (rt.name, [(brat_end(s), brat_end(t)) for s, t in rt.allowed])
+        for rt in ctx.relation_types()
+    ]
+    try:
+        brat_export.write_brat_collection(
+            records,
+            sink,
+            span_labels=[label.name for label in ctx.span_labels()],
+            relation_types=relation_types,
+        )
+    except ValueError as exc:
+        raise WarrantError(f"cannot write brat: {exc}") from None
+
+
+def _write_conll(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContext) -> None:
+    labels = [label.name for label in ctx.span_labels()]
+    ctx.summary.unrepresented = conll.write_conll(records, folder, labels)
+
+
+def _write_aif(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext) -> None:
+    ctx.summary.unrepresented = aif.write_aif(
+        records, sink, timestamp=timezone.now().strftime("%Y-%m-%d %H:%M:%S")
+    )
+
+
+def latest_agreement(project: Project) -> tuple[dict | None, str]:
+    """The headline part of the latest finished agreement run's report, and where it is from.
+
+    Only ``overall`` and the run's description are read (``report`` may hold
+    every document's figures as well).
+    """
+    run = (
+        AgreementRun.objects.filter(project=project, status=JobStatus.DONE, report__isnull=False)
+        .order_by("-finished_at", "-id")
+        .values("pk", "finished_at", "report__overall", "report__unit", "report__documents",
+                "report__annotators")
+        .first()
+    )
+    if run is None:
+        return None, ""
+    report = {
+        "overall": run["report__overall"] or {},
+        "unit": run["report__unit"],
+        "documents": run["report__documents"],
+        "annotators": run["report__annotators"] or [],
+    }
+    when = run["finished_at"].strftime("%Y-%m-%d %H:%M UTC") if run["finished_at"] else "?"
+    return report, f"From agreement run #{run['pk']}, finished {when}."
+
+
+def _write_hf(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContext) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise WarrantError("the hf export needs pyarrow: pip install pyarrow") from None
+    options = ctx.options
+    language = options["language"]
+    writer = hf.HFDatasetWriter(folder, seed=int(options["seed"]))
+    for record in records:
+        writer.add(record)
+    agreement, source = latest_agreement(ctx.project)
+    card = hf.CardInfo(
+        name=ctx.project.name,
+        slug=ctx.project.slug,
+        description=ctx.project.description,
+        license=str(options["license"]),
+        language=[language] if isinstance(language, str) else list(language),
+        span_labels=[(label.name, label.description) for label in ctx.span_labels()],
+        relation_types=[(rt.name, rt.description, rt.allowed) for rt in ctx.relation_types()],
+        agreement=agreement,
+        agreement_source=source,
+        scope=ctx.scope,
+        generated_at=timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    ctx.summary.details["rows"] = writer.close(card)
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    #: One line for the command's help and the export page.
+    description: str
+    #: FILE, MEMBERS or FOLDER (see above).
+    kind: str
+    write: Callable
+    #: Suffix of the file an export job makes.
+    suffix: str
+
+    @property
+    def many_files(self) -> bool:
+        return self.kind != FILE
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in [
+        ExportFormat("jsonl", "canonical JSONL, one document per line (lossless)", FILE,
+                     _write_jsonl, ".jsonl"),
+        ExportFormat("csv", "one row per span (document, annotator, span, label, offsets, text)",
+                     FILE, _write_csv, ".csv"),
+        ExportFormat("hf", "Hugging Face dataset: Parquet per split and a README.md card",
+                     FOLDER, _write_hf, ".zip"),
+        ExportFormat("brat", "brat .txt/.ann pairs with annotation.conf, a folder per "
+                     "annotator and one for the gold", MEMBERS, _write_brat, ".zip"),
+        ExportFormat("conll", "BIO over whitespace tokens, one column per label, with a report",
+                     FOLDER, _write_conll, ".zip"),
+        ExportFormat("aif", "AIF JSON per document and annotation set (OVA, AIFdb)", MEMBERS,
+                     _write_aif, ".zip"),
+    ]
+}
+#: Kept for callers that only need the names and writers.
+WRITERS: dict[str, Callable] = {name: f.write for name, f in EXPORT_FORMATS.items()}
+
+
+def export_formats() -> list[str]:
+    return sorted(EXPORT_FORMATS)
+
+
+def export_path_help() -> str:
+    """What ``PATH`` is for each format, for the command's help."""
+    single = ", ".join(n for n, f in sorted(EXPORT_FORMATS.items()) if not f.many_files)
+    many = ", ".join(n for n, f in sorted(EXPORT_FORMATS.items()) if f.many_files)
+    return (
+        f"{single}: PATH is the file to write. {many}: a zip archive when PATH ends in .zip, "
+        "otherwise a folder to create (it must not exist, or be empty)."
+    )
+
+
+def _counted(
+    records: Iterable[DocumentRecord],
+    summary: ExportSummary,
+    total: int,
+    progress: ProgressCallback | None,
+) -> Iterator[DocumentRecord]:
+    for record in records:
+        yield record
         summary.documents += 1
         for aset in [*record.annotations, *([record.gold] if record.gold else [])]:
             summary.spans += len(aset.spans)
             summary.relations += len(aset.relations)
+        if progress is not None:
+            progress(summary.documents, total)
 
 
-WRITERS: dict[str, Callable] = {"jsonl": _write_jsonl}
-
-
-def export_formats() -> list[str]:
-    return sorted(WRITERS)
+def _zip_folder(folder: Path, fh) -> None:
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=ZIP_DATE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with open(path, "rb") as source, archive.open(info, "w", force_zip64=True) as member:
+                shutil.copyfileobj(source, member, 1024 * 1024)
 
 
 def export_write(
-    *, project: Project, format: str, path: str | os.PathLike, scope: str = ExportScope.BOTH
+    *,
+    project: Project,
+    format: str,
+    path: str | os.PathLike,
+    scope: str = ExportScope.BOTH,
+    options: dict | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportSummary:
-    """Export ``project`` as ``format`` to ``path`` (written atomically)."""
-    if format not in WRITERS:
+    """Export ``project`` as ``format`` to ``path``, atomically.
+
+    Parameters
+    ----------
+    project : Project
+    format : str
+        A key of ``EXPORT_FORMATS``.
+    path : path
+        See the module docstring: a file, a ``.zip`` or a folder.
+    scope : {"gold", "annotators", "both"}
+    options : dict, optional
+        ``seed`` (hf split), ``license`` and ``language`` (hf card).
+    progress : callable, optional
+        Called as ``progress(documents_done, documents_total)`` after each document.
+
+    Raises
+    ------
+    WarrantError
+        Unknown format or scope, a missing parent folder, a folder target that
+        is not empty, or data the format cannot hold.
+    """
+    if format not in EXPORT_FORMATS:
         raise WarrantError(
             f"unknown export format {format!r} (available: {', '.join(export_formats())})"
         )
     if scope not in ExportScope.values:
         raise WarrantError(f"unknown scope {scope!r} (scopes: {', '.join(ExportScope.values)})")
+    spec = EXPORT_FORMATS[format]
     target = Path(path)
     if not target.parent.is_dir():
         raise WarrantError(f"{target.parent}: no such folder")
+    as_folder = spec.many_files and target.suffix.lower() != ".zip"
+    if as_folder and target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise WarrantError(f"{target}: exists and is not an empty folder")
+    if not as_folder and target.is_dir():
+        raise WarrantError(f"{target}: is a folder; give a file name")
+
     summary = ExportSummary(path=str(target))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    ctx = ExportContext(
+        project=project, scope=scope, options={**DEFAULT_OPTIONS, **(options or {})},
+        summary=summary,
+    )
+    total = project.documents.count() if progress is not None else 0
+    records = _counted(
+        export_document_records(project, scope=scope), summary, total, progress
+    )
+
+    if spec.kind == FILE or (spec.kind == MEMBERS and not as_folder):
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            if spec.kind == FILE:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                    spec.write(records, fh, ctx)
+            else:
+                with (
+                    os.fdopen(fd, "wb") as fh,
+                    zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+                ):
+                    spec.write(records, ZipSink(archive), ctx)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return summary
+
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            WRITERS[format](document_records(project, scope=scope), fh, summary)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        spec.write(records, FolderSink(work) if spec.kind == MEMBERS else work, ctx)
+        if as_folder:
+            if target.is_dir():
+                target.rmdir()  # empty, checked above
+            os.replace(work, target)
+        else:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    _zip_folder(work, fh)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
     return summary

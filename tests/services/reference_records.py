@@ -1,8 +1,6 @@
-"""Read a project's documents and annotation sets as plain records, in batches.
-
-Exports stream these: ids in batches with filtered prefetches, so memory does
-not grow with the project (Label Studio's ``data_export`` does the same).
-"""
+"""A plain ORM reading of a project into records: the test oracle for
+``annotator.selectors.export_records``, which reads the same records with
+fewer, flatter queries for speed. Both must agree record for record."""
 
 from __future__ import annotations
 

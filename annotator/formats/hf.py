@@ -1,0 +1,538 @@
+"""Hugging Face dataset folder: Parquet files per split and a dataset card.
+
+``datasets.load_dataset(folder)`` loads the folder as it is, offline, through
+the ``configs`` of the card's YAML front matter (Hugging Face Hub
+documentation, "Manual Configuration" of datasets and "Dataset Cards"). Layout::
+
+    README.md                     dataset card: YAML front matter + description
+    gold/train.parquet            config "gold" (the default when there is a gold)
+    gold/validation.parquet
+    gold/test.parquet
+    annotators/train.parquet      config "annotators": one row per (document, annotator)
+    ...
+
+A split with no row has no file and is left out of the card. Rows of the
+``gold`` config: ``id``, ``title``, ``text``, ``meta`` (JSON), ``spans`` (a
+list of ``{id, start, end, label, text, attributes (JSON), note}``) and
+``relations`` (a list of ``{id, source, target, type}``, ``source`` and
+``target`` being span ids). Rows of ``annotators`` add ``annotator`` and
+``status``. Offsets are Unicode code points into ``text`` (Python ``str``
+indices), ``start`` inclusive, ``end`` exclusive.
+
+Design note: the split
+----------------------
+The split is by document, so that no document's text is in two splits (the
+annotators' rows of a document are in the split of its gold row). A document
+goes to the split where ``u = int(sha256(f"{seed}:{id}")[:16 hex]) / 16**16``
+falls, against the cumulative ratios (0.8 / 0.1 / 0.1 by default). It depends
+on nothing but the seed and the document's id: re-exporting after adding
+documents keeps every old document in its split, and no random state is kept.
+
+The Parquet files are written a row group at a time (``ROW_GROUP_DOCUMENTS``
+rows), so memory does not grow with the project. pyarrow is imported only
+when a dataset is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from annotator.formats.records import AnnotationRecord, DocumentRecord
+
+__all__ = [
+    "DEFAULT_SPLIT_RATIOS",
+    "SPLITS",
+    "CardInfo",
+    "HFDatasetWriter",
+    "dataset_card",
+    "document_split",
+]
+
+SPLITS = ("train", "validation", "test")
+DEFAULT_SPLIT_RATIOS = (0.8, 0.1, 0.1)
+#: Rows buffered per split and config before they are written as a Parquet row group:
+#: a few MiB of briefs, enough for fast reads, small enough to keep memory flat.
+ROW_GROUP_DOCUMENTS = 256
+GOLD_CONFIG = "gold"
+ANNOTATORS_CONFIG = "annotators"
+
+_SPAN_FIELDS = (
+    ("id", "string"),
+    ("start", "int32"),
+    ("end", "int32"),
+    ("label", "string"),
+    ("text", "string"),
+    ("attributes", "string"),
+    ("note", "string"),
+)
+_RELATION_FIELDS = (("id", "string"), ("source", "string"), ("target", "string"),
+                    ("type", "string"))
+_DOCUMENT_FIELDS = (("id", "string"), ("title", "string"), ("text", "string"),
+                    ("meta", "string"))
+_SET_FIELDS = (("annotator", "string"), ("status", "string"))
+
+
+def document_split(
+    document_id: str, *, seed: int = 0, ratios: Sequence[float] = DEFAULT_SPLIT_RATIOS
+) -> str:
+    """The split of a document: a pure function of its id and the seed.
+
+    Parameters
+    ----------
+    document_id : str
+    seed : int
+    ratios : sequence of 3 floats
+        Shares of train, validation and test; they must sum to 1.
+
+    Examples
+    --------
+    >>> document_split("brief-1", seed=0), document_split("brief-1", seed=0)
+    ('train', 'train')
+    >>> from collections import Counter
+    >>> counts = Counter(document_split(f"b{n}", seed=7) for n in range(10_000))
+    >>> [round(counts[s] / 10_000, 2) for s in SPLITS]
+    [0.8, 0.1, 0.1]
+    """
+    _check_ratios(ratios)
+    digest = hashlib.sha256(f"{seed}:{document_id}".encode()).hexdigest()
+    u = int(digest[:16], 16) / 16**16
+    cumulative = 0.0
+    for name, share in zip(SPLITS, ratios, strict=True):
+        cumulative += share
+        if u < cumulative:
+            return name
+    return SPLITS[-1]
+
+
+def _check_ratios(ratios: Sequence[float]) -> None:
+    if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-9:
+        raise ValueError(f"split ratios must be 3 non-negative numbers summing to 1, not {ratios}")
+
+
+# --- rows and schema ----------------------------------------------------------------
+
+
+def _row(record: DocumentRecord, annotation: AnnotationRecord, *, with_set: bool) -> dict:
+    row = {
+        "id": record.external_id,
+        "title": record.title,
+        "text": record.text,
+        "meta": json.dumps(record.meta, ensure_ascii=False, sort_keys=True),
+    }
+    if with_set:
+        row["annotator"] = annotation.annotator
+        row["status"] = annotation.status
+    row["spans"] = [
+        {
+            "id": span.id,
+            "start": span.start,
+            "end": span.end,
+            "label": span.label,
+            "text": record.text[span.start : span.end],
+            "attributes": json.dumps(span.attributes, ensure_ascii=False, sort_keys=True),
+            "note": span.note,
+        }
+        for span in annotation.spans
+    ]
+    row["relations"] = [
+        {"id": r.id, "source": r.source, "target": r.target, "type": r.type}
+        for r in annotation.relations
+    ]
+    return row
+
+
+def _fields(config: str) -> list[tuple[str, object]]:
+    fields: list[tuple[str, object]] = list(_DOCUMENT_FIELDS)
+    if config == ANNOTATORS_CONFIG:
+        fields += list(_SET_FIELDS)
+    fields += [("spans", _SPAN_FIELDS), ("relations", _RELATION_FIELDS)]
+    return fields
+
+
+def _arrow_schema(config: str):
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "int32": pa.int32()}
+
+    def struct(items):
+        return pa.struct([pa.field(name, types[kind]) for name, kind in items])
+
+    return pa.schema(
+        [
+            pa.field(name, pa.list_(struct(kind)) if isinstance(kind, tuple) else types[kind])
+            for name, kind in _fields(config)
+        ]
+    )
+
+
+def _features_yaml(config: str, indent: str) -> list[str]:
+    """``dataset_info.features`` in the YAML form of ``datasets.Features._to_yaml_list``."""
+    lines = []
+    for name, kind in _fields(config):
+        lines.append(f"{indent}- name: {name}")
+        if isinstance(kind, tuple):
+            lines.append(f"{indent}  list:")
+            for sub_name, sub_kind in kind:
+                lines.append(f"{indent}  - name: {sub_name}")
+                lines.append(f"{indent}    dtype: {sub_kind}")
+        else:
+            lines.append(f"{indent}  dtype: {kind}")
+    return lines
+
+
+# --- the writer ---------------------------------------------------------------------
+
+
+class _SplitFile:
+    def __init__(self, path: Path, config: str):
+        self.path = path
+        self.config = config
+        self.rows: list[dict] = []
+        self.count = 0
+        self.nbytes = 0  # in Arrow memory, what the card's ``num_bytes`` means
+        self._writer = None
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.count += 1
+        if len(self.rows) >= ROW_GROUP_DOCUMENTS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = _arrow_schema(self.config)
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.path, schema, compression="zstd")
+        table = pa.Table.from_pylist(self.rows, schema=schema)
+        self.nbytes += table.nbytes
+        self._writer.write_table(table)
+        self.rows = []
+
+    def close(self) -> None:
+        self.flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+@dataclass
+class CardInfo:
+    """What the dataset card says beyond the data: the project, its schema, agreement."""
+
+    name: str
+    slug: str
+    description: str = ""
+    license: str = "other"
+    language: Sequence[str] = ("en",)
+    #: ``(name, description)`` of each span label, in schema order.
+    span_labels: Sequence[tuple[str, str]] = ()
+    #: ``(name, description, allowed pairs)`` of each relation type.
+    relation_types: Sequence[tuple[str, str, Sequence[Sequence[str]]]] = ()
+    #: The report of the latest finished agreement run (DESIGN.md shape), or None.
+    agreement: dict | None = None
+    #: One line saying which run the figures come from.
+    agreement_source: str = ""
+    scope: str = "both"
+    generated_at: str = ""
+
+
+@dataclass
+class SplitCounts:
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # config -> split -> rows
+
+
+class HFDatasetWriter:
+    """Write documents into a dataset folder, then the card (``close``).
+
+    Parameters
+    ----------
+    folder : path
+        An existing, empty folder.
+    seed : int
+        Seed of the document-level split.
+    ratios : sequence of 3 floats
+        Shares of train, validation, test.
+    """
+
+    def __init__(
+        self, folder: str | Path, *, seed: int = 0, ratios: Sequence[float] = DEFAULT_SPLIT_RATIOS
+    ):
+        _check_ratios(ratios)
+        self.folder = Path(folder)
+        self.seed = seed
+        self.ratios = tuple(ratios)
+        self._files: dict[tuple[str, str], _SplitFile] = {}
+        self.documents = 0
+
+    def _file(self, config: str, split: str) -> _SplitFile:
+        key = (config, split)
+        if key not in self._files:
+            self._files[key] = _SplitFile(self.folder / config / f"{split}.parquet", config)
+        return self._files[key]
+
+    def add(self, record: DocumentRecord) -> None:
+        split = document_split(record.external_id, seed=self.seed, ratios=self.ratios)
+        self.documents += 1
+        if record.gold is not None:
+            self._file(GOLD_CONFIG, split).add(_row(record, record.gold, with_set=False))
+        for annotation in record.annotations:
+            self._file(ANNOTATORS_CONFIG, split).add(_row(record, annotation, with_set=True))
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Rows per config and split, for the splits that have rows."""
+        out: dict[str, dict[str, int]] = {}
+        for config in (GOLD_CONFIG, ANNOTATORS_CONFIG):
+            for split in SPLITS:
+                split_file = self._files.get((config, split))
+                if split_file is not None and split_file.count:
+                    out.setdefault(config, {})[split] = split_file.count
+        return out
+
+    def sizes(self) -> dict[str, dict[str, int]]:
+        """Bytes (in Arrow memory) per config and split, for the card's ``num_bytes``."""
+        return {
+            config: {split: self._files[(config, split)].nbytes for split in splits}
+            for config, splits in self.counts().items()
+        }
+
+    def close(self, card: CardInfo) -> dict[str, dict[str, int]]:
+        """Finish the Parquet files and write ``README.md``; return the row counts."""
+        for split_file in self._files.values():
+            split_file.close()
+        counts = self.counts()
+        (self.folder / "README.md").write_text(
+            dataset_card(card, counts, seed=self.seed, ratios=self.ratios, sizes=self.sizes()),
+            encoding="utf-8",
+        )
+        return counts
+
+
+# --- the card -----------------------------------------------------------------------
+
+
+def _q(value: str) -> str:
+    """A YAML double-quoted scalar (JSON string escapes are valid YAML escapes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _front_matter(
+    card: CardInfo, counts: dict[str, dict[str, int]], sizes: dict[str, dict[str, int]]
+) -> list[str]:
+    lines = ["---", f"license: {_q(card.license)}", "language:"]
+    lines += [f"- {_q(code)}" for code in card.language]
+    lines += [
+        "task_categories:",
+        "- token-classification",
+        "- text-classification",
+        "tags:",
+        "- argument-mining",
+        "- argumentation",
+        "- warrant",
+        f"pretty_name: {_q(card.name)}",
+    ]
+    configs = [c for c in (GOLD_CONFIG, ANNOTATORS_CONFIG) if c in counts]
+    if configs:
+        lines.append("configs:")
+        for index, config in enumerate(configs):
+            lines.append(f"- config_name: {config}")
+            if index == 0:
+                lines.append("  default: true")
+            lines.append("  data_files:")
+            for split in counts[config]:
+                lines.append(f"  - split: {split}")
+                lines.append(f"    path: {config}/{split}.parquet")
+        lines.append("dataset_info:")
+        for config in configs:
+            lines.append(f"- config_name: {config}")
+            lines.append("  features:")
+            lines += _features_yaml(config, "  ")
+            lines.append("  splits:")
+            for split, rows in counts[config].items():
+                lines.append(f"  - name: {split}")
+                lines.append(f"    num_bytes: {sizes.get(config, {}).get(split, 0)}")
+                lines.append(f"    num_examples: {rows}")
+    lines.append("---")
+    return lines
+
+
+def _figure(value) -> str:
+    if value is None:
+        return "undefined"
+    if isinstance(value, int | float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _dig(report: dict, *path: str):
+    node = report
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _agreement_section(card: CardInfo) -> list[str]:
+    lines = ["## Inter-annotator agreement", ""]
+    report = card.agreement
+    if not report:
+        lines += [
+            "No agreement run has been computed for this project yet, so this card gives "
+            "no agreement figures. Compute one in Warrant (the project's Agreement page, or "
+            "`manage.py agreement SLUG`) and export again.",
+            "",
+        ]
+        return lines
+    annotators = report.get("annotators") or []
+    if card.agreement_source:
+        lines += [card.agreement_source, ""]
+    lines += [
+        f"Unit: {report.get('unit', 'token')}; documents: {report.get('documents', '?')}; "
+        f"annotators: {', '.join(map(str, annotators)) or '?'}. Figures pool every document; "
+        "\"undefined\" means the figure is mathematically undefined (one category only, "
+        "nothing to pair).",
+        "",
+        "| measure | value |",
+        "| --- | --- |",
+    ]
+    measures = [
+        ("Krippendorff's alpha (nominal)", ("overall", "krippendorff_alpha", "value")),
+        ("Cohen's kappa (mean over pairs)", ("overall", "cohen_kappa", "value")),
+        ("Fleiss' kappa", ("overall", "fleiss_kappa", "value")),
+        ("Unitizing alpha", ("overall", "unitizing_alpha", "value")),
+        ("Span F1, exact", ("overall", "span_f1", "exact", "value")),
+        ("Span F1, overlap", ("overall", "span_f1", "overlap", "value")),
+        ("Span F1, Jaccard >= 0.5", ("overall", "span_f1", "jaccard50", "value")),
+        ("Relation F1", ("overall", "relation_f1", "value")),
+    ]
+    for name, path in measures:
+        if _dig(report, *path[:-1]) is not None:
+            lines.append(f"| {name} | {_figure(_dig(report, *path))} |")
+    per_label = _dig(report, "overall", "krippendorff_alpha", "per_label") or {}
+    if per_label:
+        lines += ["", "Krippendorff's alpha per label (covered by the label or not):", "",
+                  "| label | alpha |", "| --- | --- |"]
+        lines += [f"| {label} | {_figure(value)} |" for label, value in per_label.items()]
+    lines.append("")
+    return lines
+
+
+def _cell(value: str) -> str:
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def dataset_card(
+    card: CardInfo,
+    counts: dict[str, dict[str, int]],
+    *,
+    seed: int = 0,
+    ratios: Sequence[float] = DEFAULT_SPLIT_RATIOS,
+    sizes: dict[str, dict[str, int]] | None = None,
+) -> str:
+    """The ``README.md`` of the dataset folder: YAML front matter, then Markdown.
+
+    ``counts`` and ``sizes`` give the rows and bytes of each config's splits.
+
+    Examples
+    --------
+    >>> card = CardInfo(name="Sanctions briefs", slug="sanctions", license="cc-by-4.0",
+    ...                 span_labels=[("Claim", "A contestable statement.")])
+    >>> text = dataset_card(card, {"gold": {"train": 8, "test": 1}})
+    >>> text.splitlines()[:3]
+    ['---', 'license: "cc-by-4.0"', 'language:']
+    >>> "    path: gold/train.parquet" in text and "No agreement run" in text
+    True
+    """
+    lines = _front_matter(card, counts, sizes or {})
+    lines += ["", f"# {card.name}", ""]
+    if card.description.strip():
+        lines += [card.description.strip(), ""]
+    lines += [
+        f"Argument structure annotated with Warrant, project `{card.slug}`: "
+        "spans (claims, reasons, evidence...) in policy briefs and the relations between them. "
+        f"Exported {card.generated_at or datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, "
+        f"scope: {card.scope}.",
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        'gold = load_dataset("path/to/this/folder")  # the default configuration',
+    ]
+    if ANNOTATORS_CONFIG in counts:
+        lines.append(
+            'annotators = load_dataset("path/to/this/folder", "annotators")'
+        )
+    lines += ["```", "", "## Configurations and splits", "",
+              "| configuration | a row is | " + " | ".join(SPLITS) + " |",
+              "| --- | --- |" + " --- |" * len(SPLITS)]
+    for config, splits in counts.items():
+        what = ("one row per document with a gold standard" if config == GOLD_CONFIG
+                else "one row per document and annotator")
+        lines.append(f"| `{config}` | {what} | "
+                     + " | ".join(str(splits.get(s, 0)) for s in SPLITS) + " |")
+    if not counts:
+        lines.append("| (none) | the project had no annotation set in this scope |"
+                     + " 0 |" * len(SPLITS))
+    lines += [
+        "",
+        "The split is by document (a document's rows are all in one split): a document goes to "
+        f"the split where `int(sha256(f\"{{seed}}:{{id}}\").hexdigest()[:16], 16) / 16**16` "
+        f"falls against the cumulative shares {' / '.join(f'{r:g}' for r in ratios)} "
+        f"(train / validation / test), with seed `{seed}`. Documents keep their split when "
+        "others are added.",
+        "",
+        "## Fields",
+        "",
+        "- `id`, `title`, `text`: the document; `text` is its canonical text "
+        "(line ends are `\\n`).",
+        "- `meta`: the document's metadata, a JSON object as a string.",
+    ]
+    if ANNOTATORS_CONFIG in counts:
+        lines.append("- `annotator`, `status` (`annotators` only): whose annotation set the row "
+                     "holds and how far it got (`assigned`, `in_progress`, `submitted`).")
+    lines += [
+        "- `spans`: `id`, `start`, `end`, `label`, `text` (the text at the offsets), "
+        "`attributes` (a JSON object as a string), `note`.",
+        "- `relations`: `id`, `source`, `target` (span ids of the same row), `type`.",
+        "",
+        "## Offsets",
+        "",
+        "`start` and `end` count **Unicode code points** into `text` (Python `str` indices): "
+        "`start` is inclusive, `end` exclusive, so `text[start:end] == span[\"text\"]` in "
+        "Python. JavaScript strings count UTF-16 code units, which differ after any character "
+        "outside the Basic Multilingual Plane (emoji, some CJK); convert with "
+        "`Array.from(text).slice(start, end).join(\"\")`. Byte offsets into the UTF-8 Parquet "
+        "strings differ after any non-ASCII character.",
+        "",
+        "## Labels",
+        "",
+        "| span label | definition |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {_cell(name)} | {_cell(text) or '—'} |" for name, text in card.span_labels]
+    if card.relation_types:
+        lines += ["", "| relation type | definition | allowed (source → target) |",
+                  "| --- | --- | --- |"]
+        for name, text, allowed in card.relation_types:
+            pairs = ", ".join(f"{s} → {t}" for s, t in allowed) or "none"
+            lines.append(f"| {_cell(name)} | {_cell(text) or '—'} | {_cell(pairs)} |")
+        lines += ["", "`*` stands for any span label."]
+    lines.append("")
+    lines += _agreement_section(card)
+    lines += ["## Licence", "",
+              f"The annotations and texts are distributed under `{card.license}` as set by the "
+              "project that exported them; check the licences of the source briefs before "
+              "redistributing.", ""]
+    return "\n".join(lines)
