@@ -8,7 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG",
-                "ALLOWED_HOSTS", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE")
+                "ALLOWED_HOSTS", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE",
+                # Set by the browser tests while Playwright runs; never in a deployment.
+                "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "

@@ -1,0 +1,67 @@
+"""Celery tasks: take a row's id, re-fetch, call a service. Idempotent.
+
+Only tasks that can run twice without harm acknowledge late (``acks_late``):
+their message stays in the broker until they finish, so a worker killed in
+the middle hands the job to another worker (``reject_on_worker_lost`` does the
+same when only the pool's child process dies).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from annotator.services.agreement import agreement_run_execute
+
+#: Soft limit of one agreement run, in seconds. A 10,000-brief project computes
+#: in a few minutes on two cores (benchmarks/agreement_run.py); past this the
+#: service gets SoftTimeLimitExceeded and records the failure on the row.
+AGREEMENT_SOFT_TIME_LIMIT = 30 * 60
+#: Hard limit: the worker process is killed if the soft limit could not stop it.
+#: It must stay below the broker's visibility timeout (CELERY_VISIBILITY_TIMEOUT,
+#: one hour by default), or Redis would hand a still-running job to a second worker.
+AGREEMENT_HARD_TIME_LIMIT = AGREEMENT_SOFT_TIME_LIMIT + 5 * 60
+
+
+@shared_task(
+    name="annotator.tasks.agreement_run_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=AGREEMENT_SOFT_TIME_LIMIT,
+    time_limit=AGREEMENT_HARD_TIME_LIMIT,
+    ignore_result=True,
+)
+def agreement_run_task(run_id: int) -> None:
+    """Compute agreement run ``run_id`` (idempotent: a finished run is left alone)."""
+    agreement_run_execute(run_id=run_id)
+
+
+# --- Export jobs (issue 6) ------------------------------------------------------------
+
+#: Soft limit of one export job, in seconds: a 5,000-brief project exports in
+#: under a minute in every format (benchmarks/export_formats.py). Below the
+#: broker's visibility timeout, like the agreement limits.
+EXPORT_SOFT_TIME_LIMIT = 30 * 60
+EXPORT_HARD_TIME_LIMIT = EXPORT_SOFT_TIME_LIMIT + 5 * 60
+
+
+@shared_task(
+    name="annotator.tasks.export_job_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=EXPORT_SOFT_TIME_LIMIT,
+    time_limit=EXPORT_HARD_TIME_LIMIT,
+    ignore_result=True,
+)
+def export_job_task(job_id: int) -> None:
+    """Build export job ``job_id`` (idempotent: a finished job is left alone)."""
+    from annotator.services.export_jobs import export_job_execute
+
+    export_job_execute(job_id=job_id)
+
+
+@shared_task(name="annotator.tasks.export_jobs_purge_task", ignore_result=True)
+def export_jobs_purge_task() -> int:
+    """Delete expired export files and their rows (run it daily from celery beat or cron)."""
+    from annotator.services.export_jobs import export_jobs_purge_expired
+
+    return export_jobs_purge_expired()

@@ -1,0 +1,369 @@
+"""The agreement pages: a project's figures, a run's progress, one document side by side.
+
+Views parse, check the permission matrix (``agreement.view`` to read,
+``agreement.run`` to start a run), call a selector or a service and render.
+What is left here is presentation: formatting numbers, the heatmap's colours.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling, reswap, retarget
+
+from annotator.metrics.report import document_disagreement, documents_by_disagreement
+from annotator.metrics.units import UNITS
+from annotator.models import AgreementRun, JobStatus
+from annotator.selectors.agreement import (
+    ACTIVE_STATUSES,
+    REPORT_FIGURES,
+    agreement_data_version,
+    agreement_document_comparison,
+    agreement_run_latest,
+    agreement_submitted_annotators,
+)
+from annotator.selectors.permissions import has_permission
+from annotator.services.agreement import agreement_run_request
+from annotator.services.errors import WarrantError
+
+from .access import project_for
+from .projects import annotate_url
+
+TEMPLATE = "annotator/agreement.html"
+DOCUMENT_TEMPLATE = "annotator/agreement_document.html"
+#: Rows of the "documents by disagreement" table per page.
+DOCUMENTS_PER_PAGE = 50
+#: A subset is typed by hand: a longer list is a mistake, not a subset.
+SUBSET_MAX_DOCUMENTS = 10_000
+
+_UNIT_NAMES = {"token": "Tokens (runs of non-whitespace)", "char": "Characters"}
+UNIT_CHOICES = [(unit, _UNIT_NAMES.get(unit, unit)) for unit in UNITS]
+
+#: Pairwise figures shown as heatmaps: (title, path to the figure holding ``pairs``).
+PAIRWISE_FIGURES = [
+    ("Cohen's kappa", ("cohen_kappa",)),
+    ("Span F1, exact", ("span_f1", "exact")),
+    ("Span F1, overlap", ("span_f1", "overlap")),
+    ("Relation F1", ("relation_f1",)),
+]
+
+
+class AgreementRunForm(forms.Form):
+    unit = forms.ChoiceField(choices=UNIT_CHOICES, initial="token")
+    documents = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="External ids, separated by commas, spaces or new lines. "
+        "Leave empty for every document.",
+    )
+    annotators = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for every annotator who submitted.",
+    )
+
+    def __init__(self, *args, annotators: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["annotators"].choices = [(name, name) for name in annotators]
+
+    def clean_documents(self) -> list[str] | None:
+        ids = [d for d in re.split(r"[\s,]+", self.cleaned_data["documents"]) if d]
+        if len(ids) > SUBSET_MAX_DOCUMENTS:
+            raise forms.ValidationError(f"at most {SUBSET_MAX_DOCUMENTS} documents")
+        return ids or None
+
+    def clean_annotators(self) -> list[str] | None:
+        return self.cleaned_data["annotators"] or None
+
+
+# --- Presentation helpers -----------------------------------------------------------
+
+
+def _figure(report_part: dict, path: tuple[str, ...]) -> dict:
+    node = report_part
+    for key in path:
+        node = node[key]
+    return node
+
+
+def _fmt(value) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
+
+
+def _heat_style(value) -> str:
+    """Background scaled by value: blue for agreement (up to 1), red below 0."""
+    if value is None:
+        return ""
+    v = max(-1.0, min(1.0, float(value)))
+    strength = abs(v)
+    base = (29, 78, 216) if v >= 0 else (185, 28, 28)  # --accent and --danger
+    rgb = [round(255 + (c - 255) * strength) for c in base]
+    text = "#ffffff" if strength > 0.55 else "#111827"
+    return f"background-color: rgb({rgb[0]}, {rgb[1]}, {rgb[2]}); color: {text};"
+
+
+def _summary_rows(report: dict, intervals: dict | None) -> list[dict]:
+    bounds = (intervals or {}).get("intervals", {})
+    rows = []
+    for label, path, key in REPORT_FIGURES:
+        value = _figure(report["overall"], path)["value"]
+        ci = bounds.get(key) if key else None
+        if ci and ci.get("low") is not None:
+            interval = f"[{ci['low']:.3f}, {ci['high']:.3f}]"
+        elif ci:
+            interval = "undefined"
+        else:
+            interval = "—"
+        rows.append({"label": label, "value": _fmt(value), "interval": interval})
+    return rows
+
+
+def _label_rows(report: dict) -> tuple[list[dict], list[dict]]:
+    overall = report["overall"]
+    alpha = overall["krippendorff_alpha"].get("per_label", {})
+    unitizing = overall["unitizing_alpha"].get("per_label", {})
+    exact = overall["span_f1"]["exact"].get("per_label", {})
+    labels = sorted(set(alpha) | set(unitizing) | set(exact))
+    label_rows = [
+        {
+            "label": name,
+            "alpha": _fmt(alpha.get(name)),
+            "unitizing": _fmt(unitizing.get(name)),
+            "span_f1": _fmt(exact.get(name)),
+        }
+        for name in labels
+    ]
+    per_type = overall["relation_f1"].get("per_type", {})
+    type_rows = [{"type": name, "f1": _fmt(value)} for name, value in sorted(per_type.items())]
+    return label_rows, type_rows
+
+
+def _heatmaps(report: dict) -> list[dict]:
+    names = report["annotators"]
+    maps = []
+    for title, path in PAIRWISE_FIGURES:
+        pairs = _figure(report["overall"], path).get("pairs") or {}
+        rows = []
+        for a in names:
+            cells = []
+            for b in names:
+                if a == b:
+                    cells.append({"text": "—", "style": "", "diagonal": True})
+                    continue
+                value = pairs.get(f"{a}|{b}", pairs.get(f"{b}|{a}"))
+                key_present = f"{a}|{b}" in pairs or f"{b}|{a}" in pairs
+                cells.append(
+                    {
+                        "text": _fmt(value) if key_present else "—",
+                        "style": _heat_style(value),
+                        "diagonal": False,
+                    }
+                )
+            rows.append({"annotator": a, "cells": cells})
+        maps.append({"title": title, "annotators": names, "rows": rows})
+    return maps
+
+
+def _document_rows(project, report: dict, page_number) -> tuple[list[dict], object]:
+    order = documents_by_disagreement(report)
+    page = Paginator(order, DOCUMENTS_PER_PAGE).get_page(page_number)
+    ids = list(page.object_list)
+    docs = {
+        external_id: (pk, title)
+        for pk, external_id, title in project.documents.filter(external_id__in=ids).values_list(
+            "pk", "external_id", "title"
+        )
+    }
+    rows = []
+    for rank, external_id in enumerate(ids, start=page.start_index()):
+        figures = report["by_document"][external_id]
+        pk, title = docs.get(external_id, (None, ""))
+        rows.append(
+            {
+                "rank": rank,
+                "external_id": external_id,
+                "pk": pk,
+                "title": title or external_id,
+                "disagreement": _fmt(document_disagreement(figures)),
+                "alpha": _fmt(figures["krippendorff_alpha"]["value"]),
+                "span_f1": _fmt(figures["span_f1"]["exact"]["value"]),
+                "relation_f1": _fmt(figures["relation_f1"]["value"]),
+            }
+        )
+    return rows, page
+
+
+def _run_context(request, project) -> dict:
+    """What the #agreement-run region shows: progress, the last error, the report."""
+    latest = agreement_run_latest(project=project)
+    active = latest if latest and latest.status in ACTIVE_STATUSES else None
+    failed = latest if latest and latest.status == JobStatus.FAILED else None
+    done = agreement_run_latest(project=project, finished=True)
+    context = {"project": project, "active": active, "failed": failed, "done": done}
+    if done is not None:
+        report = done.report
+        label_rows, type_rows = _label_rows(report)
+        document_rows, page = _document_rows(project, report, request.GET.get("page"))
+        params = done.parameters or {}
+        context.update(
+            report=report,
+            summary_rows=_summary_rows(report, done.intervals),
+            label_rows=label_rows,
+            type_rows=type_rows,
+            heatmaps=_heatmaps(report),
+            document_rows=document_rows,
+            page=page,
+            confidence=round(100 * (done.intervals or {}).get("confidence", 0.95)),
+            n_resamples=(done.intervals or {}).get("n_resamples"),
+            subset=bool(params.get("documents") or params.get("annotators")),
+            changed_since=agreement_data_version(
+                project=project,
+                documents=params.get("documents"),
+                annotators=params.get("annotators"),
+            )
+            != done.data_version,
+        )
+    return context
+
+
+def _page(request, project, form, *, status: int = 200) -> HttpResponse:
+    context = _run_context(request, project)
+    context.update(form=form, can_run=form is not None)
+    return render(request, TEMPLATE, context, status=status)
+
+
+def _run_form(project, data=None) -> AgreementRunForm:
+    return AgreementRunForm(data, annotators=agreement_submitted_annotators(project=project))
+
+
+# --- Views --------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def agreement_page(request, slug):
+    project = project_for(request.user, slug, "agreement.view")
+    can_run = has_permission(request.user, project, "agreement.run")
+    return _page(request, project, _run_form(project) if can_run else None)
+
+
+@require_POST
+@login_required
+def agreement_run_create(request, slug):
+    project = project_for(request.user, slug, "agreement.run")
+    form = _run_form(project, request.POST)
+    if form.is_valid():
+        try:
+            agreement_run_request(
+                project=project,
+                requested_by=request.user,
+                unit=form.cleaned_data["unit"],
+                documents=form.cleaned_data["documents"],
+                annotators=form.cleaned_data["annotators"],
+            )
+        except WarrantError as exc:
+            form.add_error(None, str(exc))
+    if not form.is_valid():
+        if request.htmx:  # htmx swaps 2xx only: the form comes back in place, with its errors
+            return render(request, f"{TEMPLATE}#agreement-form", {"project": project, "form": form})
+        return _page(request, project, form, status=400)
+    if request.htmx:  # the form stays as it was; the run's region shows the new run
+        context = _run_context(request, project)
+        html = render_to_string(f"{TEMPLATE}#agreement-run", context, request)
+        return reswap(retarget(HttpResponse(html), "#agreement-run"), "outerHTML")
+    return redirect("agreement", slug=project.slug)
+
+
+@require_GET
+@login_required
+def agreement_run_status(request, slug, run_id):
+    """The polled progress of a run; once it has finished, the whole report (HTTP 286)."""
+    project = project_for(request.user, slug, "agreement.view")
+    run = get_object_or_404(
+        AgreementRun.objects.defer("report", "intervals"), pk=run_id, project=project
+    )
+    if run.status in ACTIVE_STATUSES:
+        return render(request, f"{TEMPLATE}#agreement-status", {"project": project, "active": run})
+    html = render_to_string(f"{TEMPLATE}#agreement-run", _run_context(request, project), request)
+    response = HttpResponseStopPolling(html)
+    return reswap(retarget(response, "#agreement-run"), "outerHTML")
+
+
+@require_GET
+@login_required
+def agreement_report_download(request, slug, run_id):
+    """The run's report JSON, exactly as the API and ``manage.py agreement --json`` give it."""
+    project = project_for(request.user, slug, "agreement.view")
+    run = get_object_or_404(AgreementRun, pk=run_id, project=project, status=JobStatus.DONE)
+    body = json.dumps(run.report, indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{project.slug}-agreement-{run.pk}.json"'
+    )
+    return response
+
+
+@require_GET
+@login_required
+def agreement_document(request, slug, document_id):
+    """One document's annotators side by side, with the stretches where they disagree."""
+    project = project_for(request.user, slug, "agreement.view")
+    document = get_object_or_404(project.documents.defer("original"), pk=document_id)
+    done = agreement_run_latest(project=project, finished=True)
+    figures = done.report["by_document"].get(document.external_id) if done else None
+    comparison = agreement_document_comparison(
+        project=project,
+        document=document,
+        annotators=(done.parameters or {}).get("annotators") if done else None,
+    )
+    columns = [
+        {
+            "annotator": name,
+            "pieces": [
+                {
+                    "text": seg.text,
+                    "labels": seg.labels[name],
+                    "disagree": seg.disagree,
+                    "colour": comparison.colours.get(seg.labels[name][0], "#64748b")
+                    if seg.labels[name]
+                    else None,
+                }
+                for seg in comparison.segments
+            ],
+        }
+        for name in comparison.annotators
+    ]
+    disagreements = [
+        {
+            "start": seg.start,
+            "end": seg.end,
+            "text": seg.text,
+            "labels": [(name, "+".join(seg.labels[name]) or "O") for name in comparison.annotators],
+        }
+        for seg in comparison.disagreements
+    ]
+    figure_rows = []
+    if figures:
+        figure_rows = [
+            {"label": label, "value": _fmt(_figure(figures, path)["value"])}
+            for label, path, _ in REPORT_FIGURES
+        ]
+    context = {
+        "project": project,
+        "document": document,
+        "done": done,
+        "figure_rows": figure_rows,
+        "disagreement": _fmt(document_disagreement(figures)) if figures else None,
+        "columns": columns,
+        "disagreements": disagreements,
+        "annotate_url": annotate_url(project, document),
+    }
+    return render(request, DOCUMENT_TEMPLATE, context)

@@ -1,0 +1,162 @@
+"""The agreement API, for every actor: the latest report, requesting a run, a run's row."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
+
+from annotator.models import AgreementRun, JobStatus
+from annotator.services.agreement import agreement_run_execute, agreement_run_request
+from tests.agreement_helpers import annotated_project
+from tests.api.conftest import detail
+from tests.conftest import ALL_ACTORS
+from tests.factories import ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+READERS = {"manager", "curator", "viewer"}
+RUNNERS = {"manager"}
+
+
+def expected(actor: str, allowed: set[str], ok: int = 200) -> int:
+    """``ok`` when allowed; 403 for other members, 404 for outsiders, 401 anonymous."""
+    if actor in allowed:
+        return ok
+    return {"non_member": 404, "anonymous": 401}.get(actor, 403)
+
+
+@pytest.fixture
+def done_run(project, members):
+    annotated_project(project)
+    run = agreement_run_request(project=project)
+    return agreement_run_execute(run_id=run.pk)
+
+
+def agreement_url(project) -> str:
+    return reverse("api-agreement", kwargs={"slug": project.slug})
+
+
+@pytest.mark.parametrize("actor", ALL_ACTORS)
+def test_latest_report_by_actor(api_for, project, done_run, actor):
+    response = api_for(actor).get(agreement_url(project))
+    assert response.status_code == expected(actor, READERS)
+    if response.status_code == 200:
+        # Exactly the report: the same JSON as the page's download and the command.
+        assert response.json() == done_run.report
+    else:
+        detail(response)
+
+
+def test_latest_report_of_a_unit(api_for, project, done_run):
+    char = agreement_run_execute(
+        run_id=agreement_run_request(project=project, unit="char").pk
+    )
+    client = api_for("viewer")
+    assert client.get(agreement_url(project)).json()["unit"] == "char"  # the newest
+    assert client.get(agreement_url(project), {"unit": "token"}).json() == done_run.report
+    assert client.get(agreement_url(project), {"unit": "char"}).json() == char.report
+    response = client.get(agreement_url(project), {"unit": "word"})
+    assert response.status_code == 400 and "unknown unit" in detail(response)
+
+
+def test_no_finished_run_is_a_404_with_a_reason(api_for, project, members):
+    AgreementRun.objects.create(project=project)  # pending
+    response = api_for("manager").get(agreement_url(project))
+    assert response.status_code == 404
+    assert "has finished yet" in detail(response)
+
+
+@pytest.mark.parametrize("actor", ALL_ACTORS)
+def test_request_a_run_by_actor(api_for, project, members, actor):
+    annotated_project(project)
+    response = api_for(actor).post(agreement_url(project), {"unit": "char"}, format="json")
+    assert response.status_code == expected(actor, RUNNERS, ok=202)
+    if response.status_code == 202:
+        body = response.json()
+        run = AgreementRun.objects.get()
+        assert body["id"] == run.pk and body["status"] == "pending"
+        assert body["parameters"] == {"unit": "char", "documents": None, "annotators": None}
+        assert body["requested_by"] == "manager" and body["project"] == project.slug
+        assert response["Location"] == body["url"]
+        assert body["url"].endswith(reverse("api-agreement-run", kwargs={"run_id": run.pk}))
+    else:
+        assert not AgreementRun.objects.exists()
+
+
+def test_request_a_run_computes_it_in_the_embedded_mode(
+    api_for, project, members, django_capture_on_commit_callbacks
+):
+    annotated_project(project)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_for("manager").post(
+            agreement_url(project), {"documents": ["brief-1"]}, format="json"
+        )
+    assert response.status_code == 202
+    run = AgreementRun.objects.get()
+    assert run.status == JobStatus.DONE and list(run.report["by_document"]) == ["brief-1"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"unit": "word"}, "unit"),
+        ({"documents": ["nope"]}, "no such document in sanctions: nope"),
+        ({"annotators": ["carol"]}, "no submitted annotation set in sanctions by: carol"),
+        ({"documents": "brief-1"}, "documents"),
+    ],
+)
+def test_request_with_bad_input_is_a_400_and_starts_nothing(
+    api_for, project, members, body, message
+):
+    annotated_project(project)
+    response = api_for("manager").post(agreement_url(project), body, format="json")
+    assert response.status_code == 400
+    assert message in detail(response)
+    assert not AgreementRun.objects.exists()
+
+
+def test_requesting_twice_returns_the_pending_run(api_for, project, members):
+    annotated_project(project)
+    client = api_for("manager")
+    first = client.post(agreement_url(project), {}, format="json").json()
+    second = client.post(agreement_url(project), {}, format="json").json()
+    assert first["id"] == second["id"]
+    assert AgreementRun.objects.count() == 1
+
+
+@pytest.mark.parametrize("actor", ALL_ACTORS)
+def test_run_detail_by_actor(api_for, project, done_run, actor):
+    url = reverse("api-agreement-run", kwargs={"run_id": done_run.pk})
+    response = api_for(actor).get(url)
+    assert response.status_code == expected(actor, READERS)
+    if response.status_code == 200:
+        body = response.json()
+        assert body["status"] == "done" and body["progress"] == 1.0
+        assert body["report"] == done_run.report
+        assert body["intervals"] == done_run.intervals
+        assert body["data_version"] == done_run.data_version
+        assert set(body["timings"]) == {"load", "report", "intervals", "save", "total"}
+    else:
+        detail(response)
+
+
+def test_a_run_of_a_project_one_is_not_in_is_not_found(api_for, members):
+    other = ProjectFactory(slug="elsewhere")
+    run = AgreementRun.objects.create(project=other)
+    response = api_for("manager").get(reverse("api-agreement-run", kwargs={"run_id": run.pk}))
+    assert response.status_code == 404
+    missing = api_for("manager").get(reverse("api-agreement-run", kwargs={"run_id": 99999}))
+    assert missing.status_code == 404 and detail(missing) == detail(response)
+
+
+def test_the_agreement_operations_are_in_the_openapi_schema(db):
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = schema["paths"]
+    assert set(paths["/api/projects/{slug}/agreement/"]) == {"get", "post"}
+    assert "202" in paths["/api/projects/{slug}/agreement/"]["post"]["responses"]
+    run = paths["/api/agreement-runs/{run_id}/"]["get"]["responses"]["200"]
+    ref = run["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert {"report", "intervals", "status", "progress"} <= set(
+        schema["components"]["schemas"][ref]["properties"]
+    )
