@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "gold.curate": frozenset({MANAGER, CURATOR}),
     "grade.view": frozenset({MANAGER}),
     "grade.release": frozenset({MANAGER}),
+    # A student's own feedback against the gold, once grades are released
+    # (annotator.selectors.grading adds that condition); managers preview anyone's.
+    "feedback.view": frozenset({MANAGER, ANNOTATOR}),
     # Figures and data.
     "agreement.view": frozenset({MANAGER, CURATOR, VIEWER}),
     "agreement.run": frozenset({MANAGER}),

@@ -19,6 +19,7 @@ import io
 import random
 
 from django.db import transaction
+from django.db.models import Q
 
 from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
 
@@ -114,3 +115,112 @@ def assignment_csv(project: Project) -> str:
     writer.writeheader()
     writer.writerows(assignment_rows(project))
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- by hand
+
+
+def _assignable(project: Project, user) -> None:
+    """Only a member whose role may annotate can be handed a document."""
+    from annotator.selectors.permissions import PERMISSIONS
+
+    role = (
+        Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+    )
+    if role is None or role not in PERMISSIONS["annotation_set.annotate"]:
+        raise WarrantError(f"{user.username} is not an annotator of this project")
+
+
+def _untouched(assignment: AnnotationSet) -> bool:
+    return assignment.status != AnnotationStatus.SUBMITTED and not assignment.spans.exists()
+
+
+@transaction.atomic
+def assignment_create(
+    *, document, annotator, due: dt.date | None = None
+) -> AnnotationSet:
+    """Hand one document to one annotator (a manual assignment)."""
+    project = document.project
+    _assignable(project, annotator)
+    if AnnotationSet.objects.filter(document=document, annotator=annotator).exists():
+        raise WarrantError(f"{annotator.username} already has this document")
+    return AnnotationSet.objects.create(
+        document=document,
+        annotator=annotator,
+        status=AnnotationStatus.ASSIGNED,
+        due=due or project.default_due,
+    )
+
+
+@transaction.atomic
+def assignment_reassign(*, assignment: AnnotationSet, annotator) -> AnnotationSet:
+    """Give an assignment to someone else.
+
+    Only work that has not begun moves: an annotation set with spans in it, or
+    a submitted one, is that person's work and stays theirs (add a new
+    assignment instead).
+    """
+    assignment = AnnotationSet.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.is_gold:
+        raise WarrantError("the gold standard is not an assignment")
+    if assignment.annotator_id == annotator.pk:
+        return assignment
+    if not _untouched(assignment):
+        raise WarrantError(
+            f"{assignment.annotator.username} has already worked on this document: "
+            "their work stays theirs; add a new assignment instead"
+        )
+    project = assignment.document.project
+    _assignable(project, annotator)
+    if AnnotationSet.objects.filter(document=assignment.document, annotator=annotator).exists():
+        raise WarrantError(f"{annotator.username} already has this document")
+    assignment.annotator = annotator
+    assignment.status = AnnotationStatus.ASSIGNED
+    assignment.started_at = None
+    assignment.save(update_fields=["annotator", "status", "started_at", "updated_at"])
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: AnnotationSet) -> None:
+    """Withdraw an assignment nobody has started."""
+    if assignment.is_gold:
+        raise WarrantError("the gold standard is not an assignment")
+    if not _untouched(assignment):
+        raise WarrantError(
+            f"{assignment.annotator.username} has already worked on this document: "
+            "their work is kept"
+        )
+    assignment.delete()
+
+
+@transaction.atomic
+def assignment_set_due(*, assignment: AnnotationSet, due: dt.date | None) -> AnnotationSet:
+    """Set (or clear, with None) one assignment's own deadline."""
+    if assignment.is_gold:
+        raise WarrantError("the gold standard has no deadline")
+    assignment.due = due
+    assignment.save(update_fields=["due", "updated_at"])
+    return assignment
+
+
+@transaction.atomic
+def project_deadline_set(*, project: Project, due: dt.date | None) -> int:
+    """Set the project's deadline; returns how many assignments moved with it.
+
+    Assignments follow the project deadline unless they were given their own:
+    those whose due date is empty or equal to the old project deadline take the
+    new one; an assignment given another date by hand keeps it. Submitted work
+    keeps the date it was submitted under.
+    """
+    old = project.default_due
+    follows = Q(due__isnull=True) if old is None else Q(due__isnull=True) | Q(due=old)
+    moved = (
+        AnnotationSet.objects.filter(document__project=project, is_gold=False)
+        .exclude(status=AnnotationStatus.SUBMITTED)
+        .filter(follows)
+        .update(due=due)
+    )
+    project.default_due = due
+    project.save(update_fields=["default_due", "updated_at"])
+    return moved

@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from annotator.models import Membership, Project, Role
+from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
 
 from .errors import WarrantError
 
@@ -104,3 +104,89 @@ def members_add_from_rows(
             report.users_created.append(username)
         _add(project, user, role, report)
     return report
+
+
+def _last_manager(project: Project, membership: Membership) -> bool:
+    return (
+        membership.role == Role.MANAGER
+        and not Membership.objects.filter(project=project, role=Role.MANAGER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def _membership(project: Project, user) -> Membership:
+    membership = (
+        Membership.objects.select_for_update().filter(project=project, user=user).first()
+    )
+    if membership is None:
+        raise WarrantError(f"{user.username} is not a member of this project")
+    return membership
+
+
+@transaction.atomic
+def membership_role_change(*, project: Project, user, role: str) -> Membership:
+    """Give a member another role. A project always keeps at least one manager."""
+    _check_role(role)
+    membership = _membership(project, user)
+    if membership.role != role and _last_manager(project, membership):
+        raise WarrantError(
+            f"{user.username} is the project's only manager: make someone else a manager first"
+        )
+    if membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+@dataclass
+class RemovalReport:
+    username: str
+    assignments_dropped: int  # untouched assignments deleted with the membership
+    sets_kept: int  # annotation sets with work in them, kept as data
+
+
+@transaction.atomic
+def membership_remove(*, project: Project, user) -> RemovalReport:
+    """Take a member out of the project.
+
+    Their untouched assignments (assigned, nothing marked yet) are dropped so
+    that the documents can be handed to someone else; annotation sets with
+    work in them are kept: they are data, and curation or an export may use them.
+    """
+    membership = _membership(project, user)
+    if _last_manager(project, membership):
+        raise WarrantError(
+            f"{user.username} is the project's only manager: make someone else a manager first"
+        )
+    sets = AnnotationSet.objects.filter(document__project=project, annotator=user)
+    untouched = sets.filter(status=AnnotationStatus.ASSIGNED, spans__isnull=True)
+    dropped = untouched.count()
+    AnnotationSet.objects.filter(pk__in=list(untouched.values_list("pk", flat=True))).delete()
+    kept = sets.count()
+    membership.delete()
+    return RemovalReport(username=user.username, assignments_dropped=dropped, sets_kept=kept)
+
+
+@dataclass
+class JoinResult:
+    project: Project
+    membership: Membership
+    joined: bool  # False: the user was a member already (their role is unchanged)
+
+
+@transaction.atomic
+def project_join_by_code(*, user, code: str) -> JoinResult:
+    """Join the project whose join code is ``code``, as an annotator.
+
+    A member who uses the code again keeps the role they have: a code never
+    demotes a manager to a student.
+    """
+    code = (code or "").strip()
+    project = Project.objects.filter(join_code=code).first() if code else None
+    if project is None:
+        raise WarrantError("no project has this join code: check it with your instructor")
+    membership, created = Membership.objects.get_or_create(
+        project=project, user=user, defaults={"role": Role.ANNOTATOR}
+    )
+    return JoinResult(project=project, membership=membership, joined=created)

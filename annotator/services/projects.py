@@ -81,3 +81,76 @@ def schema_apply(*, project: Project, schema: SchemaSpec) -> None:
                 "position": position,
             },
         )
+
+
+# A project's name is a title, not a description.
+MAX_PROJECT_NAME_CHARS = 200
+# Guidelines are a few pages of Markdown; a limit keeps a paste accident out of every page.
+MAX_GUIDELINES_CHARS = 100_000
+# An annotator's load: a document read by more people than this is a survey, not a class.
+MAX_ANNOTATORS_PER_DOCUMENT = 50
+_UNSET = object()
+
+
+@transaction.atomic
+def project_update(
+    *,
+    project: Project,
+    name: str | object = _UNSET,
+    description: str | object = _UNSET,
+    guidelines: str | object = _UNSET,
+    annotators_per_document: int | object = _UNSET,
+    blind: bool | object = _UNSET,
+    allow_reopen: bool | object = _UNSET,
+) -> Project:
+    """Change a project's settings; an argument left out keeps its value.
+
+    The project deadline has its own service (``project_deadline_set`` in
+    assignments.py) because it also moves the assignments that follow it.
+    """
+    changed: list[str] = []
+    if name is not _UNSET:
+        name = str(name).strip()
+        if not name or len(name) > MAX_PROJECT_NAME_CHARS:
+            raise WarrantError(f"a project name is 1-{MAX_PROJECT_NAME_CHARS} characters")
+        project.name = name
+        changed.append("name")
+    if description is not _UNSET:
+        project.description = str(description).strip()
+        changed.append("description")
+    if guidelines is not _UNSET:
+        if len(str(guidelines)) > MAX_GUIDELINES_CHARS:
+            raise WarrantError(f"guidelines are at most {MAX_GUIDELINES_CHARS} characters")
+        project.guidelines = str(guidelines)
+        changed.append("guidelines")
+    if annotators_per_document is not _UNSET:
+        k = annotators_per_document
+        whole = isinstance(k, int) and not isinstance(k, bool)
+        if not whole or not 1 <= k <= MAX_ANNOTATORS_PER_DOCUMENT:
+            raise WarrantError(
+                f"annotators per document must be a whole number from 1 to "
+                f"{MAX_ANNOTATORS_PER_DOCUMENT}"
+            )
+        project.annotators_per_document = k
+        changed.append("annotators_per_document")
+    for field, value in (("blind", blind), ("allow_reopen", allow_reopen)):
+        if value is not _UNSET:
+            setattr(project, field, bool(value))
+            changed.append(field)
+    if changed:
+        project.save(update_fields=[*changed, "updated_at"])
+    return project
+
+
+def new_join_code() -> str:
+    """A join code a student can type: 8 characters, no look-alikes (0/O, 1/l/I)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+@transaction.atomic
+def project_join_code_regenerate(*, project: Project, enabled: bool = True) -> Project:
+    """Give the project a new join code (the old one stops working), or none at all."""
+    project.join_code = new_join_code() if enabled else ""
+    project.save(update_fields=["join_code", "updated_at"])
+    return project

@@ -1,0 +1,200 @@
+"""What a curator sees: every annotator's spans and relations on a document, merged.
+
+Spans of different annotators are the same *candidate* when they have the
+same start, end and label (DESIGN.md's exact criterion); relations are the
+same candidate when their endpoint spans are the same candidates and their
+type is equal. Each candidate carries who marked it and whether the gold
+standard has it. Only submitted sets vote: work in progress may still change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from annotator.models import (
+    AnnotationSet,
+    AnnotationStatus,
+    Document,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+    SpanLabel,
+)
+
+SpanKey = tuple[int, int, int]  # start, end, label id
+RelationKey = tuple[SpanKey, SpanKey, int]  # source, target, relation type id
+# Candidate lists quote this much of a span.
+EXCERPT_CHARS = 90
+
+
+def majority(voters: int) -> int:
+    """The smallest number of annotators that is more than half of ``voters`` (at least 1)."""
+    return voters // 2 + 1
+
+
+@dataclass
+class SpanCandidate:
+    key: SpanKey
+    label: SpanLabel
+    text: str
+    annotators: list[str] = field(default_factory=list)
+    gold_span_id: int | None = None
+
+    @property
+    def start(self) -> int:
+        return self.key[0]
+
+    @property
+    def end(self) -> int:
+        return self.key[1]
+
+    @property
+    def votes(self) -> int:
+        return len(self.annotators)
+
+
+@dataclass
+class RelationCandidate:
+    key: RelationKey
+    type: RelationType
+    source: SpanCandidate
+    target: SpanCandidate
+    annotators: list[str] = field(default_factory=list)
+    gold_relation_id: int | None = None
+
+    @property
+    def votes(self) -> int:
+        return len(self.annotators)
+
+    @property
+    def endpoints_in_gold(self) -> bool:
+        return self.source.gold_span_id is not None and self.target.gold_span_id is not None
+
+
+@dataclass
+class CurationData:
+    document: Document
+    gold: AnnotationSet | None
+    voters: list[AnnotationSet]  # submitted annotator sets, by username
+    waiting: list[AnnotationSet]  # assigned or in progress: they do not vote yet
+    spans: list[SpanCandidate]
+    relations: list[RelationCandidate]
+    labels: dict[int, SpanLabel]
+    types: dict[int, RelationType]
+
+    @property
+    def default_min_votes(self) -> int:
+        return majority(len(self.voters))
+
+    def disputed_spans(self) -> list[SpanCandidate]:
+        return [c for c in self.spans if c.votes < len(self.voters)]
+
+
+def _excerpt(text: str, start: int, end: int) -> str:
+    piece = " ".join(text[start:end].split())
+    return piece if len(piece) <= EXCERPT_CHARS else piece[: EXCERPT_CHARS - 1] + "…"
+
+
+def gold_set(document: Document) -> AnnotationSet | None:
+    return AnnotationSet.objects.filter(document=document, is_gold=True).first()
+
+
+def curation_data(*, project: Project, document: Document) -> CurationData:
+    """Every candidate span and relation of ``document`` with its voters and gold status."""
+    text = document.text
+    labels = {lab.pk: lab for lab in SpanLabel.objects.filter(project=project)}
+    types = {t.pk: t for t in RelationType.objects.filter(project=project)}
+    sets = list(
+        AnnotationSet.objects.filter(document=document, is_gold=False)
+        .select_related("annotator")
+        .order_by("annotator__username")
+    )
+    voters = [s for s in sets if s.status == AnnotationStatus.SUBMITTED]
+    waiting = [s for s in sets if s.status != AnnotationStatus.SUBMITTED]
+    gold = gold_set(document)
+    names = {s.pk: s.annotator.username for s in voters}
+    set_ids = list(names) + ([gold.pk] if gold else [])
+
+    key_of_span: dict[int, SpanKey] = {}
+    candidates: dict[SpanKey, SpanCandidate] = {}
+    for span_id, set_id, start, end, label_id in Span.objects.filter(
+        annotation_set__in=set_ids
+    ).values_list("id", "annotation_set_id", "start", "end", "label_id"):
+        key = (start, end, label_id)
+        key_of_span[span_id] = key
+        cand = candidates.get(key)
+        if cand is None:
+            cand = candidates[key] = SpanCandidate(
+                key, labels[label_id], _excerpt(text, start, end)
+            )
+        if gold and set_id == gold.pk:
+            cand.gold_span_id = span_id
+        elif names[set_id] not in cand.annotators:
+            cand.annotators.append(names[set_id])
+
+    rel_candidates: dict[RelationKey, RelationCandidate] = {}
+    for rel_id, set_id, source_id, target_id, type_id in Relation.objects.filter(
+        annotation_set__in=set_ids
+    ).values_list("id", "annotation_set_id", "source_id", "target_id", "type_id"):
+        key = (key_of_span[source_id], key_of_span[target_id], type_id)
+        cand = rel_candidates.get(key)
+        if cand is None:
+            cand = rel_candidates[key] = RelationCandidate(
+                key, types[type_id], candidates[key[0]], candidates[key[1]]
+            )
+        if gold and set_id == gold.pk:
+            cand.gold_relation_id = rel_id
+        elif names[set_id] not in cand.annotators:
+            cand.annotators.append(names[set_id])
+
+    for cand in candidates.values():
+        cand.annotators.sort()
+    for rel in rel_candidates.values():
+        rel.annotators.sort()
+    spans = sorted(candidates.values(), key=lambda c: (c.start, -c.end, c.label.position))
+    relations = sorted(
+        rel_candidates.values(), key=lambda r: (r.source.start, r.target.start, r.type.position)
+    )
+    return CurationData(document, gold, voters, waiting, spans, relations, labels, types)
+
+
+@dataclass
+class CurationRow:
+    document: Document
+    submitted: int
+    assigned: int
+    gold_state: str  # "none", "draft" or "final"
+    gold_spans: int
+
+
+def curation_documents(*, project: Project) -> list[CurationRow]:
+    """Each document with how many sets were submitted and where its gold stands."""
+    documents = (
+        project.documents.defer("original", "text", "cleaning")
+        .annotate(
+            submitted=Count(
+                "annotation_sets",
+                filter=Q(annotation_sets__is_gold=False,
+                         annotation_sets__status=AnnotationStatus.SUBMITTED),
+            ),
+            assigned=Count("annotation_sets", filter=Q(annotation_sets__is_gold=False)),
+        )
+        .order_by("position", "id")
+    )
+    gold = {
+        doc_id: (final, n)
+        for doc_id, final, n in AnnotationSet.objects.filter(
+            document__project=project, is_gold=True
+        )
+        .annotate(n=Count("spans"))
+        .values_list("document_id", "gold_final", "n")
+    }
+    rows = []
+    for doc in documents:
+        final, n = gold.get(doc.pk, (None, 0))
+        state = "none" if final is None else ("final" if final else "draft")
+        rows.append(CurationRow(doc, doc.submitted, doc.assigned, state, n))
+    return rows

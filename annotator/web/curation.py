@@ -1,0 +1,278 @@
+"""Curation pages: the documents to curate, and one document's candidates and gold.
+
+Every write answers htmx with the page's body re-rendered (``#curation-body``),
+carrying the refusal when there is one: a stale page (409 from the services)
+is then replaced by the newest state, which is how a curator recovers anyway.
+Without JavaScript each form posts, the page redirects back and shows a message.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_POST
+
+from annotator.models import Relation, Span
+from annotator.selectors.annotations import set_spans
+from annotator.selectors.curation import curation_data, curation_documents
+from annotator.services import curation as svc
+from annotator.services.errors import WarrantError
+
+from .access import project_for
+from .annotate import render_blocks
+
+VIEWS = ("merged", "side")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _document(project, document_id):
+    return get_object_or_404(project.documents.defer("original", "cleaning"), pk=document_id)
+
+
+@require_GET
+@login_required
+def curation_list(request, slug):
+    project = project_for(request.user, slug, "gold.curate")
+    rows = curation_documents(project=project)
+    return render(
+        request,
+        "annotator/curation_list.html",
+        {
+            "project": project,
+            "rows": rows,
+            "final_count": sum(1 for r in rows if r.gold_state == "final"),
+        },
+    )
+
+
+def _page_url(request, project, document) -> tuple[str, QueryDict]:
+    """The curation page this request is about and its query: the page itself on a
+    GET; the page a form was posted from (its ``next`` field) on a POST."""
+    base = reverse("curation-document", kwargs={"slug": project.slug, "document_id": document.pk})
+    if request.method == "GET":
+        return request.get_full_path(), request.GET
+    back = request.POST.get("next", "")
+    if not back.startswith(base):
+        return base, QueryDict()
+    return back, QueryDict(urlsplit(back).query)
+
+
+def _context(request, project, document, *, error=None, success=None) -> dict:
+    data = curation_data(project=project, document=document)
+    page_url, params = _page_url(request, project, document)
+    view = params.get("view") if params.get("view") in VIEWS else "merged"
+    disputed_only = params.get("show") == "disputed"
+    text = document.text
+    label_names = {pk: lab.name for pk, lab in data.labels.items()}
+    gold_spans = set_spans(data.gold) if data.gold else []
+    columns = []
+    if view == "side":
+        columns = [
+            {
+                "title": s.annotator.username,
+                "set": s,
+                # Built with html.escape by render_blocks, segment by segment.
+                "html": mark_safe(render_blocks(text, set_spans(s), label_names)),
+            }
+            for s in data.voters
+        ]
+    spans = data.disputed_spans() if disputed_only else data.spans
+    relations = (
+        [r for r in data.relations if r.votes < len(data.voters)]
+        if disputed_only
+        else data.relations
+    )
+    editable = data.gold is None or not data.gold.gold_final
+    return {
+        "project": project,
+        "document": document,
+        "data": data,
+        "gold": data.gold,
+        "gold_version": data.gold.version if data.gold else 0,
+        "gold_html": mark_safe(render_blocks(text, gold_spans, label_names)),
+        "columns": columns,
+        "view": view,
+        "disputed_only": disputed_only,
+        "spans": spans,
+        "relations": relations,
+        "labels": list(data.labels.values()),
+        "vote_choices": list(range(1, len(data.voters) + 1)),
+        "editable": editable,
+        "error": error,
+        "success": success,
+        "page_url": page_url,
+    }
+
+
+@require_GET
+@login_required
+def curation_document(request, slug, document_id):
+    project = project_for(request.user, slug, "gold.curate")
+    document = _document(project, document_id)
+    return render(request, "annotator/curation.html", _context(request, project, document))
+
+
+def _respond(request, project, document, call, success: str):
+    error = None
+    try:
+        result = call()
+    except WarrantError as exc:
+        error, result = str(exc), None
+    if callable(success):
+        success = success(result) if error is None else None
+    if request.htmx:
+        context = _context(request, project, document, error=error,
+                           success=None if error else success)
+        return render(request, "annotator/curation.html#curation-body", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, success)
+    return redirect(_page_url(request, project, document)[0])
+
+
+def _version(request) -> int | None:
+    return _int(request.POST.get("expected_version"))
+
+
+def _post(view):
+    """A curation write: POST only, logged in, ``gold.curate``, the document in the project."""
+
+    @require_POST
+    @login_required
+    def wrapper(request, slug, document_id, **kwargs):
+        project = project_for(request.user, slug, "gold.curate")
+        document = _document(project, document_id)
+        return view(request, project, document, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@_post
+def curation_premerge(request, project, document):
+    min_votes = _int(request.POST.get("min_votes"))
+
+    def call():
+        return svc.gold_premerge(
+            document=document, min_votes=min_votes if min_votes is not None else -1,
+            expected_version=_version(request), user=request.user,
+        )
+
+    return _respond(
+        request, project, document, call,
+        lambda r: f"Pre-merged what at least {r.min_votes} of {r.voters} annotators agree on: "
+        f"{r.spans_added} span(s), {r.relations_added} relation(s) added to the gold.",
+    )
+
+
+@_post
+def curation_span_accept(request, project, document):
+    label = project.span_labels.filter(pk=_int(request.POST.get("label"))).first()
+    start, end = _int(request.POST.get("start")), _int(request.POST.get("end"))
+
+    def call():
+        if label is None or start is None or end is None:
+            raise WarrantError("a span needs a label, a start and an end")
+        return svc.gold_span_accept(
+            document=document, label=label, start=start, end=end,
+            expected_version=_version(request), user=request.user,
+        )
+
+    return _respond(request, project, document, call,
+                    lambda span: f"Added to the gold: {span.label.name} {span.start}-{span.end}.")
+
+
+def _gold_span(document, span_id) -> Span:
+    return get_object_or_404(
+        Span.objects.select_related("annotation_set__document__project", "label"),
+        pk=span_id, annotation_set__document=document, annotation_set__is_gold=True,
+    )
+
+
+@_post
+def curation_span_reject(request, project, document, span_id):
+    span = _gold_span(document, span_id)
+
+    def call():
+        return svc.gold_span_reject(span=span, expected_version=_version(request),
+                                    user=request.user)
+
+    return _respond(request, project, document, call,
+                    f"Taken out of the gold: {span.label.name} {span.start}-{span.end}.")
+
+
+@_post
+def curation_span_relabel(request, project, document, span_id):
+    span = _gold_span(document, span_id)
+    label = project.span_labels.filter(pk=_int(request.POST.get("label"))).first()
+
+    def call():
+        if label is None:
+            raise WarrantError("choose a label of this project")
+        return svc.gold_span_relabel(span=span, label=label, expected_version=_version(request),
+                                     user=request.user)
+
+    return _respond(request, project, document, call, "The gold span's label is changed.")
+
+
+@_post
+def curation_relation_accept(request, project, document):
+    source = _gold_span(document, _int(request.POST.get("source")))
+    target = _gold_span(document, _int(request.POST.get("target")))
+    rtype = project.relation_types.filter(pk=_int(request.POST.get("type"))).first()
+
+    def call():
+        if rtype is None:
+            raise WarrantError("choose a relation type of this project")
+        return svc.gold_relation_accept(
+            document=document, source=source, target=target, type=rtype,
+            expected_version=_version(request), user=request.user,
+        )
+
+    return _respond(request, project, document, call, "Relation added to the gold.")
+
+
+@_post
+def curation_relation_reject(request, project, document, relation_id):
+    relation = get_object_or_404(
+        Relation.objects.select_related("annotation_set__document__project"),
+        pk=relation_id, annotation_set__document=document, annotation_set__is_gold=True,
+    )
+
+    def call():
+        return svc.gold_relation_reject(relation=relation, expected_version=_version(request),
+                                        user=request.user)
+
+    return _respond(request, project, document, call, "Relation taken out of the gold.")
+
+
+@_post
+def curation_finalize(request, project, document):
+    def call():
+        return svc.gold_finalize(document=document, expected_version=_version(request))
+
+    return _respond(request, project, document, call,
+                    "The gold standard is final: it now grades the students.")
+
+
+@_post
+def curation_reopen(request, project, document):
+    def call():
+        return svc.gold_reopen(document=document, expected_version=_version(request))
+
+    return _respond(request, project, document, call,
+                    "The gold standard is a draft again; grades leave this document out.")

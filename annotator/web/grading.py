@@ -1,0 +1,173 @@
+"""Grades (the instructor's table, CSV, release toggle) and a student's feedback pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_POST
+
+from annotator.selectors.annotations import SpanRow
+from annotator.selectors.grading import (
+    feedback_document,
+    feedback_student,
+    final_gold_sets,
+    grades_csv,
+    grades_for_project,
+    students,
+)
+from annotator.selectors.permissions import has_permission
+from annotator.services.grading import grades_release
+
+from .access import project_for
+from .annotate import render_blocks
+
+# How each class of span is drawn and named in the feedback text. The class is
+# also written out in the span's tag and the table, so colour is never the only cue.
+OUTCOME_STYLE = {
+    "exact": ("#047857", "✓", "Right: same words, same label as the gold"),
+    "boundary_off": ("#b45309", "≈", "Boundary off: the right unit, other edges"),
+    "extra": ("#b91c1c", "+", "Extra: not in the gold"),
+    "missed": ("#6d28d9", "−", "Missed: in the gold, not marked"),  # noqa: RUF001 (a minus)
+}
+OUTCOME_NAMES = {
+    "exact": "Right", "boundary_off": "Boundary off", "extra": "Extra", "missed": "Missed",
+}
+_OUTCOME_ORDER = list(OUTCOME_STYLE)
+# Synthetic "label" ids for the text renderer: outcome k of label L is k * _STRIDE + L.
+_STRIDE = 1_000_000
+
+
+@require_GET
+@login_required
+def grades_page(request, slug):
+    project = project_for(request.user, slug, "grade.view")
+    rows = grades_for_project(project=project)
+    return render(
+        request,
+        "annotator/grades.html",
+        {
+            "project": project,
+            "rows": rows,
+            "final_documents": len(final_gold_sets(project)),
+            "documents": project.documents.count(),
+        },
+    )
+
+
+@require_GET
+@login_required
+def grades_download(request, slug):
+    project = project_for(request.user, slug, "grade.view")
+    response = HttpResponse(grades_csv(project=project), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{project.slug}-grades.csv"'
+    return response
+
+
+@require_POST
+@login_required
+def grades_release_toggle(request, slug):
+    project = project_for(request.user, slug, "grade.release")
+    released = request.POST.get("released") == "1"
+    grades_release(project=project, released=released)
+    if released:
+        messages.success(request, "Grades released: each student now sees their feedback.")
+    else:
+        messages.success(request, "Grades hidden from the students again.")
+    return redirect("grades", slug=project.slug)
+
+
+@require_GET
+@login_required
+def feedback_page(request, slug):
+    """A student's grade and documents; for a manager, any student's (``?student=``)."""
+    project = project_for(request.user, slug, "feedback.view")
+    manager = has_permission(request.user, project, "grade.view")
+    student = None
+    row = None
+    if manager or project.grades_released:
+        student = feedback_student(
+            user=request.user, project=project, username=request.GET.get("student")
+        )
+    if student is not None:
+        row = grades_for_project(project=project, only=student)[0]
+    return render(
+        request,
+        "annotator/feedback.html",
+        {
+            "project": project,
+            "student": student,
+            "row": row,
+            "manager": manager,
+            "students": students(project) if manager else [],
+        },
+    )
+
+
+def _feedback_text(text: str, spans, label_ids: dict[str, int]) -> tuple[str, dict[int, str]]:
+    rows = []
+    names: dict[int, str] = {}
+    for span, outcome in spans:
+        synthetic = _OUTCOME_ORDER.index(outcome) * _STRIDE + label_ids[span.label]
+        names[synthetic] = f"{span.label} {OUTCOME_STYLE[outcome][1]}"
+        rows.append(SpanRow(int(span.id), synthetic, span.start, span.end))
+    # Built with html.escape by render_blocks, segment by segment.
+    return render_blocks(text, rows, names), names
+
+
+@require_GET
+@login_required
+def feedback_document_page(request, slug, document_id):
+    project = project_for(request.user, slug, "feedback.view")
+    student = feedback_student(
+        user=request.user, project=project, username=request.GET.get("student")
+    )
+    if student is None:  # a manager who named nobody
+        return redirect("feedback", slug=project.slug)
+    document = get_object_or_404(project.documents.defer("original", "cleaning"), pk=document_id)
+    fb = feedback_document(project=project, student=student, document=document)
+    labels = {lab.name: lab for lab in project.span_labels.all()}
+    html, names = _feedback_text(document.text, fb.spans, {n: lab.pk for n, lab in labels.items()})
+    colours = {
+        synthetic: OUTCOME_STYLE[_OUTCOME_ORDER[synthetic // _STRIDE]][0] for synthetic in names
+    }
+    span_rows = [
+        {
+            "label": labels[span.label],
+            "outcome": outcome,
+            "mark": OUTCOME_STYLE[outcome][1],
+            "name": OUTCOME_NAMES[outcome],
+            "start": span.start,
+            "end": span.end,
+            "text": " ".join(document.text[span.start : span.end].split()),
+            "gold_text": (
+                " ".join(document.text[fb.gold_for[span.id].start : fb.gold_for[span.id].end]
+                         .split())
+                if span.id in fb.gold_for and outcome == "boundary_off"
+                else ""
+            ),
+        }
+        for span, outcome in fb.spans
+    ]
+    return render(
+        request,
+        "annotator/feedback_document.html",
+        {
+            "project": project,
+            "document": document,
+            "student": student,
+            "own": student == request.user,
+            "fb": fb,
+            "text_html": mark_safe(html),
+            "colours": colours,
+            "legend": [
+                {"outcome": k, "colour": c, "mark": m, "meaning": meaning,
+                 "count": getattr(fb.score, k)}
+                for k, (c, m, meaning) in OUTCOME_STYLE.items()
+            ],
+            "span_rows": span_rows,
+            "labels": list(labels.values()),
+        },
+    )
