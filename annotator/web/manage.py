@@ -43,7 +43,7 @@ MAX_EDITOR_ROWS = 40
 def may_create_projects(user) -> bool:
     if not user.is_authenticated:
         return False
-    if getattr(settings, "WARRANT_PROJECT_CREATORS", "any") == "staff":
+    if settings.WARRANT_PROJECT_CREATORS == "staff":
         return user.is_staff or user.is_superuser
     return True
 

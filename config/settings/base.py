@@ -125,6 +125,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Who may create projects in the browser: "any" logged-in user, or "staff" only.
+WARRANT_PROJECT_CREATORS = os.environ.get("WARRANT_PROJECT_CREATORS", "any")
+
 # Uploads: an import page takes a brief or an archive of briefs, not a corpus dump.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXT = (
     "Sanctions on Ruritania should be lifted. 👩‍💻 Exports fell by 40% (Reuters). "
-    "Prices rose sharply. Therefore the sanctions failed.\n\nA second paragraph 𝔘 ends here."  # noqa: RUF001
+    "Prices rose sharply. Therefore the sanctions failed.\n\nA second paragraph 𝔘 ends here."
 )
 
 

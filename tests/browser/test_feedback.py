@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (the feedback marks a missed span with a minus sign, U+2212)
 """The student's feedback view in real Chromium: colour-coded, only once released (issue 5)."""
 
 from __future__ import annotations

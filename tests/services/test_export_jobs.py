@@ -169,9 +169,8 @@ def test_expired_jobs_lose_their_file_and_row(sample, media_root):
 
 @pytest.mark.parametrize("scope", ["gold", "annotators", "both"])
 def test_the_export_reader_gives_the_same_records_as_document_records(project, scope):
-    from tests.services.reference_records import document_records
-
     from annotator.selectors.export_records import export_document_records
+    from tests.services.reference_records import document_records
 
     import_sample(project)
     fast = list(export_document_records(project, scope=scope, batch_size=2))
