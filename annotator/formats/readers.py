@@ -2,10 +2,19 @@
 
 Dispatch is on the file extension (``SUPPORTED_EXTENSIONS``): ``.txt``, ``.md``
 / ``.markdown``, ``.html`` / ``.htm`` (one document each), ``.jsonl`` (canonical
-JSONL, many documents), a brat pair ``foo.txt`` + ``foo.ann`` (one annotated
-document), and ``.zip`` archives of these. A ``.txt`` is read as brat when a
-``.ann`` of the same name is beside it (in the same folder, archive folder or
-upload batch), and as plain text otherwise.
+JSONL, many documents), annotated pairs (one document each) and ``.zip`` archives
+of these. A ``.txt`` is read with the annotation file of the same name beside it
+(in the same folder, archive folder or upload batch), and as plain text when there
+is none:
+
+- ``foo.txt`` + ``foo.ann`` - brat standoff (:mod:`annotator.formats.brat`);
+- ``foo.txt`` + ``foo.ann.json`` - CDCP (:mod:`annotator.formats.cdcp`);
+- ``foo.txt`` + ``foo.xml`` - arg-microtexts ``<arggraph>`` (:mod:`annotator.formats.microtexts`).
+
+An annotation file without its ``.txt`` is an error, and so is a ``.txt`` with more
+than one of them. ``.ann.json`` and ``.xml`` are in ``PAIRED_EXTENSIONS``, read
+only beside their ``.txt``: a lone ``.json`` is unsupported, as before. The ``.txt``
+of a pair is never cleaned (its annotations count offsets in it).
 
 Containers (folders, archives) are read in name order, recursively; inside
 them, hidden files (a path part starting with ``.``), ``__MACOSX/`` and files
@@ -27,8 +36,10 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from annotator.formats.brat import pair_brat_files, read_brat
+from annotator.formats.brat import read_brat
+from annotator.formats.cdcp import read_cdcp
 from annotator.formats.jsonl import read_jsonl
+from annotator.formats.microtexts import read_microtext
 from annotator.formats.plaintext import read_html, read_markdown, read_text
 from annotator.formats.records import DocumentRecord, FormatError
 
@@ -37,6 +48,7 @@ __all__ = [
     "MAX_UNCOMPRESSED_BYTES",
     "MAX_ZIP_MEMBERS",
     "MAX_ZIP_NESTING",
+    "PAIRED_EXTENSIONS",
     "RATIO_CHECK_MIN_BYTES",
     "SUPPORTED_EXTENSIONS",
     "read_paths",
@@ -47,6 +59,9 @@ __all__ = [
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".ann", ".zip"}
 )
+# Annotation files read only with the .txt of the same name beside them. Kept apart
+# from SUPPORTED_EXTENSIONS because ``.json`` and ``.xml`` alone are not documents.
+PAIRED_EXTENSIONS: frozenset[str] = frozenset({".ann.json", ".xml"})
 
 # A corpus of briefs is text: 200 MiB holds tens of thousands of them, and an
 # import holds its whole archive in memory, so more is refused.
@@ -68,11 +83,31 @@ _READERS = {
     ".html": read_html,
     ".htm": read_html,
 }
+# Annotation file extension (read by _read_pair) -> what the file is called in errors.
+_ANNOTATION_FILES = {
+    ".ann": "a brat .ann file",
+    ".ann.json": "a CDCP .ann.json file",
+    ".xml": "an arg-microtexts .xml file",
+}
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def _extension(name: str) -> str:
-    return PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    """The lower-cased extension; ``.ann.json`` counts as one."""
+    lowered = name.lower()
+    if lowered.endswith(".ann.json"):
+        return ".ann.json"
+    return PurePosixPath(lowered.replace("\\", "/")).suffix
+
+
+def _known(name: str) -> bool:
+    extension = _extension(name)
+    return extension in SUPPORTED_EXTENSIONS or extension in PAIRED_EXTENSIONS
+
+
+def _stem(name: str) -> str:
+    """``name`` without its extension (as :func:`_extension` reads it), folders kept."""
+    return name[: len(name) - len(_extension(name))]
 
 
 def _size(count: int) -> str:
@@ -81,7 +116,8 @@ def _size(count: int) -> str:
 
 
 def _describe_supported() -> str:
-    return ", ".join(sorted(SUPPORTED_EXTENSIONS))
+    paired = ", ".join(sorted(PAIRED_EXTENSIONS))
+    return f"{', '.join(sorted(SUPPORTED_EXTENSIONS))}; beside a .txt: {paired}"
 
 
 class _Budget:
@@ -119,7 +155,7 @@ def read_upload(name: str, data: bytes, *, clean: bool = True) -> list[DocumentR
 
 
 def read_uploads(files: Sequence[tuple[str, bytes]], *, clean: bool = True) -> list[DocumentRecord]:
-    """Read files uploaded together; ``foo.txt`` and ``foo.ann`` among them are brat.
+    """Read files uploaded together; ``foo.txt`` and its annotation file among them pair.
 
     Parameters
     ----------
@@ -149,9 +185,10 @@ def read_uploads(files: Sequence[tuple[str, bytes]], *, clean: bool = True) -> l
 def read_paths(paths: Sequence[str | os.PathLike], *, clean: bool = True) -> list[DocumentRecord]:
     """Read local files and folders.
 
-    A folder is read recursively in name order: brat pairs and every file of a
-    supported type, hidden files and folders skipped. A ``.txt`` given by name
-    with a ``.ann`` beside it is read as brat, and so is a ``.ann`` given by name.
+    A folder is read recursively in name order: annotated pairs and every file of
+    a supported type, hidden files and folders skipped. A ``.txt`` given by name
+    is read with the annotation file beside it (``.ann``, ``.ann.json``, ``.xml``),
+    and an annotation file given by name with the ``.txt`` beside it.
 
     Parameters
     ----------
@@ -182,14 +219,26 @@ def read_paths(paths: Sequence[str | os.PathLike], *, clean: bool = True) -> lis
             records += _read_group(contents, clean=clean, strict=False, depth=0, budget=None)
         elif path.is_file():
             contents = {str(path): _read_local(path)}
-            suffix = path.suffix.lower()
-            partner = path.with_suffix(".ann" if suffix == ".txt" else ".txt")
-            if suffix in (".txt", ".ann") and partner.is_file():
+            for partner in _partners(path):
                 contents[str(partner)] = _read_local(partner)
             records += _read_group(contents, clean=clean, strict=True, depth=0, budget=None)
         else:
             raise FormatError("no such file or folder", file=str(path))
     return records
+
+
+def _partners(path: Path) -> list[Path]:
+    """The files beside ``path`` that it pairs with: annotation files of a ``.txt``, or the
+    ``.txt`` of an annotation file."""
+    extension = _extension(path.name)
+    stem = _stem(path.name)
+    if extension == ".txt":
+        candidates = [path.with_name(stem + suffix) for suffix in _ANNOTATION_FILES]
+    elif extension in _ANNOTATION_FILES:
+        candidates = [path.with_name(stem + ".txt")]
+    else:
+        return []
+    return [candidate for candidate in candidates if candidate.is_file()]
 
 
 def _read_local(path: Path) -> bytes:
@@ -208,7 +257,7 @@ def _folder_contents(folder: Path) -> dict[str, bytes]:
     for directory, subfolders, files in os.walk(folder):
         subfolders[:] = sorted(name for name in subfolders if not _is_hidden([name]))
         for name in sorted(files):
-            if _is_hidden([name]) or _extension(name) not in SUPPORTED_EXTENSIONS:
+            if _is_hidden([name]) or not _known(name):
                 continue
             path = Path(directory) / name
             contents[str(path)] = _read_local(path)
@@ -224,7 +273,7 @@ def _read_group(
     budget: _Budget | None,
 ) -> list[DocumentRecord]:
     """Read files that sit together; ``strict`` refuses unsupported names."""
-    pairs, leftovers = pair_brat_files(contents)
+    pairs, leftovers = _pair_files(contents)
     entries: list[tuple[str, str | None]] = [(txt, ann) for txt, ann in pairs]
     entries += [(name, None) for name in leftovers]
     entries.sort(key=lambda entry: entry[0])
@@ -232,11 +281,16 @@ def _read_group(
     records: list[DocumentRecord] = []
     for name, ann_name in entries:
         if ann_name is not None:
-            records.append(
-                read_brat(contents[name], contents[ann_name], txt_name=name, ann_name=ann_name)
-            )
+            records.append(_read_pair(contents, name, ann_name))
             continue
         extension = _extension(name)
+        if extension in _ANNOTATION_FILES:
+            txt_name = PurePosixPath(_stem(name).replace("\\", "/")).name + ".txt"
+            raise FormatError(
+                f"{_ANNOTATION_FILES[extension]} needs its text file {txt_name} beside it "
+                "(upload both, or a .zip of them)",
+                file=name,
+            )
         if extension not in SUPPORTED_EXTENSIONS:
             if strict:
                 raise FormatError(
@@ -245,13 +299,6 @@ def _read_group(
                     file=name,
                 )
             continue
-        if extension == ".ann":
-            txt_name = str(PurePosixPath(name).with_suffix(".txt"))
-            raise FormatError(
-                f"a brat .ann file needs its text file {PurePosixPath(txt_name).name} beside it "
-                "(upload both, or a .zip of them)",
-                file=name,
-            )
         data = contents[name]
         if extension == ".jsonl":
             records += read_jsonl(data, name=name)
@@ -260,6 +307,47 @@ def _read_group(
         else:
             records.append(_READERS[extension](data, name=name, clean=clean))
     return records
+
+
+def _pair_files(names) -> tuple[list[tuple[str, str]], list[str]]:
+    """Split names into ``(txt, annotation file)`` pairs and the rest, like
+    :func:`annotator.formats.brat.pair_brat_files` but for every ``_ANNOTATION_FILES`` type.
+
+    A ``.txt`` with two annotation files of its name beside it is refused: which
+    one holds its annotations is not ours to guess.
+    """
+    names = list(dict.fromkeys(names))
+    by_stem: dict[str, dict[str, str]] = {}
+    for name in names:
+        extension = _extension(name)
+        if extension == ".txt" or extension in _ANNOTATION_FILES:
+            by_stem.setdefault(_stem(name.replace("\\", "/")), {})[extension] = name
+    pairs: list[tuple[str, str]] = []
+    paired: set[str] = set()
+    for found in by_stem.values():
+        annotations = [found[extension] for extension in _ANNOTATION_FILES if extension in found]
+        if ".txt" not in found or not annotations:
+            continue
+        if len(annotations) > 1:
+            listed = ", ".join(PurePosixPath(a.replace("\\", "/")).name for a in annotations)
+            raise FormatError(
+                f"more than one annotation file beside this text ({listed}); keep one",
+                file=found[".txt"],
+            )
+        pairs.append((found[".txt"], annotations[0]))
+        paired.update((found[".txt"], annotations[0]))
+    leftovers = sorted(name for name in names if name not in paired)
+    return sorted(pairs), leftovers
+
+
+def _read_pair(contents: dict[str, bytes], txt_name: str, ann_name: str) -> DocumentRecord:
+    txt, ann = contents[txt_name], contents[ann_name]
+    extension = _extension(ann_name)
+    if extension == ".ann":
+        return read_brat(txt, ann, txt_name=txt_name, ann_name=ann_name)
+    if extension == ".ann.json":
+        return read_cdcp(txt, ann, txt_name=txt_name, ann_name=ann_name)
+    return read_microtext(txt, ann, txt_name=txt_name, xml_name=ann_name)
 
 
 def _read_zip(
@@ -294,7 +382,7 @@ def _read_zip(
             if member in seen:
                 raise FormatError("the archive holds this path twice", file=where)
             seen.add(member)
-            if _is_hidden(parts) or _extension(member) not in SUPPORTED_EXTENSIONS:
+            if _is_hidden(parts) or not _known(member):
                 continue
             if info.file_size >= RATIO_CHECK_MIN_BYTES and (
                 info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)

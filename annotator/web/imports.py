@@ -18,7 +18,7 @@ from annotator.services.imports import documents_import
 
 from .access import project_for
 
-ACCEPTED_FILES = ".txt,.md,.markdown,.html,.htm,.jsonl,.ann,.zip"
+ACCEPTED_FILES = ".txt,.md,.markdown,.html,.htm,.jsonl,.ann,.json,.xml,.zip"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -46,7 +46,8 @@ class DocumentImportForm(forms.Form):
     files = MultipleFileField(
         label="Files",
         help_text="Plain text, Markdown, HTML, canonical JSONL, brat .txt with its .ann, "
-        "or a .zip of these. Select several files at once to upload a brat pair.",
+        "CDCP .txt with its .ann.json, arg-microtexts .txt with its .xml, or a .zip of these. "
+        "Select several files at once to upload a pair.",
     )
     clean = forms.BooleanField(
         label="Clean web-page residue",

@@ -6,7 +6,8 @@ from ._base import WarrantCommand, get_project
 
 class Command(WarrantCommand):
     help = (
-        "Import .txt, .md, .html, brat .txt+.ann, canonical .jsonl, or a .zip of them. "
+        "Import .txt, .md, .html, canonical .jsonl, brat .txt+.ann, CDCP .txt+.ann.json, "
+        "arg-microtexts .txt+.xml, or a .zip of them. "
         "One import is atomic: on any error nothing is written."
     )
 
