@@ -5,13 +5,18 @@ three annotators, about 40 spans and 20 relations each. The annotators agree
 partially: they start from shared "true" spans, then each one jitters
 boundaries, drops, relabels and adds spans, and keeps most relations.
 
-Measures wall time and peak memory allocated (tracemalloc) of ``build_report``,
-the share of each metric in its time (the metric's own function run over the
-same documents), and the bootstrap; prints a table.
+Measures wall time, CPU time and peak memory allocated (tracemalloc) of
+``agreement_figures`` (the report and its bootstrap intervals in one pass, as
+an agreement run computes them), the time of each of its steps, and the share
+of each metric in reading the documents (the metric's own function run over the
+same documents); prints a table. With several ``--documents`` sizes it ends
+with the ratio of each size's figures to the first's (cost linear in documents:
+the ratio of times equals the ratio of sizes).
 
 Usage::
 
     .venv/bin/python benchmarks/agreement_metrics.py --documents 1000
+    .venv/bin/python benchmarks/agreement_metrics.py --documents 1000 10000 --repeat 1
     .venv/bin/python benchmarks/agreement_metrics.py --documents 10000 --no-bootstrap
 """
 
@@ -32,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from annotator.metrics.relation_f1 import relation_keys, relation_match_counts
-from annotator.metrics.report import _Corpus, bootstrap_intervals, build_report
+from annotator.metrics.report import _Corpus, _Resampling, agreement_figures, build_report
 from annotator.metrics.span_f1 import span_match_counts
 from annotator.metrics.types import (
     AnnotatorWork,
@@ -106,33 +111,36 @@ def generate(n_documents: int, seed: int = 0) -> list[DocumentAnnotations]:
     return documents
 
 
-def measure(fn: Callable[[], object]) -> tuple[float, float]:
-    """(seconds, peak MiB allocated during the call) of ``fn``.
+def measure(fn: Callable[[], object]) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak MiB allocated during the call) of ``fn``.
 
-    Timed on a plain run; the peak comes from a second run under tracemalloc
-    (which slows Python down, so it is not timed). NumPy reports its buffers
-    to tracemalloc, so the peak includes the arrays.
+    Timed on plain runs (the best of REPEAT; CPU time is the process's, BLAS
+    threads included, and does not grow when the machine is shared); the peak
+    comes from one more run under tracemalloc (which slows Python down, so it
+    is not timed). NumPy reports its buffers to tracemalloc, so the peak
+    includes the arrays.
     """
-    seconds = timed(fn)
+    seconds, cpu = timed(fn)
     gc.collect()
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return seconds, peak / 2**20
+    return seconds, cpu, peak / 2**20
 
 
 #: Timings take the best of this many runs: the machine may be shared.
 REPEAT = 3
 
 
-def timed(fn: Callable[[], object]) -> float:
-    best = float("inf")
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(best wall seconds, CPU seconds of that run) over REPEAT runs of ``fn``."""
+    best = (float("inf"), float("inf"))
     for _ in range(REPEAT):
         gc.collect()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - began)
+        best = min(best, (time.perf_counter() - began, time.process_time() - cpu))
     return best
 
 
@@ -180,57 +188,83 @@ def _unitizing_only(documents):
                  section_length=lengths, section_raters=np.full(len(lengths), len(ANNOTATORS)))
 
 
-def main(argv: list[str] | None = None) -> None:
-    global REPEAT
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=1000)
-    parser.add_argument("--unit", choices=("token", "char"), default="token")
-    parser.add_argument("--resamples", type=int, default=1000)
-    parser.add_argument("--no-bootstrap", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3, help="best of N timed runs")
-    args = parser.parse_args(argv)
-    REPEAT = args.repeat
-
+def run(n_documents: int, args: argparse.Namespace) -> dict[str, float]:
+    """Benchmark one project size; print its table; return its totals."""
     began = time.perf_counter()
-    documents = generate(args.documents)
+    documents = generate(n_documents)
     n_spans = sum(len(w.spans) for d in documents for w in d.work.values())
     n_rel = sum(len(w.relations) for d in documents for w in d.work.values())
     n_chars = sum(len(d.text) for d in documents)
-    print(f"generated {args.documents} documents, {n_chars / 1e6:.1f}M characters, "
+    print(f"\ngenerated {n_documents} documents, {n_chars / 1e6:.1f}M characters, "
           f"{n_spans} spans, {n_rel} relations in {time.perf_counter() - began:.1f} s")
+    rss_documents = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    seconds, peak = measure(lambda: build_report("bench", documents, unit=args.unit))
-    rows = [("build_report (total)", seconds, peak)]
+    if args.no_bootstrap:
+        title = "build_report (total)"
+        seconds, cpu, peak = measure(lambda: build_report("bench", documents, unit=args.unit))
+    else:
+        title = f"agreement_figures ({args.resamples} resamples)"
+        seconds, cpu, peak = measure(lambda: agreement_figures(
+            "bench", documents, unit=args.unit, n_resamples=args.resamples))
+    rows = [(title, seconds, cpu, peak)]
     corpus = _Corpus.read(documents, unit=args.unit, annotators=None)
     parts = [
         ("  read documents into sums", lambda: _Corpus.read(documents, unit=args.unit,
                                                             annotators=None)),
-        ("  figures (overall + by_document)", lambda: corpus.figures_by_document()),
-        ("  of which, measured alone:", lambda: None),
-        ("  units + categories", lambda: _units_only(documents)),
-        ("  span F1 matching", lambda: _span_f1_only(documents)),
-        ("  relation F1", lambda: _relation_f1_only(documents)),
-        ("  unitizing sums", lambda: _unitizing_only(documents)),
+        ("  figures (overall + by_document)", lambda: corpus.report("bench", args.unit)),
+    ]
+    if not args.no_bootstrap:
+        resampling = _Resampling(corpus)
+        parts += [
+            ("  bootstrap: per-document stats", lambda: _Resampling(corpus)),
+            ("  bootstrap: resamples", lambda: resampling.intervals(
+                args.resamples, seed=0, confidence=0.95)),
+        ]
+    parts += [
+        ("  reading, measured alone:", lambda: None),
+        ("    units + categories", lambda: _units_only(documents)),
+        ("    span F1 matching", lambda: _span_f1_only(documents)),
+        ("    relation F1", lambda: _relation_f1_only(documents)),
+        ("    unitizing sums", lambda: _unitizing_only(documents)),
     ]
     for name, fn in parts:
-        rows.append((name, timed(fn), None))
-    if not args.no_bootstrap:
-        REPEAT = 1
-        rows.append((
-            f"bootstrap_intervals ({args.resamples})",
-            *measure(lambda: bootstrap_intervals(documents, unit=args.unit,
-                                                 n_resamples=args.resamples)),
-        ))
-    print(f"\n{'step':<34}{'seconds':>9}{'share':>8}{'peak MiB':>10}")
-    for name, secs, mib in rows:
+        rows.append((name, *timed(fn), None))
+    print(f"\n{'step':<36}{'seconds':>9}{'CPU s':>8}{'share':>8}{'peak MiB':>10}")
+    for name, secs, cpu_secs, mib in rows:
         if name.endswith(":"):
             print(name)
             continue
         share = f"{100 * secs / seconds:6.0f}%" if name.startswith("  ") else ""
         mem = f"{mib:10.0f}" if mib is not None else ""
-        print(f"{name:<34}{secs:9.2f}{share:>8}{mem}")
-    print(f"\nprocess max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
-          "(includes the generated documents)")
+        print(f"{name:<36}{secs:9.2f}{cpu_secs:8.2f}{share:>8}{mem}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nprocess max RSS: {rss:.0f} MiB (after generating the documents: "
+          f"{rss_documents:.0f} MiB)")
+    return {"documents": n_documents, "seconds": seconds, "cpu": cpu, "peak": peak}
+
+
+def main(argv: list[str] | None = None) -> None:
+    global REPEAT
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, nargs="+", default=[1000])
+    parser.add_argument("--unit", choices=("token", "char"), default="token")
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--no-bootstrap", action="store_true",
+                        help="time build_report alone, without intervals")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N timed runs")
+    args = parser.parse_args(argv)
+    REPEAT = args.repeat
+
+    totals = [run(n, args) for n in args.documents]
+    if len(totals) > 1:
+        first = totals[0]
+        print(f"\n{'documents':>10}{'seconds':>9}{'CPU s':>8}{'peak MiB':>10}"
+              f"{'x docs':>8}{'x time':>8}{'x CPU':>7}{'x peak':>8}")
+        for t in totals:
+            print(f"{t['documents']:>10}{t['seconds']:9.2f}{t['cpu']:8.2f}{t['peak']:10.0f}"
+                  f"{t['documents'] / first['documents']:8.1f}"
+                  f"{t['seconds'] / first['seconds']:8.1f}{t['cpu'] / first['cpu']:7.1f}"
+                  f"{t['peak'] / first['peak']:8.1f}")
 
 
 if __name__ == "__main__":

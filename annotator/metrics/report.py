@@ -24,7 +24,12 @@ and a bootstrap resample a weighted sum (weights = how often each document
 was drawn); the figures are computed from those sums by vectorised functions,
 the same for the three uses. The one term that does not add up, the unit-gap
 term of unitizing alpha's expected disagreement, pairs units and gaps of
-different documents and is computed from the kept unit and gap lengths.
+different documents: the report computes it from the kept unit and gap
+lengths, the bootstrap from per-document histograms of those lengths
+(:class:`_Resampling`). :func:`agreement_figures` reads the documents once
+for both the report and the bootstrap; a batch of resamples is a matrix
+product of the batch's weights with each per-document table, so the cost is
+linear in documents and in resamples.
 
 Documents with fewer than two of the chosen annotators count in
 ``documents`` but give nothing to pair: they add nothing to any figure.
@@ -35,10 +40,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from annotator.metrics.relation_f1 import relation_keys, relation_match_counts
 from annotator.metrics.span_f1 import CRITERIA, span_match_counts
@@ -52,6 +58,7 @@ from annotator.metrics.units import MAX_LABELS, UNITS, category_name, label_mask
 
 __all__ = [
     "HEADLINE_FIGURES",
+    "agreement_figures",
     "bootstrap_intervals",
     "build_report",
     "document_disagreement",
@@ -61,11 +68,15 @@ __all__ = [
 #: Documents read at once: bounds the memory of the per-unit arrays
 #: (about 40 bytes per unit and annotator) whatever the project's size.
 CHUNK_DOCUMENTS = 256
-#: Resamples whose weighted sums are formed at once in the bootstrap, at most.
-BOOTSTRAP_CHUNK = 100
-#: Cap on the entries of one (resamples x units-or-gaps) temporary of the
-#: bootstrap (32 MiB of float64): fewer resamples at once on large projects.
+#: Resamples of one batch of the bootstrap, at most: progress is reported per batch.
+BOOTSTRAP_BATCH = 125
+#: Cap on the cells (documents x resamples) of one batch's weight matrix:
+#: 2**22 float64 cells are 32 MiB, so a batch has fewer resamples on large projects.
 BOOTSTRAP_CELLS = 1 << 22
+#: Progress of :func:`agreement_figures` when the documents are read, and when
+#: the report is built; the bootstrap takes the rest (shares of measured time).
+READ_PROGRESS = 0.85
+REPORT_PROGRESS = 0.92
 #: Relative size under which an expected disagreement counts as zero (one
 #: category only): the sums are of floats weighted by 1 / (R - 1).
 _EPS = 1e-12
@@ -83,8 +94,61 @@ HEADLINE_FIGURES = (
     ("unitizing_alpha",),
     ("span_f1", "exact"),
     ("span_f1", "overlap"),
+    ("span_f1", "jaccard50"),
     ("relation_f1",),
 )
+
+
+def agreement_figures(
+    project: str,
+    documents: Sequence[DocumentAnnotations],
+    *,
+    unit: str = "token",
+    annotators: list[str] | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report and its bootstrap intervals, from one reading of the documents.
+
+    The same as ``(build_report(...), bootstrap_intervals(...))`` with the
+    same arguments, but the documents are read into per-document sums once
+    and both come from those sums.
+
+    Parameters
+    ----------
+    project, documents, unit, annotators
+        As for :func:`build_report`.
+    n_resamples, seed, confidence
+        As for :func:`bootstrap_intervals`.
+    progress : callable, optional
+        Called with the fraction done (0 to 1, never decreasing): up to
+        :data:`READ_PROGRESS` while the documents are read, :data:`REPORT_PROGRESS`
+        once the report is built, then after each batch of resamples.
+
+    Returns
+    -------
+    report : dict
+        As from :func:`build_report`.
+    intervals : dict
+        As from :func:`bootstrap_intervals`.
+    """
+    _check_bootstrap(n_resamples, confidence)
+    corpus = _Corpus.read(
+        documents, unit=unit, annotators=annotators,
+        progress=_scaled(progress, 0.0, READ_PROGRESS),
+    )
+    report = corpus.report(project, unit)
+    if progress is not None:
+        progress(REPORT_PROGRESS)
+    intervals = _Resampling(corpus).intervals(
+        n_resamples, seed=seed, confidence=confidence,
+        progress=_scaled(progress, REPORT_PROGRESS, 1.0),
+    )
+    if progress is not None:
+        progress(1.0)
+    return report, intervals
 
 
 def build_report(
@@ -119,22 +183,9 @@ def build_report(
         number), ``annotators``, ``overall`` and ``by_document`` (document id
         to the same shape as ``overall``). Undefined values are None.
     """
-    corpus = _Corpus.read(documents, unit=unit, annotators=annotators, progress=progress)
-    overall = corpus.figures(
-        corpus.doc_sums.sum(axis=0, keepdims=True),
-        _group_sum(corpus.pair_sums, corpus.dp_pair, len(corpus.pairs))[None],
-        corpus.cross_overall()[None],
-        [corpus.pairs],
-    )[0]
-    by_doc = corpus.figures_by_document()
-    report = {
-        "project": project,
-        "unit": unit,
-        "documents": len(documents),
-        "annotators": list(corpus.annotators),
-        "overall": overall,
-        "by_document": dict(zip(corpus.doc_ids, by_doc, strict=True)),
-    }
+    corpus = _Corpus.read(documents, unit=unit, annotators=annotators,
+                          progress=_scaled(progress, 0.0, 0.9))
+    report = corpus.report(project, unit)
     if progress is not None:
         progress(1.0)
     return report
@@ -148,11 +199,14 @@ def bootstrap_intervals(
     n_resamples: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """Percentile bootstrap intervals of the headline figures.
 
-    Documents are resampled with replacement (each resample draws as many
-    documents as there are), and the pooled figures are recomputed from the
+    Documents are resampled with replacement: resample ``r`` (in order) is
+    ``rng.integers(0, n, size=n)`` with ``rng = numpy.random.default_rng(seed)``
+    and ``n`` documents, a document drawn twice counting twice. Its pooled
+    figures are those of the report of the documents drawn, computed from the
     per-document sums weighted by how often each document was drawn.
 
     Parameters
@@ -166,55 +220,47 @@ def bootstrap_intervals(
         intervals.
     confidence : float
         Coverage of the interval, in (0, 1).
+    progress : callable, optional
+        Called with the fraction done (0 to 1) after reading and after each
+        batch of resamples.
 
     Returns
     -------
     dict
         ``{"n_resamples", "confidence", "seed", "intervals"}``; ``intervals``
         maps ``krippendorff_alpha``, ``cohen_kappa``, ``fleiss_kappa``,
-        ``unitizing_alpha``, ``span_f1_exact``, ``span_f1_overlap`` and
-        ``relation_f1`` to ``{"low", "high", "undefined"}``: the percentiles
-        of the resamples where the figure is defined, and how many resamples
-        left it undefined. ``low``/``high`` are None when no resample defines
-        it.
+        ``unitizing_alpha``, ``span_f1_exact``, ``span_f1_overlap``,
+        ``span_f1_jaccard50`` and ``relation_f1`` to ``{"low", "high",
+        "undefined"}``: the percentiles of the resamples where the figure is
+        defined, and how many resamples left it undefined. ``low``/``high``
+        are None when no resample defines it.
     """
+    _check_bootstrap(n_resamples, confidence)
+    corpus = _Corpus.read(documents, unit=unit, annotators=annotators,
+                          progress=_scaled(progress, 0.0, READ_PROGRESS))
+    intervals = _Resampling(corpus).intervals(
+        n_resamples, seed=seed, confidence=confidence,
+        progress=_scaled(progress, READ_PROGRESS, 1.0),
+    )
+    if progress is not None:
+        progress(1.0)
+    return intervals
+
+
+def _check_bootstrap(n_resamples: int, confidence: float) -> None:
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    corpus = _Corpus.read(documents, unit=unit, annotators=annotators)
-    n_docs = len(corpus.doc_ids)
-    names = ["_".join(path) for path in HEADLINE_FIGURES]
-    draws = {name: [] for name in names}
-    rng = np.random.default_rng(seed)
-    done = 0
-    plans = [corpus._cross_plan(k, n_docs) for k in range(len(corpus.labels))]
-    widest = max([n_docs, 1] + [max(len(p[1]), len(p[3])) for p in plans if p is not None])
-    chunk = max(1, min(BOOTSTRAP_CHUNK, BOOTSTRAP_CELLS // widest))
-    while done < n_resamples and n_docs:
-        size = min(chunk, n_resamples - done)
-        weights = rng.multinomial(n_docs, np.full(n_docs, 1.0 / n_docs), size=size).astype(float)
-        headline = corpus.headline(weights)
-        for name in names:
-            draws[name].append(headline[name])
-        done += size
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    intervals = {}
-    for name in names:
-        values = np.concatenate(draws[name]) if draws[name] else np.full(n_resamples, np.nan)
-        defined = values[~np.isnan(values)]
-        low, high = (
-            (float(np.percentile(defined, tail)), float(np.percentile(defined, 100.0 - tail)))
-            if len(defined)
-            else (None, None)
-        )
-        intervals[name] = {"low": low, "high": high, "undefined": int(len(values) - len(defined))}
-    return {
-        "n_resamples": n_resamples,
-        "confidence": confidence,
-        "seed": seed,
-        "intervals": intervals,
-    }
+
+
+def _scaled(
+    progress: Callable[[float], None] | None, low: float, high: float
+) -> Callable[[float], None] | None:
+    """``progress`` with its 0..1 mapped onto ``low..high``."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(low + (high - low) * fraction)
 
 
 def document_disagreement(figures: dict[str, Any]) -> float | None:
@@ -343,10 +389,28 @@ class _Corpus:
             reader.read_chunk([documents[i] for i in chunk], [doc_annotators[i] for i in chunk],
                               first_doc=begin)
             if progress is not None:
-                progress(0.9 * chunk.stop / n)
+                progress(chunk.stop / n)
         return reader.finish(doc_ids, doc_annotators)
 
     # --------------------------------------------------------------- figures
+    def report(self, project: str, unit: str) -> dict[str, Any]:
+        """The report of :func:`build_report` from the read sums."""
+        overall = self.figures(
+            self.doc_sums.sum(axis=0, keepdims=True),
+            _group_sum(self.pair_sums, self.dp_pair, len(self.pairs))[None],
+            self.cross_overall()[None],
+            [self.pairs],
+        )[0]
+        by_doc = self.figures_by_document()
+        return {
+            "project": project,
+            "unit": unit,
+            "documents": len(self.doc_ids),
+            "annotators": list(self.annotators),
+            "overall": overall,
+            "by_document": dict(zip(self.doc_ids, by_doc, strict=True)),
+        }
+
     def cross_overall(self) -> np.ndarray:
         """Unit-gap term of D_e pooled over all documents, shape (n_labels,)."""
         return expected_cross_term(
@@ -443,82 +507,7 @@ class _Corpus:
 
     def headline(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         """Headline figures of weighted pools, one per row of ``weights`` (B, D)."""
-        lay = self.layout
-        doc_rows = weights @ self.doc_sums
-        pair_rows = np.zeros((len(weights), len(self.pairs), lay.pair_width))
-        for p in range(len(self.pairs)):
-            of_pair = np.flatnonzero(self.dp_pair == p)
-            pair_rows[:, p] = weights[:, self.dp_doc[of_pair]] @ self.pair_sums[of_pair]
-        cross = np.stack(
-            [self._weighted_cross(weights, k) for k in range(len(self.labels))], axis=1
-        ) if self.labels else np.zeros((len(weights), 0))
-        alpha, _ = self._alpha(doc_rows)
-        unitizing, _ = self._unitizing(doc_rows, cross)
-        span, _ = self._span_f1(pair_rows)
-        rel, _ = self._relation_f1(pair_rows)
-        return {
-            "krippendorff_alpha": alpha,
-            "cohen_kappa": _nanmean(self._kappa(pair_rows), axis=1),
-            "fleiss_kappa": self._fleiss(doc_rows),
-            "unitizing_alpha": unitizing,
-            "span_f1_exact": _nanmean(span[:, :, 0], axis=1),
-            "span_f1_overlap": _nanmean(span[:, :, 1], axis=1),
-            "relation_f1": _nanmean(rel, axis=1),
-        }
-
-    def _weighted_cross(self, weights: np.ndarray, label: int) -> np.ndarray:
-        """Unit-gap term of D_e for one label under document weights, shape (B,).
-
-        ``X = sum_u w_d(u) l_u^2 sum_g w_d(g) (g - l_u + 1)_+``. Writing
-        ``(x)_+ = x + (-x)_+`` splits it into a part that is a product of
-        per-document sums (cheap for any number of resamples) and a
-        correction over the pairs with ``g < l_u`` only, i.e. the gaps shorter
-        than the longest unit, which are few when units are short against the
-        stretches between them::
-
-            X = sum_u w l^2 * sum_g w (g + 1) - sum_u w l^3 * sum_g w
-                + sum_u w l^2 sum_{g < l_u} w (l_u - 1 - g)
-        """
-        plan = self._cross_plan(label, weights.shape[1])
-        if plan is None:
-            return np.zeros(len(weights))
-        per_doc, gl, gd, ul, ud, below = plan
-        s = weights @ per_doc
-        linear = s[:, 0] * s[:, 2] - s[:, 1] * s[:, 3]
-        if not len(gl):
-            return linear
-        wg = weights[:, gd]
-        count = np.zeros((len(weights), len(gl) + 1))
-        np.cumsum(wg, axis=1, out=count[:, 1:])
-        length = np.zeros_like(count)
-        np.cumsum(wg * gl, axis=1, out=length[:, 1:])
-        correction = (ul - 1.0) * count[:, below] - length[:, below]
-        return linear + (weights[:, ud] * ul**2 * correction).sum(axis=1)
-
-    def _cross_plan(self, label: int, n_docs: int):
-        """What :meth:`_weighted_cross` needs that does not depend on the weights."""
-        cache = self.__dict__.setdefault("_plans", {})
-        if label in cache:
-            return cache[label]
-        units = self.unit_label == label
-        gaps = self.gap_label == label
-        ul, ud = self.unit_length[units].astype(float), self.unit_doc[units]
-        gl, gd = self.gap_length[gaps].astype(float), self.gap_doc[gaps]
-        plan = None
-        if len(ul) and len(gl):
-            per_doc = np.stack([
-                np.bincount(ud, ul**2, n_docs), np.bincount(ud, ul**3, n_docs),
-                np.bincount(gd, gl + 1.0, n_docs), np.bincount(gd, minlength=n_docs),
-            ], axis=1)
-            short = gl < ul.max()
-            gl, gd = gl[short], gd[short]
-            order = np.argsort(gl, kind="stable")
-            gl, gd = gl[order], gd[order]
-            below = np.searchsorted(gl, ul, side="left")  # gaps shorter than the unit
-            some = below > 0
-            plan = (per_doc, gl, gd, ul[some], ud[some], below[some])
-        cache[label] = plan
-        return plan
+        return _Resampling(self).headline(weights)
 
     # Vectorised figures from summed rows; nan where undefined.
     def _alpha(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -589,6 +578,180 @@ class _Corpus:
             value = np.where(total > 0, 2.0 * matched.sum(axis=-1) / total, np.nan)
             per_type = np.where(size > 0, 2.0 * matched / size, np.nan)
         return value, per_type
+
+
+class _Resampling:
+    """The bootstrap's sufficient statistics of a corpus, and the figures of weighted pools.
+
+    Every statistic is a dense or sparse table with one row (or column) per
+    document, computed once; a resample is a vector ``w`` of how often each
+    document was drawn, and its pooled sums are ``w @ table``. A batch of
+    resamples is one matrix product per table, so the cost is
+    O(resamples x (documents x k)), linear in both:
+
+    * ``doc_stats`` (D, doc_width + 4 L): the corpus's per-document sums, then
+      per label the per-document sums of the unit-gap term's separable part.
+    * ``pair_docs[p]``, ``pair_stats[p]`` (D_p, pair_width): the documents
+      that pair ``p`` annotated and their sums (Cohen tables, span and
+      relation matches).
+    * ``histograms`` (K, D), sparse: per label, how many units of each length
+      (weighted by the squared length) and gaps of each length a document has,
+      for the rest of the unit-gap term (see :meth:`_cross`).
+    """
+
+    def __init__(self, corpus: _Corpus):
+        self.corpus = corpus
+        n_docs, n_labels = len(corpus.doc_ids), len(corpus.labels)
+        separable = np.zeros((n_docs, n_labels, 4))
+        rows, cols, values = [], [], []
+        self.bins = []  # (label, unit rows, gap rows, unit lengths, gap lengths, gaps below)
+        at = 0
+        for k in range(n_labels):
+            units, gaps = corpus.unit_label == k, corpus.gap_label == k
+            ul, ud = corpus.unit_length[units].astype(float), corpus.unit_doc[units]
+            gl, gd = corpus.gap_length[gaps].astype(float), corpus.gap_doc[gaps]
+            separable[:, k] = np.stack([
+                np.bincount(ud, ul**2, n_docs), np.bincount(ud, ul**3, n_docs),
+                np.bincount(gd, gl + 1.0, n_docs), np.bincount(gd, minlength=n_docs),
+            ], axis=1)
+            if not len(ul) or not len(gl):
+                continue
+            short = gl < ul.max()
+            gap_values, gap_bin = np.unique(gl[short], return_inverse=True)
+            unit_values, unit_bin = np.unique(ul, return_inverse=True)
+            below = np.searchsorted(gap_values, unit_values, side="left")
+            first = int(np.searchsorted(below, 1))  # lengths with a shorter gap: a suffix
+            if first == len(unit_values):
+                continue
+            keep = unit_bin >= first
+            n_unit_bins = len(unit_values) - first
+            rows += [at + unit_bin[keep] - first, at + n_unit_bins + gap_bin]
+            cols += [ud[keep], gd[short]]
+            values += [ul[keep] ** 2, np.ones(len(gap_bin))]
+            end = at + n_unit_bins + len(gap_values)
+            self.bins.append((k, slice(at, at + n_unit_bins), slice(at + n_unit_bins, end),
+                              unit_values[first:], gap_values, below[first:]))
+            at = end
+        self.doc_stats = np.hstack([corpus.doc_sums, separable.reshape(n_docs, 4 * n_labels)])
+        self.histograms = sparse.csr_matrix(
+            (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols)))
+            if values else (np.zeros(0), (np.zeros(0, np.int64), np.zeros(0, np.int64))),
+            shape=(at, n_docs),
+        )
+        order = np.argsort(corpus.dp_pair, kind="stable")
+        bounds = np.searchsorted(corpus.dp_pair[order], np.arange(len(corpus.pairs) + 1))
+        self.pair_docs = [corpus.dp_doc[order[a:b]] for a, b in pairwise(bounds)]
+        self.pair_stats = [corpus.pair_sums[order[a:b]] for a, b in pairwise(bounds)]
+
+    def intervals(
+        self,
+        n_resamples: int,
+        *,
+        seed: int,
+        confidence: float,
+        progress: Callable[[float], None] | None = None,
+    ) -> dict[str, Any]:
+        """The result of :func:`bootstrap_intervals`, in batches of resamples."""
+        n_docs = len(self.corpus.doc_ids)
+        names = ["_".join(path) for path in HEADLINE_FIGURES]
+        draws = {name: np.full(n_resamples, np.nan) for name in names}
+        rng = np.random.default_rng(seed)
+        batch = max(1, min(BOOTSTRAP_BATCH, BOOTSTRAP_CELLS // max(n_docs, 1)))
+        for begin in range(0, n_resamples if n_docs else 0, batch):
+            size = min(batch, n_resamples - begin)
+            drawn = np.empty((size, n_docs), dtype=np.int64)
+            for r in range(size):
+                drawn[r] = rng.integers(0, n_docs, size=n_docs)
+            drawn *= size
+            drawn += np.arange(size)[:, None]
+            # weights[d, r]: how often resample r drew document d.
+            weights = np.bincount(drawn.ravel(), minlength=n_docs * size).reshape(n_docs, size)
+            del drawn
+            headline = self._headline(weights.astype(np.float64))
+            for name in names:
+                draws[name][begin:begin + size] = headline[name]
+            if progress is not None:
+                progress((begin + size) / n_resamples)
+        tail = (1.0 - confidence) / 2.0 * 100.0
+        intervals = {}
+        for name in names:
+            defined = draws[name][~np.isnan(draws[name])]
+            low, high = (
+                (float(np.percentile(defined, tail)), float(np.percentile(defined, 100.0 - tail)))
+                if len(defined)
+                else (None, None)
+            )
+            intervals[name] = {"low": low, "high": high,
+                               "undefined": int(n_resamples - len(defined))}
+        return {
+            "n_resamples": n_resamples,
+            "confidence": confidence,
+            "seed": seed,
+            "intervals": intervals,
+        }
+
+    def headline(self, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """Headline figures of weighted pools, one per row of ``weights`` (B, D)."""
+        return self._headline(np.ascontiguousarray(np.asarray(weights, dtype=np.float64).T))
+
+    def _headline(self, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """Headline figures of the pools of the columns of ``weights`` (D, B), shape (B,)."""
+        corpus, layout = self.corpus, self.corpus.layout
+        n_pools, n_labels = weights.shape[1], len(corpus.labels)
+        doc_rows = weights.T @ self.doc_stats
+        pair_rows = np.zeros((n_pools, len(corpus.pairs), layout.pair_width))
+        for p, (docs, stats) in enumerate(zip(self.pair_docs, self.pair_stats, strict=True)):
+            pair_rows[:, p] = weights[docs].T @ stats
+        separable = doc_rows[:, layout.doc_width:].reshape(n_pools, n_labels, 4)
+        cross = self._cross(weights, separable)
+        doc_rows = doc_rows[:, :layout.doc_width]
+        alpha, _ = corpus._alpha(doc_rows)
+        unitizing, _ = corpus._unitizing(doc_rows, cross)
+        span, _ = corpus._span_f1(pair_rows)
+        rel, _ = corpus._relation_f1(pair_rows)
+        figures = {
+            "krippendorff_alpha": alpha,
+            "cohen_kappa": _nanmean(corpus._kappa(pair_rows), axis=1),
+            "fleiss_kappa": corpus._fleiss(doc_rows),
+            "unitizing_alpha": unitizing,
+        }
+        for k, criterion in enumerate(CRITERIA):
+            figures[f"span_f1_{criterion}"] = _nanmean(span[:, :, k], axis=1)
+        figures["relation_f1"] = _nanmean(rel, axis=1)
+        return figures
+
+    def _cross(self, weights: np.ndarray, separable: np.ndarray) -> np.ndarray:
+        """Unit-gap term of D_e per pool and label, shape (B, n_labels).
+
+        ``X = sum_u w_d(u) l_u^2 sum_g w_d(g) (g - l_u + 1)_+``. Writing
+        ``(x)_+ = x + (-x)_+`` splits it into a part that is a product of
+        weighted per-document sums (``separable``: sums of l^2 and l^3 over
+        units, of g + 1 and 1 over gaps) and a correction over the pairs with
+        ``g < l_u``::
+
+            X = sum_u w l^2 * sum_g w (g + 1) - sum_u w l^3 * sum_g w
+                + sum_l a(l) ((l - 1) n(< l) - s(< l))
+
+        with ``a(l)`` the weighted sum of ``l^2`` over the units of length
+        ``l``, and ``n(< l)``, ``s(< l)`` the weighted number and total length
+        of the gaps shorter than ``l``: cumulative sums of the weighted
+        histogram of gap lengths. The histograms come from one sparse
+        product; their width is the number of distinct lengths.
+        """
+        s = separable
+        cross = s[..., 0] * s[..., 2] - s[..., 1] * s[..., 3]
+        if not self.bins:
+            return cross
+        counts = (self.histograms @ weights).T  # (B, K)
+        for label, unit_rows, gap_rows, unit_lengths, gap_lengths, below in self.bins:
+            gaps = counts[:, gap_rows]
+            n_below = np.zeros((len(gaps), gaps.shape[1] + 1))
+            np.cumsum(gaps, axis=1, out=n_below[:, 1:])
+            length_below = np.zeros_like(n_below)
+            np.cumsum(gaps * gap_lengths, axis=1, out=length_below[:, 1:])
+            correction = (unit_lengths - 1.0) * n_below[:, below] - length_below[:, below]
+            cross[:, label] += (counts[:, unit_rows] * correction).sum(axis=1)
+        return cross
 
 
 class _Reader:

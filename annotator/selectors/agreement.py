@@ -63,7 +63,7 @@ REPORT_FIGURES = [
     ("Unitizing alpha", ("unitizing_alpha",), "unitizing_alpha"),
     ("Span F1, exact", ("span_f1", "exact"), "span_f1_exact"),
     ("Span F1, overlap", ("span_f1", "overlap"), "span_f1_overlap"),
-    ("Span F1, Jaccard ≥ 0.5", ("span_f1", "jaccard50"), None),
+    ("Span F1, Jaccard ≥ 0.5", ("span_f1", "jaccard50"), "span_f1_jaccard50"),
     ("Relation F1", ("relation_f1",), "relation_f1"),
 ]
 

@@ -8,8 +8,8 @@ and writes them in one transaction: on any error nothing is written.
 from __future__ import annotations
 
 import hashlib
-from pathlib import PurePosixPath
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from django.contrib.auth import get_user_model
 from django.db import transaction

@@ -329,7 +329,7 @@ def test_bootstrap_is_reproducible_and_brackets_the_pooled_value():
         assert interval["low"] <= value <= interval["high"]
     assert set(first["intervals"]) == {
         "krippendorff_alpha", "cohen_kappa", "fleiss_kappa", "unitizing_alpha",
-        "span_f1_exact", "span_f1_overlap", "relation_f1"}
+        "span_f1_exact", "span_f1_overlap", "span_f1_jaccard50", "relation_f1"}
 
 
 def test_bootstrap_of_one_document_is_a_point():
@@ -356,6 +356,7 @@ def test_weighted_sums_equal_the_report_of_the_documents_drawn():
         "unitizing_alpha": overall["unitizing_alpha"]["value"],
         "span_f1_exact": overall["span_f1"]["exact"]["value"],
         "span_f1_overlap": overall["span_f1"]["overlap"]["value"],
+        "span_f1_jaccard50": overall["span_f1"]["jaccard50"]["value"],
         "relation_f1": overall["relation_f1"]["value"],
     }
     for name, value in expected.items():
