@@ -12,7 +12,11 @@ whole request: middleware, permission checks, queries, templates), it times
   its weight, plain and gzipped;
 * the outline/relations refresh a save triggers (``annotate-panels``);
 * one span save through the htmx endpoint, and the ``span_create`` service
-  alone (median of ``--saves`` saves at different places).
+  alone (median of ``--saves`` saves at different places), with the number of
+  queries each makes;
+* the other writes of the page through their htmx endpoints: relabel a span,
+  link two spans, delete the link, delete a span, undo (median of
+  ``--saves // 5`` rounds, at least 10), with their query counts.
 
 Targets (issue 3, 2-core machine): the long page under 150 ms of server time,
 the 2,000-word page under 60 ms, a save under 5 ms median.
@@ -21,6 +25,7 @@ the 2,000-word page under 60 ms, a save under 5 ms median.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import os
 import random
@@ -112,6 +117,69 @@ def _summary(times: list[float]) -> str:
     return f"median {statistics.median(times):6.1f} ms, p90 {p90:6.1f} ms"
 
 
+def _post(client, url: str, data: dict, aset) -> tuple[float, int]:
+    """POST ``data`` with the set's current version as htmx; its time (ms) and query count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    aset.refresh_from_db(fields=["version"])
+    data = {**data, "expected_version": aset.version}
+    with CaptureQueriesContext(connection) as captured:
+        t0 = time.perf_counter()
+        response = client.post(url, data, HTTP_HX_REQUEST="true")
+        elapsed = (time.perf_counter() - t0) * 1000
+    assert response.status_code == 200, (url, response.content)
+    return elapsed, len(captured.captured_queries)
+
+
+def _other_writes(client, project, aset, user, tokens, rng, rounds: int) -> None:
+    """Time relabel, link, unlink, delete and undo through their htmx endpoints."""
+    from django.urls import reverse
+
+    from annotator.services.annotations import span_create
+    from annotator.services.errors import WarrantError
+
+    kwargs = {"slug": project.slug, "document_id": aset.document_id}
+    labels = {lab.name: lab for lab in project.span_labels.all()}
+    attacks = project.relation_types.get(name="attacks")
+    times: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    done = 0
+    while done < rounds:
+        pair = []
+        for _ in range(2):  # two fresh spans without relations, not timed
+            k = rng.randrange(len(tokens) - 5)
+            aset.refresh_from_db(fields=["version"])
+            with contextlib.suppress(WarrantError):  # already marked there: try elsewhere
+                pair.append(span_create(annotation_set=aset, label=labels["Claim"],
+                                        start=tokens[k][0], end=tokens[k + 2][1],
+                                        expected_version=aset.version, user=user))
+        if len(pair) < 2:
+            continue
+        source, target = pair
+        steps = [
+            ("relabel", lambda s=source: reverse(
+                "annotate-span", kwargs={**kwargs, "span_id": s.pk}),
+             {"label": labels[("Reason", "Evidence")[done % 2]].pk}),
+            ("link", lambda: reverse("annotate-relation-create", kwargs=kwargs),
+             {"source": source.pk, "target": target.pk, "type": attacks.pk}),
+            ("unlink", lambda s=source: reverse(
+                "annotate-relation-delete",
+                kwargs={**kwargs, "relation_id": s.outgoing.get().pk}), {}),
+            ("delete span", lambda s=source: reverse(
+                "annotate-span-delete", kwargs={**kwargs, "span_id": s.pk}), {}),
+            ("undo", lambda: reverse("annotate-undo", kwargs=kwargs), {}),
+        ]
+        for name, url, data in steps:
+            elapsed, queries = _post(client, url(), data, aset)
+            times.setdefault(name, []).append(elapsed)
+            counts[name] = queries
+        done += 1
+    for name, values in times.items():
+        print(f"  {name + ',':12} HTTP (htmx endpoint): {_summary(values)}; "
+              f"{counts[name]} queries")
+
+
 def bench(repeat: int, saves: int) -> None:
     from django.core.management import call_command
     from django.db import connection
@@ -180,6 +248,15 @@ def bench(repeat: int, saves: int) -> None:
             note = f" (synchronous={sync})" if sync else ""
             print(f"  span save{note}, HTTP (htmx endpoint): {_summary(http_times)}")
             print(f"  span save{note}, span_create service:  {_summary(service_times)}")
+
+        # A span over three tokens: no save above made that one.
+        k = rng.randrange(len(tokens) - 5)
+        _, http_queries = _post(client, create_url, {
+            "label": label.pk, "start": tokens[k][0], "end": tokens[k + 2][1], "snap": "1",
+        }, aset)
+        print(f"  span save, queries: {http_queries} (HTTP, session and user included; "
+              "BEGIN and COMMIT count as one each)")
+        _other_writes(client, project, aset, user, tokens, rng, max(10, saves // 5))
 
 
 def main(argv=None) -> None:

@@ -13,8 +13,17 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 
-from annotator.models import AnnotationSet, AnnotationStatus, Document, Project, Relation, Span
+from annotator.models import (
+    AnnotationSet,
+    AnnotationStatus,
+    Document,
+    Membership,
+    Project,
+    Relation,
+    Span,
+)
 
 from .permissions import has_permission, require_permission
 
@@ -79,6 +88,43 @@ def annotation_set_editable(*, user, project: Project, document: Document) -> An
     )
     if aset is None:
         raise PermissionDenied("you have no annotation set for this brief")
+    return aset
+
+
+def own_annotation_set(*, user, slug: str, document_id: int) -> AnnotationSet | None:
+    """The user's own set of a document, with its document, project and annotator, in one query.
+
+    The fast path of the annotation page's writes (issue 3 asks for a save under 5 ms).
+    It checks no permission itself: it fetches the user's role in the project
+    with the row and hands it to the permission matrix (the per-request cache
+    of ``permissions.project_role``), so that the caller's ``has_permission``
+    calls cost no further query. None when there is no such set (unknown
+    project or document, or no set of this user's): the caller then takes the
+    long way, which answers with the right 404 or 403.
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    role = Membership.objects.filter(project=OuterRef("document__project"), user=user)
+    rows = (
+        AnnotationSet.objects.filter(
+            document_id=document_id, document__project__slug=slug, annotator=user
+        )
+        .select_related("document__project")
+        # The upload and its cleaning log can be large; a write needs the text only.
+        .defer("document__original", "document__cleaning", "document__project__guidelines")
+        .annotate(member_role=Subquery(role.order_by().values("role")[:1]))
+        .order_by()[:1]  # one at most (one set per annotator per document); no sort needed
+    )
+    aset = next(iter(rows), None)
+    if aset is None:
+        return None
+    aset.annotator = user
+    project = aset.document.project
+    # What permissions.project_role would have fetched with a query of its own.
+    roles = getattr(user, "_warrant_roles", None)
+    if roles is None:
+        roles = user._warrant_roles = {}
+    roles.setdefault(project.pk, aset.member_role)
     return aset
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -264,9 +264,12 @@ def span_update(
     old = {"label": span.label_id, "attributes": span.attributes, "note": span.note}
     if label is not None and label.pk != span.label_id:
         _check_label(annotation_set, label)
-        for relation in Relation.objects.filter(Q(source=span) | Q(target=span)).select_related(
-            "type", "source__label", "target__label"
-        ):
+        relations = (
+            Relation.objects.filter(Q(source=span) | Q(target=span))
+            .select_related("type", "source__label", "target__label")
+            .order_by("id")  # the default ordering's, without joining the set's tables
+        )
+        for relation in relations:
             src = label.name if relation.source_id == span.pk else relation.source.label.name
             tgt = label.name if relation.target_id == span.pk else relation.target.label.name
             why = relation_refusal(relation.type, src, tgt)
@@ -301,8 +304,7 @@ def span_delete(*, span: Span, expected_version: int, user=None) -> None:
     relations = list(Relation.objects.filter(Q(source=span) | Q(target=span)).order_by("id"))
     _bump(annotation_set=annotation_set, expected_version=expected_version)
     payload = {"span": _span_row(span), "relations": [_relation_row(r) for r in relations]}
-    Relation.objects.filter(pk__in=[r.pk for r in relations]).delete()
-    span.delete()
+    span.delete()  # its relations go by the foreign keys' CASCADE, in one DELETE
     _log(annotation_set=annotation_set, user=user, kind=ActionKind.SPAN_DELETE, payload=payload)
 
 
@@ -465,8 +467,15 @@ def annotation_set_undo(
 ) -> Undone:
     """Undo the newest edit of the set that is not undone yet (LIFO)."""
     _require_editable(annotation_set)
-    recent = list(annotation_set.actions.order_by("-id")[:UNDO_DEPTH])
-    action = next((a for a in recent if not a.undone), None)
+    # The newest action not undone yet among the newest UNDO_DEPTH, picked by the
+    # database: ``oldest`` is the id of the last action undo may reach (none while
+    # the log is shorter), so that a long log is not loaded to find one row.
+    oldest = annotation_set.actions.order_by("-id").values("id")[UNDO_DEPTH - 1 : UNDO_DEPTH]
+    action = (
+        annotation_set.actions.filter(undone=False, id__gte=Coalesce(Subquery(oldest), 0))
+        .order_by("-id")
+        .first()
+    )
     if action is None:
         raise WarrantError("there is nothing to undo")
     _bump(annotation_set=annotation_set, expected_version=expected_version)

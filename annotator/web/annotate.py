@@ -26,8 +26,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from annotator.models import AnnotationStatus, Relation, Span
+from annotator.models import AnnotationStatus, Relation, Span, SpanLabel
 from annotator.selectors import annotations as sel
+from annotator.selectors.permissions import has_permission
 from annotator.services import annotations as svc
 from annotator.services.errors import ConflictError, WarrantError
 from annotator.text.markdown import render_markdown
@@ -108,9 +109,23 @@ class Schema:
     type_names: dict[int, str]
 
 
+# The models' default ordering starts with the project, which joins the project
+# table to sort rows that all share one; within a project this is the same order.
+SCHEMA_ORDER = ("position", "name")
+
+
+def _span_labels(project) -> dict[int, SpanLabel]:
+    """The project's span labels by id, in palette order: one query per request at most."""
+    labels = getattr(project, "_span_labels_by_id", None)
+    if labels is None:
+        rows = project.span_labels.order_by(*SCHEMA_ORDER)
+        labels = project._span_labels_by_id = {lab.pk: lab for lab in rows}
+    return labels
+
+
 def _schema(project) -> Schema:
-    labels = list(project.span_labels.all())
-    types = list(project.relation_types.all())
+    labels = list(_span_labels(project).values())
+    types = list(project.relation_types.order_by(*SCHEMA_ORDER))
     return Schema(
         labels=labels,
         types=types,
@@ -188,7 +203,7 @@ def _blocks_for_range(aset, project, ranges: list[tuple[int, int]]) -> str:
         return ""
     lo, hi = blocks[touched[0]][0], blocks[touched[-1]][1]
     spans = sel.set_spans(aset, lo, hi)
-    label_names = dict(project.span_labels.values_list("id", "name"))
+    label_names = {pk: lab.name for pk, lab in _span_labels(project).items()}
     return render_blocks(text, spans, label_names, only=touched, oob=True)
 
 
@@ -365,10 +380,28 @@ def annotate_panels(request, slug, document_id):
 # ----------------------------------------------------------------------------- writes
 
 
+# What a write needs of the user, checked in this order by the long way below.
+_WRITE_PERMISSIONS = ("project.view", "document.view", "annotation_set.annotate")
+
+
 def _own_set(request, slug, document_id):
-    project = project_for(request.user, slug, "document.view")
+    """The project, document and the user's own set for a write, or the 404/403 to answer.
+
+    The short way fetches all three and the user's role in one query; when the
+    set is there and the role may annotate, that is all a write needs. Anything
+    else takes the long way (``project_for``, the document, then
+    ``annotation_set_editable``), which answers with the right 404 or 403.
+    """
+    user = request.user
+    aset = sel.own_annotation_set(user=user, slug=slug, document_id=document_id)
+    if aset is not None:
+        document = aset.document
+        project = document.project
+        if all(has_permission(user, project, action) for action in _WRITE_PERMISSIONS):
+            return project, document, aset
+    project = project_for(user, slug, "document.view")
     document = _document(project, document_id)
-    aset = sel.annotation_set_editable(user=request.user, project=project, document=document)
+    aset = sel.annotation_set_editable(user=user, project=project, document=document)
     aset.document = document
     document.project = project
     return project, document, aset
@@ -398,7 +431,7 @@ def _saved(
     parts = [_blocks_for_range(aset, project, list(ranges))] if ranges else []
     header_context = {
         "project": project, "document": document, "aset": aset, "oob": True,
-        "editable": True, "urls": _urls(project, document), "own": True,
+        "editable": True, "own": True,
     }
     parts.append(render_to_string("annotator/annotate.html#set-meta", header_context, request))
     if editor is not None:
@@ -418,7 +451,7 @@ def _saved(
 def annotate_span_create(request, slug, document_id):
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    label = project.span_labels.filter(pk=_int(request.POST.get("label"))).first()
+    label = _span_labels(project).get(_int(request.POST.get("label")))
 
     def call():
         if label is None:
@@ -463,14 +496,14 @@ def _editor_html(request, project, document, aset, span, editable, oob=False) ->
         .order_by("id")
     )
     text = document.text
-    urls = _urls(project, document)
+    kwargs = {"slug": project.slug, "document_id": document.pk, "span_id": span.pk}
     context = {
         "project": project,
         "document": document,
         "aset": aset,
         "span": span,
         "excerpt": _excerpt(text, span.start, span.end),
-        "labels": project.span_labels.all(),
+        "labels": list(_span_labels(project).values()),
         "stance": span.attributes.get("stance", ""),
         "stances": ATTRIBUTE_STANCES,
         "other_attributes": "\n".join(
@@ -490,8 +523,8 @@ def _editor_html(request, project, document, aset, span, editable, oob=False) ->
             for r in rels
         ],
         "editable": editable,
-        "span_url": urls["span"].replace("/spans/0/", f"/spans/{span.pk}/"),
-        "span_delete_url": urls["span_delete"].replace("/spans/0/", f"/spans/{span.pk}/"),
+        "span_url": reverse("annotate-span", kwargs=kwargs),
+        "span_delete_url": reverse("annotate-span-delete", kwargs=kwargs),
         "oob": oob,
     }
     return render_to_string("annotator/annotate.html#span-editor", context, request)
@@ -541,7 +574,7 @@ def annotate_span(request, slug, document_id, span_id):
     def call():
         changes = {}
         if "label" in fields:
-            label = project.span_labels.filter(pk=_int(fields["label"])).first()
+            label = _span_labels(project).get(_int(fields["label"]))
             if label is None:
                 raise WarrantError("choose a label of this project")
             changes["label"] = label
@@ -600,10 +633,11 @@ def annotate_span_delete(request, slug, document_id, span_id):
 def annotate_relation_create(request, slug, document_id):
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    spans = Span.objects.filter(annotation_set=aset).select_related("label")
-    source = spans.filter(pk=_int(request.POST.get("source"))).first()
-    target = spans.filter(pk=_int(request.POST.get("target"))).first()
-    rtype = project.relation_types.filter(pk=_int(request.POST.get("type"))).first()
+    ids = [_int(request.POST.get("source")), _int(request.POST.get("target"))]
+    spans = Span.objects.filter(annotation_set=aset, pk__in=[i for i in ids if i is not None])
+    by_id = {span.pk: span for span in spans.select_related("label")}
+    source, target = by_id.get(ids[0]), by_id.get(ids[1])
+    rtype = project.relation_types.filter(pk=_int(request.POST.get("type"))).order_by().first()
 
     def call():
         if source is None or target is None:
