@@ -34,6 +34,7 @@ from annotator.models import (
 from annotator.models.actions import ActionKind, AnnotationAction
 from annotator.text.tokens import snap_to_words, trim_whitespace
 
+from .agreement import agreement_after_submission
 from .errors import ConflictError, WarrantError
 
 # Undo reaches back this many edits: "recent actions", not the whole history,
@@ -391,18 +392,12 @@ def annotation_set_submit(
         started_at=Coalesce(F("started_at"), Value(now)),
     )
     annotation_set.refresh_from_db(fields=["status", "started_at", "submitted_at", "version"])
-    # AGREEMENT HOOK: when annotator.services.agreement.agreement_after_submission
-    # exists, queue it here with
-    # transaction.on_commit(lambda: agreement_after_submission(project_id=...)).
     _queue_agreement(project_id=annotation_set.document.project_id)
     return annotation_set
 
 
 def _queue_agreement(*, project_id: int) -> None:
-    try:
-        from annotator.services.agreement import agreement_after_submission
-    except ImportError:  # the agreement engine is not there yet
-        return
+    """The submitted data changed: an automatic agreement run follows the commit."""
     transaction.on_commit(lambda: agreement_after_submission(project_id=project_id))
 
 
@@ -422,6 +417,8 @@ def annotation_set_reopen(
         status=AnnotationStatus.IN_PROGRESS, submitted_at=None
     )
     annotation_set.refresh_from_db(fields=["status", "submitted_at", "version"])
+    # A reopened set leaves the submitted data too.
+    _queue_agreement(project_id=annotation_set.document.project_id)
     return annotation_set
 
 

@@ -11,7 +11,6 @@ so that a save stays small however long the brief is.
 
 from __future__ import annotations
 
-import bisect
 import html
 from dataclasses import dataclass
 
@@ -34,10 +33,8 @@ from annotator.services.errors import ConflictError, WarrantError
 from annotator.text.markdown import render_markdown
 
 from .access import project_for
+from .text_render import render_blocks
 
-# Underline rows drawn per segment; deeper nesting is still in the data and
-# the outline, it just shares the last row (CSS draws n1..n4).
-MAX_LANES = 4
 # Outline and relation lists quote this much of a span.
 EXCERPT_CHARS = 70
 ATTRIBUTE_STANCES = ("for", "against")
@@ -135,63 +132,6 @@ def _schema(project) -> Schema:
 
 
 # ----------------------------------------------------------------------------- the text
-
-
-def render_blocks(
-    text: str,
-    spans: list[sel.SpanRow],
-    label_names: dict[int, str],
-    only: list[int] | None = None,
-    oob: bool = False,
-) -> str:
-    """The text as HTML blocks of segments (see ``selectors.annotations.segments``).
-
-    A segment is ``<span class="g" data-s=START data-k="IDS">``: ``data-s`` is its
-    code point offset (annotate.js adds the offset inside it), ``data-k`` the
-    ids of the spans covering it, outermost first. Its underline rows and tint
-    come from CSS variables naming the labels' colours. Built as a string: it is
-    the page's hot loop (2,000+ segments on a long brief).
-    """
-    blocks = sel.text_blocks(text)
-    wanted = range(len(blocks)) if only is None else only
-    per_block: dict[int, list[sel.SpanRow]] = {i: [] for i in wanted}
-    starts = [b[0] for b in blocks]
-    for span in spans:
-        first = bisect.bisect_right(starts, span.start) - 1
-        for i in range(max(first, 0), len(blocks)):
-            if blocks[i][0] >= span.end:
-                break
-            if i in per_block:
-                per_block[i].append(span)
-    escape = html.escape
-    out: list[str] = []
-    swap = ' hx-swap-oob="true"' if oob else ""
-    for i in wanted:
-        b0 = blocks[i][0]
-        out.append(f'<span class="blk" id="blk-{i}" data-s="{b0}"{swap}>')
-        for seg in sel.segments(text, blocks[i], per_block[i]):
-            chunk = escape(text[seg.start : seg.end], quote=False)
-            if not seg.lanes:
-                out.append(f'<span class="g" data-s="{seg.start}">{chunk}</span>')
-                continue
-            lanes = sorted(seg.lanes)
-            ids = " ".join(str(seg.lanes[lane].id) for lane in lanes)
-            inner = seg.lanes[lanes[-1]]
-            style = ";".join(
-                f"--u{min(lane, MAX_LANES - 1)}:var(--L{seg.lanes[lane].label_id})"
-                for lane in lanes
-            )
-            depth = min(lanes[-1] + 1, MAX_LANES)
-            tag = ""
-            if seg.starting:
-                names = "·".join(label_names.get(s.label_id, "?") for s in seg.starting)
-                tag = f' data-t="{escape(names)}"'
-            out.append(
-                f'<span class="g n{depth}" data-s="{seg.start}" data-k="{ids}" '
-                f'style="{style};--t:var(--L{inner.label_id})"{tag}>{chunk}</span>'
-            )
-        out.append("</span>")
-    return "".join(out)
 
 
 def _blocks_for_range(aset, project, ranges: list[tuple[int, int]]) -> str:

@@ -25,7 +25,7 @@ from annotator.services import curation as svc
 from annotator.services.errors import WarrantError
 
 from .access import project_for
-from .annotate import render_blocks
+from .text_render import render_blocks
 
 VIEWS = ("merged", "side")
 

@@ -22,7 +22,7 @@ from annotator.selectors.permissions import has_permission
 from annotator.services.grading import grades_release
 
 from .access import project_for
-from .annotate import render_blocks
+from .text_render import render_blocks
 
 # How each class of span is drawn and named in the feedback text. The class is
 # also written out in the span's tag and the table, so colour is never the only cue.

@@ -217,17 +217,18 @@ def test_start_moves_assigned_to_in_progress(aset):
     assert (aset.status, aset.version) == ("in_progress", 1)
 
 
-def test_submit_queues_the_agreement_engine_when_it_exists(
+def test_submit_and_reopen_each_start_an_automatic_agreement_run(
     aset, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
+    from annotator.models import AgreementRun
+
+    with django_capture_on_commit_callbacks(execute=True):
         svc.annotation_set_submit(annotation_set=aset, expected_version=0)
-    try:
-        import annotator.services.agreement as agreement
-    except ImportError:
-        assert callbacks == []
-        return
-    assert len(callbacks) == int(hasattr(agreement, "agreement_after_submission"))
+    first = AgreementRun.objects.get()
+    assert first.automatic and first.status == "done"  # in-process in the tests
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.annotation_set_reopen(annotation_set=aset, expected_version=aset.version)
+    assert AgreementRun.objects.filter(automatic=True).count() == 2
 
 
 def test_undo_reverts_each_kind_of_edit_newest_first(aset, project):
