@@ -15,6 +15,7 @@ and its relations).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -32,6 +33,7 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.models.actions import ActionKind, AnnotationAction
+from annotator.text.storable import first_unstorable
 from annotator.text.tokens import snap_to_words, trim_whitespace
 
 from .agreement import agreement_after_submission
@@ -101,6 +103,13 @@ def _log(
     )
 
 
+def _check_storable(text: str, what: str) -> None:
+    """Refuse what neither PostgreSQL nor JSON can hold: NUL and lone surrogates."""
+    if first_unstorable(text) is not None:
+        raise WarrantError(f"{what} holds a character that cannot be stored (NUL or a lone "
+                           "UTF-16 surrogate)")
+
+
 def _check_attributes(attributes: object) -> dict:
     if not isinstance(attributes, dict):
         raise WarrantError("attributes must be a mapping of names to values")
@@ -114,6 +123,11 @@ def _check_attributes(attributes: object) -> dict:
             raise WarrantError(f"attribute {key!r} must be text, a number, true/false or empty")
         if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_CHARS:
             raise WarrantError(f"attribute {key!r} is longer than {MAX_ATTRIBUTE_CHARS} characters")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise WarrantError(f"attribute {key!r} must be a finite number")
+        _check_storable(key, "an attribute name")
+        if isinstance(value, str):
+            _check_storable(value, f"attribute {key!r}")
         clean[key.strip()] = value
     return clean
 
@@ -123,6 +137,7 @@ def _check_note(note: str) -> str:
         raise WarrantError("a note must be text")
     if len(note) > MAX_NOTE_CHARS:
         raise WarrantError(f"a note is at most {MAX_NOTE_CHARS} characters")
+    _check_storable(note, "the note")
     return note.strip()
 
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from annotator.models import ExportJob, ExportScope, JobStatus, Project
 
 from .errors import WarrantError
-from .exports import EXPORT_FORMATS, export_formats, export_write
+from .exports import EXPORT_FORMATS, export_formats, export_options_check, export_write
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def export_job_request(
     Raises
     ------
     WarrantError
-        Unknown format or scope.
+        Unknown format or scope, or options that ``export_options_check`` refuses.
     """
     if format not in EXPORT_FORMATS:
         raise WarrantError(
@@ -99,7 +99,7 @@ def export_job_request(
         requested_by=requested_by,
         format=format,
         scope=scope,
-        parameters=dict(parameters or {}),
+        parameters=export_options_check(parameters),
     )
     job_id = job.pk
     transaction.on_commit(lambda: _enqueue(job_id))

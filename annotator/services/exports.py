@@ -18,6 +18,7 @@ Formats (``EXPORT_FORMATS``) and what ``PATH`` is for each:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -39,6 +40,45 @@ from .errors import WarrantError
 
 #: Defaults of the options an export takes (``options=`` of :func:`export_write`).
 DEFAULT_OPTIONS = {"seed": 0, "license": "other", "language": ["en"]}
+# A licence identifier as the Hub's cards take them (SPDX-like: cc-by-4.0, mit, other).
+_LICENSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")
+# A BCP 47 language tag, simplified: en, de, pt-BR, zh-Hant.
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def export_options_check(options: dict | None) -> dict:
+    """The format options, checked: ``seed`` (an integer), ``license``, ``language``.
+
+    Raises
+    ------
+    WarrantError
+        An unknown option or a value of the wrong shape, named in one line.
+    """
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(DEFAULT_OPTIONS))
+    if unknown:
+        raise WarrantError(
+            f"unknown export option(s): {', '.join(map(repr, unknown))} "
+            f"(options: {', '.join(DEFAULT_OPTIONS)})"
+        )
+    if "seed" in options and (
+        not isinstance(options["seed"], int) or isinstance(options["seed"], bool)
+        or not 0 <= options["seed"] < 2**32
+    ):
+        raise WarrantError("export option seed must be a whole number from 0 to 2**32 - 1")
+    if "license" in options and not (
+        isinstance(options["license"], str) and _LICENSE.match(options["license"])
+    ):
+        raise WarrantError("export option license must be a licence id such as cc-by-4.0")
+    if "language" in options:
+        language = options["language"]
+        tags = [language] if isinstance(language, str) else language
+        if not (
+            isinstance(tags, list) and tags
+            and all(isinstance(t, str) and _LANGUAGE.match(t) for t in tags)
+        ):
+            raise WarrantError("export option language must be language tags such as en or pt-BR")
+    return options
 #: brat's wildcard in annotation.conf, for the schema's "*".
 BRAT_ANY_ENTITY = "<ENTITY>"
 
@@ -287,6 +327,7 @@ def export_write(
         )
     if scope not in ExportScope.values:
         raise WarrantError(f"unknown scope {scope!r} (scopes: {', '.join(ExportScope.values)})")
+    options = export_options_check(options)
     spec = EXPORT_FORMATS[format]
     target = Path(path)
     if not target.parent.is_dir():

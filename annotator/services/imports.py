@@ -29,6 +29,7 @@ from annotator.models import (
     Span,
     SpanLabel,
 )
+from annotator.text.storable import first_unstorable, unstorable_in
 
 from .errors import WarrantError
 
@@ -68,6 +69,25 @@ class ImportReport:
         if self.users_created:
             out.append(f"created annotators: {', '.join(self.users_created)}")
         return out
+
+
+def _check_storable(record: DocumentRecord, where: str) -> None:
+    """Refuse, naming the file, what the database cannot store (see text.storable)."""
+    position = first_unstorable(record.text)
+    if position is not None:
+        raise WarrantError(
+            f"{where}: the text holds a NUL character or a lone surrogate at offset {position}"
+        )
+    parts = [record.title, record.meta, record.external_id]
+    for annotation in [*record.annotations, *([record.gold] if record.gold else [])]:
+        parts.append(annotation.annotator)
+        parts.extend([s.label, s.attributes, s.note, s.id] for s in annotation.spans)
+        parts.extend([r.id, r.type] for r in annotation.relations)
+    found = unstorable_in(parts)
+    if found is not None:
+        raise WarrantError(
+            f"{where}: {found[:40]!r} holds a NUL character or a lone surrogate"
+        )
 
 
 def _unique_external_id(project: Project, wanted: str, taken: set[str]) -> str:
@@ -205,6 +225,7 @@ def documents_import(
     position = project.documents.count()
     for record in records:
         where = record.original_name or record.external_id
+        _check_storable(record, where)
         digest = content_hash(record.text)
         if digest in existing_hashes:
             importer.report.skipped_duplicates.append(where)

@@ -253,3 +253,15 @@ def test_bad_input_exits_non_zero_with_one_line_and_no_traceback(tmp_path):
     listing = _manage(env, "shell", "-c",
                       "from annotator.models import Document; print(Document.objects.count())")
     assert listing.stdout.strip().splitlines()[-1] == "0"
+
+
+def test_text_the_database_cannot_store_is_refused_with_the_file_named(slug, tmp_path):
+    (tmp_path / "nul.txt").write_bytes(b"A brief with a NUL\x00 byte in it.\n")
+    with pytest.raises(CommandError, match=r"nul.txt: .*NUL"):
+        run("import_documents", slug, str(tmp_path / "nul.txt"))
+    (tmp_path / "pair.jsonl").write_text(
+        '{"id": "d", "text": "Half a pair \\ud83d here.", "annotations": []}\n'
+    )
+    with pytest.raises(CommandError, match="lone surrogate"):
+        run("import_documents", slug, str(tmp_path / "pair.jsonl"))
+    assert Document.objects.count() == 0

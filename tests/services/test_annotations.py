@@ -269,3 +269,19 @@ def test_describe_allowed_groups_pairs_by_source():
         "x may only go from Evidence to Claim or Reason"
     )
     assert svc.describe_allowed([], "x") == "the schema allows no x relation at all"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"note": "bad \x00 byte"}, "cannot be stored"),
+    ({"note": "half a pair \ud83d"}, "cannot be stored"),
+    ({"attributes": {"stance": "for\x00"}}, "cannot be stored"),
+    ({"attributes": {"weight": float("nan")}}, "finite number"),
+])
+def test_text_no_database_can_hold_is_refused_and_nothing_changes(aset, change, message):
+    span = make(aset, "Claim", "Sanctions work.")
+    version = aset.version
+    with pytest.raises(WarrantError, match=message):
+        svc.span_update(span=span, expected_version=version, **change)
+    span.refresh_from_db()
+    aset.refresh_from_db()
+    assert (span.note, span.attributes, aset.version) == ("", {}, version)

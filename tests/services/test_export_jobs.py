@@ -205,3 +205,31 @@ def test_the_export_command_refuses_a_folder_that_is_not_empty(sample, tmp_path)
     with pytest.raises(CommandError, match="not an empty folder"):
         call_command("export", sample.slug, "--format", "brat", "-o", str(tmp_path / "out"))
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        ({"colour": "red"}, "unknown export option"),
+        ({"seed": "7"}, "seed must be a whole number"),
+        ({"seed": True}, "seed must be a whole number"),
+        ({"license": "cc by\x00"}, "license must be"),
+        ({"language": "\ud94e"}, "language must be"),
+        ({"language": []}, "language must be"),
+    ],
+)
+def test_bad_export_options_are_refused_before_a_job_exists(project, parameters, message):
+    from annotator.services.errors import WarrantError
+    from annotator.services.export_jobs import export_job_request
+
+    with pytest.raises(WarrantError, match=message):
+        export_job_request(project=project, format="hf", parameters=parameters)
+    assert not ExportJob.objects.exists()
+
+
+def test_good_export_options_are_kept_on_the_job(project):
+    from annotator.services.export_jobs import export_job_request
+
+    job = export_job_request(project=project, format="hf",
+                             parameters={"seed": 3, "license": "cc-by-4.0", "language": ["en"]})
+    assert job.parameters == {"seed": 3, "license": "cc-by-4.0", "language": ["en"]}
