@@ -33,3 +33,16 @@ def project_for(user, slug: str, action: str = "project.view") -> Project:
         raise Http404("No such project.")
     require_permission(user, project, action)
     return project
+
+
+def int_or_none(value) -> int | None:
+    """A form or query value as an int, or None when it is missing or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def project_document(project: Project, document_id: int):
+    """A document of ``project`` (404 otherwise), without its upload and cleaning log."""
+    return get_object_or_404(project.documents.defer("original", "cleaning"), pk=document_id)

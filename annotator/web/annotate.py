@@ -32,7 +32,7 @@ from annotator.services import annotations as svc
 from annotator.services.errors import ConflictError, WarrantError
 from annotator.text.markdown import render_markdown
 
-from .access import project_for
+from .access import int_or_none, project_document, project_for
 from .text_render import render_blocks
 
 # Outline and relation lists quote this much of a span.
@@ -41,17 +41,6 @@ ATTRIBUTE_STANCES = ("for", "against")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _document(project, document_id):
-    return get_object_or_404(project.documents.defer("original", "cleaning"), pk=document_id)
 
 
 def _page_url(project, document, set_id: int | None = None) -> str:
@@ -230,8 +219,8 @@ def _panels_context(aset, schema: Schema, editable: bool, spans=None) -> dict:
 @login_required
 def annotate(request, slug, document_id):
     project = project_for(request.user, slug, "document.view")
-    document = _document(project, document_id)
-    set_id = _int(request.GET.get("set"))
+    document = project_document(project, document_id)
+    set_id = int_or_none(request.GET.get("set"))
     access = sel.annotation_set_access(
         user=request.user, project=project, document=document, set_id=set_id
     )
@@ -298,10 +287,10 @@ def _panels_url(project, document, aset, own: bool) -> str:
 def annotate_panels(request, slug, document_id):
     """The outline, warnings and relation list (refreshed after every save)."""
     project = project_for(request.user, slug, "document.view")
-    document = _document(project, document_id)
+    document = project_document(project, document_id)
     access = sel.annotation_set_access(
         user=request.user, project=project, document=document,
-        set_id=_int(request.GET.get("set")),
+        set_id=int_or_none(request.GET.get("set")),
     )
     if access is None:
         raise Http404("No such annotation set.")
@@ -340,7 +329,7 @@ def _own_set(request, slug, document_id):
         if all(has_permission(user, project, action) for action in _WRITE_PERMISSIONS):
             return project, document, aset
     project = project_for(user, slug, "document.view")
-    document = _document(project, document_id)
+    document = project_document(project, document_id)
     aset = sel.annotation_set_editable(user=user, project=project, document=document)
     aset.document = document
     document.project = project
@@ -348,7 +337,7 @@ def _own_set(request, slug, document_id):
 
 
 def _expected_version(request) -> int:
-    value = _int(request.POST.get("expected_version"))
+    value = int_or_none(request.POST.get("expected_version"))
     if value is None:
         raise WarrantError("the page sent no version: reload it")
     return value
@@ -391,12 +380,12 @@ def _saved(
 def annotate_span_create(request, slug, document_id):
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    label = _span_labels(project).get(_int(request.POST.get("label")))
+    label = _span_labels(project).get(int_or_none(request.POST.get("label")))
 
     def call():
         if label is None:
             raise WarrantError("choose a label from the palette")
-        start, end = _int(request.POST.get("start")), _int(request.POST.get("end"))
+        start, end = int_or_none(request.POST.get("start")), int_or_none(request.POST.get("end"))
         if start is None or end is None:
             raise WarrantError("select some text first")
         return svc.span_create(
@@ -494,10 +483,10 @@ def annotate_span(request, slug, document_id, span_id):
     """GET: the editor of one span. POST: relabel it, set its attributes or note."""
     if request.method == "GET":
         project = project_for(request.user, slug, "document.view")
-        document = _document(project, document_id)
+        document = project_document(project, document_id)
         access = sel.annotation_set_access(
             user=request.user, project=project, document=document,
-            set_id=_int(request.GET.get("set")),
+            set_id=int_or_none(request.GET.get("set")),
         )
         if access is None:
             raise Http404("No such annotation set.")
@@ -514,7 +503,7 @@ def annotate_span(request, slug, document_id, span_id):
     def call():
         changes = {}
         if "label" in fields:
-            label = _span_labels(project).get(_int(fields["label"]))
+            label = _span_labels(project).get(int_or_none(fields["label"]))
             if label is None:
                 raise WarrantError("choose a label of this project")
             changes["label"] = label
@@ -573,11 +562,12 @@ def annotate_span_delete(request, slug, document_id, span_id):
 def annotate_relation_create(request, slug, document_id):
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    ids = [_int(request.POST.get("source")), _int(request.POST.get("target"))]
+    ids = [int_or_none(request.POST.get("source")), int_or_none(request.POST.get("target"))]
     spans = Span.objects.filter(annotation_set=aset, pk__in=[i for i in ids if i is not None])
     by_id = {span.pk: span for span in spans.select_related("label")}
     source, target = by_id.get(ids[0]), by_id.get(ids[1])
-    rtype = project.relation_types.filter(pk=_int(request.POST.get("type"))).order_by().first()
+    type_id = int_or_none(request.POST.get("type"))
+    rtype = project.relation_types.filter(pk=type_id).order_by().first()
 
     def call():
         if source is None or target is None:

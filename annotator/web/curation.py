@@ -24,21 +24,10 @@ from annotator.selectors.curation import curation_data, curation_documents
 from annotator.services import curation as svc
 from annotator.services.errors import WarrantError
 
-from .access import project_for
+from .access import int_or_none, project_document, project_for
 from .text_render import render_blocks
 
 VIEWS = ("merged", "side")
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _document(project, document_id):
-    return get_object_or_404(project.documents.defer("original", "cleaning"), pk=document_id)
 
 
 @require_GET
@@ -120,7 +109,7 @@ def _context(request, project, document, *, error=None, success=None) -> dict:
 @login_required
 def curation_document(request, slug, document_id):
     project = project_for(request.user, slug, "gold.curate")
-    document = _document(project, document_id)
+    document = project_document(project, document_id)
     return render(request, "annotator/curation.html", _context(request, project, document))
 
 
@@ -144,7 +133,7 @@ def _respond(request, project, document, call, success: str):
 
 
 def _version(request) -> int | None:
-    return _int(request.POST.get("expected_version"))
+    return int_or_none(request.POST.get("expected_version"))
 
 
 def _post(view):
@@ -154,7 +143,7 @@ def _post(view):
     @login_required
     def wrapper(request, slug, document_id, **kwargs):
         project = project_for(request.user, slug, "gold.curate")
-        document = _document(project, document_id)
+        document = project_document(project, document_id)
         return view(request, project, document, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -164,7 +153,7 @@ def _post(view):
 
 @_post
 def curation_premerge(request, project, document):
-    min_votes = _int(request.POST.get("min_votes"))
+    min_votes = int_or_none(request.POST.get("min_votes"))
 
     def call():
         return svc.gold_premerge(
@@ -181,8 +170,8 @@ def curation_premerge(request, project, document):
 
 @_post
 def curation_span_accept(request, project, document):
-    label = project.span_labels.filter(pk=_int(request.POST.get("label"))).first()
-    start, end = _int(request.POST.get("start")), _int(request.POST.get("end"))
+    label = project.span_labels.filter(pk=int_or_none(request.POST.get("label"))).first()
+    start, end = int_or_none(request.POST.get("start")), int_or_none(request.POST.get("end"))
 
     def call():
         if label is None or start is None or end is None:
@@ -218,7 +207,7 @@ def curation_span_reject(request, project, document, span_id):
 @_post
 def curation_span_relabel(request, project, document, span_id):
     span = _gold_span(document, span_id)
-    label = project.span_labels.filter(pk=_int(request.POST.get("label"))).first()
+    label = project.span_labels.filter(pk=int_or_none(request.POST.get("label"))).first()
 
     def call():
         if label is None:
@@ -231,9 +220,9 @@ def curation_span_relabel(request, project, document, span_id):
 
 @_post
 def curation_relation_accept(request, project, document):
-    source = _gold_span(document, _int(request.POST.get("source")))
-    target = _gold_span(document, _int(request.POST.get("target")))
-    rtype = project.relation_types.filter(pk=_int(request.POST.get("type"))).first()
+    source = _gold_span(document, int_or_none(request.POST.get("source")))
+    target = _gold_span(document, int_or_none(request.POST.get("target")))
+    rtype = project.relation_types.filter(pk=int_or_none(request.POST.get("type"))).first()
 
     def call():
         if rtype is None:
