@@ -183,9 +183,19 @@ class _Importer:
         Span.objects.bulk_create(spans)
         by_id = {s.external_id: s for s in spans}
         relations = []
+        links: set[tuple[str, str, str]] = set()
         for r in record.relations:
             rtype = self.relation_type(r.type, where)
             source, target = by_id[r.source], by_id[r.target]
+            # The database refuses both (relation_not_to_itself, relation_unique_link);
+            # saying so here names the file and the relation instead.
+            if r.source == r.target:
+                raise WarrantError(f"{where}: relation {r.id} links span {r.source} to itself")
+            if (r.source, r.target, r.type) in links:
+                raise WarrantError(
+                    f"{where}: relation {r.id} repeats {r.type} from {r.source} to {r.target}"
+                )
+            links.add((r.source, r.target, r.type))
             if not pair_allowed(rtype.allowed, source.label.name, target.label.name):
                 raise WarrantError(
                     f"{where}: relation {r.id} ({r.type}) may not go from "
@@ -219,6 +229,8 @@ def documents_import(
     reported. An annotation without an annotator name (a brat .ann, for
     example) becomes the gold set, or ``annotator``'s set when one is given.
     """
+    if annotator and not get_user_model().objects.filter(username=annotator).exists():
+        raise WarrantError(f"no such user: {annotator} (create the account first)")
     importer = _Importer(project, add_labels=add_labels, default_annotator=annotator)
     existing_hashes = set(project.documents.values_list("content_hash", flat=True))
     taken_ids = set(project.documents.values_list("external_id", flat=True))

@@ -265,3 +265,42 @@ def test_text_the_database_cannot_store_is_refused_with_the_file_named(slug, tmp
     with pytest.raises(CommandError, match="lone surrogate"):
         run("import_documents", slug, str(tmp_path / "pair.jsonl"))
     assert Document.objects.count() == 0
+
+
+@pytest.mark.parametrize("relations, message", [
+    ("R1\tattacks Arg1:T1 Arg2:T1\n", "links span T1 to itself"),
+    ("R1\tsupports Arg1:T2 Arg2:T1\nR2\tsupports Arg1:T2 Arg2:T1\n", "R2 repeats supports"),
+])
+def test_self_and_repeated_relations_are_refused_in_one_line(slug, tmp_path, relations, message):
+    (tmp_path / "r.txt").write_text("We must act. Prices rose.\n")
+    (tmp_path / "r.ann").write_text(
+        "T1\tClaim 0 12\tWe must act.\nT2\tReason 13 25\tPrices rose.\n" + relations
+    )
+    with pytest.raises(CommandError, match=message) as excinfo:
+        run("import_documents", slug, str(tmp_path))
+    assert "r.ann" in str(excinfo.value) or "r.txt" in str(excinfo.value)
+    assert Document.objects.count() == 0
+
+
+def test_annotations_for_an_unknown_annotator_are_refused(slug, tmp_path):
+    (tmp_path / "d.txt").write_text("We must act.\n")
+    (tmp_path / "d.ann").write_text("T1\tClaim 0 12\tWe must act.\n")
+    with pytest.raises(CommandError, match="no such user: nobody"):
+        run("import_documents", slug, str(tmp_path), "--annotator", "nobody")
+    assert not User.objects.filter(username="nobody").exists()
+
+
+def test_options_may_come_before_the_usernames_as_the_readme_writes_them(slug):
+    User.objects.create_user("ann")
+    out = run("add_members", slug, "--role", "viewer", "ann")
+    assert "added as viewer: ann" in out
+
+
+def test_assign_writes_nothing_when_its_output_file_cannot_be_written(slug, tmp_path):
+    User.objects.create_user("s1")
+    run("add_members", slug, "--role", "annotator", "s1")
+    (tmp_path / "d.txt").write_text("A brief.\n")
+    run("import_documents", slug, str(tmp_path / "d.txt"))
+    with pytest.raises(CommandError, match="No such file"):
+        run("assign", slug, "--per-document", "1", "-o", str(tmp_path / "missing" / "a.csv"))
+    assert AnnotationSet.objects.count() == 0

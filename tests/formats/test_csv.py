@@ -3,14 +3,13 @@
 import io
 import json
 
+import pandas as pd
 import pytest
 
 from annotator.formats.csv_spans import CSV_COLUMNS, write_csv
 from annotator.formats.records import AnnotationRecord, DocumentRecord, SpanRecord
 from annotator.services.exports import export_write
 from tests.formats.export_samples import TEXT_1, import_sample
-
-pd = pytest.importorskip("pandas")
 
 
 def read(path):

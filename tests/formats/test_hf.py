@@ -9,19 +9,18 @@ import yaml
 # ``datasets`` reads these when it is imported: no network, no shared cache.
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
-datasets = pytest.importorskip("datasets")
-pytest.importorskip("pyarrow")
+import datasets
 
-from annotator.formats.hf import SPLITS, CardInfo, dataset_card, document_split  # noqa: E402
-from annotator.formats.records import (  # noqa: E402
+from annotator.formats.hf import SPLITS, CardInfo, dataset_card, document_split
+from annotator.formats.records import (
     AnnotationRecord,
     DocumentRecord,
     SpanRecord,
 )
-from annotator.models import AgreementRun, JobStatus  # noqa: E402
-from annotator.services.exports import export_write  # noqa: E402
-from annotator.services.imports import documents_import  # noqa: E402
-from tests.formats.export_samples import TEXT_1, import_sample  # noqa: E402
+from annotator.models import AgreementRun, JobStatus
+from annotator.services.exports import export_write
+from annotator.services.imports import documents_import
+from tests.formats.export_samples import TEXT_1, import_sample
 
 EXPECTED_SPAN = {
     "id": datasets.Value("string"),

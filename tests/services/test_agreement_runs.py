@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +13,6 @@ from annotator.selectors.agreement import (
     agreement_data_version,
     agreement_document_comparison,
 )
-from annotator.services import agreement as agreement_service
 from annotator.services.agreement import (
     MAX_ATTEMPTS,
     agreement_after_submission,
@@ -295,12 +292,3 @@ def test_an_empty_project_gives_a_report_with_no_documents(project):
     assert run.status == JobStatus.DONE
     assert run.report["documents"] == 0 and run.report["by_document"] == {}
     assert run.report["overall"]["krippendorff_alpha"]["value"] is None
-
-
-def test_the_test_delay_setting_slows_each_phase(project, settings):
-    annotated_project(project)
-    settings.WARRANT_AGREEMENT_TEST_DELAY = 0.1
-    clock = time.perf_counter()
-    _done_run(project)
-    assert time.perf_counter() - clock >= 0.3  # three phases
-    assert agreement_service.PROGRESS_WRITE_INTERVAL > 0

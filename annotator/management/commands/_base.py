@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 
 from annotator.formats.records import FormatError
@@ -17,7 +19,26 @@ def get_project(slug: str) -> Project:
 
 
 class WarrantCommand(BaseCommand):
-    """Turns bad input (WarrantError, FormatError) into one line and exit 1."""
+    """Turns bad input into one line and a non-zero exit.
+
+    Service refusals (WarrantError, FormatError) become CommandError, which
+    Django prints as one line with exit 1. Argument errors print one line with
+    exit 2 (argparse's usual usage block is left out; ``--help`` shows it), and
+    positional arguments may follow options (``add_members SLUG --role R NAME``).
+    """
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.parse_args = parser.parse_intermixed_args
+
+        def error(message):
+            if not parser.called_from_command_line:
+                raise CommandError(f"Error: {message}")
+            sys.stderr.write(f"{parser.prog}: error: {message}\n")
+            sys.exit(2)
+
+        parser.error = error
+        return parser
 
     def execute(self, *args, **options):
         try:

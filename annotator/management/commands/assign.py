@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from annotator.services.assignments import assignment_csv, assignments_make
 
@@ -28,15 +29,18 @@ class Command(WarrantCommand):
     def handle(self, *args, slug, per_document, seed, due, output, **options):
         project = get_project(slug)
         due_date = _date(due) if due else None
-        created = assignments_make(project=project, per_document=per_document, seed=seed,
-                                   due=due_date)
-        table = assignment_csv(project)
+        # One transaction: if the table cannot be written, no assignment is kept.
+        with transaction.atomic():
+            created = assignments_make(project=project, per_document=per_document, seed=seed,
+                                       due=due_date)
+            table = assignment_csv(project)
+            if output:
+                try:
+                    with open(output, "w", encoding="utf-8", newline="") as fh:
+                        fh.write(table)
+                except OSError as exc:
+                    raise CommandError(f"{output}: {exc.strerror}") from None
         if output:
-            try:
-                with open(output, "w", encoding="utf-8", newline="") as fh:
-                    fh.write(table)
-            except OSError as exc:
-                raise CommandError(f"{output}: {exc.strerror}") from None
             self.stdout.write(f"{len(created)} new assignment(s); table written to {output}")
         else:
             self.stdout.write(table, ending="")
