@@ -18,6 +18,7 @@ from annotator.formats.records import (
 )
 from annotator.formats.schema import load_schema
 from annotator.models import Project, Role
+from annotator.services.agreement import agreement_run_request
 from annotator.services.assignments import assignments_make
 from annotator.services.imports import documents_import
 from annotator.services.members import members_add
@@ -165,4 +166,6 @@ def demo_create(*, password: str | None = None) -> DemoAccounts:
     )
     documents_import(project=project, records=[record])
     assignments_make(project=project, per_document=3)
+    # So that the Agreement tab has figures from the start (computed after the commit).
+    agreement_run_request(project=project, requested_by=users[INSTRUCTOR])
     return DemoAccounts(project=project, passwords=passwords, created=True)

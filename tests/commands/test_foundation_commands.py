@@ -216,8 +216,11 @@ def test_export_refuses_an_unknown_project(db, tmp_path):
         run("export", "nope", "--format", "jsonl", "-o", str(tmp_path / "x.jsonl"))
 
 
-def test_demo_creates_an_instructor_three_students_and_two_annotated_sets(db):
-    out = run("demo", "--password", "Demo-Pass-123")
+def test_demo_creates_an_instructor_three_students_and_two_annotated_sets(
+    db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("demo", "--password", "Demo-Pass-123")
     assert "instructor" in out and "Demo-Pass-123" in out
     project = Project.objects.get(slug="demo")
     roles = dict(project.memberships.values_list("user__username", "role"))
@@ -230,6 +233,9 @@ def test_demo_creates_an_instructor_three_students_and_two_annotated_sets(db):
     text = project.documents.get().text
     assert "Five Reasons" in text and "(Northport Herald" in text
     assert User.objects.get(username="alice").check_password("Demo-Pass-123")
+    run_ = project.agreement_runs.get()
+    assert run_.status == "done"  # in-process here; on the worker with a broker
+    assert run_.report["annotators"] == ["alice", "bob"]
 
 
 def _manage(env, *args):
