@@ -31,6 +31,12 @@ strings of consecutive integers from 1, as AIFdb writes them. The key
 ``warrant`` holds what AIF has no field for: the document id, the annotator,
 and for each I-node the span's id, label and code point offsets into ``text``
 (the document's canonical text).
+
+Only submitted work: AIF has no field for how far an annotator got, so an
+export holds the annotation sets that annotators submitted and the gold; a set
+still assigned or in progress is left out (by ``annotator.services.exports``,
+whose summary counts them), and a graph without nodes means "found no
+argument". The canonical JSONL export keeps every set with its status.
 """
 
 from __future__ import annotations

@@ -16,6 +16,14 @@ same spans and relations back: offsets are code points, which brat counts too
 (``T<n>``) are written in the order of their numbers, and relations
 (``R<n>``) likewise, which is the order brat itself writes, so a brat
 collection imported and exported again gives the same ``.ann`` bytes.
+
+Only submitted work: brat has no place for how far an annotator got, so an
+export holds the annotation sets that annotators submitted and the gold; a set
+still assigned or in progress is left out (by ``annotator.services.exports``,
+whose summary counts them), and an empty ``.ann`` means "found no argument".
+The canonical JSONL export keeps every set with its status. (No README goes in
+the collection: brat, and Warrant's importer, would take a ``README.txt`` for
+a document.)
 """
 
 from __future__ import annotations

@@ -38,6 +38,13 @@ Layout (one file per annotation set source)::
 ``START``/``END`` are the token's code point offsets into the document's
 canonical text (``END`` exclusive), so every tag can be mapped back to the
 text. The header follows the CoNLL-U Plus convention (``global.columns``).
+
+Only submitted work: an annotator's file holds the annotation sets they
+submitted; a set still assigned or in progress is left out (by
+``annotator.services.exports``, which adds the count to ``README.txt``), since a
+block of ``O`` tags must mean "found no argument", never "not started". The
+gold is always written. The canonical JSONL export keeps every set with its
+status.
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ __all__ = ["ConllProblem", "conll_block", "conll_header", "write_conll"]
 
 #: The report of what the files do not represent, beside them.
 REPORT_NAME = "report.tsv"
+#: What the export holds and how to read it, beside the files.
+README_NAME = "README.txt"
 
 OUTSIDE = "O"
 
@@ -219,6 +228,12 @@ Two spans of the same label that would share a token cannot both be written
 in that label's column: the earlier one (by start, then the longer) is kept
 and the other is listed in report.tsv, with every other thing BIO cannot hold
 (relations, attributes, notes, spans widened to whole tokens).
+
+Only submitted work is here: an annotator's file holds the annotation sets
+they submitted, and a set still assigned or in progress is left out, so a
+document missing from annotators/<name>.conll was not submitted by them, and a
+block of O tags means they found no argument. The gold is always written.
+Warrant's canonical JSONL export keeps every set with its status.
 """
 
 
@@ -253,5 +268,5 @@ def write_conll(
                         [problem.document, problem.annotator, problem.item, problem.problem]
                     )
                 count += len(block.problems)
-    (folder / "README.txt").write_text(_README, encoding="utf-8")
+    (folder / README_NAME).write_text(_README, encoding="utf-8")
     return count

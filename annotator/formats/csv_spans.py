@@ -11,6 +11,12 @@ needed (RFC 4180, Python's ``csv`` module in its ``excel`` dialect), with
 ``\\n`` line ends; a span's text may hold line breaks inside its quotes.
 Relations are not in this file: use JSONL, brat, AIF or the Hugging Face
 export for them.
+
+Only submitted work: the file has no status column, so an export holds the
+spans of the annotation sets that annotators submitted and of the gold; a set
+still assigned or in progress is left out (by ``annotator.services.exports``,
+whose summary counts them). The canonical JSONL export keeps every set with
+its status.
 """
 
 from __future__ import annotations

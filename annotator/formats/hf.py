@@ -8,8 +8,20 @@ documentation, "Manual Configuration" of datasets and "Dataset Cards"). Layout::
     gold/train.parquet            config "gold" (the default when there is a gold)
     gold/validation.parquet
     gold/test.parquet
-    annotators/train.parquet      config "annotators": one row per (document, annotator)
-    ...
+    annotators/train.parquet      config "annotators": one row per (document, annotator);
+    ...                           the default when there is no gold row
+
+The first configuration of the card is the default, the one
+``load_dataset(folder)`` gives: ``gold`` when the export has gold rows, else
+``annotators`` (no gold yet, or the ``annotators`` scope); the card's "Loading"
+snippet names the one it is.
+
+Only submitted work: the ``annotators`` configuration holds the annotation sets
+that annotators submitted, never a set still ``assigned`` or ``in_progress``
+(``annotator.services.exports`` leaves those out before the records reach this
+module, and the card says how many), so a row without spans means "found no
+argument", not "not started". Its ``status`` column is therefore ``submitted``;
+the canonical JSONL export keeps every set with its status.
 
 A split with no row has no file and is left out of the card. Rows of the
 ``gold`` config: ``id``, ``title``, ``text``, ``meta`` (JSON), ``spans`` (a
@@ -244,6 +256,8 @@ class CardInfo:
     agreement_source: str = ""
     scope: str = "both"
     generated_at: str = ""
+    #: Annotators' sets left out because they were not submitted (assigned, in progress).
+    unfinished_sets: int = 0
 
 
 @dataclass
@@ -427,6 +441,30 @@ def _agreement_section(card: CardInfo) -> list[str]:
     return lines
 
 
+def _loading_section(counts: dict[str, dict[str, int]]) -> list[str]:
+    """How to load the folder; the default configuration is the first in the front matter."""
+    configs = [c for c in (GOLD_CONFIG, ANNOTATORS_CONFIG) if c in counts]
+    lines = ["## Loading", ""]
+    if not configs:
+        lines += ["This export holds no row (no annotation set in its scope), so there is "
+                  "nothing to load.", ""]
+        return lines
+    default, *others = configs
+    lines += [
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f'{default} = load_dataset("path/to/this/folder")  # the default configuration: '
+        f"{default}",
+    ]
+    lines += [f'{config} = load_dataset("path/to/this/folder", "{config}")' for config in others]
+    lines += ["```", ""]
+    if default == ANNOTATORS_CONFIG:
+        lines += ["There is no `gold` configuration in this export (no gold standard in its "
+                  "scope), so the default configuration is `annotators`.", ""]
+    return lines
+
+
 def _cell(value: str) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
@@ -463,18 +501,21 @@ def dataset_card(
         f"Exported {card.generated_at or datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, "
         f"scope: {card.scope}.",
         "",
-        "## Loading",
-        "",
-        "```python",
-        "from datasets import load_dataset",
-        "",
-        'gold = load_dataset("path/to/this/folder")  # the default configuration',
     ]
-    if ANNOTATORS_CONFIG in counts:
-        lines.append(
-            'annotators = load_dataset("path/to/this/folder", "annotators")'
-        )
-    lines += ["```", "", "## Configurations and splits", "",
+    if card.scope != "gold":  # the scope includes annotators
+        left_out = card.unfinished_sets
+        lines += [
+            "Only the annotation sets that annotators **submitted** are included (and the gold "
+            "standard): a set still assigned or in progress is left out, so an annotator's row "
+            "without spans means they found no argument, not that they had not started. "
+            + (f"This export left out {left_out} unfinished annotation "
+               f"set{'' if left_out == 1 else 's'}. " if left_out else
+               "This export left out no unfinished annotation set. ")
+            + "Warrant's canonical JSONL export keeps every set with its status.",
+            "",
+        ]
+    lines += _loading_section(counts)
+    lines += ["## Configurations and splits", "",
               "| configuration | a row is | " + " | ".join(SPLITS) + " |",
               "| --- | --- |" + " --- |" * len(SPLITS)]
     for config, splits in counts.items():
@@ -501,7 +542,8 @@ def dataset_card(
     ]
     if ANNOTATORS_CONFIG in counts:
         lines.append("- `annotator`, `status` (`annotators` only): whose annotation set the row "
-                     "holds and how far it got (`assigned`, `in_progress`, `submitted`).")
+                     "holds and how far it got; always `submitted` here, since unfinished sets "
+                     "are left out.")
     lines += [
         "- `spans`: `id`, `start`, `end`, `label`, `text` (the text at the offsets), "
         "`attributes` (a JSON object as a string), `note`.",

@@ -13,15 +13,32 @@ Formats (``EXPORT_FORMATS``) and what ``PATH`` is for each:
 - ``hf``, ``brat``, ``conll``, ``aif``: several files. ``PATH`` ending in
   ``.zip`` gets a zip archive of them; any other ``PATH`` is a folder, created
   (it must not exist, or be empty). Export jobs always make the zip.
+
+Unfinished work: only the canonical ``jsonl`` keeps every annotation set, each
+with its ``status`` (``assigned``, ``in_progress``, ``submitted``); it is
+lossless. The other formats carry no status, so they hold only the sets that
+annotators **submitted** (and the gold, always, when the scope includes it):
+otherwise "not started yet" and "found no argument" would look the same. The
+pipeline drops the unfinished sets once, before any format sees the records
+(``ExportFormat.submitted_only``), and counts them in the summary
+(``ExportSummary.unfinished_sets``, ``ExportSummary.left_out_note()``).
+
+Files and folders are created under a temporary name (``mkstemp``/``mkdtemp``
+make them 0600/0700) and given the mode the process umask gives any new file
+(``0o666 & ~umask``, folders ``0o777 & ~umask``) before they are renamed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +50,7 @@ from annotator.formats import aif, brat_export, conll, csv_spans, hf, jsonl
 from annotator.formats._export_common import ZIP_DATE_TIME, FolderSink, ZipSink
 from annotator.formats.records import DocumentRecord
 from annotator.formats.schema import ANY_LABEL
-from annotator.models import AgreementRun, ExportScope, JobStatus, Project
+from annotator.models import AgreementRun, AnnotationStatus, ExportScope, JobStatus, Project
 from annotator.selectors.export_records import export_document_records
 
 from .errors import WarrantError
@@ -100,7 +117,35 @@ class ExportSummary:
     relations: int = 0
     #: Things the format could not represent (CoNLL problems, AIF relations of unknown type).
     unrepresented: int = 0
+    #: Annotators' sets left out because they were not submitted, by status
+    #: (every format but the canonical JSONL; see the module docstring).
+    unfinished: Counter = field(default_factory=Counter)
     details: dict = field(default_factory=dict)
+
+    @property
+    def unfinished_sets(self) -> int:
+        return sum(self.unfinished.values())
+
+    def left_out_note(self) -> str:
+        """One sentence on the unfinished sets left out, or "" when there were none.
+
+        Examples
+        --------
+        >>> summary = ExportSummary(path="x.csv", unfinished=Counter(in_progress=1))
+        >>> summary.left_out_note()  # doctest: +NORMALIZE_WHITESPACE
+        'left out 1 unfinished annotation set (1 in_progress): this format holds only
+        submitted sets and the gold; the canonical JSONL export keeps every set with its
+        status.'
+        """
+        count = self.unfinished_sets
+        if not count:
+            return ""
+        by_status = ", ".join(f"{n} {status}" for status, n in sorted(self.unfinished.items()))
+        return (
+            f"left out {count} unfinished annotation set{'' if count == 1 else 's'} "
+            f"({by_status}): this format holds only submitted sets and the gold; the "
+            "canonical JSONL export keeps every set with its status."
+        )
 
 
 @dataclass
@@ -154,6 +199,10 @@ def _write_brat(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContex
 def _write_conll(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContext) -> None:
     labels = [label.name for label in ctx.span_labels()]
     ctx.summary.unrepresented = conll.write_conll(records, folder, labels)
+    note = ctx.summary.left_out_note()  # complete: every record has been read
+    if note:
+        with open(folder / conll.README_NAME, "a", encoding="utf-8", newline="\n") as fh:
+            fh.write(f"\nThis export {note}\n")
 
 
 def _write_aif(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext) -> None:
@@ -210,6 +259,7 @@ def _write_hf(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContex
         agreement_source=source,
         scope=ctx.scope,
         generated_at=timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
+        unfinished_sets=ctx.summary.unfinished_sets,  # complete: every record has been read
     )
     ctx.summary.details["rows"] = writer.close(card)
 
@@ -224,6 +274,9 @@ class ExportFormat:
     write: Callable
     #: Suffix of the file an export job makes.
     suffix: str
+    #: Whether only submitted annotators' sets (and the gold) go in: every format
+    #: that does not carry a set's status (see the module docstring).
+    submitted_only: bool = True
 
     @property
     def many_files(self) -> bool:
@@ -233,18 +286,20 @@ class ExportFormat:
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in [
-        ExportFormat("jsonl", "canonical JSONL, one document per line (lossless)", FILE,
-                     _write_jsonl, ".jsonl"),
-        ExportFormat("csv", "one row per span (document, annotator, span, label, offsets, text)",
-                     FILE, _write_csv, ".csv"),
-        ExportFormat("hf", "Hugging Face dataset: Parquet per split and a README.md card",
-                     FOLDER, _write_hf, ".zip"),
+        ExportFormat("jsonl", "canonical JSONL, one document per line (lossless: every "
+                     "annotation set, with its status)", FILE, _write_jsonl, ".jsonl",
+                     submitted_only=False),
+        ExportFormat("csv", "one row per span (document, annotator, span, label, offsets, "
+                     "text); submitted sets only", FILE, _write_csv, ".csv"),
+        ExportFormat("hf", "Hugging Face dataset: Parquet per split and a README.md card; "
+                     "submitted sets only", FOLDER, _write_hf, ".zip"),
         ExportFormat("brat", "brat .txt/.ann pairs with annotation.conf, a folder per "
-                     "annotator and one for the gold", MEMBERS, _write_brat, ".zip"),
-        ExportFormat("conll", "BIO over whitespace tokens, one column per label, with a report",
-                     FOLDER, _write_conll, ".zip"),
-        ExportFormat("aif", "AIF JSON per document and annotation set (OVA, AIFdb)", MEMBERS,
-                     _write_aif, ".zip"),
+                     "annotator and one for the gold; submitted sets only", MEMBERS,
+                     _write_brat, ".zip"),
+        ExportFormat("conll", "BIO over whitespace tokens, one column per label, with a "
+                     "report; submitted sets only", FOLDER, _write_conll, ".zip"),
+        ExportFormat("aif", "AIF JSON per document and annotation set (OVA, AIFdb); "
+                     "submitted sets only", MEMBERS, _write_aif, ".zip"),
     ]
 }
 #: Kept for callers that only need the names and writers.
@@ -265,6 +320,24 @@ def export_path_help() -> str:
     )
 
 
+def _submitted_only(
+    records: Iterable[DocumentRecord], summary: ExportSummary
+) -> Iterator[DocumentRecord]:
+    """The records without the annotators' sets that are not submitted, counted by status.
+
+    The gold is kept whatever its status: it is the curated reference, not an
+    annotator's work in progress.
+    """
+    for record in records:
+        kept = [a for a in record.annotations if a.status == AnnotationStatus.SUBMITTED]
+        if len(kept) != len(record.annotations):
+            summary.unfinished.update(
+                a.status for a in record.annotations if a.status != AnnotationStatus.SUBMITTED
+            )
+            record = dataclasses.replace(record, annotations=kept)
+        yield record
+
+
 def _counted(
     records: Iterable[DocumentRecord],
     summary: ExportSummary,
@@ -279,6 +352,37 @@ def _counted(
             summary.relations += len(aset.relations)
         if progress is not None:
             progress(summary.documents, total)
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+@functools.cache
+def process_umask() -> int:
+    """The process umask, read once.
+
+    Linux gives it in ``/proc/self/status``, which reads it without changing it;
+    elsewhere ``os.umask`` must set a value to return the old one, so it sets
+    the restrictive ``0o077`` for that instant (a file another thread creates
+    meanwhile is private, never world-writable) and puts the old one back.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def _publish(tmp: str | os.PathLike, target: Path, *, folder: bool = False) -> None:
+    """Give ``tmp`` the mode a new file (or folder) gets under the umask, then rename it."""
+    os.chmod(tmp, (0o777 if folder else 0o666) & ~process_umask())
+    os.replace(tmp, target)
 
 
 def _zip_folder(folder: Path, fh) -> None:
@@ -344,9 +448,10 @@ def export_write(
         summary=summary,
     )
     total = project.documents.count() if progress is not None else 0
-    records = _counted(
-        export_document_records(project, scope=scope), summary, total, progress
-    )
+    records = export_document_records(project, scope=scope)
+    if spec.submitted_only:
+        records = _submitted_only(records, summary)
+    records = _counted(records, summary, total, progress)
 
     if spec.kind == FILE or (spec.kind == MEMBERS and not as_folder):
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -360,7 +465,7 @@ def export_write(
                     zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as archive,
                 ):
                     spec.write(records, ZipSink(archive), ctx)
-            os.replace(tmp, target)
+            _publish(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -372,13 +477,13 @@ def export_write(
         if as_folder:
             if target.is_dir():
                 target.rmdir()  # empty, checked above
-            os.replace(work, target)
+            _publish(work, target, folder=True)
         else:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     _zip_folder(work, fh)
-                os.replace(tmp, target)
+                _publish(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

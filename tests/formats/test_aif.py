@@ -96,8 +96,8 @@ def test_export_zip_has_a_graph_per_document_and_annotation_set(project, tmp_pat
         names = sorted(zf.namelist())
         assert names == [
             "annotators/alice/brief-1.json", "annotators/alice/brief-2.json",
-            "annotators/bob/brief-1.json", "gold/brief-1.json", "gold/brief-2.json",
-        ]
+            "gold/brief-1.json", "gold/brief-2.json",
+        ]  # bob's set is in progress: left out
         graphs = {name: json.loads(zf.read(name)) for name in names}
     for graph in graphs.values():
         assert_well_formed(graph)

@@ -62,10 +62,10 @@ def test_an_annotator_folder_imports_back_to_the_same_spans_and_relations(projec
     out = tmp_path / "brat"
     export_write(project=project, format="brat", path=out)
     assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/*") if p.is_dir()) == [
-        "annotators/alice", "annotators/bob",
+        "annotators/alice",  # bob's set is in progress: left out
     ]
     expected = {r.external_id: r for r in sample_records()}
-    for who in ("alice", "bob"):
+    for who in ("alice",):
         folder = out / "annotators" / who
         assert (folder / "annotation.conf").is_file()
         for ann in folder.glob("*.ann"):

@@ -89,9 +89,11 @@ def test_export_writes_a_file_per_annotation_set_source_and_the_report(project, 
     summary = export_write(project=project, format="conll", path=tmp_path / "out")
     out = tmp_path / "out"
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "README.txt", "annotators/alice.conll", "annotators/bob.conll", "gold.conll",
-        "report.tsv",
-    ]
+        "README.txt", "annotators/alice.conll", "gold.conll", "report.tsv",
+    ]  # bob's set is in progress: left out, and README.txt says so
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    assert "Only submitted work is here" in readme
+    assert "This export left out 1 unfinished annotation set (1 in_progress)" in readme
     gold = (out / "gold.conll").read_text(encoding="utf-8")
     assert gold.startswith(conll_header(LABELS) + "# document = brief-1\n")
     assert gold.count("# document = ") == 2  # brief-3 has no gold

@@ -116,11 +116,11 @@ def test_datasets_loads_the_exported_folder_offline_with_the_expected_features(
         for split in annotators
         for row in annotators[split]
     )
-    assert sets == [
+    assert sets == [  # bob's set is in progress: left out
         ("brief-1", "alice", "submitted", 3),
-        ("brief-1", "bob", "in_progress", 1),
         ("brief-2", "alice", "submitted", 1),
     ]
+    assert summary.unfinished_sets == 1
     # A document's annotators' rows are in the split of its gold row.
     for split in annotators:
         assert all(document_split(i, seed=1) == split for i in annotators[split]["id"])
@@ -199,3 +199,71 @@ def test_card_lists_only_splits_that_have_rows():
     assert meta["configs"][0]["data_files"] == [
         {"split": "train", "path": "annotators/train.parquet"}
     ]
+
+
+@pytest.fixture
+def without_gold(project):
+    """Annotators' sets only: no document has a gold standard yet."""
+    records = [
+        DocumentRecord(
+            external_id=f"brief-{n}",
+            text=TEXT_1,
+            annotations=[AnnotationRecord(annotator="alice",
+                                          spans=[SpanRecord("T1", 0, 24, "Claim")])],
+        )
+        for n in range(3)
+    ]
+    documents_import(project=project, records=records)
+    return project
+
+
+GOLD_DEFAULT = 'gold = load_dataset("path/to/this/folder")  # the default configuration: gold'
+ANNOTATORS_DEFAULT = (
+    'annotators = load_dataset("path/to/this/folder")  # the default configuration: annotators'
+)
+
+
+def test_with_a_gold_the_card_loads_the_gold_by_default(project, tmp_path):
+    import_sample(project)
+    folder = tmp_path / "dataset"
+    export_write(project=project, format="hf", path=folder)
+    body = (folder / "README.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+    assert GOLD_DEFAULT in body
+    assert 'annotators = load_dataset("path/to/this/folder", "annotators")' in body
+    assert ANNOTATORS_DEFAULT not in body
+    assert "This export left out 1 unfinished annotation set." in body  # bob's
+    assert load(folder, tmp_path)["train"].features == expected_features(annotators=False)
+
+
+@pytest.mark.parametrize("case", ["no gold yet", "scope annotators"])
+def test_without_gold_rows_the_card_loads_the_annotators_by_default(
+    project, tmp_path, case, request
+):
+    if case == "no gold yet":
+        request.getfixturevalue("without_gold")
+        scope = "both"
+    else:
+        import_sample(project)
+        scope = "annotators"
+    folder = tmp_path / "dataset"
+    export_write(project=project, format="hf", path=folder, scope=scope)
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert [c["config_name"] for c in front_matter(readme)["configs"]] == ["annotators"]
+    body = readme.split("---\n", 2)[2]
+    assert ANNOTATORS_DEFAULT in body
+    assert "gold = load_dataset" not in body
+    assert "the default configuration is `annotators`" in body
+
+    # What the card says is what ``load_dataset(folder)`` gives.
+    default = load(folder, tmp_path)
+    for split in default:
+        assert default[split].features == expected_features(annotators=True)
+    rows = [(r["id"], r["annotator"], r["status"]) for split in default for r in default[split]]
+    assert rows and all(status == "submitted" for _, _, status in rows)
+    assert {annotator for _, annotator, _ in rows} == {"alice"}
+
+
+def test_a_card_with_no_row_says_there_is_nothing_to_load():
+    card = dataset_card(CardInfo(name="P", slug="p", scope="gold"), {})
+    assert "load_dataset" not in card
+    assert "nothing to load" in card
