@@ -59,6 +59,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
             "progress",
             "documents",
             "spans",
+            "notes",
             "size",
             "md5",
             "error",

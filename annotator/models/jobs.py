@@ -73,6 +73,7 @@ class ExportJob(models.Model):
     progress = models.FloatField(default=0.0)
     documents = models.PositiveIntegerField(default=0)
     spans = models.PositiveIntegerField(default=0)
+    notes = models.TextField(blank=True, help_text="What the format left out, in a sentence.")
     file = models.FileField(upload_to="exports/", blank=True)
     size = models.PositiveBigIntegerField(default=0)
     md5 = models.CharField(max_length=32, blank=True)

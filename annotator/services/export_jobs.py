@@ -188,6 +188,7 @@ def export_job_execute(*, job_id: int) -> ExportJob | None:
             progress=1.0,
             documents=summary.documents,
             spans=summary.spans,
+            notes=summary.left_out_note(),
             file=name,
             size=target.stat().st_size,
             md5=_md5(target),

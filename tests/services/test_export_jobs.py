@@ -81,6 +81,11 @@ def test_every_format_can_be_built_as_a_job(sample, fmt, media_root):
     assert job.status == JobStatus.DONE, job.error
     assert job.file.name.endswith(exports.EXPORT_FORMATS[fmt].suffix)
     assert export_files(media_root) == [Path(job.file.name).name]
+    # bob's set in the sample is still in progress: only JSONL carries it.
+    if fmt == "jsonl":
+        assert job.notes == ""
+    else:
+        assert job.notes.startswith("left out 1 unfinished annotation set")
 
 
 def test_running_a_finished_job_again_changes_nothing(sample, media_root):
@@ -193,6 +198,7 @@ def test_the_export_command_writes_every_format(sample, tmp_path, fmt, name):
     call_command("export", sample.slug, "--format", fmt, "-o", str(tmp_path / name),
                  "--scope", "gold", stdout=stdout)
     assert "wrote 3 document(s), 6 span(s), 4 relation(s)" in stdout.getvalue()
+    assert "left out" not in stdout.getvalue()  # the gold scope leaves nothing out
     target = tmp_path / name
     assert target.is_dir() if exports.EXPORT_FORMATS[fmt].many_files and name == "out" \
         else target.is_file()
@@ -234,3 +240,14 @@ def test_good_export_options_are_kept_on_the_job(project):
     job = export_job_request(project=project, format="hf",
                              parameters={"seed": 3, "license": "cc-by-4.0", "language": ["en"]})
     assert job.parameters == {"seed": 3, "license": "cc-by-4.0", "language": ["en"]}
+
+
+def test_the_export_command_says_what_a_format_left_out(sample, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    stdout = StringIO()
+    call_command("export", sample.slug, "--format", "csv", "-o", str(tmp_path / "s.csv"),
+                 stdout=stdout)
+    assert "left out 1 unfinished annotation set (1 in_progress)" in stdout.getvalue()

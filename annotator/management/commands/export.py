@@ -31,3 +31,5 @@ class Command(WarrantCommand):
             f"wrote {summary.documents} document(s), {summary.spans} span(s), "
             f"{summary.relations} relation(s) to {summary.path}"
         )
+        if note := summary.left_out_note():
+            self.stdout.write(note)
