@@ -433,3 +433,194 @@ def test_every_control_is_labelled(page_for, members, brief, own_set):
           .map(el => el.outerHTML)"""
     )
     assert unlabelled == []
+
+
+# ---------------------------------------------------------------- audit of issue 3: nothing lost,
+# keyboard-only work and accessibility
+
+# A JS function: where the alert region is on screen, and whether it is the topmost thing at
+# its own centre (not under the palette, a dialog or its backdrop).
+_ALERT_ON_SCREEN = """
+() => {
+  const alerts = document.getElementById('alerts');
+  const r = alerts.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return {top: r.top, bottom: r.bottom, height: r.height, viewport: window.innerHeight,
+          onTop: Boolean(hit && alerts.contains(hit))};
+}
+"""
+
+
+def _assert_alert_in_viewport(page):
+    where = page.evaluate(_ALERT_ON_SCREEN)
+    assert where["height"] > 0, where
+    assert where["top"] >= 0 and where["bottom"] <= where["viewport"], where
+    assert where["onTop"], where
+
+
+def test_a_conflict_far_down_a_long_brief_is_shown_in_the_viewport(
+    page_for, members, project
+):
+    filler = "\n\n".join(f"Paragraph {n} says little of note." for n in range(1, 90))
+    long_brief = DocumentFactory(
+        project=project, title="Long brief",
+        text=f"{TEXT}\n\n{filler}\n\nThe very last sentence stands here.",
+    )
+    own = AnnotationSetFactory(document=long_brief, annotator=members["annotator"])
+    first = page_for(members["annotator"])
+    second = page_for(members["annotator"], context=first.context)
+    open_page(first, long_brief)
+    open_page(second, long_brief)
+    first.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert first.evaluate("window.scrollY") > 2000  # the top of the page is far off screen
+    drag_select(second, "Exports fell by 40%")
+    second.keyboard.press("e")
+    wait_saved(second)
+
+    drag_select(first, "very last sentence")
+    first.keyboard.press("c")
+    alert = first.get_by_role("alert")
+    expect(alert).to_contain_text("changed elsewhere")
+    expect(alert).to_contain_text("reload")
+    _assert_alert_in_viewport(first)
+    first.screenshot(path="/tmp/annotate-conflict-scrolled.png")
+    assert spans_of(own) == [("Evidence", "Exports fell by 40%")]
+    # An error stays until it is dismissed; then the text is where it was on screen.
+    first.wait_for_timeout(300)
+    _assert_alert_in_viewport(first)
+    text_bottom = "document.getElementById('doc-text').getBoundingClientRect().bottom"
+    before = first.evaluate(text_bottom)
+    alert.get_by_role("button", name="Dismiss").click()
+    expect(first.locator("#alerts")).to_be_empty()
+    assert first.evaluate(text_bottom) == pytest.approx(before, abs=2)
+
+
+def test_an_error_from_the_submit_dialog_closes_it_and_shows_the_alert(
+    page_for, members, brief, own_set
+):
+    first = page_for(members["annotator"])
+    second = page_for(members["annotator"], context=first.context)
+    open_page(first, brief)
+    open_page(second, brief)
+    first.keyboard.press("s")
+    dialog = first.locator("#submit-dialog")
+    expect(dialog).to_be_visible()
+    drag_select(second, "Exports fell by 40%")  # the set changes in another tab
+    second.keyboard.press("e")
+    wait_saved(second)
+
+    first.keyboard.press("Enter")  # Submit, with the page's version now stale
+    alert = first.get_by_role("alert")
+    expect(alert).to_contain_text("changed elsewhere")
+    expect(alert).to_contain_text("reload")
+    expect(dialog).to_be_hidden()
+    assert first.evaluate("document.querySelector('dialog[open]')") is None
+    _assert_alert_in_viewport(first)
+    # The keyboard user lands on the way out: reloading.
+    assert first.evaluate("document.activeElement.textContent") == "Reload the page"
+    own_set.refresh_from_db()
+    assert own_set.status == "in_progress"
+
+
+def test_picking_a_span_in_the_outline_drops_the_text_selection(
+    page_for, members, brief, own_set
+):
+    claim = _span(own_set, "Claim", "Sanctions on Ruritania should be lifted.")
+    reason = _span(own_set, "Reason", "Prices rose sharply.")
+    _relate(own_set, reason, claim, "supports")
+    page = page_for(members["annotator"])
+    open_page(page, brief)
+    drag_select(page, "Exports fell by 40%")
+    page.locator("#outline").get_by_role("button", name="Reason Prices rose").click()
+    expect(page.locator(f'.g.sel[data-k~="{reason.pk}"]').first).to_be_visible()
+    assert page.evaluate("window.getSelection().isCollapsed")
+    page.keyboard.press("e")
+    wait_saved(page, "Evidence")
+    assert spans_of(own_set) == [
+        ("Claim", "Sanctions on Ruritania should be lifted."),
+        ("Evidence", "Prices rose sharply."),
+    ]
+    reason.refresh_from_db()
+    assert reason.label.name == "Evidence"
+
+
+def test_saving_in_the_span_editor_keeps_the_keyboard_focus(page_for, members, brief, own_set):
+    claim = _span(own_set, "Claim", "Sanctions on Ruritania should be lifted.")
+    page = page_for(members["annotator"])
+    open_page(page, brief)
+    page.locator("#doc-text").focus()
+    page.keyboard.press("j")
+    expect(page.locator("#span-editor")).to_contain_text("Sanctions on Ruritania")
+    page.keyboard.press("Enter")
+    expect(page.locator("#span-label")).to_be_focused()
+    for _ in range(3):  # stance, other attributes, note
+        page.keyboard.press("Tab")
+    expect(page.locator("#span-note")).to_be_focused()
+    page.keyboard.type("Checked by keyboard.")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Save changes")).to_be_focused()
+    page.keyboard.press("Enter")
+    wait_saved(page, "Saved: Claim")
+    claim.refresh_from_db()
+    assert claim.note == "Checked by keyboard."
+    # The editor is drawn again a moment later: focus must survive that too.
+    page.evaluate("document.getElementById('span-editor').dataset.before = 'yes'")
+    expect(page.locator("#span-editor[data-before]")).to_have_count(0)
+    focus = page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          return {tag: el.tagName, id: el.id,
+                  inside: Boolean(el.closest('#doc-text, #span-editor'))};
+        }"""
+    )
+    assert focus["inside"], focus
+    # ... and the keyboard goes on from there: the next span key works on the edited span.
+    page.keyboard.press("r")
+    wait_saved(page, "Reason")
+    assert spans_of(own_set) == [("Reason", "Sanctions on Ruritania should be lifted.")]
+
+
+def _relative_luminance(rgb: tuple[int, int, int]) -> float:
+    # WCAG 2.x relative luminance, https://www.w3.org/TR/WCAG21/#dfn-relative-luminance
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast_ratio(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    # WCAG 2.x contrast ratio, https://www.w3.org/TR/WCAG21/#dfn-contrast-ratio
+    light, dark = sorted((_relative_luminance(a), _relative_luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_focus_ring_has_3_to_1_contrast(page_for, members, brief, own_set):
+    """WCAG 2.x SC 1.4.11 Non-text Contrast: a focus indicator needs 3:1 against what is
+    next to it: the white page and the panel grey of the top bar."""
+    assert _contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21)
+    page = page_for(members["annotator"])
+    open_page(page, brief)
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "doc-text":
+            break
+    style = page.evaluate(
+        """() => {
+          const s = getComputedStyle(document.activeElement);
+          return {colour: s.outlineColor, style: s.outlineStyle, width: s.outlineWidth,
+                  panel: getComputedStyle(document.querySelector('.topbar')).backgroundColor,
+                  page: getComputedStyle(document.body).backgroundColor};
+        }"""
+    )
+    assert style["style"] == "solid" and style["width"] == "3px", style
+
+    def rgb(css: str) -> tuple[int, int, int]:
+        assert css.startswith("rgb(") and css.endswith(")"), css
+        return tuple(int(part) for part in css[4:-1].split(","))
+
+    ring = rgb(style["colour"])
+    assert rgb(style["panel"]) == (0xF3, 0xF4, 0xF6)
+    for background in [(255, 255, 255), rgb(style["panel"])]:
+        assert _contrast_ratio(ring, background) >= 3, (style["colour"], background)

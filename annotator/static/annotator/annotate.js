@@ -83,7 +83,13 @@ function start(root) {
     statusLine.textContent = message || "";
   }
 
+  // Errors stay until dismissed (or, unless they ask for a reload, until the next save).
+  // The alert region sits in the sticky bar, so it is on screen however far the brief is
+  // scrolled; a modal dialog (Submit…) would hide it behind its backdrop and leave the page
+  // inert, so an error closes any open dialog and takes the keyboard to the alert.
   function showError(message, { reload = false } = {}) {
+    const dialogs = [...document.querySelectorAll("dialog[open]")];
+    for (const dialog of dialogs) dialog.close();
     alerts.replaceChildren();
     const p = document.createElement("p");
     p.textContent = message;
@@ -101,10 +107,11 @@ function start(root) {
     dismiss.textContent = "Dismiss";
     dismiss.addEventListener("click", () => {
       alerts.replaceChildren();
-      docText.focus();
+      docText.focus({ preventScroll: true });
     });
     alerts.append(dismiss);
     alerts.dataset.sticky = reload ? "true" : "";
+    if (dialogs.length) alerts.querySelector("button").focus({ preventScroll: true });
   }
 
   function clearError() {
@@ -169,6 +176,25 @@ function start(root) {
     }
   });
 
+  // A swap that takes the focused element away (the span editor drawn anew by its own
+  // "Save changes", or reloaded under the keyboard) must not drop focus to <body>: it goes
+  // to the same control in the new content, else back to the text, where the edited span
+  // is still selected.
+  let focusBeforeSwap = null;
+  document.body.addEventListener("htmx:beforeSwap", () => {
+    focusBeforeSwap = document.activeElement;
+  });
+
+  function keepFocus() {
+    const lost = focusBeforeSwap;
+    focusBeforeSwap = null;
+    if (!lost || lost === document.body || lost.isConnected) return;
+    const now = document.activeElement;
+    if (now && now !== document.body) return;
+    const same = lost.id ? document.getElementById(lost.id) : null;
+    (same || docText).focus({ preventScroll: true });
+  }
+
   document.body.addEventListener("htmx:afterRequest", (event) => {
     const xhr = event.detail.xhr;
     const version = xhr && event.detail.successful && xhr.getResponseHeader("X-Warrant-Version");
@@ -211,16 +237,19 @@ function start(root) {
     state.words = null;
     state.kbd = null;
     if (detail.select) {
-      selectSpan(detail.select, { announceIt: false });
+      // Keep a text selection the user made while the save was on its way.
+      selectSpan(detail.select, { announceIt: false, keepText: true });
     } else if (state.selected != null && !docText.querySelector(`.g[data-k~="${state.selected}"]`)) {
       deselect();
     } else {
       paint();
     }
     drawLinks();
+    keepFocus();
   });
 
   document.body.addEventListener("htmx:afterSettle", () => {
+    keepFocus();
     loadData();
     state.words = null;
     paint();
@@ -360,7 +389,19 @@ function start(root) {
     }
   }
 
-  function selectSpan(id, { announceIt = true, scroll = true } = {}) {
+  // Drops the text selection in the brief, so that a label key relabels the selected span
+  // instead of making a new one from text chosen before.
+  function dropTextSelection() {
+    const selection = window.getSelection();
+    if (selection?.rangeCount && selection.getRangeAt(0).intersectsNode(docText)) {
+      selection.removeAllRanges();
+    }
+    state.lastRange = null;
+    state.kbd = null;
+  }
+
+  function selectSpan(id, { announceIt = true, scroll = true, keepText = false } = {}) {
+    if (!keepText) dropTextSelection();
     state.selected = id;
     paint();
     markCurrent();
@@ -614,8 +655,7 @@ function start(root) {
       handled();
       if (state.link) return cancelLink();
       window.getSelection().removeAllRanges();
-      state.kbd = null;
-      state.lastRange = null;
+      dropTextSelection();
       return deselect();
     }
     const lower = key.length === 1 ? key.toLowerCase() : key;
