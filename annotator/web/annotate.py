@@ -365,6 +365,10 @@ def _saved(
     parts.append(render_to_string("annotator/annotate.html#set-meta", header_context, request))
     if editor is not None:
         parts.append(_editor_html(request, project, document, aset, editor, True, oob=True))
+    if removed is not None:  # the editor showed the deleted span: empty it
+        parts.append(render_to_string(
+            "annotator/annotate.html#span-editor", {"span": None, "oob": True}, request
+        ))
     response = HttpResponse("".join(parts))
     _version_header(response, aset.version)
     event = {"version": aset.version, "message": message, "select": select}

@@ -99,6 +99,22 @@ def test_span_save_answers_with_blocks_header_and_event(client_for, document, ow
     assert response["X-Warrant-Version"] == "1"
 
 
+def test_deleting_a_span_empties_the_editor_that_showed_it(client_for, document, own_set,
+                                                          project):
+    client = client_for("annotator")
+    client.post(url("annotate-span-create", document),
+                {"label": claim(project), "start": 2, "end": 4, "expected_version": 0},
+                HTTP_HX_REQUEST="true")
+    span = Span.objects.get()
+    response = client.post(url("annotate-span-delete", document, span_id=span.pk),
+                           {"expected_version": 1}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="span-editor"' in body and 'hx-swap-oob="true"' in body
+    assert "No span selected" in body
+    assert not Span.objects.exists()
+
+
 def test_a_stale_version_answers_409_with_a_line_to_show(client_for, document, own_set,
                                                          project):
     client = client_for("annotator")
