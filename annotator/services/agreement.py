@@ -53,8 +53,9 @@ MAX_ATTEMPTS = 3
 #: Progress is written to the row at most this often: the page polls once a
 #: second, and a write per document would slow a large run down for nothing.
 PROGRESS_WRITE_INTERVAL = 0.5
-#: Share of the progress bar given to each phase (loading is fast, the
-#: bootstrap the slowest: it recomputes the headline figures many times).
+#: Share of the progress bar given to each phase. The report and its intervals
+#: are computed in one pass whose own progress moves the bar evenly from the
+#: start of "report" to the end of "intervals".
 PHASES = {"load": (0.0, 0.1), "report": (0.1, 0.5), "intervals": (0.5, 0.95)}
 #: A pending run older than this is queued again when someone asks for a run:
 #: a broker that restarted without persistence may have lost its message, and
