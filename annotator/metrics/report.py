@@ -70,6 +70,8 @@ __all__ = [
 CHUNK_DOCUMENTS = 256
 #: Resamples of one batch of the bootstrap, at most: progress is reported per batch.
 BOOTSTRAP_BATCH = 125
+#: Fewer documents than this give no interval: resampling one document cannot vary.
+MIN_BOOTSTRAP_DOCUMENTS = 2
 #: Cap on the cells (documents x resamples) of one batch's weight matrix:
 #: 2**22 float64 cells are 32 MiB, so a batch has fewer resamples on large projects.
 BOOTSTRAP_CELLS = 1 << 22
@@ -233,7 +235,8 @@ def bootstrap_intervals(
         ``span_f1_jaccard50`` and ``relation_f1`` to ``{"low", "high",
         "undefined"}``: the percentiles of the resamples where the figure is
         defined, and how many resamples left it undefined. ``low``/``high``
-        are None when no resample defines it.
+        are None when no resample defines it, and for fewer than
+        ``MIN_BOOTSTRAP_DOCUMENTS`` documents, where resampling shows nothing.
     """
     _check_bootstrap(n_resamples, confidence)
     corpus = _Corpus.read(documents, unit=unit, annotators=annotators,
@@ -657,7 +660,10 @@ class _Resampling:
         draws = {name: np.full(n_resamples, np.nan) for name in names}
         rng = np.random.default_rng(seed)
         batch = max(1, min(BOOTSTRAP_BATCH, BOOTSTRAP_CELLS // max(n_docs, 1)))
-        for begin in range(0, n_resamples if n_docs else 0, batch):
+        # Resampling fewer documents than this shows no variation at all (every
+        # resample of one document is that document): the interval is undefined.
+        resampled = n_resamples if n_docs >= MIN_BOOTSTRAP_DOCUMENTS else 0
+        for begin in range(0, resampled, batch):
             size = min(batch, n_resamples - begin)
             drawn = np.empty((size, n_docs), dtype=np.int64)
             for r in range(size):

@@ -332,12 +332,17 @@ def test_bootstrap_is_reproducible_and_brackets_the_pooled_value():
         "span_f1_exact", "span_f1_overlap", "span_f1_jaccard50", "relation_f1"}
 
 
-def test_bootstrap_of_one_document_is_a_point():
+def test_bootstrap_of_one_document_gives_no_interval():
+    # Every resample of one document is that document: an interval [x, x] would
+    # claim a certainty the data cannot give, so the interval is undefined.
     docs = random_documents(5, n_documents=1, max_spans=8)
-    overall = build_report("p", docs)["overall"]
+    assert build_report("p", docs)["overall"]["cohen_kappa"]["value"] is not None
     intervals = bootstrap_intervals(docs, n_resamples=20)["intervals"]
-    assert intervals["cohen_kappa"]["low"] == pytest.approx(overall["cohen_kappa"]["value"])
-    assert intervals["cohen_kappa"]["high"] == pytest.approx(overall["cohen_kappa"]["value"])
+    for figure in intervals.values():
+        assert (figure["low"], figure["high"], figure["undefined"]) == (None, None, 20)
+    two = bootstrap_intervals(random_documents(5, n_documents=2, max_spans=8),
+                              n_resamples=20)["intervals"]
+    assert two["cohen_kappa"]["low"] is not None
 
 
 def test_weighted_sums_equal_the_report_of_the_documents_drawn():
