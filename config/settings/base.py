@@ -187,5 +187,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # In the embedded mode tasks run in-process on kombu's memory transport,
+        # which warns about its missing host name and logs every task it runs.
+        "kombu.connection": {"level": "ERROR"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
