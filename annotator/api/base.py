@@ -10,11 +10,12 @@ a view: DRF answers 401 (with ``WWW-Authenticate: Token``).
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework.pagination import PageNumberPagination
 
 from annotator.models import AnnotationSet, Document, Project
+from annotator.selectors import annotations as annotation_sets
 from annotator.selectors.annotations import annotation_set_access
 from annotator.selectors.permissions import has_permission, require_permission
 
@@ -104,13 +105,9 @@ def api_annotation_set_for_write(user, set_id: int) -> AnnotationSet:
 
 def readable_sets(user, project: Project, document: Document) -> QuerySet[AnnotationSet]:
     """The sets of ``document`` that :func:`api_annotation_set` lets ``user`` open."""
-    sets = AnnotationSet.objects.filter(document=document).select_related("annotator")
-    if has_permission(user, project, "annotation_set.view_any"):
-        return sets
-    visible = Q(annotator=user)
-    if not project.blind and has_permission(user, project, "annotation_set.annotate"):
-        visible |= Q(is_gold=False)
-    return sets.filter(visible)
+    return annotation_sets.readable_sets(
+        user=user, project=project, document=document
+    ).select_related("annotator")
 
 
 def may_write(user, aset: AnnotationSet) -> bool:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from annotator.models import (
     AnnotationSet,
@@ -39,6 +39,32 @@ class SetAccess:
     editable: bool
 
 
+def set_readable(*, user, project: Project, annotation_set: AnnotationSet) -> bool:
+    """Whether ``user`` may read ``annotation_set`` (see :func:`readable_sets`)."""
+    if annotation_set.annotator_id == user.pk:
+        return True
+    if has_permission(user, project, "annotation_set.view_any"):
+        return True
+    return not project.blind and not annotation_set.is_gold
+
+
+def readable_sets(*, user, project: Project, document: Document) -> QuerySet[AnnotationSet]:
+    """The sets of ``document`` that ``user`` may read.
+
+    One's own set always; every set for roles with ``annotation_set.view_any``.
+    In a project that is not blind every member also reads the others' sets (as
+    the project page lists them); the gold standard stays with managers and
+    curators. :func:`set_readable` is the same rule for one set.
+    """
+    sets = AnnotationSet.objects.filter(document=document)
+    if has_permission(user, project, "annotation_set.view_any"):
+        return sets
+    visible = Q(annotator=user)
+    if not project.blind:
+        visible |= Q(is_gold=False)
+    return sets.filter(visible)
+
+
 def annotation_set_access(
     *, user, project: Project, document: Document, set_id: int | None = None
 ) -> SetAccess | None:
@@ -58,14 +84,8 @@ def annotation_set_access(
     if aset is None:
         return None
     own = aset.annotator_id == user.pk
-    if not own:
-        # In an open project every member sees every assignment (as the project
-        # page lists them); the gold standard stays with managers and curators.
-        may_see = has_permission(user, project, "annotation_set.view_any") or (
-            not project.blind and not aset.is_gold
-        )
-        if not may_see:
-            raise PermissionDenied("this annotation set belongs to someone else")
+    if not own and not set_readable(user=user, project=project, annotation_set=aset):
+        raise PermissionDenied("this annotation set belongs to someone else")
     editable = (
         own
         and aset.status != AnnotationStatus.SUBMITTED

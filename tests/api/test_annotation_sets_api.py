@@ -141,7 +141,9 @@ def test_read_status_per_actor(api_for, project, document, sets, which, actor, s
         ("annotator", True, ["annotator"]),
         ("annotator", False, ["annotator", "peer"]),
         ("viewer", True, []),
-        ("viewer", False, []),
+        # An open project lets every member read the others' sets (not the gold),
+        # as its project page lists them and the set's own endpoint opens them.
+        ("viewer", False, ["annotator", "peer"]),
     ],
 )
 def test_set_list_shows_the_sets_the_user_may_open(
@@ -150,8 +152,14 @@ def test_set_list_shows_the_sets_the_user_may_open(
     project.blind = blind
     project.save()
     url = f"/api/projects/{project.slug}/documents/{document.pk}/annotation-sets/"
-    body = api_for(actor).get(url).json()
+    client = api_for(actor)
+    body = client.get(url).json()
     assert [s["annotator"] for s in body["results"]] == expected
+    # The list and each set's own endpoint apply one rule.
+    for aset in sets.values():
+        listed = aset.pk in {s["id"] for s in body["results"]}
+        opened = client.get(f"/api/annotation-sets/{aset.pk}/").status_code == 200
+        assert listed == opened, (actor, blind, aset.pk)
 
 
 def test_an_open_project_lets_annotators_read_their_peers_sets_but_not_the_gold(
