@@ -90,7 +90,7 @@ def _check_storable(record: DocumentRecord, where: str) -> None:
         )
 
 
-def _unique_external_id(project: Project, wanted: str, taken: set[str]) -> str:
+def _unique_external_id(wanted: str, taken: set[str]) -> str:
     base = wanted or "document"
     candidate, n = base, 1
     while candidate in taken:
@@ -100,10 +100,9 @@ def _unique_external_id(project: Project, wanted: str, taken: set[str]) -> str:
 
 
 class _Importer:
-    def __init__(self, project: Project, *, add_labels: bool, default_annotator: str | None):
+    def __init__(self, project: Project, *, add_labels: bool):
         self.project = project
         self.add_labels = add_labels
-        self.default_annotator = default_annotator
         self.labels = {lab.name: lab for lab in project.span_labels.all()}
         self.types = {rel.name: rel for rel in project.relation_types.all()}
         self.users: dict[str, object] = {}
@@ -231,7 +230,7 @@ def documents_import(
     """
     if annotator and not get_user_model().objects.filter(username=annotator).exists():
         raise WarrantError(f"no such user: {annotator} (create the account first)")
-    importer = _Importer(project, add_labels=add_labels, default_annotator=annotator)
+    importer = _Importer(project, add_labels=add_labels)
     existing_hashes = set(project.documents.values_list("content_hash", flat=True))
     taken_ids = set(project.documents.values_list("external_id", flat=True))
     position = project.documents.count()
@@ -244,7 +243,7 @@ def documents_import(
             continue
         if not record.text.strip():
             raise WarrantError(f"{where}: the document has no text")
-        external_id = _unique_external_id(project, record.external_id, taken_ids)
+        external_id = _unique_external_id(record.external_id, taken_ids)
         taken_ids.add(external_id)
         existing_hashes.add(digest)
         cleaning = {}
