@@ -8,6 +8,7 @@ set; seeing other people's sets needs ``annotation_set.view_any``.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from annotator.models import Membership, Project, Role
@@ -39,6 +40,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "agreement.run": frozenset({MANAGER}),
     "export.create": frozenset({MANAGER, CURATOR, VIEWER}),
 }
+
+
+def may_create_projects(user) -> bool:
+    """Any logged-in user may create a project (and manages it), unless the site
+    keeps that to staff (``WARRANT_PROJECT_CREATORS=staff``)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if settings.WARRANT_PROJECT_CREATORS == "staff":
+        return user.is_staff or user.is_superuser
+    return True
 
 
 def project_role(user, project: Project) -> str | None:

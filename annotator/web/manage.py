@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from annotator.formats.records import FormatError
 from annotator.formats.schema import ANY_LABEL, PRESETS, SchemaSpec, load_schema, parse_schema
+from annotator.selectors.permissions import may_create_projects
 from annotator.services.assignments import project_deadline_set
 from annotator.services.errors import WarrantError
 from annotator.services.projects import (
@@ -38,14 +38,6 @@ from .access import project_for
 BLANK_ROWS = 2
 # The editor is a form, not a language: a schema this large is a file (create_project --schema).
 MAX_EDITOR_ROWS = 40
-
-
-def may_create_projects(user) -> bool:
-    if not user.is_authenticated:
-        return False
-    if settings.WARRANT_PROJECT_CREATORS == "staff":
-        return user.is_staff or user.is_superuser
-    return True
 
 
 # ----------------------------------------------------------------------------- schema editor
