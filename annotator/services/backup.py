@@ -1,0 +1,843 @@
+"""Back a project up to one file and restore it into another (or the same) instance.
+
+The file is gzip-compressed JSON Lines, one record a line, so that a project
+of any size is written and read a document at a time::
+
+    {"format": "warrant-backup", "version": 1, "warrant": "0.1.0", "created_at": "…",
+     "project": "slug"}                                   header
+    {"kind": "project", …every field of Project…}
+    {"kind": "span_label", …}  {"kind": "relation_type", …}        the schema
+    {"kind": "user", "username": …, "password": "<hash>", …}       members and authors
+    {"kind": "membership", "user": "alice", "role": "annotator", …}
+    {"kind": "document", …, "original": "<base64>",
+     "annotation_sets": [{…, "spans": […], "relations": […], "actions": […]}]}
+    {"kind": "agreement_run", …, "requested_by": "instructor", …}
+    {"kind": "end", "counts": {…}}                         proves the file is whole
+
+Design note (ids). The file holds no database id. Users are named by username,
+labels and relation types by name, documents by their position in the file;
+spans and relations get a ``key`` numbered within their document (in id order,
+so that they come back in the same order), and relations name their endpoints by
+key. The undo log (``AnnotationAction``) stores ids in its payloads, some of
+objects that no longer exist (a deleted span that undo would bring back): those
+get keys too, numbered after the live ones, and a restore reserves fresh ids for
+them from the database's sequence, so that undo after a restore re-creates the
+span under an id nothing else will take. Because the keys follow only the data,
+backing up a restored project writes the same records again.
+
+Design note (what is left out). Export jobs: their files are temporary
+downloads, so their rows are not carried. Users' ``is_staff`` and
+``is_superuser`` flags, groups and permissions: a backup file must not be able
+to create an administrator. An agreement run's ``data_version`` fingerprints
+database ids; the file says instead whether the run covered the data as it was
+at backup time (``data_current``), and a restore recomputes the fingerprint for
+the new ids, so that "changed since this run" stays true or false as it was.
+
+The file holds password hashes: it is as sensitive as the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import metadata
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import DatabaseError, connection, models, transaction
+from django.utils import timezone
+
+from annotator.models import (
+    AgreementRun,
+    AnnotationAction,
+    AnnotationSet,
+    Document,
+    Membership,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+    SpanLabel,
+)
+from annotator.models.actions import ActionKind
+from annotator.selectors.agreement import agreement_data_version
+
+from .errors import WarrantError
+from .imports import content_hash
+from .projects import new_join_code
+
+FORMAT = "warrant-backup"
+VERSION = 1
+#: Documents read per round of queries while writing: enough to keep the number
+#: of queries low, few enough that memory does not grow with the project.
+DOCUMENTS_PER_BATCH = 50
+#: The user fields a backup carries. Not is_staff, is_superuser, groups or
+#: permissions: restoring a file must never make anyone an administrator.
+USER_FIELDS = (
+    "username", "email", "first_name", "last_name", "is_active", "password",
+    "date_joined", "last_login",
+)
+
+# Which fields of each model are written as they are (every concrete field that
+# is neither the id nor a link to another row: the links are written by name or key).
+
+
+def _plain_fields(model: type[models.Model], *, skip: tuple[str, ...] = ()) -> list[models.Field]:
+    return [
+        f for f in model._meta.concrete_fields
+        if not f.primary_key and not f.is_relation and f.name not in skip
+    ]
+
+
+def _fields() -> dict[str, list[models.Field]]:
+    User = get_user_model()
+    return {
+        "project": _plain_fields(Project),
+        "span_label": _plain_fields(SpanLabel),
+        "relation_type": _plain_fields(RelationType),
+        "user": [User._meta.get_field(name) for name in USER_FIELDS],
+        "membership": _plain_fields(Membership),
+        "document": _plain_fields(Document),
+        "annotation_set": _plain_fields(AnnotationSet),
+        "span": _plain_fields(Span),
+        "relation": _plain_fields(Relation),
+        "action": _plain_fields(AnnotationAction),
+        # data_version is replaced by data_current (see the design note).
+        "agreement_run": _plain_fields(AgreementRun),
+    }
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _encode(f: models.Field, value: Any) -> Any:
+    if value is None or isinstance(f, models.JSONField):
+        return value
+    if isinstance(f, models.BinaryField):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _row(obj: models.Model, fields: list[models.Field]) -> dict:
+    return {f.name: _encode(f, getattr(obj, f.attname)) for f in fields}
+
+
+def _decode(f: models.Field, value: Any, where: str) -> Any:
+    """A value from the file, checked the way the model would check it."""
+    if value is None:
+        if not f.null:
+            raise WarrantError(f"{where}: {f.name} may not be empty (null)")
+        return None
+    if isinstance(f, models.JSONField):
+        return value
+    if isinstance(f, models.BinaryField):
+        if not isinstance(value, str):
+            raise WarrantError(f"{where}: {f.name} must be base64 text")
+        try:
+            return base64.b64decode(value.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise WarrantError(f"{where}: {f.name} is not valid base64") from None
+    if isinstance(f, models.DateTimeField) and not isinstance(value, str):
+        raise WarrantError(f"{where}: {f.name} must be an ISO date and time")
+    if isinstance(f, models.BooleanField) and not isinstance(value, bool):
+        raise WarrantError(f"{where}: {f.name} must be true or false")
+    if isinstance(f, models.CharField | models.TextField) and not isinstance(value, str):
+        raise WarrantError(f"{where}: {f.name} must be text")
+    if isinstance(f, models.IntegerField) and (
+        isinstance(value, bool) or not isinstance(value, int)
+    ):
+        raise WarrantError(f"{where}: {f.name} must be a whole number")
+    try:
+        clean = f.to_python(value)
+        if isinstance(f, models.DateTimeField) and timezone.is_naive(clean):
+            raise ValidationError("has no time zone")
+        if f.choices and clean not in {c for c, _ in f.flatchoices}:
+            raise ValidationError(f"{clean!r} is not one of the choices")
+        f.run_validators(clean)
+    except ValidationError as exc:
+        raise WarrantError(f"{where}: {f.name} {'; '.join(exc.messages)}") from None
+    return clean
+
+
+def _int_key(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WarrantError(f"{where}: key {value!r} must be a whole number")
+    return value
+
+
+def _take(
+    record: dict, fields: list[models.Field], where: str, *, links: tuple[str, ...] = ()
+) -> dict:
+    """The model values of ``record``; every field must be there and nothing else."""
+    if not isinstance(record, dict):
+        raise WarrantError(f"{where}: not a record")
+    expected = {f.name for f in fields} | set(links) | {"kind"}
+    missing = sorted(expected - set(record) - {"kind"})
+    if missing:
+        raise WarrantError(f"{where}: missing key {missing[0]!r}")
+    extra = sorted(set(record) - expected)
+    if extra:
+        raise WarrantError(f"{where}: unknown key {extra[0]!r} (made by a newer Warrant?)")
+    return {f.attname: _decode(f, record[f.name], where) for f in fields}
+
+
+# --------------------------------------------------------------------------- backup
+
+
+@dataclass
+class BackupReport:
+    counts: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        return _summary(self.counts)
+
+
+def _summary(counts: Counter) -> str:
+    return (
+        f"{counts['document']} document(s), {counts['annotation_set']} annotation set(s), "
+        f"{counts['span']} span(s), {counts['relation']} relation(s), "
+        f"{counts['membership']} member(s), {counts['agreement_run']} agreement run(s), "
+        f"{counts['action']} undo action(s)"
+    )
+
+
+def warrant_version() -> str:
+    try:
+        return metadata.version("warrant")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+class _Keys:
+    """Numbers the spans (or relations) of one document: live ones first, in id order."""
+
+    def __init__(self, live_ids: list[int]):
+        self.by_id = {pk: n for n, pk in enumerate(live_ids, start=1)}
+
+    def __call__(self, pk: Any) -> Any:
+        if not isinstance(pk, int) or isinstance(pk, bool):
+            return pk  # not an id: left as it is
+        if pk not in self.by_id:  # gone: an object only the undo log remembers
+            self.by_id[pk] = len(self.by_id) + 1
+        return self.by_id[pk]
+
+
+def _translate_payload(
+    kind: str,
+    payload: Any,
+    *,
+    span: Callable[[Any], Any],
+    relation: Callable[[Any], Any],
+    label: Callable[[Any], Any],
+    rtype: Callable[[Any], Any],
+) -> Any:
+    """Rewrite the links in an undo payload (see annotation_set_undo for its shapes).
+
+    Used both ways: ids to keys and names when writing, keys and names back to
+    the new ids when restoring. What it does not know is copied unchanged.
+    """
+    if not isinstance(payload, dict):
+        return payload
+    out = dict(payload)
+
+    def span_row(row):
+        if not isinstance(row, dict):
+            return row
+        row = dict(row)
+        if "id" in row:
+            row["id"] = span(row["id"])
+        if "label" in row:
+            row["label"] = label(row["label"])
+        return row
+
+    def relation_row(row):
+        if not isinstance(row, dict):
+            return row
+        row = dict(row)
+        for name in ("source", "target"):
+            if name in row:
+                row[name] = span(row[name])
+        if "id" in row:
+            row["id"] = relation(row["id"])
+        if "type" in row:
+            row["type"] = rtype(row["type"])
+        return row
+
+    if kind in (ActionKind.SPAN_CREATE, ActionKind.SPAN_UPDATE) and "span" in out:
+        out["span"] = span(out["span"])  # span_create's "label" is a name already
+    if kind == ActionKind.SPAN_UPDATE:
+        for name in ("old", "new"):
+            if isinstance(out.get(name), dict) and "label" in out[name]:
+                out[name] = {**out[name], "label": label(out[name]["label"])}
+    if kind == ActionKind.SPAN_DELETE:
+        out["span"] = span_row(out.get("span"))
+        if isinstance(out.get("relations"), list):
+            out["relations"] = [relation_row(r) for r in out["relations"]]
+    if kind == ActionKind.RELATION_CREATE and "relation" in out:
+        out["relation"] = relation(out["relation"])
+    if kind == ActionKind.RELATION_DELETE:
+        out["relation"] = relation_row(out.get("relation"))
+    return out
+
+
+def _document_records(project: Project, fields: dict, names: dict) -> Iterator[dict]:
+    ids = list(project.documents.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), DOCUMENTS_PER_BATCH):
+        batch = ids[start : start + DOCUMENTS_PER_BATCH]
+        documents = Document.objects.filter(id__in=batch).order_by("id")
+        sets = AnnotationSet.objects.filter(document_id__in=batch).select_related("annotator")
+        spans = Span.objects.filter(annotation_set__document_id__in=batch)
+        relations = Relation.objects.filter(annotation_set__document_id__in=batch)
+        actions = AnnotationAction.objects.filter(
+            annotation_set__document_id__in=batch
+        ).select_related("user")
+        sets_of: dict[int, list] = {}
+        for s in sets.order_by("id"):
+            sets_of.setdefault(s.document_id, []).append(s)
+        spans_of: dict[int, list] = {}
+        for s in spans.order_by("id"):
+            spans_of.setdefault(s.annotation_set_id, []).append(s)
+        relations_of: dict[int, list] = {}
+        for r in relations.order_by("id"):
+            relations_of.setdefault(r.annotation_set_id, []).append(r)
+        actions_of: dict[int, list] = {}
+        for a in actions.order_by("id"):
+            actions_of.setdefault(a.annotation_set_id, []).append(a)
+        for document in documents:
+            doc_sets = sets_of.get(document.pk, [])
+            span_key = _Keys([s.pk for ds in doc_sets for s in spans_of.get(ds.pk, [])])
+            relation_key = _Keys([r.pk for ds in doc_sets for r in relations_of.get(ds.pk, [])])
+            record = {"kind": "document", **_row(document, fields["document"])}
+            record["annotation_sets"] = [
+                {
+                    **_row(s, fields["annotation_set"]),
+                    "annotator": s.annotator.username if s.annotator else None,
+                    "spans": [
+                        {"key": span_key(sp.pk), "label": names["label"][sp.label_id],
+                         **_row(sp, fields["span"])}
+                        for sp in spans_of.get(s.pk, [])
+                    ],
+                    "relations": [
+                        {"key": relation_key(r.pk), "source": span_key(r.source_id),
+                         "target": span_key(r.target_id), "type": names["type"][r.type_id],
+                         **_row(r, fields["relation"])}
+                        for r in relations_of.get(s.pk, [])
+                    ],
+                    "actions": [],
+                }
+                for s in doc_sets
+            ]
+            # Actions last: the keys of live objects are fixed before gone ones are numbered.
+            for s, out in zip(doc_sets, record["annotation_sets"], strict=True):
+                for a in actions_of.get(s.pk, []):
+                    row = _row(a, fields["action"])
+                    row["payload"] = _translate_payload(
+                        a.kind, a.payload, span=span_key, relation=relation_key,
+                        label=lambda pk: names["label"].get(pk),
+                        rtype=lambda pk: names["type"].get(pk),
+                    )
+                    out["actions"].append({"user": a.user.username if a.user else None, **row})
+            yield record
+
+
+def _users_of(project: Project):
+    User = get_user_model()
+    return User.objects.filter(
+        models.Q(memberships__project=project)
+        | models.Q(annotation_sets__document__project=project)
+        | models.Q(agreementrun__project=project)
+        | models.Q(annotationaction__annotation_set__document__project=project)
+    ).distinct().order_by("username")
+
+
+def project_backup(project: Project, out: IO[bytes]) -> BackupReport:
+    """Write ``project`` with everything that belongs to it to the binary file ``out``.
+
+    Reads inside one transaction, so that the file is one consistent state even
+    while people annotate (on PostgreSQL, with REPEATABLE READ when this opens
+    the transaction).
+    """
+    fields = _fields()
+    report = BackupReport()
+    opens = not connection.in_atomic_block
+    with transaction.atomic(), gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
+        if opens and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        project = Project.objects.get(pk=project.pk)
+
+        def write(record: dict) -> None:
+            gz.write(json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            gz.write(b"\n")
+            report.counts[record["kind"]] += 1
+
+        gz.write(json.dumps({
+            "format": FORMAT, "version": VERSION, "warrant": warrant_version(),
+            "created_at": timezone.now().astimezone(UTC).isoformat(),
+            "project": project.slug,
+        }, sort_keys=True).encode("utf-8") + b"\n")
+        write({"kind": "project", **_row(project, fields["project"])})
+        labels = list(project.span_labels.order_by("id"))
+        types = list(project.relation_types.order_by("id"))
+        names = {"label": {x.pk: x.name for x in labels}, "type": {x.pk: x.name for x in types}}
+        for label in labels:
+            write({"kind": "span_label", **_row(label, fields["span_label"])})
+        for rtype in types:
+            write({"kind": "relation_type", **_row(rtype, fields["relation_type"])})
+        for user in _users_of(project):
+            write({"kind": "user", **_row(user, fields["user"])})
+        for m in project.memberships.select_related("user").order_by("id"):
+            write({"kind": "membership", "user": m.user.username, **_row(m, fields["membership"])})
+        for record in _document_records(project, fields, names):
+            for s in record["annotation_sets"]:
+                report.counts["annotation_set"] += 1
+                report.counts["span"] += len(s["spans"])
+                report.counts["relation"] += len(s["relations"])
+                report.counts["action"] += len(s["actions"])
+            write(record)
+        current: dict[str, str] = {}
+        for run in project.agreement_runs.select_related("requested_by").order_by("id"):
+            row = _row(run, fields["agreement_run"])
+            params = run.parameters if isinstance(run.parameters, dict) else {}
+            key = json.dumps([params.get("documents"), params.get("annotators")])
+            if key not in current:
+                current[key] = agreement_data_version(
+                    project=project, documents=params.get("documents"),
+                    annotators=params.get("annotators"),
+                )
+            row["data_current"] = bool(run.data_version) and run.data_version == current[key]
+            if row["data_current"]:
+                row["data_version"] = None  # recomputed for the new ids on restore
+            write({
+                "kind": "agreement_run",
+                "requested_by": run.requested_by.username if run.requested_by else None,
+                **row,
+            })
+        counts = {k: report.counts[k] for k in COUNTED}
+        gz.write(json.dumps({"kind": "end", "counts": counts}, sort_keys=True).encode() + b"\n")
+    return report
+
+
+COUNTED = (
+    "project", "span_label", "relation_type", "user", "membership", "document",
+    "annotation_set", "span", "relation", "action", "agreement_run",
+)
+
+
+# --------------------------------------------------------------------------- restore
+
+
+@dataclass
+class RestoreReport:
+    project: Project
+    counts: Counter
+    users_created: list[str]
+    users_reused: list[str]
+    join_code_changed: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"restored {self.project.slug}: {_summary(self.counts)}; "
+            f"{len(self.users_created)} user(s) created, {len(self.users_reused)} existing "
+            "user(s) reused (passwords unchanged)"
+            + ("; the join code was in use and was replaced" if self.join_code_changed else "")
+        )
+
+
+def _records(in_file: IO[bytes]) -> Iterator[tuple[int, dict]]:
+    """(line number, record) of a backup file, with one clear error for any damage."""
+    gz = gzip.GzipFile(fileobj=in_file, mode="rb")
+    number = 0
+    try:
+        for number, line in enumerate(gz, start=1):
+            try:
+                record = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise WarrantError(
+                    f"backup file is damaged: line {number} is not JSON"
+                ) from None
+            if not isinstance(record, dict):
+                raise WarrantError(f"backup file is damaged: line {number} is not a record")
+            yield number, record
+    except EOFError:
+        raise WarrantError(
+            f"backup file is truncated: it ends in the middle (after line {number})"
+        ) from None
+    except gzip.BadGzipFile:
+        raise WarrantError("not a Warrant backup: the file is not gzip-compressed") from None
+    except (zlib.error, OSError) as exc:
+        raise WarrantError(f"backup file is damaged: {exc}") from None
+
+
+class _Restorer:
+    def __init__(self, slug: str | None):
+        self.fields = _fields()
+        self.new_slug = slug
+        self.counts: Counter = Counter()
+        self.project: Project | None = None
+        self.labels: dict[str, SpanLabel] = {}
+        self.types: dict[str, RelationType] = {}
+        self.users: dict[str, Any] = {}
+        self.users_created: list[str] = []
+        self.users_reused: list[str] = []
+        self.current_runs: list[AgreementRun] = []
+        self.join_code_changed = False
+        self.order = 0
+        self.finished = False
+
+    # Records must come in the order the backup writes them.
+    ORDER = ("project", "span_label", "relation_type", "user", "membership", "document",
+             "agreement_run", "end")
+
+    def record(self, number: int, record: dict) -> None:
+        kind = record.get("kind")
+        where = f"line {number} ({kind})"
+        if kind not in self.ORDER:
+            raise WarrantError(f"line {number}: unknown record kind {kind!r}")
+        position = self.ORDER.index(kind)
+        if position < self.order or (kind == "project" and self.project is not None):
+            raise WarrantError(f"{where}: records are out of order")
+        if kind != "project" and self.project is None:
+            raise WarrantError(f"{where}: the project record must come first")
+        self.order = position
+        getattr(self, f"_{kind}")(record, where)
+        if kind != "end":
+            self.counts[kind] += 1
+
+    def _project(self, record, where):
+        values = _take(record, self.fields["project"], where)
+        slug = self.new_slug or values["slug"]
+        if Project.objects.filter(slug=slug).exists():
+            raise WarrantError(
+                f"a project with slug {slug!r} exists already: restore with --slug NEW "
+                "to make a copy under another slug"
+            )
+        values["slug"] = slug
+        if values["join_code"] and Project.objects.filter(join_code=values["join_code"]).exists():
+            values["join_code"] = new_join_code()  # two projects must not share a code
+            self.join_code_changed = True
+        stamps = {k: values.pop(k) for k in ("created_at", "updated_at")}
+        self.project = Project.objects.create(**values)
+        Project.objects.filter(pk=self.project.pk).update(**stamps)
+
+    def _span_label(self, record, where):
+        values = _take(record, self.fields["span_label"], where)
+        self.labels[values["name"]] = SpanLabel.objects.create(project=self.project, **values)
+
+    def _relation_type(self, record, where):
+        values = _take(record, self.fields["relation_type"], where)
+        self.types[values["name"]] = RelationType.objects.create(project=self.project, **values)
+
+    def _user(self, record, where):
+        User = get_user_model()
+        values = _take(record, self.fields["user"], where)
+        if values["username"] in self.users:
+            raise WarrantError(f"{where}: user {values['username']!r} appears twice")
+        user = User.objects.filter(username=values["username"]).first()
+        if user is None:
+            user = User(**values)  # the password is the backed-up hash, set as it is
+            user.save()
+            self.users_created.append(user.username)
+        else:
+            self.users_reused.append(user.username)
+        self.users[user.username] = user
+
+    def _user_named(self, name, where, what="user"):
+        if name is None:
+            return None
+        if name not in self.users:
+            raise WarrantError(f"{where}: {what} {name!r} is not among the file's users")
+        return self.users[name]
+
+    def _membership(self, record, where):
+        values = _take(record, self.fields["membership"], where, links=("user",))
+        user = self._user_named(record["user"], where)
+        if user is None:
+            raise WarrantError(f"{where}: a membership needs a user")
+        created_at = values.pop("created_at")
+        m = Membership.objects.create(project=self.project, user=user, **values)
+        Membership.objects.filter(pk=m.pk).update(created_at=created_at)
+
+    def _document(self, record, where):
+        values = _take(record, self.fields["document"], where, links=("annotation_sets",))
+        text = values["text"]
+        if values["content_hash"] != content_hash(text):
+            raise WarrantError(
+                f"{where}: document {values['external_id']!r}: its text does not match its "
+                "content hash (altered?)"
+            )
+        created_at = values.pop("created_at")
+        document = Document.objects.create(project=self.project, **values)
+        Document.objects.filter(pk=document.pk).update(created_at=created_at)
+        where = f"{where} document {values['external_id']!r}"
+        if not isinstance(record["annotation_sets"], list):
+            raise WarrantError(f"{where}: annotation_sets must be a list")
+
+        sets, span_rows, relation_rows, action_rows = [], [], [], []
+        span_keys: dict[Any, int] = {}  # key -> index of its set
+        for i, srec in enumerate(record["annotation_sets"]):
+            if not isinstance(srec, dict):
+                raise WarrantError(f"{where}: annotation set {i + 1} is not a record")
+            swhere = f"{where} annotation set {i + 1}"
+            svalues = _take(srec, self.fields["annotation_set"], swhere,
+                            links=("annotator", "spans", "relations", "actions"))
+            annotator = self._user_named(srec["annotator"], swhere, "annotator")
+            sets.append(AnnotationSet(document=document, annotator=annotator, **svalues))
+            for name in ("spans", "relations", "actions"):
+                if not isinstance(srec[name], list):
+                    raise WarrantError(f"{swhere}: {name} must be a list")
+            for srow in srec["spans"]:
+                v = _take(srow, self.fields["span"], f"{swhere} span",
+                          links=("key", "label"))
+                key = _int_key(srow["key"], f"{swhere} span")
+                pwhere = f"{swhere} span {key}"
+                if key in span_keys:
+                    raise WarrantError(f"{pwhere}: the key is used twice in this document")
+                if srow["label"] not in self.labels:
+                    raise WarrantError(f"{pwhere}: unknown label {srow['label']!r}")
+                if not 0 <= v["start"] < v["end"] <= len(text):
+                    raise WarrantError(
+                        f"{pwhere}: offsets {v['start']}-{v['end']} fall outside the text "
+                        f"(0-{len(text)}) or are empty"
+                    )
+                span_keys[key] = i
+                span_rows.append((i, key, Span(label=self.labels[srow["label"]], **v)))
+        # Relations once every span of the document is known, so that an endpoint
+        # in another set is named as such.
+        for i, srec in enumerate(record["annotation_sets"]):
+            swhere = f"{where} annotation set {i + 1}"
+            for rrow in srec["relations"]:
+                v = _take(rrow, self.fields["relation"], f"{swhere} relation",
+                          links=("key", "source", "target", "type"))
+                rwhere = f"{swhere} relation {_int_key(rrow['key'], f'{swhere} relation')}"
+                for end in ("source", "target"):
+                    if _int_key(rrow[end], f"{rwhere} {end}") not in span_keys:
+                        raise WarrantError(f"{rwhere}: its {end} {rrow[end]!r} is no span here")
+                    if span_keys[rrow[end]] != i:
+                        raise WarrantError(
+                            f"{rwhere}: its {end} belongs to another annotation set"
+                        )
+                if rrow["type"] not in self.types:
+                    raise WarrantError(f"{rwhere}: unknown relation type {rrow['type']!r}")
+                relation_rows.append((i, rrow, Relation(type=self.types[rrow["type"]], **v)))
+            for arow in srec["actions"]:
+                v = _take(arow, self.fields["action"], f"{swhere} action", links=("user",))
+                user = self._user_named(arow["user"], f"{swhere} action")
+                action_rows.append((i, AnnotationAction(user=user, **v)))
+
+        _create_keeping_times(AnnotationSet, sets, ("created_at", "updated_at"))
+        span_ids: dict[Any, int] = {}
+        for i, _key, span in span_rows:
+            span.annotation_set = sets[i]
+        _create_keeping_times(Span, [s for _, _, s in span_rows], ("created_at",))
+        for _i, key, span in span_rows:
+            span_ids[key] = span.pk
+        relation_ids: dict[Any, int] = {}
+        relations = []
+        for i, rrow, relation in relation_rows:
+            relation.annotation_set = sets[i]
+            relation.source_id = span_ids[rrow["source"]]
+            relation.target_id = span_ids[rrow["target"]]
+            relations.append(relation)
+        _create_keeping_times(Relation, relations, ("created_at",))
+        for (_i, rrow, relation) in relation_rows:
+            if rrow["key"] in relation_ids:
+                raise WarrantError(f"{where}: relation key {rrow['key']!r} is used twice")
+            relation_ids[rrow["key"]] = relation.pk
+
+        actions = []
+        gone = {"span": [], "relation": []}
+
+        def mapper(ids: dict, what: str):
+            def new_id(key):
+                if key is None:
+                    return None
+                if isinstance(key, bool) or not isinstance(key, int):
+                    raise WarrantError(f"{where}: an undo action names {what} {key!r}, not a key")
+                if key not in ids:
+                    ids[key] = None  # an object that is gone: an id is reserved below
+                    gone[what].append(key)
+                return key
+            return new_id
+
+        for i, action in action_rows:
+            action.annotation_set = sets[i]
+            action.payload = _translate_payload(  # first pass: find the gone keys
+                action.kind, action.payload,
+                span=mapper(span_ids, "span"), relation=mapper(relation_ids, "relation"),
+                label=lambda name: name, rtype=lambda name: name,
+            )
+            actions.append(action)
+        for what, model, ids in (("span", Span, span_ids), ("relation", Relation, relation_ids)):
+            for key, pk in zip(gone[what], _reserve_ids(model, len(gone[what])), strict=True):
+                ids[key] = pk
+
+        def by_name(table: dict, what: str):
+            def look(name):
+                if name is None:
+                    return None
+                if name not in table:
+                    raise WarrantError(f"{where}: an undo action names unknown {what} {name!r}")
+                return table[name].pk
+            return look
+
+        for action in actions:
+            action.payload = _translate_payload(
+                action.kind, action.payload,
+                span=lambda key: span_ids.get(key, key),
+                relation=lambda key: relation_ids.get(key, key),
+                label=by_name(self.labels, "label"), rtype=by_name(self.types, "relation type"),
+            )
+        _create_keeping_times(AnnotationAction, actions, ("created_at",))
+        self.counts["annotation_set"] += len(sets)
+        self.counts["span"] += len(span_rows)
+        self.counts["relation"] += len(relations)
+        self.counts["action"] += len(actions)
+
+    def _agreement_run(self, record, where):
+        fields = self.fields["agreement_run"]
+        if isinstance(record, dict) and record.get("data_current") is True:
+            if record.get("data_version") is not None:
+                raise WarrantError(f"{where}: a current run's data_version must be null")
+            record = {**record, "data_version": ""}  # recomputed at the end
+        values = _take(record, fields, where, links=("requested_by", "data_current"))
+        if not isinstance(record["data_current"], bool):
+            raise WarrantError(f"{where}: data_current must be true or false")
+        requested_by = self._user_named(record["requested_by"], where)
+        created_at = values.pop("created_at")
+        run = AgreementRun.objects.create(
+            project=self.project, requested_by=requested_by, **values
+        )
+        AgreementRun.objects.filter(pk=run.pk).update(created_at=created_at)
+        if record["data_current"]:
+            self.current_runs.append(run)
+
+    def _end(self, record, where):
+        counts = record.get("counts")
+        if not isinstance(counts, dict):
+            raise WarrantError(f"{where}: missing counts")
+        for kind in COUNTED:
+            if counts.get(kind) != self.counts[kind]:
+                raise WarrantError(
+                    f"backup file is incomplete or altered: it announces {counts.get(kind)} "
+                    f"{kind} record(s) and holds {self.counts[kind]}"
+                )
+        for run in self.current_runs:
+            params = run.parameters if isinstance(run.parameters, dict) else {}
+            run.data_version = agreement_data_version(
+                project=self.project, documents=params.get("documents"),
+                annotators=params.get("annotators"),
+            )
+            AgreementRun.objects.filter(pk=run.pk).update(data_version=run.data_version)
+        self.finished = True
+
+
+def _create_keeping_times(
+    model: type[models.Model], objs: list[models.Model], names: tuple[str, ...]
+) -> None:
+    """bulk_create, then put back the times auto_now(_add) replaced with now."""
+    kept = [[getattr(o, name) for name in names] for o in objs]
+    model.objects.bulk_create(objs)
+    for o, values in zip(objs, kept, strict=True):
+        for name, value in zip(names, values, strict=True):
+            setattr(o, name, value)
+    if objs:
+        model.objects.bulk_update(objs, names)  # bulk_update leaves auto_now alone
+
+
+def _reserve_ids(model: type[models.Model], n: int) -> list[int]:
+    """``n`` ids the table's sequence will never hand out: for objects only undo remembers."""
+    if n == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, n],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        if connection.vendor == "sqlite":
+            # Django declares SQLite ids AUTOINCREMENT: sqlite_sequence holds the
+            # largest id ever given, and no id at or below it is handed out again.
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            cursor.execute(f'SELECT MAX(id) FROM "{table}"')
+            top = max(row[0] if row else 0, cursor.fetchone()[0] or 0)
+            if row:
+                cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s",
+                               [top + n, table])
+            else:
+                cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
+                               [table, top + n])
+            return list(range(top + 1, top + n + 1))
+    raise WarrantError(
+        f"restoring an undo history is supported on SQLite and PostgreSQL, not {connection.vendor}"
+    )
+
+
+def _check_header(number: int, record: dict) -> None:
+    if record.get("format") != FORMAT:
+        raise WarrantError("not a Warrant backup: the first line does not say format "
+                           f"{FORMAT!r}")
+    if record.get("version") != VERSION:
+        raise WarrantError(
+            f"backup format version {record.get('version')!r} is not supported "
+            f"(this Warrant reads version {VERSION})"
+        )
+
+
+def project_restore_report(in_file: IO[bytes], *, slug: str | None = None) -> RestoreReport:
+    """Restore a backup into this instance; all of it, or, on any error, nothing."""
+    if slug is not None:
+        try:
+            validate_slug(slug)
+        except ValidationError:
+            raise WarrantError(f"{slug!r} is not a valid slug (letters, digits, - and _)") from None
+        if len(slug) > Project._meta.get_field("slug").max_length:
+            raise WarrantError(f"slug {slug!r} is too long")
+    restorer = _Restorer(slug)
+    try:
+        with transaction.atomic():
+            records = _records(in_file)
+            first = next(records, None)
+            if first is None:
+                raise WarrantError("not a Warrant backup: the file is empty")
+            _check_header(*first)
+            for number, record in records:
+                if restorer.finished:
+                    raise WarrantError(f"line {number}: records follow the end record")
+                restorer.record(number, record)
+            if not restorer.finished:
+                raise WarrantError("backup file is truncated: it ends before its end record")
+    except DatabaseError as exc:  # a constraint or a value the database refuses
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarrantError(f"backup file does not fit the database: {detail}") from None
+    return RestoreReport(
+        project=restorer.project, counts=restorer.counts,
+        users_created=restorer.users_created, users_reused=restorer.users_reused,
+        join_code_changed=restorer.join_code_changed,
+    )
+
+
+def project_restore(in_file: IO[bytes], *, slug: str | None = None) -> Project:
+    """Restore a backup made by :func:`project_backup`; return the new project.
+
+    ``slug`` restores under another slug (a copy beside the original). Users are
+    matched by username: an existing user is reused as they are (their password
+    is not changed); a missing one is created with the backed-up password hash.
+    """
+    return project_restore_report(in_file, slug=slug).project

@@ -1,0 +1,548 @@
+"""Backup and restore: a project comes back into an empty instance with nothing lost.
+
+"Nothing lost" is checked by comparing a canonical dump of the project before
+and after: every row of every model that belongs to the project, every
+concrete field, with database ids replaced by natural keys (written here
+independently of the backup code, from the models' own field lists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from annotator.formats.records import DocumentRecord
+from annotator.models import (
+    AgreementRun,
+    AnnotationAction,
+    AnnotationSet,
+    Document,
+    ExportJob,
+    Membership,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+    SpanLabel,
+)
+from annotator.selectors.agreement import agreement_data_version
+from annotator.services import annotations as edits
+from annotator.services.backup import project_backup, project_restore, project_restore_report
+from annotator.services.curation import gold_finalize, gold_premerge
+from annotator.services.demo import demo_create
+from annotator.services.errors import WarrantError
+from annotator.services.imports import documents_import
+from annotator.services.members import members_add
+
+User = get_user_model()
+PASSWORD = "Old-Pass-123"
+# Non-BMP characters (a ZWJ emoji sequence, a mathematical Fraktur letter) and CRLF upload.
+TEXT = "Sanctions 👩\u200d💻 work.\nThe 𝔘-shaped recovery failed (IMF).\nSo lift them now.\n"
+
+MODELS = [Project, SpanLabel, RelationType, Membership, Document, AnnotationSet, Span,
+          Relation, AnnotationAction, AgreementRun, ExportJob, User]
+
+
+# --------------------------------------------------------------------------- the rich project
+
+
+def _phrase(text: str, phrase: str) -> tuple[int, int]:
+    start = text.index(phrase)
+    return start, start + len(phrase)
+
+
+def build_rich_project(capture) -> Project:
+    """The demo project, plus everything a backup must carry (see the module docstring)."""
+    with capture(execute=True):
+        project = demo_create(password=PASSWORD).project
+    cora = User.objects.create_user("cora", "cora@example.org", PASSWORD,
+                                    first_name="Cora", last_name="Curé")
+    User.objects.create_user("victor", "", PASSWORD, is_active=False)
+    members_add(project=project, role="curator", usernames=["cora"])
+    members_add(project=project, role="viewer", usernames=["victor"])
+    Project.objects.filter(pk=project.pk).update(
+        description="Briefs on *congestion*.", blind=False, allow_reopen=False,
+        default_due=dt.date(2031, 5, 17), grades_released=True, join_code="abc23xyz",
+    )
+    SpanLabel.objects.filter(project=project, name="Claim").update(description="A claim 𝔘.")
+
+    documents_import(project=project, records=[DocumentRecord(
+        external_id="sanctions-👩\u200d💻", title="Sanctions 𝔘", text=TEXT,
+        meta={"year": 2024, "tags": ["a", "𝔘"], "nested": {"x": None}},
+        original=TEXT.replace("\n", "\r\n").encode("utf-8"), original_name="s.txt",
+        source_format="text",
+    )])
+    document = project.documents.get(external_id="sanctions-👩\u200d💻")
+    Document.objects.filter(pk=document.pk).update(
+        position=7, cleaning={"removed": ["nav"], "chars": 12}
+    )
+
+    # Carol's set on the new document: overlapping and nested spans, attributes,
+    # notes, relations, an update, deletions and an undo in the log.
+    carol = User.objects.get(username="carol")
+    labels = {x.name: x for x in project.span_labels.all()}
+    types = {x.name: x for x in project.relation_types.all()}
+    work = AnnotationSet.objects.create(document=document, annotator=carol,
+                                        due=dt.date(2031, 6, 1))
+
+    def span(phrase, label, **kw):
+        start, end = _phrase(TEXT, phrase)
+        return edits.span_create(annotation_set=work, label=labels[label], start=start, end=end,
+                                 expected_version=work.version, user=carol, snap=False, **kw)
+
+    major = span("So lift them now.", "MajorClaim", attributes={"stance": "for"})
+    reason = span("The 𝔘-shaped recovery failed (IMF).", "Reason", note="nested 👩\u200d💻")
+    evidence = span("recovery failed (IMF)", "Evidence", attributes={"n": 3, "ok": True})
+    claim = span("Sanctions 👩\u200d💻 work.\nThe 𝔘", "Claim")  # overlaps the reason
+    def relate(source, target, rtype):
+        return edits.relation_create(annotation_set=work, source=source, target=target,
+                                     type=types[rtype], expected_version=work.version, user=carol)
+
+    relate(reason, major, "supports")
+    relate(evidence, reason, "evidence_for")
+    attack = relate(claim, major, "attacks")
+    edits.span_update(span=claim, label=labels["Claim"], note="check this",
+                      attributes={"stance": "against"}, expected_version=work.version, user=carol)
+    edits.relation_delete(relation=attack, expected_version=work.version, user=carol)
+    gone = span("lift them", "Claim")
+    relate(gone, major, "attacks")
+    edits.span_delete(span=gone, expected_version=work.version, user=carol)  # and its relation
+    extra = span("work.", "Reason")
+    edits.annotation_set_undo(annotation_set=work, expected_version=work.version, user=carol)
+    assert not Span.objects.filter(pk=extra.pk).exists()
+    Span.objects.filter(pk=major.pk).update(external_id="T77")
+
+    # A gold standard marked final on the demo document.
+    brief = project.documents.get(external_id="congestion-pricing")
+    gold_premerge(document=brief, min_votes=2, expected_version=0, user=cora)
+    gold = AnnotationSet.objects.get(document=brief, is_gold=True)
+    gold_finalize(document=brief, expected_version=gold.version)
+
+    # Agreement runs: the demo's (done, with report and intervals, made stale by
+    # carol's submission), a failed one, and a fresh one that covers the data as it is.
+    carols = AnnotationSet.objects.get(document=brief, annotator=carol)
+    edits.annotation_set_submit(annotation_set=carols, expected_version=carols.version)
+    AgreementRun.objects.create(
+        project=project, status="failed", error="worker died\ntwice", attempts=3,
+        parameters={"unit": "char", "documents": ["congestion-pricing"], "annotators": None},
+        timings={"load": 0.5}, progress=0.25,
+    )
+    with capture(execute=True):
+        from annotator.services.agreement import agreement_run_request
+
+        agreement_run_request(project=project, requested_by=cora, unit="char")
+    AnnotationSet.objects.filter(document=document, annotator=carol).update(
+        started_at=dt.datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    )
+    ExportJob.objects.create(project=project, format="jsonl")  # left out: its file is temporary
+    project.refresh_from_db()
+    return project
+
+
+# --------------------------------------------------------------------------- canonical dump
+
+
+def _plain(obj, skip=()) -> dict:
+    out = {}
+    for f in obj._meta.concrete_fields:
+        if f.primary_key or f.is_relation or f.name in skip:
+            continue
+        value = getattr(obj, f.attname)
+        out[f.name] = bytes(value) if isinstance(value, memoryview) else value
+    return out
+
+
+def _payload(kind, payload, live_spans, live_relations, gone, labels, types):
+    """An undo payload with ids replaced by what they point at."""
+    def span(pk):
+        if pk in live_spans:
+            return ("span", live_spans[pk])
+        return ("gone span", gone.setdefault(("s", pk), len(gone)))
+
+    def relation(pk):
+        if pk in live_relations:
+            return ("relation", live_relations[pk])
+        return ("gone relation", gone.setdefault(("r", pk), len(gone)))
+
+    def span_row(row):
+        return {**row, "id": span(row["id"]), "label": labels.get(row["label"])}
+
+    def relation_row(row):
+        return {**row, "id": relation(row["id"]), "source": span(row["source"]),
+                "target": span(row["target"]), "type": types.get(row["type"])}
+
+    p = dict(payload)
+    if kind == "span_create":
+        p["span"] = span(p["span"])
+    elif kind == "span_update":
+        p["span"] = span(p["span"])
+        p["old"] = {**p["old"], "label": labels.get(p["old"]["label"])}
+        p["new"] = {**p["new"], "label": labels.get(p["new"]["label"])}
+    elif kind == "span_delete":
+        p["span"] = span_row(p["span"])
+        p["relations"] = [relation_row(r) for r in p["relations"]]
+    elif kind == "relation_create":
+        p["relation"] = relation(p["relation"])
+    else:
+        p["relation"] = relation_row(p["relation"])
+    return p
+
+
+def canonical(slug: str, *, skip_project=()) -> dict:
+    """Every row that belongs to the project, with natural keys instead of ids."""
+    project = Project.objects.get(slug=slug)
+    labels = {x.pk: x.name for x in project.span_labels.all()}
+    types = {x.pk: x.name for x in project.relation_types.all()}
+    users = User.objects.filter(
+        Q(memberships__project=project) | Q(annotation_sets__document__project=project)
+        | Q(agreementrun__project=project)
+        | Q(annotationaction__annotation_set__document__project=project)
+    ).distinct()
+    out = {
+        "project": _plain(project, skip=skip_project),
+        "labels": sorted((_plain(x) for x in project.span_labels.all()), key=str),
+        "types": sorted((_plain(x) for x in project.relation_types.all()), key=str),
+        "users": {u.username: _plain(u) for u in users},
+        "members": sorted((m.user.username, _plain(m)["role"], m.created_at)
+                          for m in project.memberships.all()),
+        "documents": {},
+        "runs": [],
+    }
+    for document in project.documents.order_by("id"):
+        sets = {}
+        for s in document.annotation_sets.order_by("id"):
+            spans = list(s.spans.order_by("start", "-end", "id"))
+            live_spans = {x.pk: i for i, x in enumerate(spans)}
+            relations = list(s.relations.order_by("id"))
+            live_relations = {r.pk: (live_spans[r.source_id], live_spans[r.target_id],
+                                     types[r.type_id]) for r in relations}
+            gone: dict = {}
+            sets[s.annotator.username if s.annotator else "<gold>"] = {
+                **_plain(s),
+                "spans": [{**_plain(x), "label": labels[x.label_id]} for x in spans],
+                "relations": [{**_plain(r), "link": live_relations[r.pk]} for r in relations],
+                "actions": [
+                    {**_plain(a, skip=("payload",)),
+                     "user": a.user.username if a.user else None,
+                     "payload": _payload(a.kind, a.payload, live_spans, live_relations, gone,
+                                         labels, types)}
+                    for a in s.actions.order_by("id")
+                ],
+            }
+        out["documents"][document.external_id] = {**_plain(document), "sets": sets}
+    for run in project.agreement_runs.order_by("created_at", "id"):
+        params = run.parameters
+        current = agreement_data_version(project=project, documents=params.get("documents"),
+                                         annotators=params.get("annotators"))
+        out["runs"].append({
+            **_plain(run, skip=("data_version",)),
+            "requested_by": run.requested_by.username if run.requested_by else None,
+            "data_current": run.data_version == current,
+            "data_version": run.data_version if run.data_version != current else "<current>",
+        })
+    return out
+
+
+def row_counts() -> dict:
+    return {m.__name__: m.objects.count() for m in MODELS}
+
+
+def backup_bytes(project: Project) -> bytes:
+    out = io.BytesIO()
+    project_backup(project, out)
+    return out.getvalue()
+
+
+def empty_the_instance() -> None:
+    # Documents first: spans PROTECT their labels, which a project delete would cascade to.
+    Document.objects.all().delete()
+    Project.objects.all().delete()
+    User.objects.all().delete()
+    assert all(n == 0 for n in row_counts().values())
+
+
+def lines_of(data: bytes) -> list[dict]:
+    return [json.loads(line) for line in gzip.decompress(data).decode("utf-8").splitlines()]
+
+
+def with_lines(data: bytes, change) -> bytes:
+    """The backup ``data`` with its records changed by ``change(records)`` (in place)."""
+    records = lines_of(data)
+    change(records)
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    return gzip.compress(text.encode("utf-8"))
+
+
+@pytest.fixture
+def rich(db, django_capture_on_commit_callbacks):
+    project = build_rich_project(django_capture_on_commit_callbacks)
+    return project
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+def test_the_rich_project_has_what_the_backup_must_carry(rich):
+    """Guards the fixture: each thing the round trip claims to carry is really there."""
+    sets = AnnotationSet.objects.filter(document__project=rich)
+    assert sets.filter(is_gold=True, gold_final=True).count() == 1
+    assert set(rich.memberships.values_list("role", flat=True)) == {
+        "manager", "curator", "annotator", "viewer"}
+    runs = rich.agreement_runs.all()
+    assert runs.filter(status="done", report__isnull=False, intervals__isnull=False).count() == 2
+    assert runs.filter(status="failed").exists()
+    document = rich.documents.get(position=7)
+    assert b"\r\n" in bytes(document.original) and "𝔘" in document.text
+    actions = AnnotationAction.objects.filter(annotation_set__document=document)
+    assert set(actions.values_list("kind", flat=True)) == {
+        "span_create", "span_update", "span_delete", "relation_create", "relation_delete"}
+    assert actions.filter(undone=True).count() == 1
+    spans = Span.objects.filter(annotation_set__document=document).order_by("start")
+    nested = [(a, b) for a in spans for b in spans
+              if a.pk != b.pk and a.start <= b.start and b.end <= a.end]
+    overlapping = [(a, b) for a in spans for b in spans
+                   if a.start < b.start < a.end < b.end]
+    assert nested and overlapping
+    assert spans.exclude(attributes={}).exists() and spans.exclude(note="").exists()
+
+
+def test_restore_into_an_empty_instance_loses_nothing(rich):
+    before = canonical("demo")
+    data = backup_bytes(rich)
+    empty_the_instance()
+
+    report = project_restore_report(io.BytesIO(data))
+
+    assert canonical("demo") == before
+    assert report.project.slug == "demo"
+    assert sorted(report.users_created) == ["alice", "bob", "carol", "cora", "instructor",
+                                            "victor"]
+    assert report.users_reused == []
+    assert ExportJob.objects.count() == 0  # export jobs are left out (temporary files)
+
+
+def test_a_backup_of_the_restored_project_is_the_same_file_but_for_its_time(rich):
+    first = backup_bytes(rich)
+    empty_the_instance()
+    second = backup_bytes(project_restore(io.BytesIO(first)))
+
+    a, b = lines_of(first), lines_of(second)
+    assert a[1:] == b[1:]
+    assert gzip.decompress(first).split(b"\n", 1)[1] == gzip.decompress(second).split(b"\n", 1)[1]
+    assert {k: v for k, v in a[0].items() if k != "created_at"} == \
+        {k: v for k, v in b[0].items() if k != "created_at"}
+
+
+def test_the_file_is_self_describing_gzip_json_lines(rich):
+    records = lines_of(backup_bytes(rich))
+    header = records[0]
+    assert header["format"] == "warrant-backup" and header["version"] == 1
+    assert header["warrant"] and header["project"] == "demo"
+    assert dt.datetime.fromisoformat(header["created_at"]).tzinfo is not None
+    kinds = [r["kind"] for r in records[1:]]
+    assert kinds[0] == "project" and kinds[-1] == "end"
+    assert kinds.count("document") == rich.documents.count()
+    end = records[-1]["counts"]
+    assert end["span"] == Span.objects.filter(annotation_set__document__project=rich).count()
+    users = {r["username"]: r for r in records[1:] if r.get("kind") == "user"}
+    assert users["alice"]["password"] == User.objects.get(username="alice").password
+    assert not any("is_superuser" in u or "is_staff" in u for u in users.values())
+
+
+def test_members_log_in_with_their_old_password_after_a_restore(rich, client):
+    data = backup_bytes(rich)
+    empty_the_instance()
+    project_restore(io.BytesIO(data))
+    assert client.login(username="alice", password=PASSWORD)
+    assert client.login(username="cora", password=PASSWORD)
+    assert not client.login(username="victor", password=PASSWORD)  # inactive, as before
+
+
+def test_undo_after_a_restore_brings_back_a_deleted_span_with_its_relation(rich):
+    data = backup_bytes(rich)
+    empty_the_instance()
+    project = project_restore(io.BytesIO(data))
+    work = AnnotationSet.objects.get(document__project=project, document__position=7,
+                                     annotator__username="carol")
+    spans_before = work.spans.count()
+    # The newest action not undone is the deletion of "lift them" (and its relation).
+    undone = edits.annotation_set_undo(annotation_set=work, expected_version=work.version)
+
+    back = work.spans.get(start=TEXT.index("lift them"))
+    assert "deleted span is back" in undone.message
+    assert work.spans.count() == spans_before + 1
+    assert back.outgoing.get().type.name == "attacks"
+    # The id it came back under was reserved: a new span gets another one.
+    fresh = edits.span_create(annotation_set=work, label=back.label, start=0, end=9,
+                              expected_version=work.version, snap=False)
+    assert fresh.pk > back.pk
+
+
+def test_a_current_agreement_run_stays_current_and_a_stale_one_stale(rich):
+    data = backup_bytes(rich)
+    empty_the_instance()
+    project = project_restore(io.BytesIO(data))
+    newest, *older = project.agreement_runs.filter(status="done").order_by("-created_at")
+    params = newest.parameters
+    assert newest.data_version == agreement_data_version(
+        project=project, documents=params["documents"], annotators=params["annotators"])
+    assert older and all(run.data_version != agreement_data_version(project=project)
+                         for run in older)
+
+
+def test_an_existing_user_is_reused_and_keeps_their_password(rich, client):
+    data = backup_bytes(rich)
+    Document.objects.all().delete()
+    Project.objects.all().delete()
+    User.objects.exclude(username="alice").delete()
+    alice = User.objects.get(username="alice")
+    alice.set_password("New-Pass-456")
+    alice.email = "alice@new.example"
+    alice.save()
+
+    report = project_restore_report(io.BytesIO(data))
+
+    assert report.users_reused == ["alice"]
+    alice.refresh_from_db()
+    assert alice.email == "alice@new.example"
+    assert client.login(username="alice", password="New-Pass-456")
+    assert report.project.memberships.filter(user=alice, role="annotator").exists()
+
+
+def test_restore_under_a_new_slug_copies_beside_the_original(rich):
+    before = canonical("demo")
+    counts = row_counts()
+    data = backup_bytes(rich)
+
+    report = project_restore_report(io.BytesIO(data), slug="demo-copy")
+
+    copy = canonical("demo-copy", skip_project=("slug", "join_code"))
+    original = canonical("demo", skip_project=("slug", "join_code"))
+    assert copy == original
+    assert canonical("demo") == before  # the original is untouched
+    assert report.project.join_code and report.project.join_code != "abc23xyz"
+    assert report.join_code_changed
+    assert User.objects.count() == counts["User"]  # every user reused
+    assert Span.objects.count() == 2 * counts["Span"]
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def _drop_last_line(records):
+    del records[-2]  # the last agreement run: the end record's counts no longer match
+
+
+def _span_beyond_text(records):
+    doc = next(r for r in records if r.get("kind") == "document" and r["position"] == 7)
+    span = doc["annotation_sets"][0]["spans"][0]
+    span["end"] = len(doc["text"]) + 1
+
+
+def _relation_across_sets(records):
+    doc = next(r for r in records if r.get("kind") == "document"
+               and r["external_id"] == "congestion-pricing")
+    first, second = [s for s in doc["annotation_sets"] if s["spans"]][:2]
+    first["relations"][0]["target"] = second["spans"][0]["key"]
+
+
+def _missing_key(records):
+    del next(r for r in records if r.get("kind") == "document")["content_hash"]
+
+
+def _unknown_key(records):
+    next(r for r in records if r.get("kind") == "membership")["colour"] = "#ffffff"
+
+
+def _text_altered(records):
+    doc = next(r for r in records if r.get("kind") == "document")
+    doc["text"] = doc["text"].replace("a", "o", 1)
+
+
+def _wrong_format(records):
+    records[0]["format"] = "something-else"
+
+
+def _newer_version(records):
+    records[0]["version"] = 2
+
+
+def _bad_role(records):
+    next(r for r in records if r.get("kind") == "membership")["role"] = "emperor"
+
+
+def _unknown_user(records):
+    next(r for r in records if r.get("kind") == "membership")["user"] = "mallory"
+
+
+BAD_EDITS = {
+    "wrong format": (_wrong_format, "not a Warrant backup"),
+    "newer version": (_newer_version, "version 2 is not supported"),
+    "span outside its text": (_span_beyond_text, "fall outside the text"),
+    "relation across sets": (_relation_across_sets, "belongs to another annotation set"),
+    "missing key": (_missing_key, "missing key 'content_hash'"),
+    "unknown key": (_unknown_key, "unknown key 'colour'"),
+    "text altered": (_text_altered, "does not match its content hash"),
+    "a record removed": (_drop_last_line, "incomplete or altered"),
+    "invalid role": (_bad_role, "role"),
+    "unknown user": (_unknown_user, "'mallory' is not among the file's users"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_EDITS)
+def test_a_damaged_file_is_refused_and_nothing_is_written(rich, name):
+    change, message = BAD_EDITS[name]
+    data = with_lines(backup_bytes(rich), change)
+    empty_the_instance()
+    with pytest.raises(WarrantError, match=message) as info:
+        project_restore(io.BytesIO(data))
+    assert "\n" not in str(info.value)
+    assert all(n == 0 for n in row_counts().values())
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: d[: len(d) * 2 // 3], "truncated"),
+    (lambda d: d[:-8], "truncated"),  # the gzip trailer cut off
+    (lambda d: b"not gzip at all", "not gzip-compressed"),
+    (lambda d: b"", "not gzip-compressed|empty"),
+    (lambda d: d[:40] + bytes(b ^ 0xFF for b in d[40:60]) + d[60:], "damaged|truncated"),
+    (lambda d: gzip.compress(b'{"format": "warrant-backup", "version": 1}\n'), "truncated"),
+    (lambda d: gzip.compress(b"[1, 2]\n"), "not a record|not a Warrant"),
+])
+def test_a_corrupt_or_truncated_file_is_refused_and_nothing_is_written(rich, damage, message):
+    data = damage(backup_bytes(rich))
+    empty_the_instance()
+    with pytest.raises(WarrantError, match=message):
+        project_restore(io.BytesIO(data))
+    assert all(n == 0 for n in row_counts().values())
+
+
+def test_restoring_over_an_existing_slug_is_refused_and_nothing_changes(rich):
+    data = backup_bytes(rich)
+    before, counts = canonical("demo"), row_counts()
+    with pytest.raises(WarrantError, match="slug 'demo' exists already: restore with --slug"):
+        project_restore(io.BytesIO(data))
+    assert row_counts() == counts and canonical("demo") == before
+
+
+def test_a_failure_late_in_the_file_rolls_back_everything_written_before(rich):
+    """The last record is bad: the project, users and documents before it are not kept."""
+    def bad_run(records):
+        records[-2]["status"] = "exploded"
+    data = with_lines(backup_bytes(rich), bad_run)
+    empty_the_instance()
+    with pytest.raises(WarrantError, match="status"):
+        project_restore(io.BytesIO(data))
+    assert all(n == 0 for n in row_counts().values())
+
+
+def test_an_invalid_new_slug_is_refused(rich):
+    data = backup_bytes(rich)
+    with pytest.raises(WarrantError, match="not a valid slug"):
+        project_restore(io.BytesIO(data), slug="no spaces")
