@@ -14,7 +14,9 @@ Design note (running twice). The task acknowledges late, so a worker that
 dies mid-export has its message delivered again. A second run of a RUNNING
 job starts over: the file is built under a temporary name and only renamed to
 the job's file name when complete, so no reader ever sees half a file, and
-the final name is the same on each attempt. A DONE or FAILED job is left
+the final name is the same on each attempt; the temporary file a killed
+attempt left behind is removed when the next one starts (tested with a real
+worker SIGKILLed mid-export in tests/faults/). A DONE or FAILED job is left
 alone, which makes a duplicate delivery harmless.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -171,9 +174,11 @@ def export_job_execute(*, job_id: int) -> ExportJob | None:
             ExportJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
                 progress=min(done / total, 0.99), documents=done
             )
+        _test_delay()
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(target)
         summary = export_write(
             project=job.project,
             format=job.format,
@@ -210,6 +215,32 @@ def export_job_execute(*, job_id: int) -> ExportJob | None:
             finished_at=timezone.now(),
         )
     return ExportJob.objects.filter(pk=job.pk).first()
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete the temporary files and folders of an earlier attempt at the same job.
+
+    A worker killed while building the file leaves its temporary ``.<name>.*``
+    beside the target (exports.export_write); the next attempt, which the
+    redelivered message starts, removes it so that only one file remains.
+    """
+    for leftover in target.parent.glob(f".{target.name}.*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def _test_delay() -> None:
+    """Sleep after each document when the test suite asks for a slow export.
+
+    The fault tests set ``WARRANT_EXPORT_TEST_DELAY`` (seconds) so that an
+    export lasts long enough to kill its worker in the middle; it is 0
+    (absent) everywhere else.
+    """
+    delay = float(getattr(settings, "WARRANT_EXPORT_TEST_DELAY", 0) or 0)
+    if delay > 0:
+        time.sleep(delay)
 
 
 def _describe(exc: Exception) -> str:
