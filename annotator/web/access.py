@@ -28,8 +28,9 @@ def project_for(user, slug: str, action: str = "project.view") -> Project:
     Raises Http404 when the user may not see the project at all, and
     PermissionDenied (403) when they may see it but not do ``action``.
     """
-    project = get_object_or_404(Project, slug=slug)
-    if not has_permission(user, project, "project.view"):
+    project = Project.objects.filter(slug=slug).first()
+    if project is None or not has_permission(user, project, "project.view"):
+        # One sentence for both, now that error pages show it.
         raise Http404("No such project.")
     require_permission(user, project, action)
     return project
