@@ -138,6 +138,8 @@ def start_gunicorn(
             sys.executable, "-m", "gunicorn", "config.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--threads", str(threads), "--timeout", "60", "--graceful-timeout", "5",
+            # Its default control socket is one path per user, shared by every gunicorn.
+            "--no-control-socket",
         ],
         env=env, log_dir=log_dir,
     ).start()
