@@ -1,13 +1,29 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from annotator.web.health import healthz
+from annotator.web.security import login_throttled
 
 urlpatterns = [
+    # Load balancers and compose.yaml's healthcheck: no log-in, no session (annotator.web.health).
+    path("healthz", healthz, name="healthz"),
+    # Both password forms answer a throttled attempt with a 429 page (annotator.web.security).
+    path("admin/login/", login_throttled(admin.site.login)),
     path("admin/", admin.site.urls),
+    path("accounts/login/", login_throttled(auth_views.LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: the CSP forbids inline scripts.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="drf_spectacular/swagger_ui_csp.html"
+        ),
+        name="api-docs",
+    ),
     path("api/", include("annotator.api.urls")),
     path("", include("annotator.web.urls")),
 ]

@@ -46,6 +46,7 @@ from annotator.formats.records import DocumentRecord, FormatError
 __all__ = [
     "MAX_COMPRESSION_RATIO",
     "MAX_UNCOMPRESSED_BYTES",
+    "MAX_UPLOAD_DOCUMENTS",
     "MAX_ZIP_MEMBERS",
     "MAX_ZIP_NESTING",
     "PAIRED_EXTENSIONS",
@@ -75,6 +76,10 @@ MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_MIN_BYTES = 1024 * 1024
 # One archive may hold archives (one per class), but no deeper.
 MAX_ZIP_NESTING = 1
+# An upload is one import, written in one transaction: like an archive's members,
+# its documents number hundreds; a JSONL of a million one-line records is refused
+# before it is parsed.
+MAX_UPLOAD_DOCUMENTS = 10_000
 
 _READERS = {
     ".txt": read_text,
@@ -179,7 +184,19 @@ def read_uploads(files: Sequence[tuple[str, bytes]], *, clean: bool = True) -> l
         if name in contents:
             raise FormatError("uploaded twice", file=name)
         contents[name] = data
-    return _read_group(contents, clean=clean, strict=True, depth=0, budget=None)
+        if _extension(name) == ".jsonl" and data.count(b"\n") > MAX_UPLOAD_DOCUMENTS:
+            raise FormatError(
+                f"more than {MAX_UPLOAD_DOCUMENTS:,} lines; at most {MAX_UPLOAD_DOCUMENTS:,} "
+                "documents are read from one upload",
+                file=name,
+            )
+    records = _read_group(contents, clean=clean, strict=True, depth=0, budget=None)
+    if len(records) > MAX_UPLOAD_DOCUMENTS:
+        raise FormatError(
+            f"the upload holds {len(records):,} documents; at most "
+            f"{MAX_UPLOAD_DOCUMENTS:,} are read from one upload"
+        )
+    return records
 
 
 def read_paths(paths: Sequence[str | os.PathLike], *, clean: bool = True) -> list[DocumentRecord]:

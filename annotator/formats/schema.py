@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from .records import FormatError
 
 ANY_LABEL = "*"
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+#: What a label or relation type may be called: the schema editor, imports that
+#: add labels and the admin (the models' validator) all hold names to it.
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+NAME_RULE = "must start with a letter and hold only letters, digits, '_' or '-' (at most 64)"
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Keys the annotation page uses for itself; a label cannot take them.
 RESERVED_HOTKEYS = frozenset({"s", "t", "x", "u", "n", "?", "j", "k", "[", "]"})
@@ -159,12 +162,8 @@ def parse_schema(data: object, *, source: str = "schema") -> SchemaSpec:
         if not isinstance(raw, dict):
             raise FormatError(f"span_labels[{i}] must be an object", file=source)
         name = str(raw.get("name", ""))
-        if not _NAME.match(name):
-            raise FormatError(
-                f"span_labels[{i}]: name {name!r} must start with a letter and hold only "
-                "letters, digits, '_' or '-' (at most 64)",
-                file=source,
-            )
+        if not NAME.match(name):
+            raise FormatError(f"span_labels[{i}]: name {name!r} {NAME_RULE}", file=source)
         if name in seen_names:
             raise FormatError(f"span label {name!r} is defined twice", file=source)
         colour = str(raw.get("colour", raw.get("color", "#64748b")))
@@ -194,9 +193,8 @@ def parse_schema(data: object, *, source: str = "schema") -> SchemaSpec:
         if not isinstance(raw, dict):
             raise FormatError(f"relation_types[{i}] must be an object", file=source)
         name = str(raw.get("name", ""))
-        if not _NAME.match(name):
-            raise FormatError(f"relation_types[{i}]: name {name!r} is not a valid name",
-                              file=source)
+        if not NAME.match(name):
+            raise FormatError(f"relation_types[{i}]: name {name!r} {NAME_RULE}", file=source)
         if name in seen_rel:
             raise FormatError(f"relation type {name!r} is defined twice", file=source)
         allowed_raw = raw.get("allowed", [[ANY_LABEL, ANY_LABEL]])

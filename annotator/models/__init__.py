@@ -2,6 +2,7 @@ from .actions import ActionKind, AnnotationAction  # noqa: F401 (the undo log, i
 from .documents import AnnotationSet, AnnotationStatus, Document, Relation, Span
 from .jobs import AgreementRun, ExportJob, ExportScope, JobStatus
 from .projects import Membership, Project, RelationType, Role, SpanLabel
+from .security import LoginFailure
 from .users import User
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "ExportJob",
     "ExportScope",
     "JobStatus",
+    "LoginFailure",
     "Membership",
     "Project",
     "Relation",

@@ -1,6 +1,13 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+
+from annotator.formats.schema import NAME, NAME_RULE
+
+#: Label and relation type names follow the schema's rule wherever they are
+#: edited (the admin's forms run model validators).
+name_validator = RegexValidator(NAME, f"A name {NAME_RULE}.")
 
 
 class Role(models.TextChoices):
@@ -68,7 +75,7 @@ class SpanLabel(models.Model):
     """A span label of a project's schema (MajorClaim, Claim, Reason, Evidence…)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="span_labels")
-    name = models.CharField(max_length=64)
+    name = models.CharField(max_length=64, validators=[name_validator])
     colour = models.CharField(max_length=7, default="#64748b")
     hotkey = models.CharField(max_length=1, blank=True)
     description = models.TextField(blank=True)
@@ -101,7 +108,7 @@ class RelationType(models.Model):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="relation_types"
     )
-    name = models.CharField(max_length=64)
+    name = models.CharField(max_length=64, validators=[name_validator])
     directed = models.BooleanField(default=True)
     description = models.TextField(blank=True)
     allowed = models.JSONField(default=list, blank=True)

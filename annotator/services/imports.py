@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotator.formats.records import AnnotationRecord, DocumentRecord
-from annotator.formats.schema import pair_allowed
+from annotator.formats.schema import NAME, NAME_RULE, pair_allowed
 from annotator.models import (
     AnnotationSet,
     AnnotationStatus,
@@ -118,6 +118,8 @@ class _Importer:
                     f"{where}: label {name!r} is not in the project's schema "
                     f"({', '.join(self.labels)}); allow adding labels (--add-labels) to import it"
                 )
+            if not NAME.match(name):
+                raise WarrantError(f"{where}: cannot add label {name!r}: a name {NAME_RULE}")
             colour = _NEW_LABEL_COLOURS[len(self.report.labels_added) % len(_NEW_LABEL_COLOURS)]
             self.labels[name] = SpanLabel.objects.create(
                 project=self.project, name=name, colour=colour, position=len(self.labels)
@@ -131,6 +133,10 @@ class _Importer:
                 raise WarrantError(
                     f"{where}: relation type {name!r} is not in the project's schema "
                     f"({', '.join(self.types)}); allow adding labels (--add-labels) to import it"
+                )
+            if not NAME.match(name):
+                raise WarrantError(
+                    f"{where}: cannot add relation type {name!r}: a name {NAME_RULE}"
                 )
             self.types[name] = RelationType.objects.create(
                 project=self.project, name=name, allowed=[["*", "*"]], position=len(self.types)

@@ -56,7 +56,11 @@ MIDDLEWARE = [
     # First, so that its figure covers every other middleware too.
     "annotator.web.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (static files included).
+    "annotator.web.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Database unreachable: 503 with Retry-After instead of a 500 (before sessions and users).
+    "annotator.web.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -105,6 +109,17 @@ AUTH_USER_MODEL = "annotator.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Counts failed log-ins in the database and refuses the account or address for a while.
+AUTHENTICATION_BACKENDS = ["annotator.web.security.ThrottledModelBackend"]
+# Guessing passwords: after this many failures for one username within the window,
+# log-ins for it are refused (429) until the window has passed ...
+WARRANT_LOGIN_FAILURES_MAX = int(os.environ.get("WARRANT_LOGIN_FAILURES_MAX", "5"))
+# ... and from one address, more, since a class may share one NAT address.
+WARRANT_LOGIN_IP_FAILURES_MAX = int(os.environ.get("WARRANT_LOGIN_IP_FAILURES_MAX", "30"))
+WARRANT_LOGIN_WINDOW_SECONDS = int(os.environ.get("WARRANT_LOGIN_WINDOW_SECONDS", "900"))
+# Behind a reverse proxy, the request.META key of the header holding the client's
+# address (e.g. HTTP_X_FORWARDED_FOR); empty: REMOTE_ADDR.
+WARRANT_CLIENT_IP_HEADER = os.environ.get("WARRANT_CLIENT_IP_HEADER", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -177,8 +192,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A job whose worker dies is redelivered after this long (Redis visibility timeout).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    # Redis gone or hung: a request that queues a job gives up in seconds and the job
+    # row says so (services/*._enqueue), instead of waiting on a dead socket for ever.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
 }
+# Publishing: one quick retry (a pooled connection broken by a Redis restart is
+# replaced), then fail. With Redis stopped the request loses milliseconds
+# (tests/faults/test_redis_outage.py); with Redis hung (the port accepts, nothing
+# answers), about 3 x socket_timeout: 6 s.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# The worker keeps reconnecting (every 30 s at most) however long Redis is away,
+# instead of exiting after 100 attempts (about 50 minutes).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 

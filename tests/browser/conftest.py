@@ -10,6 +10,7 @@ starts (``manage.py check --deploy`` warns about it).
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from django.conf import settings
@@ -87,9 +88,14 @@ def page_for(browser, live_server):
     yield make
     # Let the page's own requests (a panel refresh after the last save) finish
     # before the database is flushed under the live server's feet.
+    # Polled from here: wait_for_function evaluates its predicate with eval, which
+    # the Content-Security-Policy forbids (page.evaluate goes through DevTools).
     for page in pages:
-        if not page.is_closed():
-            page.wait_for_function("!document.querySelector('.htmx-request')", timeout=TIMEOUT_MS)
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while not page.is_closed() and time.monotonic() < deadline:
+            if not page.evaluate("!!document.querySelector('.htmx-request')"):
+                break
+            page.wait_for_timeout(50)
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors: {errors}"

@@ -193,3 +193,26 @@ def test_upload_larger_than_the_limit_is_refused(post_import, project, settings)
     html = response.content.decode()
     assert "The upload is 4.9\xa0KB; the limit is 1.0\xa0KB." in html
     assert project.documents.count() == 0
+
+
+def test_adding_a_label_refuses_a_name_the_schema_editor_would_refuse(post_import, project):
+    # Such a name could not be shown or edited on the settings page afterwards.
+    response = post_import(
+        upload("odd.txt", "An odd brief."),
+        upload("odd.ann", "T1\t<img 0 6\tAn odd\n"),
+        add_labels=True,
+    )
+    assert response.status_code == 400
+    assert "cannot add label '<img'" in response.context["error"]
+    assert project.documents.count() == 0
+    assert not project.span_labels.filter(name="<img").exists()
+
+
+def test_the_models_refuse_a_label_name_outside_the_schema_rule(project):
+    # The admin's forms (the project's label and relation type inlines) run these validators.
+    from django.core.exceptions import ValidationError
+
+    for item in (project.span_labels.first(), project.relation_types.first()):
+        item.name = "<svg onload=x>"
+        with pytest.raises(ValidationError, match="A name must start with a letter"):
+            item.full_clean()

@@ -189,3 +189,97 @@ def test_join_with_the_code_makes_a_non_member_an_annotator(client_for, world, m
     response = client_for("non_member").post(url("join-code", world))
     assert response.status_code == 302
     assert Membership.objects.get(user=members["non_member"]).role == "annotator"
+
+
+# --------------------------------------------------------------------------- annotation writes
+# Not covered per actor elsewhere: deleting a relation and undo, in the annotator's own set.
+
+
+@pytest.fixture
+def own_work(world, members):
+    from annotator.models import Span
+    from annotator.services.annotations import relation_create
+
+    aset = AnnotationSet.objects.get(pk=world["assignment_id"])
+    project = aset.document.project
+    spans = [Span.objects.create(annotation_set=aset, label=project.span_labels.get(name=name),
+                                 start=start, end=end)
+             for name, start, end in [("Claim", 0, 5), ("Evidence", 6, 12)]]
+    AnnotationSet.objects.filter(pk=aset.pk).update(version=1, status="in_progress")
+    aset.refresh_from_db()
+    # Through the service, so that there is something to undo (version 1 -> 2).
+    relation = relation_create(annotation_set=aset, source=spans[1], target=spans[0],
+                               type=project.relation_types.get(name="supports"),
+                               expected_version=1, user=members["annotator"])
+    return {"set": aset, "relation": relation}
+
+
+ANNOTATE_WRITES = {
+    #                           manager curator annotator viewer non_member anonymous
+    "annotate-relation-delete": (403,   403,    200,      403,   404,       302),
+    "annotate-undo":            (403,   403,    200,      403,   404,       302),
+}
+
+
+@pytest.mark.parametrize(("name", "actor", "status"), list(_cases(ANNOTATE_WRITES)))
+def test_annotation_writes_per_actor_only_in_ones_own_set(client_for, own_work, name, actor,
+                                                          status):
+    aset = own_work["set"]
+    kwargs = {"slug": aset.document.project.slug, "document_id": aset.document_id}
+    if name == "annotate-relation-delete":
+        kwargs["relation_id"] = own_work["relation"].pk
+    before = AnnotationSet.objects.get(pk=aset.pk).version
+    response = client_for(actor).post(reverse(name, kwargs=kwargs), {"expected_version": 2},
+                                      HTTP_HX_REQUEST="true")
+    assert response.status_code == status
+    after = AnnotationSet.objects.get(pk=aset.pk).version
+    assert (after != before) is (status == 200)
+
+
+# --------------------------------------------------------------------------- coverage
+# Every named route of the site has a per-actor table: here, or beside its feature's
+# other tests (each of those modules parametrises over ALL_ACTORS or names every actor).
+PER_ACTOR_ELSEWHERE = {
+    "tests/web/test_access.py": ["home", "project-detail", "document-import", "document-detail"],
+    "tests/web/test_agreement_pages.py": ["agreement", "agreement-run", "agreement-run-status",
+                                          "agreement-report", "agreement-document"],
+    "tests/web/test_annotate.py": ["annotate", "annotate-panels", "annotate-span-create",
+                                   "annotate-span", "annotate-span-delete",
+                                   "annotate-relation-create", "annotate-submit",
+                                   "annotate-reopen"],
+    "tests/web/test_export_pages.py": ["exports", "export-progress", "export-download"],
+    "tests/api/test_tokens.py": ["api-tokens"],
+    "tests/api/test_projects_documents_api.py": ["api-project-list", "api-project-detail",
+                                                 "api-document-list", "api-document-detail"],
+    "tests/api/test_annotation_sets_api.py": [
+        "api-annotation-set-list", "api-annotation-set-detail", "api-span-list",
+        "api-span-detail", "api-relation-list", "api-relation-detail",
+        "api-annotation-set-submit", "api-annotation-set-reopen"],
+    "tests/api/test_export_jobs_api.py": ["api-export-job-list", "api-export-job-detail",
+                                          "api-export-job-download"],
+    "tests/api/test_agreement_api.py": ["api-agreement", "api-agreement-run"],
+}
+# Deliberately outside the matrix, with the reason.
+NOT_PER_ACTOR = {
+    "api-not-found": "answers a JSON 404 to everyone; there is nothing to permit",
+}
+
+
+def _route_names(module) -> set[str]:
+    return {p.name for p in module.urlpatterns if p.name}
+
+
+def test_every_named_route_is_in_a_per_actor_table():
+    from pathlib import Path
+
+    from annotator.api import urls as api_urls
+    from annotator.web import urls as web_urls
+
+    root = Path(__file__).resolve().parents[2]
+    covered = set(GET_STATUS) | set(POST_STATUS) | set(ANNOTATE_WRITES) | set(NOT_PER_ACTOR)
+    for module, names in PER_ACTOR_ELSEWHERE.items():
+        source = (root / module).read_text()
+        assert "ALL_ACTORS" in source or '"non_member"' in source, module
+        covered |= set(names)
+    missing = (_route_names(web_urls) | _route_names(api_urls)) - covered
+    assert not missing, f"routes with no per-actor test: {sorted(missing)}"

@@ -12,6 +12,10 @@ import { codePointsToUtf16, utf16ToCodePoints } from "./offsets.js";
 
 const TYPE_COLOURS = { supports: "#047857", attacks: "#b91c1c", evidence_for: "#b45309" };
 const EDITOR_DELAY_MS = 120;
+// Relation type names are project data (an import may add them): escape them
+// before they go into the arrows' SVG markup.
+const XML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const escapeXml = (value) => String(value).replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
 
 const root = document.getElementById("annotate-root");
 if (root) start(root);
@@ -733,7 +737,7 @@ function start(root) {
         parts.push(
           `<path data-relation="${id}" d="M ${a.x} ${a.y} C ${a.x} ${top}, ${b.x} ${top}, ${b.x} ${b.y}"` +
             ` stroke="${colour}"${dash} marker-end="url(#arrow-${colour.slice(1)})"></path>` +
-            `<text x="${(a.x + b.x) / 2}" y="${top + lift * 0.2}" fill="${colour}" text-anchor="middle">${name}</text>`,
+            `<text x="${(a.x + b.x) / 2}" y="${top + lift * 0.2}" fill="${colour}" text-anchor="middle">${escapeXml(name)}</text>`,
         );
       }
       for (const colour of colours) {

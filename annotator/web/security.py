@@ -1,0 +1,197 @@
+"""Two defences every page shares: a Content Security Policy and a login throttle.
+
+The policy allows scripts, styles, fonts and images from Warrant's own origin
+only. Templates set label colours and bar widths in ``style`` attributes
+(``style-src-attr``); the few ``<style>`` elements that hold a project's label
+colours carry the request's nonce. Nothing inline may run as script.
+
+The login throttle counts failed log-ins in the database (``LoginFailure``), so
+that it holds across gunicorn's worker processes: after
+``WARRANT_LOGIN_FAILURES_MAX`` failures for one username, or
+``WARRANT_LOGIN_IP_FAILURES_MAX`` from one address, within
+``WARRANT_LOGIN_WINDOW_SECONDS``, further attempts are refused even with the
+right password until the window has passed. The check sits in the
+authentication backend, so every password path (the login page, the admin's
+login page, anything that calls ``authenticate``) obeys it; the login views are
+wrapped to answer such an attempt with a 429 page that says how long to wait.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils import timezone
+
+from annotator.models import LoginFailure
+
+# Static except for the nonce of the <style> elements that carry label colours.
+CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'nonce-{nonce}'",
+    # Label colours (validated as #rrggbb by a database constraint) and bar widths.
+    "style-src-attr 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+)
+# 128 bits, as the CSP specification recommends for a nonce.
+CSP_NONCE_BYTES = 16
+
+
+class ContentSecurityPolicyMiddleware:
+    """Give every response a ``Content-Security-Policy`` header.
+
+    ``request.csp_nonce`` is the nonce a template puts on a ``<style>`` element.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.csp_nonce = secrets.token_urlsafe(CSP_NONCE_BYTES)
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = "; ".join(CSP_DIRECTIVES).format(
+                nonce=request.csp_nonce
+            )
+        return response
+
+
+# --- Login throttling ---------------------------------------------------------
+
+
+class LoginThrottled(PermissionDenied):
+    """Raised by the backend: ``authenticate`` stops and the log-in fails."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: str
+    retry_after_seconds: int
+
+
+def client_ip(request) -> str:
+    """The client's address; behind a proxy, from the header the proxy sets.
+
+    ``WARRANT_CLIENT_IP_HEADER`` names that header in ``request.META`` form
+    (``HTTP_X_FORWARDED_FOR``); of a list, the last entry is the one the proxy
+    added, the others come from the client and may be forged.
+    """
+    if request is None:
+        return ""
+    header = settings.WARRANT_CLIENT_IP_HEADER
+    if header and request.META.get(header):
+        return request.META[header].split(",")[-1].strip()[:45]
+    return request.META.get("REMOTE_ADDR", "")[:45]
+
+
+def _normalise(username: str | None) -> str:
+    return (username or "").strip().casefold()[:150]
+
+
+def _window() -> timedelta:
+    return timedelta(seconds=settings.WARRANT_LOGIN_WINDOW_SECONDS)
+
+
+def _refusal(times: list[datetime], limit: int, now: datetime, whose: str) -> Refusal | None:
+    if limit <= 0 or len(times) < limit:
+        return None
+    # Attempts are allowed again once fewer than ``limit`` failures lie in the window.
+    free_at = sorted(times)[len(times) - limit] + _window()
+    seconds = max(1, math.ceil((free_at - now).total_seconds()))
+    minutes = math.ceil(seconds / 60)
+    unit = "minute" if minutes == 1 else "minutes"
+    return Refusal(
+        f"Too many failed log-ins {whose}; try again in {minutes} {unit}.", seconds
+    )
+
+
+def login_throttle_check(*, username: str | None, ip_address: str) -> Refusal | None:
+    """Why a log-in for ``username`` from ``ip_address`` is refused now, or None."""
+    now = timezone.now()
+    since = now - _window()
+    # Purge what has left the window, so the table stays small.
+    LoginFailure.objects.filter(at__lt=since).delete()
+    name = _normalise(username)
+    if name:
+        times = list(
+            LoginFailure.objects.filter(username=name, at__gte=since).values_list("at", flat=True)
+        )
+        refusal = _refusal(times, settings.WARRANT_LOGIN_FAILURES_MAX, now, "for this account")
+        if refusal:
+            return refusal
+    if ip_address:
+        times = list(
+            LoginFailure.objects.filter(ip_address=ip_address, at__gte=since).values_list(
+                "at", flat=True
+            )
+        )
+        return _refusal(times, settings.WARRANT_LOGIN_IP_FAILURES_MAX, now, "from this address")
+    return None
+
+
+def login_failure_record(*, username: str | None, ip_address: str) -> None:
+    LoginFailure.objects.create(
+        username=_normalise(username), ip_address=ip_address, at=timezone.now()
+    )
+
+
+def login_failures_clear(*, username: str | None) -> None:
+    """A successful log-in forgives the account's failures (not the address's)."""
+    LoginFailure.objects.filter(username=_normalise(username)).delete()
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's backend, refusing throttled accounts and addresses and counting failures."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        ip_address = client_ip(request)
+        if login_throttle_check(username=username, ip_address=ip_address):
+            # Not counted: the window runs from the failures that caused the refusal.
+            raise LoginThrottled
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            if username is not None and password is not None:
+                login_failure_record(username=username, ip_address=ip_address)
+        else:
+            login_failures_clear(username=username)
+        return user
+
+
+def login_throttled(view):
+    """Wrap a login view: a throttled POST gets a 429 page instead of the form."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST":
+            refusal = login_throttle_check(
+                username=request.POST.get("username"), ip_address=client_ip(request)
+            )
+            if refusal:
+                response = render(
+                    request,
+                    "registration/login_throttled.html",
+                    {"message": refusal.message},
+                    status=429,
+                )
+                response["Retry-After"] = str(refusal.retry_after_seconds)
+                return response
+        return view(request, *args, **kwargs)
+
+    return wrapped

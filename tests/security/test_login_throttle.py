@@ -1,0 +1,120 @@
+"""Login throttling: counted in the database, refused with 429, for both login pages (issue 7)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import authenticate
+from django.test import Client
+from django.urls import reverse
+
+from annotator.models import LoginFailure
+from tests.factories import UserFactory
+
+GOOD = "pw-for-tests-1"
+LOGIN_PAGES = [reverse("login"), "/admin/login/"]
+
+
+@pytest.fixture
+def users(db):
+    return {
+        "alice": UserFactory(username="alice", is_staff=True),
+        "bob": UserFactory(username="bob", is_staff=True),
+    }
+
+
+def _post(client, url, username, password, ip="10.0.0.1"):
+    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def _fail(client, url, username, times, ip="10.0.0.1"):
+    for _ in range(times):
+        response = _post(client, url, username, "wrong", ip)
+        assert response.status_code == 200  # the form again, with its error
+
+
+@pytest.mark.parametrize("url", LOGIN_PAGES)
+def test_five_failures_refuse_even_the_right_password(users, url):
+    client = Client()
+    _fail(client, url, "alice", 5)
+    response = _post(client, url, "alice", GOOD)
+    assert response.status_code == 429
+    assert "Too many failed log-ins for this account; try again in 15 minutes." in (
+        response.content.decode()
+    )
+    assert 0 < int(response["Retry-After"]) <= 900
+    assert "_auth_user_id" not in client.session
+    # Refused attempts do not lengthen the wait.
+    assert LoginFailure.objects.filter(username="alice").count() == 5
+
+
+def test_four_failures_then_the_right_password_logs_in_and_forgives(users):
+    client = Client()
+    _fail(client, reverse("login"), "alice", 4)
+    response = _post(client, reverse("login"), "alice", GOOD)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(users["alice"].pk)
+    assert not LoginFailure.objects.filter(username="alice").exists()
+
+
+def test_other_accounts_are_unaffected(users):
+    client = Client()
+    _fail(client, reverse("login"), "alice", 5)
+    response = _post(client, reverse("login"), "bob", GOOD)
+    assert response.status_code == 302
+
+
+def test_the_username_budget_ignores_case(users):
+    client = Client()
+    _fail(client, reverse("login"), "ALICE", 5)
+    assert _post(client, reverse("login"), "alice", GOOD).status_code == 429
+
+
+def test_after_the_window_the_account_logs_in_again_and_old_rows_are_purged(users):
+    client = Client()
+    _fail(client, reverse("login"), "alice", 5)
+    LoginFailure.objects.update(at=LoginFailure.objects.first().at - timedelta(seconds=901))
+    response = _post(client, reverse("login"), "alice", GOOD)
+    assert response.status_code == 302
+    assert LoginFailure.objects.count() == 0
+
+
+def test_thirty_failures_from_one_address_refuse_that_address_only(users):
+    client = Client()
+    for n in range(30):
+        _post(client, reverse("login"), f"nobody{n}", "wrong", ip="10.0.0.9")
+    response = _post(client, reverse("login"), "bob", GOOD, ip="10.0.0.9")
+    assert response.status_code == 429
+    assert "Too many failed log-ins from this address" in response.content.decode()
+    assert _post(Client(), reverse("login"), "bob", GOOD, ip="10.0.0.10").status_code == 302
+
+
+def test_the_throttle_holds_in_authenticate_itself(users, rf):
+    """Any other password path (a future API endpoint) is refused by the backend."""
+    request = rf.post("/", REMOTE_ADDR="10.0.0.1")
+    for _ in range(5):
+        assert authenticate(request, username="alice", password="wrong") is None
+    assert authenticate(request, username="alice", password=GOOD) is None
+    assert authenticate(request, username="bob", password=GOOD) == users["bob"]
+
+
+def test_limits_come_from_settings(users, settings):
+    settings.WARRANT_LOGIN_FAILURES_MAX = 2
+    settings.WARRANT_LOGIN_WINDOW_SECONDS = 60
+    client = Client()
+    _fail(client, reverse("login"), "alice", 2)
+    response = _post(client, reverse("login"), "alice", GOOD)
+    assert response.status_code == 429
+    assert "try again in 1 minute." in response.content.decode()
+
+
+def test_behind_a_proxy_the_configured_header_gives_the_address(users, settings):
+    settings.WARRANT_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    client = Client()
+    _fail(client, reverse("login"), "alice", 1)
+    client.post(reverse("login"), {"username": "bob", "password": "wrong"},
+                HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
+    assert set(LoginFailure.objects.values_list("ip_address", flat=True)) == {
+        "10.0.0.1", "203.0.113.7"
+    }

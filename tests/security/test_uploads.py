@@ -1,0 +1,95 @@
+"""Uploads: bounded in size, zip bombs and paths that leave the folder refused (issue 7).
+
+Already covered elsewhere, not repeated here: an upload over
+``WARRANT_MAX_UPLOAD_BYTES`` gets a 400 naming the limit and imports nothing
+(tests/web/test_document_import.py::test_upload_larger_than_the_limit_is_refused);
+the reader's own limits, one by one (tests/formats/test_readers.py: unsafe paths,
+compression ratio, uncompressed total, member count, nesting). These tests send
+the hostile archives through the import page, as a browser would.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from annotator.formats.readers import MAX_UPLOAD_DOCUMENTS, MAX_ZIP_MEMBERS
+from annotator.models import Document
+
+pytestmark = pytest.mark.django_db
+
+BOMB_BYTES = 64 * 1024 * 1024
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def upload(client_for, project):
+    url = reverse("document-import", kwargs={"slug": project.slug})
+
+    def post(name: str, data: bytes):
+        return client_for("manager").post(url, {"files": [SimpleUploadedFile(name, data)]})
+
+    return post
+
+
+def _error(response) -> str:
+    assert response.status_code == 400
+    return response.content.decode()
+
+
+def test_zip_bomb_is_refused_without_being_expanded(upload, project):
+    bomb = _zip({"briefs/bomb.txt": b"\0" * BOMB_BYTES, "briefs/ok.txt": b"A brief."})
+    assert len(bomb) < BOMB_BYTES // 500  # a few dozen KB
+    tracemalloc.start()
+    try:
+        response = upload("corpus.zip", bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "refused as a possible zip bomb" in _error(response)
+    assert peak < BOMB_BYTES // 4, f"{peak:,} bytes allocated: the bomb was expanded"
+    assert not Document.objects.filter(project=project).exists()
+
+
+@pytest.mark.parametrize("member", ["../evil.txt", "/etc/passwd", "a/../../b.txt"])
+def test_members_that_leave_the_folder_are_refused_and_nothing_is_written(upload, project,
+                                                                          member):
+    places = [Path(settings.MEDIA_ROOT), Path(tempfile.gettempdir()), Path.cwd().parent]
+    before = {place: set(place.glob("*")) if place.exists() else set() for place in places}
+    archive = _zip({"briefs/fine.txt": b"A fine brief.", member: b"Escaped the folder."})
+    html = _error(upload("corpus.zip", archive))
+    assert "refused" in html and ("absolute path" in html or "&#x27;..&#x27;" in html)
+    assert not Document.objects.filter(project=project).exists()
+    for place in places:
+        after = set(place.glob("*")) if place.exists() else set()
+        assert not {p for p in after - before[place] if p.name in {"evil.txt", "b.txt"}}
+
+
+def test_jsonl_with_too_many_documents_is_refused_before_it_is_read(upload, project):
+    lines = b'{"id": "d", "text": "x"}\n' * (MAX_UPLOAD_DOCUMENTS + 1)
+    html = _error(upload("corpus.jsonl", lines))
+    assert f"at most {MAX_UPLOAD_DOCUMENTS:,} documents are read from one upload" in html
+    assert not Document.objects.filter(project=project).exists()
+
+
+def test_zip_with_too_many_members_is_refused(upload, project):
+    archive = _zip({f"b/{n}.txt": b"x" for n in range(MAX_ZIP_MEMBERS + 1)})
+    html = _error(upload("corpus.zip", archive))
+    assert f"at most {MAX_ZIP_MEMBERS:,}" in html or f"at most {MAX_ZIP_MEMBERS}" in html
+    assert not Document.objects.filter(project=project).exists()
+
