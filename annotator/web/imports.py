@@ -17,6 +17,7 @@ from annotator.services.errors import WarrantError
 from annotator.services.imports import documents_import
 
 from .access import project_for
+from .uploads import upload_refusal
 
 ACCEPTED_FILES = ".txt,.md,.markdown,.html,.htm,.jsonl,.ann,.json,.xml,.zip"
 
@@ -93,7 +94,10 @@ def document_import(request, slug):
     project = project_for(request.user, slug, "document.import")
     annotators = project_annotator_usernames(project)
     error = None
-    if request.method == "POST":
+    status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and (refusal := upload_refusal(request)):
+        form, error, status = DocumentImportForm(annotators=annotators), refusal, 413
+    elif request.method == "POST":
         form = DocumentImportForm(request.POST, request.FILES, annotators=annotators)
         if form.is_valid():
             data = form.cleaned_data
@@ -121,7 +125,6 @@ def document_import(request, slug):
                 return redirect("project-detail", slug=project.slug)
     else:
         form = DocumentImportForm(annotators=annotators)
-    status = 400 if request.method == "POST" else 200
     return render(
         request,
         "annotator/document_import.html",

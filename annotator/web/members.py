@@ -22,6 +22,7 @@ from annotator.services.members import (
 from annotator.services.projects import project_join_code_regenerate
 
 from .access import project_for
+from .uploads import upload_refusal
 
 # A class list, not a user database: bigger files go through `add_members --csv`.
 MAX_CSV_BYTES = 1_000_000
@@ -99,7 +100,9 @@ def members_csv(request, slug):
     role = request.POST.get("role", Role.ANNOTATOR)
     upload = request.FILES.get("file")
     error = None
-    if upload is None:
+    if refusal := upload_refusal(request):
+        error = refusal
+    elif upload is None:
         error = "Choose a CSV file (username, email, password)."
     elif upload.size > MAX_CSV_BYTES:
         error = f"{upload.name} is larger than {MAX_CSV_BYTES // 1000} kB: use add_members --csv."

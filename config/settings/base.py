@@ -149,6 +149,13 @@ WARRANT_PROJECT_CREATORS = os.environ.get("WARRANT_PROJECT_CREATORS", "any")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 WARRANT_MAX_UPLOAD_BYTES = int(os.environ.get("WARRANT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
+# A body over that limit is refused unread (annotator.web.uploads), not streamed to disk first.
+FILE_UPLOAD_HANDLERS = [
+    "annotator.web.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+CSRF_FAILURE_VIEW = "annotator.web.uploads.csrf_failure"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

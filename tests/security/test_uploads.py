@@ -5,7 +5,8 @@ Already covered elsewhere, not repeated here: an upload over
 (tests/web/test_document_import.py::test_upload_larger_than_the_limit_is_refused);
 the reader's own limits, one by one (tests/formats/test_readers.py: unsafe paths,
 compression ratio, uncompressed total, member count, nesting). These tests send
-the hostile archives through the import page, as a browser would.
+the hostile archives through the import page, as a browser would, and check
+that a body over the limit is refused before it is read.
 """
 
 from __future__ import annotations
@@ -93,3 +94,78 @@ def test_zip_with_too_many_members_is_refused(upload, project):
     assert f"at most {MAX_ZIP_MEMBERS:,}" in html or f"at most {MAX_ZIP_MEMBERS}" in html
     assert not Document.objects.filter(project=project).exists()
 
+
+
+# --- A body over the limit is refused before it is read ----------------------------
+
+
+class _Unreadable:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body of a refused upload was read")
+
+    readline = read
+
+
+def test_a_body_over_the_limit_is_not_read_at_all(rf, settings):
+    from annotator.web.uploads import FORM_OVERHEAD_BYTES, upload_refusal
+
+    settings.WARRANT_MAX_UPLOAD_BYTES = 1024
+    declared = 1024 + FORM_OVERHEAD_BYTES + 1
+    request = rf.generic(
+        "POST", "/p/x/import/", CONTENT_TYPE="multipart/form-data; boundary=B",
+        CONTENT_LENGTH=str(declared),
+    )
+    request._stream = _Unreadable()
+    assert request.POST.dict() == {} and not request.FILES
+    assert "the limit is 1.0\xa0KB. Nothing was read or imported" in upload_refusal(request)
+
+
+def _big_upload() -> SimpleUploadedFile:
+    # Over the limit and the allowance for the form's other fields.
+    return SimpleUploadedFile("big.txt", b"Sanctions work. " * (2 * 1024 * 1024 // 16 + 1))
+
+
+def test_a_form_post_over_the_limit_gets_413_with_the_reason(project, members, settings):
+    from django.test import Client
+
+    settings.WARRANT_MAX_UPLOAD_BYTES = 1024
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(members["manager"])
+    url = reverse("document-import", kwargs={"slug": project.slug})
+    client.get(url)  # the CSRF cookie, as a browser has it
+    token = client.cookies["csrftoken"].value
+    response = client.post(url, {"csrfmiddlewaretoken": token, "files": [_big_upload()]})
+    assert response.status_code == 413
+    assert "Nothing was read or imported" in response.text
+    assert Document.objects.count() == 0
+
+
+def test_a_header_token_post_over_the_limit_reaches_the_view_and_gets_413(
+    project, members, settings
+):
+    from django.test import Client
+
+    settings.WARRANT_MAX_UPLOAD_BYTES = 1024
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(members["manager"])
+    url = reverse("document-import", kwargs={"slug": project.slug})
+    client.get(url)
+    token = client.cookies["csrftoken"].value
+    response = client.post(url, {"files": [_big_upload()]}, headers={"X-CSRFToken": token})
+    assert response.status_code == 413
+    assert "the limit is 1.0\xa0KB" in response.context["error"]
+    assert Document.objects.count() == 0
+
+
+def test_an_ordinary_csrf_failure_is_still_djangos_403(project, members):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(members["manager"])
+    url = reverse("document-import", kwargs={"slug": project.slug})
+    response = client.post(url, {"files": [SimpleUploadedFile("a.txt", b"A brief.")]})
+    assert response.status_code == 403
+    assert "CSRF" in response.text
+    assert Document.objects.count() == 0
