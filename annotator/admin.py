@@ -6,6 +6,7 @@ from annotator.models import (
     AnnotationSet,
     Document,
     ExportJob,
+    LoginFailure,
     Membership,
     Project,
     Relation,
@@ -95,3 +96,19 @@ class AgreementRunAdmin(admin.ModelAdmin):
 class ExportJobAdmin(admin.ModelAdmin):
     list_display = ["id", "project", "format", "scope", "status", "created_at", "finished_at"]
     list_filter = ["status", "format", "project"]
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed log-ins: delete an account's or address's rows to lift a refusal early."""
+
+    list_display = ["username", "ip_address", "at"]
+    list_filter = ["at"]
+    search_fields = ["username", "ip_address"]
+    readonly_fields = ["username", "ip_address", "at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

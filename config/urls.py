@@ -13,6 +13,7 @@ urlpatterns = [
     # Both password forms answer a throttled attempt with a 429 page (annotator.web.security).
     path("admin/login/", login_throttled(admin.site.login)),
     path("admin/", admin.site.urls),
+    # Before the include below, which holds the same path unwrapped: the first match wins.
     path("accounts/login/", login_throttled(auth_views.LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -32,3 +33,5 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "annotator.web.errors.page_not_found"

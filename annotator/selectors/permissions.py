@@ -41,6 +41,26 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export.create": frozenset({MANAGER, CURATOR, VIEWER}),
 }
 
+#: Each action in the words of the refusal a user reads ("… does not allow you to …").
+ACTION_WORDS: dict[str, str] = {
+    "project.view": "see this project",
+    "document.view": "see its documents",
+    "project.manage": "change the project's settings",
+    "member.manage": "manage its members",
+    "document.import": "import documents",
+    "assignment.manage": "manage assignments",
+    "progress.view": "follow the progress of the work",
+    "annotation_set.view_any": "open other people's annotations",
+    "annotation_set.annotate": "annotate",
+    "gold.curate": "curate the gold standard",
+    "grade.view": "see grades",
+    "grade.release": "release grades",
+    "feedback.view": "see feedback",
+    "agreement.view": "see agreement figures",
+    "agreement.run": "start agreement runs",
+    "export.create": "export data",
+}
+
 
 def may_create_projects(user) -> bool:
     """Any logged-in user may create a project (and manages it), unless the site
@@ -82,4 +102,6 @@ def has_permission(user, project: Project, action: str) -> bool:
 def require_permission(user, project: Project, action: str) -> None:
     """Raise PermissionDenied (HTTP 403) unless the user may do ``action``."""
     if not has_permission(user, project, action):
-        raise PermissionDenied(f"you may not {action.replace('.', ' ')} in project {project.slug}")
+        raise PermissionDenied(
+            f"Your role in project {project.slug} does not allow you to {ACTION_WORDS[action]}."
+        )

@@ -70,9 +70,11 @@ def database_unavailable_response(request) -> HttpResponse:
 
 def _log(request, exc: BaseException) -> None:
     first_line = next(iter(str(exc).strip().splitlines()), "")
+    # With the traceback: the same errors also mean a missed migration or a full
+    # disk, which retrying does not cure; the log must show which.
     logger.error(
         "database unreachable, answered 503: %s %s: %s: %s",
-        request.method, request.path, type(exc).__name__, first_line,
+        request.method, request.path, type(exc).__name__, first_line, exc_info=exc,
     )
 
 

@@ -7,19 +7,30 @@ colours carry the request's nonce. Nothing inline may run as script.
 
 The login throttle counts failed log-ins in the database (``LoginFailure``), so
 that it holds across gunicorn's worker processes: after
-``WARRANT_LOGIN_FAILURES_MAX`` failures for one username, or
-``WARRANT_LOGIN_IP_FAILURES_MAX`` from one address, within
-``WARRANT_LOGIN_WINDOW_SECONDS``, further attempts are refused even with the
-right password until the window has passed. The check sits in the
-authentication backend, so every password path (the login page, the admin's
-login page, anything that calls ``authenticate``) obeys it; the login views are
-wrapped to answer such an attempt with a 429 page that says how long to wait.
+``WARRANT_LOGIN_FAILURES_MAX`` failures for one username from one address, or
+``WARRANT_LOGIN_IP_FAILURES_MAX`` from one address for any usernames, within
+``WARRANT_LOGIN_WINDOW_SECONDS``, further attempts from there are refused even
+with the right password until the window has passed. The check sits in the
+authentication backend, so every log-in form (the login page, the admin's,
+anything that calls ``authenticate``) obeys it; the login views are wrapped to
+answer such an attempt with a 429 page that says how long to wait. (Changing a
+password checks the old one without ``authenticate``, behind a session.)
+
+Design note (why per address). A budget per username alone would let anyone
+lock any account (a student the instructor's) with five wrong passwords; so
+the account's budget is per address, and a second, larger budget per address
+stops one machine from trying many accounts. A class behind one NAT address
+shares that second budget: hence its size. Behind a reverse proxy every client
+has the proxy's address unless ``WARRANT_CLIENT_IP_HEADER`` names the header
+the proxy sets. Administrators can lift a refusal early by deleting the rows
+(admin: Login failures).
 """
 
 from __future__ import annotations
 
 import math
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -64,7 +75,9 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         request.csp_nonce = secrets.token_urlsafe(CSP_NONCE_BYTES)
         response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
+        # With DEBUG, Django's technical 404 and 500 pages run inline script and style.
+        technical = settings.DEBUG and response.status_code in (404, 500)
+        if "Content-Security-Policy" not in response and not technical:
             response["Content-Security-Policy"] = "; ".join(CSP_DIRECTIVES).format(
                 nonce=request.csp_nonce
             )
@@ -100,7 +113,9 @@ def client_ip(request) -> str:
 
 
 def _normalise(username: str | None) -> str:
-    return (username or "").strip().casefold()[:150]
+    # NFKC as Django's login form does before authenticate(): the wrapper, which
+    # reads the raw POST, and the backend count the same name.
+    return unicodedata.normalize("NFKC", username or "").strip().casefold()[:150]
 
 
 def _window() -> timedelta:
@@ -129,9 +144,13 @@ def login_throttle_check(*, username: str | None, ip_address: str) -> Refusal | 
     name = _normalise(username)
     if name:
         times = list(
-            LoginFailure.objects.filter(username=name, at__gte=since).values_list("at", flat=True)
+            LoginFailure.objects.filter(
+                username=name, ip_address=ip_address, at__gte=since
+            ).values_list("at", flat=True)
         )
-        refusal = _refusal(times, settings.WARRANT_LOGIN_FAILURES_MAX, now, "for this account")
+        refusal = _refusal(
+            times, settings.WARRANT_LOGIN_FAILURES_MAX, now, "for this account from this address"
+        )
         if refusal:
             return refusal
     if ip_address:

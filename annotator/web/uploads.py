@@ -19,7 +19,8 @@ from django.http import QueryDict
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.datastructures import MultiValueDict
-from django.views.csrf import csrf_failure as django_csrf_failure
+
+from .errors import csrf_failure as plain_csrf_failure
 
 #: The form's other fields and the multipart framing around the files.
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -39,9 +40,8 @@ class BoundedUploadHandler(FileUploadHandler):
         if content_length <= limit + FORM_OVERHEAD_BYTES:
             return None  # the other handlers read it; the form checks the files' sizes
         setattr(self.request, _REFUSAL, (
-            f"The upload is {filesizeformat(content_length)}; the limit is "
-            f"{filesizeformat(limit)}. Nothing was read or imported: split it into "
-            "several imports."
+            f"The request is {filesizeformat(content_length)}; uploads may be at most "
+            f"{filesizeformat(limit)}. Nothing was read or changed."
         ))
         return QueryDict(encoding=encoding), MultiValueDict()
 
@@ -53,8 +53,8 @@ class BoundedUploadHandler(FileUploadHandler):
 
 
 def csrf_failure(request, reason=""):
-    """CSRF_FAILURE_VIEW: a refused upload says so (413); anything else is Django's 403."""
+    """CSRF_FAILURE_VIEW: a refused upload says so (413); anything else is a CSRF 403."""
     refusal = upload_refusal(request)
     if refusal is None:
-        return django_csrf_failure(request, reason=reason)
+        return plain_csrf_failure(request, reason=reason)
     return render(request, "413.html", {"message": refusal}, status=413)

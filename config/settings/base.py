@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A bodiless 405 gets a page that says what the address takes (annotator.web.errors).
+    "annotator.web.errors.MethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,11 +113,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # Counts failed log-ins in the database and refuses the account or address for a while.
 AUTHENTICATION_BACKENDS = ["annotator.web.security.ThrottledModelBackend"]
-# Guessing passwords: after this many failures for one username within the window,
-# log-ins for it are refused (429) until the window has passed ...
+# Guessing passwords: after this many failures for one username from one address
+# within the window, log-ins for it from there are refused (429) until the window
+# has passed ...
 WARRANT_LOGIN_FAILURES_MAX = int(os.environ.get("WARRANT_LOGIN_FAILURES_MAX", "5"))
-# ... and from one address, more, since a class may share one NAT address.
-WARRANT_LOGIN_IP_FAILURES_MAX = int(os.environ.get("WARRANT_LOGIN_IP_FAILURES_MAX", "30"))
+# ... and after this many from one address for any usernames: more, since a class
+# may share one NAT address (annotator.web.security).
+WARRANT_LOGIN_IP_FAILURES_MAX = int(os.environ.get("WARRANT_LOGIN_IP_FAILURES_MAX", "100"))
 WARRANT_LOGIN_WINDOW_SECONDS = int(os.environ.get("WARRANT_LOGIN_WINDOW_SECONDS", "900"))
 # Behind a reverse proxy, the request.META key of the header holding the client's
 # address (e.g. HTTP_X_FORWARDED_FOR); empty: REMOTE_ADDR.

@@ -119,7 +119,8 @@ def test_a_body_over_the_limit_is_not_read_at_all(rf, settings):
     )
     request._stream = _Unreadable()
     assert request.POST.dict() == {} and not request.FILES
-    assert "the limit is 1.0\xa0KB. Nothing was read or imported" in upload_refusal(request)
+    refusal = upload_refusal(request)
+    assert "uploads may be at most 1.0\xa0KB. Nothing was read or changed." in refusal
 
 
 def _big_upload() -> SimpleUploadedFile:
@@ -138,7 +139,7 @@ def test_a_form_post_over_the_limit_gets_413_with_the_reason(project, members, s
     token = client.cookies["csrftoken"].value
     response = client.post(url, {"csrfmiddlewaretoken": token, "files": [_big_upload()]})
     assert response.status_code == 413
-    assert "Nothing was read or imported" in response.text
+    assert "Nothing was read or changed" in response.text
     assert Document.objects.count() == 0
 
 
@@ -155,11 +156,11 @@ def test_a_header_token_post_over_the_limit_reaches_the_view_and_gets_413(
     token = client.cookies["csrftoken"].value
     response = client.post(url, {"files": [_big_upload()]}, headers={"X-CSRFToken": token})
     assert response.status_code == 413
-    assert "the limit is 1.0\xa0KB" in response.context["error"]
+    assert "uploads may be at most 1.0\xa0KB" in response.context["error"]
     assert Document.objects.count() == 0
 
 
-def test_an_ordinary_csrf_failure_is_still_djangos_403(project, members):
+def test_an_ordinary_csrf_failure_is_still_a_403_that_says_csrf(project, members):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)

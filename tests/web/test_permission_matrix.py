@@ -35,6 +35,12 @@ def test_the_matrix_holds_the_actions_of_issue_5(action, roles):
     assert set(PERMISSIONS[action]) == roles
 
 
+def test_every_action_has_words_for_its_refusal():
+    from annotator.selectors.permissions import ACTION_WORDS
+
+    assert set(ACTION_WORDS) == set(PERMISSIONS)
+
+
 @pytest.fixture
 def world(project, members, document):
     """A brief the student submitted, with a final gold that has a span and a relation;
