@@ -566,6 +566,16 @@ def verify(url: str, states: list[ClientState]) -> tuple[list[str], list[str]]:
 # ----------------------------------------------------------------------------- main
 
 
+def _database_exists(server: str, name: str) -> bool:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(server)
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return found.fetchone() is not None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50, help="concurrent annotators")
@@ -582,6 +592,8 @@ def main(argv=None) -> int:
                         help="client socket timeout; also bounds the drain after --duration")
     parser.add_argument("--database", default="warrant_load", help="database to create")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--replace", action="store_true",
+                        help="drop --database first if it exists (otherwise refused)")
     parser.add_argument("--quick", action="store_true", help="10 clients for 10 s")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-panels", action="store_true",
@@ -591,6 +603,10 @@ def main(argv=None) -> int:
         args.clients, args.duration = min(args.clients, 10), min(args.duration, 10)
 
     server = live.postgres_server_url() or DEFAULT_SERVER
+    if _database_exists(server, args.database) and not args.replace:
+        print(f"load_annotate: database {args.database} exists; it would be dropped. "
+              "Pass --replace, or another --database.", file=sys.stderr)
+        return 2
     tmp = Path(tempfile.mkdtemp(prefix="warrant-load-"))
     url = live.postgres_database(server, args.database)
     web = None

@@ -15,6 +15,14 @@ DEBUG = env_bool("DEBUG", False)
 if "SECRET_KEY" not in os.environ:
     raise ImproperlyConfigured("SECRET_KEY must be set in production")
 SECRET_KEY = os.environ["SECRET_KEY"]
+# The example file's placeholder, or any key Django's deploy check calls weak
+# (security.W009: under 50 characters or under 5 distinct ones), is refused at
+# start: a known key lets anyone forge sessions.
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("change-me"):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the example's placeholder or too weak: set 50 or more random "
+        "characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

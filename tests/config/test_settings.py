@@ -68,3 +68,15 @@ def test_production_refuses_to_start_without_a_secret_key():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_the_example_files_placeholder_key():
+    example = (ROOT / ".env.example").read_text()
+    key = next(line.split("=", 1)[1] for line in example.splitlines()
+               if line.startswith("SECRET_KEY="))
+    env = _env(DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY=key,
+               ALLOWED_HOSTS="warrant.example.org")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY is the example's placeholder or too weak" in result.stderr
