@@ -33,6 +33,15 @@ database ids; the file says instead whether the run covered the data as it was
 at backup time (``data_current``), and a restore recomputes the fingerprint for
 the new ids, so that "changed since this run" stays true or false as it was.
 
+Design note (what a restore checks). Every value is checked for what the
+database holds it to: its type, its choices, its length, null, an integer's
+range, and the shape of a JSON value (the type of the field's default, which the
+pages rely on); the database checks its constraints. A field's other
+validators (an e-mail's form, a label name's pattern) are not run: they are
+rules for what people type, some newer than the data (label names were free
+before migration 0006), and a value that came out of a database must go back
+into one, or a backup that succeeded could not be restored.
+
 The file holds password hashes: it is as sensitive as the database.
 """
 
@@ -50,9 +59,15 @@ from datetime import UTC, date, datetime
 from importlib import metadata
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    validate_slug,
+)
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
@@ -69,6 +84,7 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.models.actions import ActionKind
+from annotator.models.jobs import JobStatus
 from annotator.selectors.agreement import agreement_data_version
 
 from .errors import WarrantError
@@ -80,6 +96,21 @@ VERSION = 1
 #: Documents read per round of queries while writing: enough to keep the number
 #: of queries low, few enough that memory does not grow with the project.
 DOCUMENTS_PER_BATCH = 50
+#: The longest line (one record) a backup holds, as a multiple of the upload limit.
+#: The longest record is a document's: its text and its original upload in base64
+#: (4/3 of the upload), JSON-escaped, with its annotation sets and undo log; four
+#: uploads hold that with room to spare. A restore reads no longer line, so that a
+#: hostile file (a gzip bomb: one line of gigabytes from a file of kilobytes)
+#: cannot take more memory than this; a backup refuses to write one, so that every
+#: backup that succeeds can be restored on an instance with the same upload limit.
+LINE_LIMIT_IN_UPLOADS = 4
+#: The most a backup file holds once decompressed (64 GiB): far more than any
+#: project Warrant is built for, and a bound on the time a gzip bomb made of
+#: many short lines can take.
+MAX_BACKUP_BYTES = 64 * 1024**3
+#: An agreement run restored while it was pending or running has no task left to
+#: finish it: it is restored as failed, with this error.
+INTERRUPTED = "interrupted: restored from a backup while it was running"
 #: The user fields a backup carries. Not is_staff, is_superuser, groups or
 #: permissions: restoring a file must never make anyone an administrator.
 USER_FIELDS = (
@@ -89,6 +120,11 @@ USER_FIELDS = (
 
 # Which fields of each model are written as they are (every concrete field that
 # is neither the id nor a link to another row: the links are written by name or key).
+
+
+def max_line_bytes() -> int:
+    """The longest line of a backup file, newline included (see LINE_LIMIT_IN_UPLOADS)."""
+    return LINE_LIMIT_IN_UPLOADS * settings.WARRANT_MAX_UPLOAD_BYTES
 
 
 def _plain_fields(model: type[models.Model], *, skip: tuple[str, ...] = ()) -> list[models.Field]:
@@ -142,6 +178,10 @@ def _decode(f: models.Field, value: Any, where: str) -> Any:
             raise WarrantError(f"{where}: {f.name} may not be empty (null)")
         return None
     if isinstance(f, models.JSONField):
+        expected = type(f.get_default()) if f.has_default() else dict
+        if not isinstance(value, expected):
+            shape = "a list" if expected is list else "an object (a mapping)"
+            raise WarrantError(f"{where}: {f.name} must be {shape}")
         return value
     if isinstance(f, models.BinaryField):
         if not isinstance(value, str):
@@ -166,10 +206,22 @@ def _decode(f: models.Field, value: Any, where: str) -> Any:
             raise ValidationError("has no time zone")
         if f.choices and clean not in {c for c, _ in f.flatchoices}:
             raise ValidationError(f"{clean!r} is not one of the choices")
-        f.run_validators(clean)
+        for validator in f.validators:
+            # What the database holds the value to, not the form rules (see the design note).
+            if isinstance(validator, DATABASE_LIMITS):
+                validator(clean)
     except ValidationError as exc:
         raise WarrantError(f"{where}: {f.name} {'; '.join(exc.messages)}") from None
     return clean
+
+
+#: The validators a restore runs: a column's length and an integer's range.
+DATABASE_LIMITS = (MaxLengthValidator, MinValueValidator, MaxValueValidator)
+
+
+def _names(value: Any) -> bool:
+    """Whether ``value`` is null or a list of names (a run's documents or annotators)."""
+    return value is None or (isinstance(value, list) and all(isinstance(x, str) for x in value))
 
 
 def _int_key(value: Any, where: str) -> int:
@@ -378,17 +430,36 @@ def project_backup(project: Project, out: IO[bytes]) -> BackupReport:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         project = Project.objects.get(pk=project.pk)
+        limit, written = max_line_bytes(), 0
+
+        def write_line(record: dict) -> None:
+            # The restore's limits, checked here, so that a backup that succeeds restores.
+            nonlocal written
+            line = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+            if len(line) > limit:
+                what = record.get("kind", "header")
+                if what == "document":
+                    what = f"document {record['external_id']!r}"
+                raise WarrantError(
+                    f"{what} takes {len(line):,} bytes, more than a backup line may hold "
+                    f"({limit:,}: {LINE_LIMIT_IN_UPLOADS} x WARRANT_MAX_UPLOAD_BYTES)"
+                )
+            written += len(line)
+            if written > MAX_BACKUP_BYTES:
+                raise WarrantError(
+                    f"the project is larger than a backup file may be ({MAX_BACKUP_BYTES:,} bytes)"
+                )
+            gz.write(line)
 
         def write(record: dict) -> None:
-            gz.write(json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-            gz.write(b"\n")
+            write_line(record)
             report.counts[record["kind"]] += 1
 
-        gz.write(json.dumps({
+        write_line({
             "format": FORMAT, "version": VERSION, "warrant": warrant_version(),
             "created_at": timezone.now().astimezone(UTC).isoformat(),
             "project": project.slug,
-        }, sort_keys=True).encode("utf-8") + b"\n")
+        })
         write({"kind": "project", **_row(project, fields["project"])})
         labels = list(project.span_labels.order_by("id"))
         types = list(project.relation_types.order_by("id"))
@@ -426,8 +497,7 @@ def project_backup(project: Project, out: IO[bytes]) -> BackupReport:
                 "requested_by": run.requested_by.username if run.requested_by else None,
                 **row,
             })
-        counts = {k: report.counts[k] for k in COUNTED}
-        gz.write(json.dumps({"kind": "end", "counts": counts}, sort_keys=True).encode() + b"\n")
+        write_line({"kind": "end", "counts": {k: report.counts[k] for k in COUNTED}})
     return report
 
 
@@ -448,26 +518,49 @@ class RestoreReport:
     users_reused: list[str]
     join_code_changed: bool = False
 
+    runs_interrupted: int = 0
+
     def summary(self) -> str:
+        # The reused users are named: they are taken to be the people of the file
+        # (same username), and get its roles and its annotation sets.
+        reused = f": {', '.join(self.users_reused)}" if self.users_reused else ""
         return (
             f"restored {self.project.slug}: {_summary(self.counts)}; "
             f"{len(self.users_created)} user(s) created, {len(self.users_reused)} existing "
-            "user(s) reused (passwords unchanged)"
+            f"user(s) reused (passwords unchanged){reused}"
             + ("; the join code was in use and was replaced" if self.join_code_changed else "")
+            + (f"; {self.runs_interrupted} agreement run(s) that were running are marked "
+               "failed" if self.runs_interrupted else "")
         )
 
 
 def _records(in_file: IO[bytes]) -> Iterator[tuple[int, dict]]:
     """(line number, record) of a backup file, with one clear error for any damage."""
     gz = gzip.GzipFile(fileobj=in_file, mode="rb")
-    number = 0
+    limit, number, total = max_line_bytes(), 0, 0
     try:
-        for number, line in enumerate(gz, start=1):
+        while line := gz.readline(limit):  # never more than limit bytes: see max_line_bytes
+            number += 1
+            total += len(line)
+            if len(line) == limit and not line.endswith(b"\n"):
+                raise WarrantError(
+                    f"backup file refused: line {number} is longer than {limit:,} bytes "
+                    f"({LINE_LIMIT_IN_UPLOADS} x WARRANT_MAX_UPLOAD_BYTES; damaged, or a gzip bomb)"
+                )
+            if total > MAX_BACKUP_BYTES:
+                raise WarrantError(
+                    f"backup file refused: it holds more than {MAX_BACKUP_BYTES:,} bytes "
+                    "once decompressed (damaged, or a gzip bomb)"
+                )
             try:
                 record = json.loads(line)
             except (UnicodeDecodeError, json.JSONDecodeError):
                 raise WarrantError(
                     f"backup file is damaged: line {number} is not JSON"
+                ) from None
+            except RecursionError:
+                raise WarrantError(
+                    f"backup file is damaged: line {number} nests lists or objects too deeply"
                 ) from None
             if not isinstance(record, dict):
                 raise WarrantError(f"backup file is damaged: line {number} is not a record")
@@ -494,6 +587,7 @@ class _Restorer:
         self.users_created: list[str] = []
         self.users_reused: list[str] = []
         self.current_runs: list[AgreementRun] = []
+        self.runs_interrupted = 0
         self.join_code_changed = False
         self.order = 0
         self.finished = False
@@ -520,6 +614,13 @@ class _Restorer:
     def _project(self, record, where):
         values = _take(record, self.fields["project"], where)
         slug = self.new_slug or values["slug"]
+        try:
+            validate_slug(slug)  # the project's pages are found by it
+        except ValidationError:
+            raise WarrantError(
+                f"{where}: slug {slug!r} cannot be used in a web address: restore with "
+                "--slug NEW"
+            ) from None
         if Project.objects.filter(slug=slug).exists():
             raise WarrantError(
                 f"a project with slug {slug!r} exists already: restore with --slug NEW "
@@ -539,6 +640,14 @@ class _Restorer:
 
     def _relation_type(self, record, where):
         values = _take(record, self.fields["relation_type"], where)
+        for pair in values["allowed"]:
+            # The schema's rule (formats/schema.py): [source label, target label], "*" any.
+            if not (isinstance(pair, list) and len(pair) == 2
+                    and all(isinstance(end, str) for end in pair)):
+                raise WarrantError(
+                    f"{where}: allowed must be a list of [source, target] label pairs, "
+                    f"not {json.dumps(pair)[:60]}"
+                )
         self.types[values["name"]] = RelationType.objects.create(project=self.project, **values)
 
     def _user(self, record, where):
@@ -716,6 +825,23 @@ class _Restorer:
         values = _take(record, fields, where, links=("requested_by", "data_current"))
         if not isinstance(record["data_current"], bool):
             raise WarrantError(f"{where}: data_current must be true or false")
+        for name in ("documents", "annotators"):
+            if not _names(values["parameters"].get(name)):
+                raise WarrantError(f"{where}: parameters {name} must be a list of names or null")
+        report = values["report"]
+        if values["status"] == JobStatus.DONE and not (  # what the agreement pages read first
+            isinstance(report, dict) and isinstance(report.get("overall"), dict)
+            and isinstance(report.get("by_document"), dict)
+            and all(isinstance(x, dict) for x in report["by_document"].values())
+            and isinstance(report.get("annotators"), list) and _names(report["annotators"])
+        ):
+            raise WarrantError(
+                f"{where}: a done run's report must hold overall, by_document and annotators"
+            )
+        if values["status"] in (JobStatus.PENDING, JobStatus.RUNNING):
+            # No task exists for it here: it would wait for ever (see INTERRUPTED).
+            values["status"], values["error"] = JobStatus.FAILED, INTERRUPTED
+            self.runs_interrupted += 1
         requested_by = self._user_named(record["requested_by"], where)
         created_at = values.pop("created_at")
         run = AgreementRun.objects.create(
@@ -823,6 +949,9 @@ def project_restore_report(in_file: IO[bytes], *, slug: str | None = None) -> Re
                 restorer.record(number, record)
             if not restorer.finished:
                 raise WarrantError("backup file is truncated: it ends before its end record")
+    except RecursionError:  # JSON parsed, then too deep to write (json.loads is caught earlier)
+        raise WarrantError("backup file refused: a value nests lists or objects too deeply") \
+            from None
     except DatabaseError as exc:  # a constraint or a value the database refuses
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WarrantError(f"backup file does not fit the database: {detail}") from None
@@ -830,6 +959,7 @@ def project_restore_report(in_file: IO[bytes], *, slug: str | None = None) -> Re
         project=restorer.project, counts=restorer.counts,
         users_created=restorer.users_created, users_reused=restorer.users_reused,
         join_code_changed=restorer.join_code_changed,
+        runs_interrupted=restorer.runs_interrupted,
     )
 
 

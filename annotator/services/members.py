@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
@@ -58,6 +59,16 @@ def members_add(*, project: Project, role: str, usernames: list[str]) -> Members
     return report
 
 
+def _check_email(email: str, where: str) -> None:
+    """An e-mail address may be left empty; one that is given must be well formed."""
+    if not email:
+        return
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise WarrantError(f"{where}: {email!r} is not a valid e-mail address") from None
+
+
 def parse_members_csv(data: str, *, source: str = "CSV") -> list[dict[str, str]]:
     """Rows of username, email, password; a header line is optional."""
     rows = []
@@ -71,6 +82,7 @@ def parse_members_csv(data: str, *, source: str = "CSV") -> list[dict[str, str]]
         if len(cells) < 1 or not cells[0]:
             raise WarrantError(f"{source}:{lineno}: a row needs a username")
         cells += [""] * (3 - len(cells))
+        _check_email(cells[1], f"{source}:{lineno}")
         rows.append({"line": lineno, **dict(zip(CSV_COLUMNS, cells[:3], strict=True))})
     if not rows:
         raise WarrantError(f"{source}: no members in the file")
@@ -84,6 +96,8 @@ def members_add_from_rows(
     """Add members from CSV rows, creating the users that do not exist yet."""
     _check_role(role)
     User = get_user_model()
+    for row in rows:  # every row first: a bad one leaves the project as it was
+        _check_email(row.get("email", ""), f"{source}:{row['line']}")
     report = MembersReport()
     for row in rows:
         username = row["username"]

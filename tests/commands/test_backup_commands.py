@@ -89,6 +89,16 @@ def test_restore_with_a_new_slug_makes_a_copy(rich, tmp_path):
         canonical("demo", skip_project=("slug", "join_code"))
 
 
+def test_restore_names_the_existing_users_it_reused(rich, tmp_path):
+    """Same username, same person: whoever restores sees who got the file's roles."""
+    path = tmp_path / "demo.gz"
+    run("backup", "demo", "-o", str(path))
+    out = run("restore", str(path), "--slug", "demo-2")
+    assert out.count("\n") == 1
+    assert ("6 existing user(s) reused (passwords unchanged): alice, bob, carol, cora, "
+            "instructor, victor") in out
+
+
 def _tampered_offsets(records):
     doc = next(r for r in records if r.get("kind") == "document")
     doc["annotation_sets"][0]["spans"][0]["start"] = -3

@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import tracemalloc
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -33,7 +34,13 @@ from annotator.models import (
 )
 from annotator.selectors.agreement import agreement_data_version
 from annotator.services import annotations as edits
-from annotator.services.backup import project_backup, project_restore, project_restore_report
+from annotator.services import backup as backup_module
+from annotator.services.backup import (
+    INTERRUPTED,
+    project_backup,
+    project_restore,
+    project_restore_report,
+)
 from annotator.services.curation import gold_finalize, gold_premerge
 from annotator.services.demo import demo_create
 from annotator.services.errors import WarrantError
@@ -432,6 +439,66 @@ def test_restore_under_a_new_slug_copies_beside_the_original(rich):
     assert Span.objects.count() == 2 * counts["Span"]
 
 
+def test_data_stored_before_todays_rules_survives_a_round_trip(rich):
+    """Form rules newer than the data (or never applied to it) do not make a backup useless.
+
+    The members CSV never checked e-mails; label and relation type names were free
+    before migration 0006; usernames made with create_user are not checked either.
+    """
+    User.objects.filter(username="alice").update(email="alice at the office")
+    User.objects.filter(username="bob").update(username="bob smith")
+    SpanLabel.objects.filter(project=rich, name="MajorClaim").update(name="Major Claim")
+    RelationType.objects.filter(project=rich, name="supports").update(name="supports (weakly)")
+    before = canonical("demo")
+    data = backup_bytes(rich)
+    empty_the_instance()
+
+    project_restore(io.BytesIO(data))
+
+    assert canonical("demo") == before
+    assert User.objects.get(username="alice").email == "alice at the office"
+    assert Span.objects.filter(label__name="Major Claim").exists()
+    assert Relation.objects.filter(type__name="supports (weakly)").exists()
+
+
+def _runs_pending_and_running(records):
+    runs = [r for r in records if r.get("kind") == "agreement_run"]
+    runs[0].update(status="running", progress=0.5, error="",
+                   started_at="2031-01-02T03:04:05+00:00", finished_at=None)
+    runs[1].update(status="pending", progress=0.0, error="", finished_at=None)
+
+
+def test_a_run_backed_up_while_running_is_restored_as_interrupted(rich):
+    """No task exists for it after a restore: it would stay running (or pending) for ever."""
+    data = with_lines(backup_bytes(rich), _runs_pending_and_running)
+    runs = [r for r in lines_of(data) if r.get("kind") == "agreement_run"]
+    empty_the_instance()
+
+    report = project_restore_report(io.BytesIO(data))
+
+    restored = list(report.project.agreement_runs.order_by("created_at", "id"))
+    assert [r.status for r in restored] == ["failed"] * 2 + [r["status"] for r in runs[2:]]
+    assert [r.error for r in restored[:2]] == [INTERRUPTED] * 2
+    assert restored[0].progress == 0.5  # everything else is kept
+    assert restored[0].started_at == dt.datetime(2031, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    assert restored[0].parameters == runs[0]["parameters"]
+    assert report.runs_interrupted == 2
+    assert "2 agreement run(s) that were running are marked failed" in report.summary()
+
+
+def test_the_summary_names_the_existing_users_it_reused(rich):
+    """Same username, same person: the summary says who got the file's roles."""
+    data = backup_bytes(rich)
+    Document.objects.all().delete()
+    Project.objects.all().delete()
+    User.objects.exclude(username__in=["bob", "alice"]).delete()
+
+    summary = project_restore_report(io.BytesIO(data)).summary()
+
+    assert "2 existing user(s) reused (passwords unchanged): alice, bob" in summary
+    assert "\n" not in summary
+
+
 # --------------------------------------------------------------------------- refusals
 
 
@@ -481,6 +548,27 @@ def _unknown_user(records):
     next(r for r in records if r.get("kind") == "membership")["user"] = "mallory"
 
 
+def _first(records, kind, **match):
+    return next(r for r in records if r.get("kind") == kind
+                and all(r.get(k) == v for k, v in match.items()))
+
+
+def _set(kind, name, value, **match):
+    def change(records):
+        _first(records, kind, **match)[name] = value
+    return change
+
+
+def _span_attributes(records):
+    doc = _first(records, "document", position=7)
+    doc["annotation_sets"][0]["spans"][0]["attributes"] = ["stance", "for"]
+
+
+def _action_payload(records):
+    doc = _first(records, "document", position=7)
+    next(s for s in doc["annotation_sets"] if s["actions"])["actions"][0]["payload"] = [1]
+
+
 BAD_EDITS = {
     "wrong format": (_wrong_format, "not a Warrant backup"),
     "newer version": (_newer_version, "version 2 is not supported"),
@@ -492,6 +580,32 @@ BAD_EDITS = {
     "a record removed": (_drop_last_line, "incomplete or altered"),
     "invalid role": (_bad_role, "role"),
     "unknown user": (_unknown_user, "'mallory' is not among the file's users"),
+    # JSON values of the wrong shape, which pages then read (they answered 500).
+    "meta a list": (_set("document", "meta", ["year", 2024]),
+                    r"line \d+ \(document\): meta must be an object"),
+    "cleaning a string": (_set("document", "cleaning", "nav"), "cleaning must be an object"),
+    "span attributes a list": (_span_attributes, "span: attributes must be an object"),
+    "undo payload a list": (_action_payload, "action: payload must be an object"),
+    "allowed an object": (_set("relation_type", "allowed", {"Claim": "Claim"}),
+                          r"\(relation_type\): allowed must be a list"),
+    "allowed not pairs": (_set("relation_type", "allowed", [["Claim"]]),
+                          r"allowed must be a list of \[source, target\] label pairs"),
+    "allowed not names": (_set("relation_type", "allowed", [["Claim", 7]]),
+                          r"label pairs, not \[\"Claim\", 7\]"),
+    "report a list": (_set("agreement_run", "report", [0.5]),
+                      r"\(agreement_run\): report must be an object"),
+    "intervals a number": (_set("agreement_run", "intervals", 0.95),
+                           "intervals must be an object"),
+    "timings a list": (_set("agreement_run", "timings", [0.5]), "timings must be an object"),
+    "parameters a list": (_set("agreement_run", "parameters", ["char"]),
+                          "parameters must be an object"),
+    "parameters documents a name": (
+        _set("agreement_run", "parameters", {"unit": "char", "documents": "congestion-pricing",
+                                             "annotators": None}),
+        "parameters documents must be a list of names or null"),
+    "a done run's report empty": (_set("agreement_run", "report", {}, status="done"),
+                                  "a done run's report must hold overall, by_document"),
+    "timings null": (_set("agreement_run", "timings", None), "timings may not be empty"),
 }
 
 
@@ -514,6 +628,10 @@ def test_a_damaged_file_is_refused_and_nothing_is_written(rich, name):
     (lambda d: d[:40] + bytes(b ^ 0xFF for b in d[40:60]) + d[60:], "damaged|truncated"),
     (lambda d: gzip.compress(b'{"format": "warrant-backup", "version": 1}\n'), "truncated"),
     (lambda d: gzip.compress(b"[1, 2]\n"), "not a record|not a Warrant"),
+    (lambda d: gzip.compress(b"[" * 200_000 + b"\n"), "line 1 nests lists or objects too deeply"),
+    (lambda d: gzip.compress(gzip.decompress(d).split(b"\n", 1)[0] + b"\n"
+                             + b'{"kind": "project", "meta": ' + b"[" * 200_000 + b"\n"),
+     "line 2 nests lists or objects too deeply"),
 ])
 def test_a_corrupt_or_truncated_file_is_refused_and_nothing_is_written(rich, damage, message):
     data = damage(backup_bytes(rich))
@@ -521,6 +639,60 @@ def test_a_corrupt_or_truncated_file_is_refused_and_nothing_is_written(rich, dam
     with pytest.raises(WarrantError, match=message):
         project_restore(io.BytesIO(data))
     assert all(n == 0 for n in row_counts().values())
+
+
+def _bomb(line_bytes: int) -> bytes:
+    """A gzip file of a few dozen KB whose second line decompresses to ``line_bytes``."""
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as gz:
+        gz.write(b'{"format": "warrant-backup", "version": 1}\n{"kind": "project", "name": "')
+        chunk = b"a" * (1024 * 1024)
+        for _ in range(line_bytes // len(chunk)):
+            gz.write(chunk)
+        gz.write(b'"}\n')
+    return out.getvalue()
+
+
+def test_a_gzip_bomb_is_refused_without_being_expanded(db, settings):
+    settings.WARRANT_MAX_UPLOAD_BYTES = 256 * 1024  # lines of at most 1 MiB
+    bomb_line = 64 * 1024 * 1024
+    bomb = _bomb(bomb_line)
+    assert len(bomb) < bomb_line // 500
+    tracemalloc.start()
+    try:
+        with pytest.raises(WarrantError) as info:
+            project_restore(io.BytesIO(bomb))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, f"{peak:,} bytes allocated: the bomb was expanded"
+    assert str(info.value) == (
+        "backup file refused: line 2 is longer than 1,048,576 bytes "
+        "(4 x WARRANT_MAX_UPLOAD_BYTES; damaged, or a gzip bomb)"
+    )
+    assert all(n == 0 for n in row_counts().values())
+
+
+def test_a_file_larger_than_a_backup_may_be_is_refused(rich, monkeypatch):
+    data = backup_bytes(rich)
+    empty_the_instance()
+    monkeypatch.setattr(backup_module, "MAX_BACKUP_BYTES", len(gzip.decompress(data)) - 1)
+    with pytest.raises(WarrantError, match=r"more than [\d,]+ bytes once decompressed"):
+        project_restore(io.BytesIO(data))
+    assert all(n == 0 for n in row_counts().values())
+
+
+def test_a_backup_refuses_what_a_restore_would_refuse_as_too_long(rich, settings, monkeypatch):
+    """The same limits on both sides: a backup that succeeds can be restored."""
+    settings.WARRANT_MAX_UPLOAD_BYTES = 64  # lines of at most 256 bytes
+    with pytest.raises(WarrantError, match=r"takes [\d,]+ bytes, more than a backup line "
+                                           r"may hold \(256: 4 x WARRANT_MAX_UPLOAD_BYTES\)"):
+        backup_bytes(rich)
+    settings.WARRANT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+    data = backup_bytes(rich)
+    monkeypatch.setattr(backup_module, "MAX_BACKUP_BYTES", len(gzip.decompress(data)) - 1)
+    with pytest.raises(WarrantError, match="larger than a backup file may be"):
+        backup_bytes(rich)
 
 
 def test_restoring_over_an_existing_slug_is_refused_and_nothing_changes(rich):

@@ -50,3 +50,25 @@ def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(project):
         members_add_from_rows(project=project, role="annotator", rows=rows, source="class.csv")
     assert not User.objects.filter(username__in=["stu1", "stu2"]).exists()
     assert project.memberships.count() == 0
+
+
+@pytest.mark.django_db
+def test_csv_with_a_bad_email_is_refused_naming_the_row_and_nothing_is_added(project):
+    rows = parse_members_csv("stu1,a@example.org,Correct-Horse-9\n", source="class.csv")
+    with pytest.raises(WarrantError, match=r"^class.csv:2: 'b at example' is not a valid e-mail"):
+        parse_members_csv("stu1,a@example.org,Correct-Horse-9\nstu2,b at example,Battery-7-x\n",
+                          source="class.csv")
+    # Rows made some other way are checked too, before anything is written.
+    rows.append({"line": 3, "username": "stu3", "email": "c@", "password": "Battery-7-x"})
+    with pytest.raises(WarrantError, match=r"^class.csv:3: 'c@' is not a valid e-mail") as info:
+        members_add_from_rows(project=project, role="annotator", rows=rows, source="class.csv")
+    assert "\n" not in str(info.value)
+    assert not User.objects.filter(username__in=["stu1", "stu2", "stu3"]).exists()
+    assert project.memberships.count() == 0
+
+
+@pytest.mark.django_db
+def test_csv_email_may_be_left_empty(project):
+    rows = parse_members_csv("stu1,,Correct-Horse-9\n")
+    members_add_from_rows(project=project, role="annotator", rows=rows)
+    assert User.objects.get(username="stu1").email == ""

@@ -9,8 +9,9 @@ from ._base import WarrantCommand
 
 class Command(WarrantCommand):
     help = (
-        "Restore a project from a file written by `backup`, all of it or nothing. Existing "
-        "users with the same username are reused and keep their passwords."
+        "Restore a project from a file written by `backup`, all of it or nothing. An existing "
+        "user with the same username is taken to be the same person: they get the file's "
+        "roles and keep their password; the summary names them."
     )
 
     def add_arguments(self, parser):
