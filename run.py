@@ -75,14 +75,82 @@ def test(args: list[str]) -> None:
 
 # ----------------------------------------------------------------------------- stack
 
-#: How long the stack may take from starting gunicorn to /healthz answering 200.
+#: How long the stack may take from starting gunicorn to /healthz answering 200 with the
+#: broker too (START_CHECK): a stack whose workers cannot reach Redis has not started.
 STACK_START_TIMEOUT = 60
+START_CHECK = "healthz?require=broker"
 #: How long the children get to finish their requests and tasks after SIGTERM/SIGINT
 #: before they are killed (gunicorn's --graceful-timeout is below it).
 STACK_STOP_TIMEOUT = 30
 #: The same when the stack fails to start.
 FAILED_START_TIMEOUT = 5
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+#: The signals that stop the stack gracefully (a second one kills at once). SIGHUP: the
+#: terminal closed or the ssh session dropped; SIGQUIT: Ctrl-\ in a terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+#: How long a manage.py step (migrate, collectstatic, demo) gets to exit after SIGTERM.
+STEP_STOP_TIMEOUT = 10
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _parent_death_signal():
+    """On Linux, a ``preexec_fn`` that has the kernel send the child SIGTERM when this
+    process dies, however it dies: a SIGKILL (a supervisor's last resort, the OOM
+    killer) runs no handler here, and would leave gunicorn and the workers running,
+    each in its own session. None where prctl is not available.
+
+    The signal follows the death of the thread that started the child: this script
+    has only the main thread. The child inherits the setting through exec, its own
+    children do not (gunicorn's and Celery's pools are watched by their leader).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # loaded here, not after fork
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    sigterm = int(signal.SIGTERM)
+
+    def preexec() -> None:
+        # Between fork and exec: one system call, and no Python objects made.
+        prctl(PR_SET_PDEATHSIG, sigterm)
+        if os.getppid() != parent:  # this process died before the call: no signal will come
+            os._exit(1)
+
+    return preexec
+
+
+def _step(args: list[str], env: dict[str, str], stop_signal: list[int], preexec) -> None:
+    """Run one manage.py step to its end, or stop it (SIGTERM) when a stop signal arrives.
+
+    A failed step ends the script with its status; a stopped one ends it with 0, as a
+    stop of the running stack does (nothing else runs yet: no child to stop).
+    """
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, preexec_fn=preexec)
+    while True:
+        try:
+            code = proc.wait(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            if stop_signal:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=STEP_STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                break
+    if stop_signal:
+        print(f"run.py stack: {signal.Signals(stop_signal[0]).name}: stopped during "
+              f"{args[2]}; nothing else was running", flush=True)
+        sys.exit(0)
+    if code != 0:
+        sys.exit(code)
 
 
 def _refuse(message: str) -> None:
@@ -95,7 +163,8 @@ def _stack_args(args: list[str]) -> argparse.Namespace:
         prog="python3 run.py stack",
         description="Run Warrant's production topology natively (what compose.yaml runs, "
         "without Docker): migrate, collectstatic, gunicorn and Celery workers, on the "
-        "PostgreSQL of DATABASE_URL and the Redis of REDIS_URL. Stops on SIGINT/SIGTERM.",
+        "PostgreSQL of DATABASE_URL and the Redis of REDIS_URL. Stops on SIGINT, SIGTERM, "
+        "SIGHUP and SIGQUIT.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address gunicorn binds")
     parser.add_argument("--port", type=int, default=os.environ.get("PORT") or "8000",
@@ -215,21 +284,25 @@ def stack(args: list[str]) -> None:
     options = _stack_args(args)
     env = _stack_env(options)
     ensure_venv("")
-    manage = [str(PYTHON), "manage.py"]
-    _run(*manage, "migrate", "--noinput", "--verbosity", "1", env=env)
-    _run(*manage, "collectstatic", "--noinput", "--verbosity", "0", env=env)
-    if options.demo:
-        password = ["--password", options.demo_password] if options.demo_password else []
-        _run(*manage, "demo", *password, env=env)
-
     stop_signal: list[int] = []
 
     def on_signal(signum, _frame):
         stop_signal.append(signum)
 
-    # Before the children start: a signal from now on stops them, not this process alone.
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    # Before the first step: a signal from now on stops the running step, or the
+    # children, instead of killing this process alone and leaving them behind.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, on_signal)
+    preexec = _parent_death_signal()
+
+    manage = [str(PYTHON), "manage.py"]
+    steps = [[*manage, "migrate", "--noinput", "--verbosity", "1"],
+             [*manage, "collectstatic", "--noinput", "--verbosity", "0"]]
+    if options.demo:
+        password = ["--password", options.demo_password] if options.demo_password else []
+        steps.append([*manage, "demo", *password])
+    for step in steps:
+        _step(step, env, stop_signal, preexec)
 
     host = f"[{options.host}]" if ":" in options.host else options.host
     commands = {
@@ -252,7 +325,9 @@ def stack(args: list[str]) -> None:
     for name, command in commands.items():
         # A session (and process group) of its own: a terminal's Ctrl-C reaches this
         # process only, which stops the children in order; the group holds the child's pool.
-        children[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        # preexec: told (SIGTERM) when this process dies, even by SIGKILL.
+        children[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+                                          preexec_fn=preexec)
         print(f"run.py stack: started {name} (pid {children[name].pid})", flush=True)
 
     url = f"http://{host}:{options.port}/"
@@ -272,21 +347,22 @@ def stack(args: list[str]) -> None:
             _stop(children, stop_signal, STACK_STOP_TIMEOUT if ready else FAILED_START_TIMEOUT)
             sys.exit(1)
         if not ready:
-            if _healthy(url + "healthz", probe):
+            if _healthy(url + START_CHECK, probe):
                 ready = True
                 behind = "" if options.insecure_http else ", behind your TLS proxy"
                 print(f"run.py stack: Warrant is up at {url} (web + {options.celery_workers} "
                       f"worker(s){behind}); Ctrl-C stops it", flush=True)
             elif time.monotonic() > deadline:
-                print(f"run.py stack: {url}healthz did not answer 200 in "
+                print(f"run.py stack: {url}{START_CHECK} did not answer 200 in "
                       f"{STACK_START_TIMEOUT} s; stopping", file=sys.stderr, flush=True)
                 _stop(children, stop_signal, FAILED_START_TIMEOUT)
                 sys.exit(1)
             time.sleep(0.2)
         else:
             time.sleep(0.5)
-    # SIGINT (Ctrl-C) and SIGTERM both stop the stack gracefully: the children get
-    # SIGTERM (Celery would exit with status 1 after a SIGINT); a second one kills them.
+    # SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT all stop the stack gracefully: the
+    # children get SIGTERM (Celery would exit with status 1 after a SIGINT, and a SIGQUIT
+    # is its cold shutdown, which abandons running jobs); a second one kills them.
     print(f"run.py stack: {signal.Signals(stop_signal[0]).name}: stopping "
           "(again to kill at once)", flush=True)
     if not _stop(children, stop_signal, STACK_STOP_TIMEOUT):

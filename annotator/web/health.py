@@ -1,11 +1,21 @@
-"""``/healthz``: can this web process reach its database and its broker?
+"""``/healthz``: can this web process serve? Its database must answer; its broker is reported.
 
 For load balancers, ``compose.yaml``'s healthcheck and ``run.py stack``. It
 needs no log-in, opens no session, sets no cookie and writes nothing: one
 trivial query, and a Redis PING when a broker is configured (the embedded
-mode runs tasks in-process and has none). 200 when every part answers, 503
-naming the part that does not. The answer never carries an error's text,
-which could hold a host name or a user: that goes to the log.
+mode runs tasks in-process and has none).
+
+200 when the database answers, whatever the broker says: with Redis down,
+annotating keeps working (only exports and agreement runs wait for it), so a
+load balancer must not take every web process out of service for it. 503 when
+the database does not answer: then no page can be served. The broker's state
+is in the body (``"broker": "down"``) for monitoring.
+
+``?require=broker`` makes the broker count too (503 when it is down), for a
+start-up check that wants the whole topology up: ``run.py stack`` asks that.
+
+The answer never carries an error's text, which could hold a host name or a
+user: that goes to the log.
 """
 
 from __future__ import annotations
@@ -27,6 +37,8 @@ BROKER_TIMEOUT_SECONDS = 1.0
 OK = "ok"
 DOWN = "down"
 NOT_CONFIGURED = "not configured"
+#: What ``?require=`` may name. The database is always required.
+PARTS = ("database", "broker")
 
 
 def _database() -> str:
@@ -73,10 +85,24 @@ def _broker(url: str) -> str:
     return OK
 
 
+def _required(request) -> set[str] | None:
+    """The parts that must answer for a 200, or None when ``?require=`` names an unknown one."""
+    named = {name.strip() for value in request.GET.getlist("require")
+             for name in value.split(",") if name.strip()}
+    if not named <= set(PARTS):
+        return None
+    return {"database"} | named
+
+
 @never_cache
 @require_safe
 def healthz(request):
+    required = _required(request)
+    if required is None:
+        # A misspelt strict check must not pass as a lenient one.
+        return JsonResponse({"detail": f"require= takes {', '.join(PARTS)}"}, status=400)
     url = _broker_url()
     parts = {"database": _database(), "broker": _broker(url) if url else NOT_CONFIGURED}
-    healthy = DOWN not in parts.values()
+    # "not configured" is not down: the embedded mode has no broker to wait for.
+    healthy = all(parts[name] != DOWN for name in required)
     return JsonResponse(parts, status=200 if healthy else 503)

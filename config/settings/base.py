@@ -91,6 +91,9 @@ TEMPLATES = [
     },
 ]
 
+#: PostgreSQL's connect timeout (below): well under gunicorn's 60 s worker timeout and
+#: a load balancer's usual health-check timeout, well over a healthy connect (ms).
+DATABASE_CONNECT_TIMEOUT_SECONDS = 5
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'warrant.sqlite3'}",
@@ -104,6 +107,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+elif DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
+    # A server that accepts the connection and never answers (hung, or a network path
+    # that drops packets) fails the request after this long, which the outage
+    # middleware answers with 503 and /healthz reports as "database": "down", instead
+    # of hanging until gunicorn kills the worker (60 s, a 502). libpq counts it per
+    # address tried. DATABASE_URL's own ?connect_timeout=N wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

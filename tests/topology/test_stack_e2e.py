@@ -15,6 +15,11 @@ the test then works through it like a class does:
   both; the JSONL holds the student's spans and relation and not the deleted span;
 * SIGTERM stops the stack: the script exits 0 and no process of it is left.
 
+SIGHUP (the terminal closed, the ssh session dropped) stops it the same way; a
+SIGKILL of the script, which it cannot handle, still stops every child (each is
+told by the kernel: PR_SET_PDEATHSIG); a signal during migrate stops migrate,
+and nothing is started after it.
+
 The refusals of the script (no DATABASE_URL or REDIS_URL, production without
 SECRET_KEY, plain HTTP off loopback) exit 2 with one line, before anything runs.
 """
@@ -29,6 +34,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -42,6 +48,8 @@ STACK_START_TIMEOUT = 90
 #: An agreement run or an export of the demo takes well under a second on a worker.
 JOB_TIMEOUT = 30
 STOP_TIMEOUT = 40
+#: After a SIGKILL of the script its children stop as on SIGTERM: idle, in 1-3 s.
+KILLED_STACK_CHILDREN_TIMEOUT = 20
 PASSWORD = "stack-e2e-demo-pw"
 BRIEF = (live.ROOT / "annotator" / "demo" / "brief.txt").read_text(encoding="utf-8")
 # What the student marks (carol has nothing in the demo).
@@ -133,11 +141,17 @@ def _received(stack: live.Process, task: str) -> int:
     return len(re.findall(rf"Task annotator\.tasks\.{task}\[[0-9a-f-]+\] received", stack.log()))
 
 
+def _database_name(label: str) -> str:
+    """A name of this run's own: two runs on one server neither share nor drop each other's."""
+    return f"warrant_topology_{label}_{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture(scope="module")
 def stack_database(postgres_server):
     """A database of its own, shared by the tests of this module, dropped after them."""
-    yield live.postgres_database(postgres_server, "warrant_topology_e2e")
-    live.postgres_database(postgres_server, "warrant_topology_e2e", drop=True)
+    name = _database_name("e2e")
+    yield live.postgres_database(postgres_server, name)
+    live.postgres_database(postgres_server, name, drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -146,13 +160,14 @@ def stack_data_dir(tmp_path_factory) -> Path:
 
 
 def _start_stack(log_dir: Path, database_url: str, data_dir: Path, redis_url: str, port: int,
-                 *extra: str) -> live.Process:
+                 *extra: str, celery_workers: int = 2) -> live.Process:
     env = _stack_env(DATABASE_URL=database_url, REDIS_URL=redis_url,
                      WARRANT_DATA_DIR=str(data_dir))
     return live.Process(
         "stack",
         [sys.executable, "run.py", "stack", "--insecure-http", "--port", str(port),
-         "--web-workers", "1", "--celery-workers", "2", "--concurrency", "1", *extra],
+         "--web-workers", "1", "--celery-workers", str(celery_workers), "--concurrency", "1",
+         *extra],
         env=env, log_dir=log_dir,
     ).start()
 
@@ -316,6 +331,93 @@ def test_stack_stops_the_others_and_fails_when_a_child_dies(
     assert "worker2 exited with status -9; stopping the others" in stack.log()
     left = [name for name, pgid in children.items() if _group_alive(pgid)]
     assert not left, f"still running after the stack exited: {left}"
+
+
+def _started_and_ready(tmp_path, stack_database, stack_data_dir, redis_url) -> live.Process:
+    """A stack with one worker on the module's (migrated) database, up and its worker ready."""
+    stack = _start_stack(tmp_path, stack_database, stack_data_dir, redis_url,
+                         live.free_port(), celery_workers=1)
+    stack.wait_for_log("Warrant is up at", timeout=STACK_START_TIMEOUT)
+    # Its warm-shutdown handler is installed once it is ready: signalled while still
+    # starting, a Celery worker would die at once and leave its pool.
+    _wait(lambda: re.search(r"\] worker1@\S+ ready\.", stack.log()), "a ready Celery worker",
+          STACK_START_TIMEOUT, stack)
+    return stack
+
+
+def _left_after(children: dict[str, int], timeout: float) -> list[str]:
+    """The children whose process group is still there after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_group_alive(pgid) for pgid in children.values()):
+            return []
+        time.sleep(0.1)
+    return [name for name, pgid in children.items() if _group_alive(pgid)]
+
+
+def test_stack_stops_gracefully_on_sighup(
+    tmp_path, stack_database, stack_data_dir, topology_redis_url
+):
+    # The terminal it runs in is closed, or the ssh session drops: the kernel sends
+    # SIGHUP to the script only (each child has a session of its own).
+    stack = _started_and_ready(tmp_path, stack_database, stack_data_dir, topology_redis_url)
+    try:
+        children = _children(stack)
+        assert set(children) == {"web", "worker1"}
+        stack.proc.send_signal(signal.SIGHUP)
+        code = stack.proc.wait(timeout=STOP_TIMEOUT)
+        left = _left_after(children, timeout=5)
+    finally:
+        _stop_all(stack)
+    assert code == 0, stack.log_tail(40)
+    assert "SIGHUP: stopping" in stack.log()
+    assert not left, f"still running after the stack exited: {left}"
+
+
+def test_children_stop_when_the_stack_is_killed(
+    tmp_path, stack_database, stack_data_dir, topology_redis_url
+):
+    # SIGKILL runs no handler: the kernel tells each child instead (PR_SET_PDEATHSIG),
+    # and each stops as on SIGTERM, gracefully.
+    stack = _started_and_ready(tmp_path, stack_database, stack_data_dir, topology_redis_url)
+    try:
+        children = _children(stack)
+        killed = time.monotonic()
+        stack.proc.send_signal(signal.SIGKILL)
+        stack.proc.wait(timeout=10)
+        left = _left_after(children, timeout=KILLED_STACK_CHILDREN_TIMEOUT)
+        seconds = time.monotonic() - killed
+    finally:
+        _stop_all(stack)
+    assert not left, f"still running {KILLED_STACK_CHILDREN_TIMEOUT} s after the stack " \
+        f"was killed: {left}"
+    print(f"\nchildren gone {seconds:.1f} s after the stack was killed")
+
+
+def test_a_signal_during_migrate_stops_it_and_starts_nothing(
+    tmp_path, postgres_server, stack_data_dir, topology_redis_url
+):
+    # A fresh database: migrate runs long enough (seconds) to be caught in the middle.
+    name = _database_name("migrate")
+    database_url = live.postgres_database(postgres_server, name)
+    stack = _start_stack(tmp_path, database_url, stack_data_dir, topology_redis_url,
+                         live.free_port(), celery_workers=1)
+    try:
+        stack.wait_for_log("Applying ", timeout=STACK_START_TIMEOUT)
+        stack.proc.send_signal(signal.SIGQUIT)
+        code = stack.proc.wait(timeout=STOP_TIMEOUT)
+        # migrate ran in the script's process group: nothing of it is left either.
+        left = _left_after({"run.py and migrate": stack.proc.pid}, timeout=5)
+    finally:
+        _stop_all(stack)
+        live.postgres_database(postgres_server, name, drop=True)
+    assert code == 0, stack.log_tail(40)
+    # Migrate is usually caught (about a second of "Applying" here); on a fast machine the
+    # signal may find collectstatic, the next step: the same path, and still before web.
+    assert re.search(r"SIGQUIT: stopped during (migrate|collectstatic); nothing else",
+                     stack.log()), stack.log_tail(40)
+    assert "started web" not in stack.log()
+    assert not left
 
 
 def _agreement_row(database_url: str, run_id: int) -> dict:
