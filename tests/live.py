@@ -27,6 +27,21 @@ ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 45
 
 
+def wait_until(predicate, timeout: float, what: str, processes=()):
+    """Poll ``predicate`` every 0.1 s until it is truthy, and return its value; fail the
+    test with the processes' logs (anything with ``name`` and ``log_tail()``) after ``timeout``."""
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    logs = "\n\n".join(f"--- {p.name}\n{p.log_tail()}" for p in processes)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{logs}")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:

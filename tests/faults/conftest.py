@@ -24,6 +24,7 @@ import pytest
 
 from tests import live
 from tests.conftest import skip_or_fail
+from tests.live import wait_until
 
 # The real-worker fixtures of tests/worker: Redis, the test database's URL, a queue per test.
 from tests.worker.conftest import queue, redis_url, worker_database_url  # noqa: F401
@@ -33,18 +34,6 @@ PASSWORD = "faults-demo-pass"
 #: Starting or stopping redis-server or PostgreSQL takes well under a second here.
 SERVICE_TIMEOUT = 20
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def wait_until(predicate, timeout: float, what: str, processes=()):
-    """Poll ``predicate`` every 0.1 s until it is truthy; fail with the logs after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    logs = "\n\n".join(f"--- {p.name}\n{p.log_tail()}" for p in processes)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{logs}")
 
 
 def timed(call, *args, **kwargs):

@@ -25,6 +25,7 @@ from annotator.selectors.agreement import agreement_data
 from annotator.services import agreement as agreement_service
 from annotator.services.agreement import agreement_run_request
 from tests.agreement_helpers import annotated_project, celery_broker
+from tests.live import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -35,17 +36,6 @@ SHORT_VISIBILITY_TIMEOUT = 2
 #: Per phase (load, report, intervals) of the run on the worker that gets killed:
 #: the run lasts about 3 x this, long enough to be killed in the middle.
 SLOW_RUN_DELAY = 2.0
-
-
-def wait_for(predicate, timeout: float, what: str, worker_logs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    logs = "\n\n".join(f"--- {w.name}\n{w.log_tail()}" for w in worker_logs)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{logs}")
 
 
 def in_process_result(project, run: AgreementRun):
@@ -82,7 +72,7 @@ def test_a_run_requested_from_the_page_completes_on_the_worker(
         response = client.get(status_url, HTTP_HX_REQUEST="true")
         return response if response.status_code == 286 else None
 
-    stopped = wait_for(poll, RUN_TIMEOUT, "the page's polling to stop", [worker])
+    stopped = wait_until(poll, RUN_TIMEOUT, "the page's polling to stop", [worker])
     assert stopped["HX-Retarget"] == "#agreement-run"
     assert "Krippendorff&#x27;s alpha (nominal)" in stopped.content.decode()
     run.refresh_from_db()
@@ -114,7 +104,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes_once(
         run = agreement_run_request(project=project, requested_by=members["manager"])
 
     # In the middle: data loaded (progress written to the row), report not yet stored.
-    wait_for(
+    wait_until(
         lambda: AgreementRun.objects.filter(
             pk=run.pk, status=JobStatus.RUNNING, progress__gt=0
         ).exists(),
@@ -128,7 +118,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes_once(
 
     # The replacement looks for abandoned messages older than its visibility timeout.
     replacement = start_worker(queue, visibility_timeout=SHORT_VISIBILITY_TIMEOUT)
-    wait_for(
+    wait_until(
         lambda: AgreementRun.objects.filter(pk=run.pk, status=JobStatus.DONE).exists(),
         RUN_TIMEOUT,
         "the replacement worker to finish the run",

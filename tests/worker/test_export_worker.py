@@ -19,7 +19,7 @@ from annotator.models import ExportJob, JobStatus
 from annotator.services.export_jobs import export_job_request
 from tests.agreement_helpers import celery_broker
 from tests.formats.export_samples import import_sample
-from tests.worker.test_agreement_worker import wait_for
+from tests.live import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def test_an_export_job_is_built_by_the_worker(
         job = export_job_request(project=project, requested_by=members["manager"],
                                  format=fmt, scope="both")
 
-    wait_for(
+    wait_until(
         lambda: ExportJob.objects.filter(
             pk=job.pk, status__in=[JobStatus.DONE, JobStatus.FAILED]
         ).exists(),
