@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -45,6 +44,7 @@ from annotator.selectors.agreement import (
 )
 
 from .errors import WarrantError
+from .jobs import job_enqueue, slow_down_for_tests
 
 logger = logging.getLogger(__name__)
 
@@ -107,24 +107,9 @@ def _clean_parameters(
 
 
 def _enqueue(run_id: int) -> None:
-    """Queue the run's task; if the broker cannot take it, say so on the row.
-
-    Called once the row is committed. With no broker configured (the embedded
-    mode) the task runs right here, in-process, which is the documented
-    default; with a broker that is down, the run fails visibly instead of
-    being computed in the request.
-    """
     from annotator.tasks import agreement_run_task  # tasks import this module
 
-    try:
-        agreement_run_task.delay(run_id)
-    except Exception as exc:  # kombu's OperationalError, a refused connection, DNS...
-        logger.exception("could not queue agreement run %s", run_id)
-        AgreementRun.objects.filter(pk=run_id, status=JobStatus.PENDING).update(
-            status=JobStatus.FAILED,
-            error=f"could not queue the run: the worker queue is unreachable ({exc})",
-            finished_at=timezone.now(),
-        )
+    job_enqueue(agreement_run_task, AgreementRun, run_id, what="run")
 
 
 @transaction.atomic
@@ -269,15 +254,8 @@ class _Progress:
 
 
 def _test_delay() -> None:
-    """Sleep between phases when the test suite asks for a slow run.
-
-    The worker tests set ``WARRANT_AGREEMENT_TEST_DELAY`` (seconds) so that a
-    run lasts long enough to kill its worker in the middle; it is 0 (absent)
-    everywhere else.
-    """
-    delay = float(getattr(settings, "WARRANT_AGREEMENT_TEST_DELAY", 0) or 0)
-    if delay > 0:
-        time.sleep(delay)
+    """Between phases: lets the worker tests kill a run in the middle (tests/worker)."""
+    slow_down_for_tests("WARRANT_AGREEMENT_TEST_DELAY")
 
 
 def _start(run_id: int) -> AgreementRun | None:

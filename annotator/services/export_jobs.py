@@ -37,6 +37,7 @@ from annotator.models import ExportJob, ExportScope, JobStatus, Project
 
 from .errors import WarrantError
 from .exports import EXPORT_FORMATS, export_formats, export_options_check, export_write
+from .jobs import job_enqueue, slow_down_for_tests
 
 logger = logging.getLogger(__name__)
 
@@ -50,23 +51,9 @@ PROGRESS_WRITE_INTERVAL = 0.5
 
 
 def _enqueue(job_id: int) -> None:
-    """Queue the job's task once its row is committed.
-
-    With no broker (the embedded mode) the task runs right here, in-process,
-    which is the documented default. With a broker that is down, the job fails
-    visibly instead of being built in the request.
-    """
     from annotator.tasks import export_job_task  # tasks import this module
 
-    try:
-        export_job_task.delay(job_id)
-    except Exception as exc:  # kombu's OperationalError, a refused connection...
-        logger.exception("could not queue export job %s", job_id)
-        ExportJob.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
-            status=JobStatus.FAILED,
-            error=f"could not queue the export: the worker queue is unreachable ({exc})",
-            finished_at=timezone.now(),
-        )
+    job_enqueue(export_job_task, ExportJob, job_id, what="export")
 
 
 @transaction.atomic
@@ -232,15 +219,8 @@ def _remove_leftovers(target: Path) -> None:
 
 
 def _test_delay() -> None:
-    """Sleep after each document when the test suite asks for a slow export.
-
-    The fault tests set ``WARRANT_EXPORT_TEST_DELAY`` (seconds) so that an
-    export lasts long enough to kill its worker in the middle; it is 0
-    (absent) everywhere else.
-    """
-    delay = float(getattr(settings, "WARRANT_EXPORT_TEST_DELAY", 0) or 0)
-    if delay > 0:
-        time.sleep(delay)
+    """After each document: lets the fault tests kill an export in the middle (tests/faults)."""
+    slow_down_for_tests("WARRANT_EXPORT_TEST_DELAY")
 
 
 def _describe(exc: Exception) -> str:
