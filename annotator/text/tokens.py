@@ -9,8 +9,9 @@ whitespace), used everywhere here so that tokens and snapping agree.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["snap_to_words", "token_offsets", "trim_whitespace"]
+__all__ = ["WORD_JOINERS", "snap_to_words", "token_offsets", "trim_whitespace"]
 
 _TOKEN = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")
@@ -86,11 +87,40 @@ def trim_whitespace(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Expand a selection to whole tokens, without whitespace at either end.
+# Inside a word, an apostrophe or a hyphen joins two letters or digits ("don't",
+# "well-known", "COVID-19"); anywhere else it is punctuation.
+WORD_JOINERS = frozenset("'\u2019\u02bc-\u2010\u2011")
 
-    Annotators select with the mouse and often cut a word or catch a space;
-    snapping makes the stored span cover whole tokens.
+
+def _is_word_char(char: str) -> bool:
+    """A letter, a digit or a combining mark (Unicode categories L*, N*, M*)."""
+    return unicodedata.category(char)[0] in "LNM"
+
+
+def _inside_word(text: str, i: int) -> bool:
+    """Whether the boundary before ``text[i]`` falls inside a word (``0 < i < len(text)``)."""
+    before, after = text[i - 1], text[i]
+    if _is_word_char(before) and _is_word_char(after):
+        return True
+    if before in WORD_JOINERS:  # "don'|t": the joiner must sit between two word characters
+        return i >= 2 and _is_word_char(text[i - 2]) and _is_word_char(after)
+    if after in WORD_JOINERS:  # "don|'t"
+        return i + 1 < len(text) and _is_word_char(before) and _is_word_char(text[i + 1])
+    return False
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Complete the words a selection cuts, and drop whitespace at either end.
+
+    Annotators select with the mouse and often cut a word or catch a space.
+    Snapping grows each end that falls inside a word (letters, digits, and
+    apostrophes or hyphens between them) to that word's edge, and trims
+    whitespace. It never adds punctuation the selection did not include, and
+    never drops punctuation it did include: selecting ``a new partnership``
+    before a full stop stores no full stop, and two annotators who select the
+    same words store the same span. Agreement tokens are not affected: they stay
+    maximal runs of non-whitespace (:func:`token_offsets`), and a span that ends
+    inside a token covers that token.
 
     Parameters
     ----------
@@ -102,8 +132,7 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     Returns
     -------
     tuple of int
-        ``(start, end)`` of the smallest run of whole tokens that contains every
-        non-whitespace character of the selection.
+        The snapped ``(start, end)``.
 
     Raises
     ------
@@ -112,14 +141,18 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 
     Examples
     --------
-    >>> text = "Sanctions work slowly."
+    >>> text = "Sanctions work slowly, don't they?"
     >>> start, end = snap_to_words(text, 3, 12)
     >>> text[start:end]
     'Sanctions work'
+    >>> text[slice(*snap_to_words(text, 15, 25))]
+    "slowly, don't"
+    >>> text[slice(*snap_to_words(text, 10, 22))]
+    'work slowly,'
     """
     start, end = trim_whitespace(text, start, end)
-    while start > 0 and not _is_space(text[start - 1]):
+    while start > 0 and _inside_word(text, start):
         start -= 1
-    while end < len(text) and not _is_space(text[end]):
+    while end < len(text) and _inside_word(text, end):
         end += 1
     return start, end
