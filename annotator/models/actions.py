@@ -11,15 +11,19 @@ class ActionKind(models.TextChoices):
     SPAN_DELETE = "span_delete", "Span deleted"
     RELATION_CREATE = "relation_create", "Relation created"
     RELATION_DELETE = "relation_delete", "Relation deleted"
+    SPANS_CREATE = "spans_create", "Spans created together"
 
 
 class AnnotationAction(models.Model):
-    """One edit of an annotation set, kept so that it can be undone.
+    """One edit of an annotation set, kept so that it can be undone and redone.
 
     ``payload`` holds what the inverse needs: the created object's id, the
     values a change replaced, or the whole deleted span with its relations.
     ``version`` is the set's version the edit produced. Undoing marks the row
-    ``undone`` (the log doubles as the set's edit history).
+    ``undone`` and adds to its payload what redoing needs (the removed rows) and
+    ``undone_version``, the set's version the undo produced (see
+    ``services.annotations.annotation_set_redo``). The log doubles as the set's
+    edit history.
     """
 
     annotation_set = models.ForeignKey(

@@ -8,19 +8,23 @@ version. The first edit moves the set from *assigned* to *in progress*; a
 submitted set takes no edits until it is reopened.
 
 Every edit is also written to the set's action log (``AnnotationAction``) with
-what its inverse needs, which is how undo works: undo takes the newest action
-not undone yet and applies its inverse (a deleted span comes back with its id
-and its relations).
+what its inverse needs, which is how undo and redo work: undo takes the newest
+action not undone yet and applies its inverse (a deleted span comes back with
+its id, its relations and its creation time); redo applies again what undo took
+back, until a new edit clears the way (see :func:`annotation_set_redo`). Undo
+then redo, or redo then undo, leaves the set's rows as they were, byte for byte.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, IntegerField, Q, Subquery, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from annotator.formats.schema import ANY_LABEL, pair_allowed
@@ -38,6 +42,7 @@ from annotator.text.tokens import snap_to_words, trim_whitespace
 
 from .agreement import agreement_after_submission
 from .errors import ConflictError, WarrantError
+from .rows import create_keeping_times
 
 # Undo reaches back this many edits: "recent actions", not the whole history,
 # so that an old undo cannot surprise a user who has long moved on.
@@ -47,6 +52,9 @@ MAX_NOTE_CHARS = 4000
 # Attributes are a few flags (stance: for/against), not a payload store.
 MAX_ATTRIBUTES = 20
 MAX_ATTRIBUTE_CHARS = 200
+# "Mark all matches" writes at most this many spans in one action: a search for
+# "the" in a long brief is a mistake to refuse, not 5,000 spans to undo.
+MAX_SPANS_PER_ACTION = 500
 
 
 # --------------------------------------------------------------------------- helpers
@@ -189,6 +197,7 @@ def _span_row(span: Span) -> dict:
         "attributes": span.attributes,
         "note": span.note,
         "external_id": span.external_id,
+        "created_at": span.created_at.isoformat() if span.created_at else None,
     }
 
 
@@ -199,7 +208,20 @@ def _relation_row(relation: Relation) -> dict:
         "target": relation.target_id,
         "type": relation.type_id,
         "external_id": relation.external_id,
+        "created_at": relation.created_at.isoformat() if relation.created_at else None,
     }
+
+
+def _snap(text: str, start: int, end: int, snap: bool) -> tuple[int, int]:
+    for value in (start, end):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise WarrantError("span offsets must be whole numbers")
+    if not 0 <= start < end <= len(text):
+        raise WarrantError(f"the span {start}-{end} is outside the text (0-{len(text)})")
+    try:
+        return (snap_to_words if snap else trim_whitespace)(text, start, end)
+    except ValueError as exc:
+        raise WarrantError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- spans
@@ -226,16 +248,7 @@ def span_create(
     """
     _require_editable(annotation_set)
     _check_label(annotation_set, label)
-    text = annotation_set.document.text
-    for value in (start, end):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise WarrantError("span offsets must be whole numbers")
-    if not 0 <= start < end <= len(text):
-        raise WarrantError(f"the span {start}-{end} is outside the text (0-{len(text)})")
-    try:
-        start, end = (snap_to_words if snap else trim_whitespace)(text, start, end)
-    except ValueError as exc:
-        raise WarrantError(str(exc)) from None
+    start, end = _snap(annotation_set.document.text, start, end, snap)
     attributes = _check_attributes(attributes or {})
     note = _check_note(note)
     if Span.objects.filter(
@@ -269,15 +282,23 @@ def span_update(
     label: SpanLabel | None = None,
     attributes: dict | None = None,
     note: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    snap: bool = False,
 ) -> Span:
-    """Relabel a span, replace its attributes or its note (None leaves a field as it is).
+    """Relabel a span, move its boundaries, replace its attributes or its note.
 
+    None leaves a field as it is. New boundaries (code points) are trimmed of
+    whitespace and, with ``snap``, grown to whole words as in :func:`span_create`.
     A relabel that would leave one of the span's relations outside the schema
-    is refused with the reason; delete that relation first.
+    is refused with the reason; delete that relation first. A change that
+    changes nothing is no edit: the version stays.
     """
     annotation_set = span.annotation_set
     _require_editable(annotation_set)
-    old = {"label": span.label_id, "attributes": span.attributes, "note": span.note}
+    fields = ("label", "start", "end", "attributes", "note")
+    old = {"label": span.label_id, "start": span.start, "end": span.end,
+           "attributes": span.attributes, "note": span.note}
     if label is not None and label.pk != span.label_id:
         _check_label(annotation_set, label)
         relations = (
@@ -294,22 +315,89 @@ def span_update(
                     f"cannot relabel to {label.name}: {why}; delete that relation first"
                 )
         span.label = label
+    if start is not None or end is not None:
+        span.start, span.end = _snap(
+            annotation_set.document.text,
+            span.start if start is None else start,
+            span.end if end is None else end,
+            snap,
+        )
     if attributes is not None:
         span.attributes = _check_attributes(attributes)
     if note is not None:
         span.note = _check_note(note)
-    new = {"label": span.label_id, "attributes": span.attributes, "note": span.note}
+    new = {name: getattr(span, "label_id" if name == "label" else name) for name in fields}
     if new == old:
         return span
+    if (new["start"], new["end"], new["label"]) != (old["start"], old["end"], old["label"]) and (
+        Span.objects.filter(annotation_set=annotation_set, start=span.start, end=span.end,
+                            label_id=span.label_id).exclude(pk=span.pk).exists()
+    ):
+        raise WarrantError(f"this text is already marked {span.label.name}")
     _bump(annotation_set=annotation_set, expected_version=expected_version)
-    span.save(update_fields=["label", "attributes", "note"])
+    changed = [name for name in fields if new[name] != old[name]]
+    span.save(update_fields=changed)
     _log(
         annotation_set=annotation_set,
         user=user,
         kind=ActionKind.SPAN_UPDATE,
-        payload={"span": span.pk, "old": old, "new": new},
+        payload={"span": span.pk,
+                 "old": {name: old[name] for name in changed},
+                 "new": {name: new[name] for name in changed}},
     )
     return span
+
+
+@transaction.atomic
+def spans_create(
+    *,
+    annotation_set: AnnotationSet,
+    label: SpanLabel,
+    ranges: list[tuple[int, int]],
+    expected_version: int,
+    user=None,
+    snap: bool = True,
+) -> list[Span]:
+    """Mark many ranges with ``label`` in one edit, which one undo takes back whole.
+
+    Each range is trimmed (and snapped) as in :func:`span_create`; ranges
+    already marked ``label``, and repeats among them, are left out. Refused
+    whole when any range is outside the text, when none is left, or beyond
+    MAX_SPANS_PER_ACTION.
+    """
+    _require_editable(annotation_set)
+    _check_label(annotation_set, label)
+    if not isinstance(ranges, list | tuple) or not ranges:
+        raise WarrantError("nothing to mark: give at least one range")
+    if len(ranges) > MAX_SPANS_PER_ACTION:
+        raise WarrantError(
+            f"{len(ranges)} spans at once is more than {MAX_SPANS_PER_ACTION}: narrow the search"
+        )
+    text = annotation_set.document.text
+    wanted: list[tuple[int, int]] = []
+    for pair in ranges:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise WarrantError("each range is a pair of offsets [start, end]")
+        wanted.append(_snap(text, pair[0], pair[1], snap))
+    lo, hi = min(a for a, _ in wanted), max(b for _, b in wanted)
+    marked = set(
+        Span.objects.filter(annotation_set=annotation_set, label=label, start__gte=lo,
+                            end__lte=hi).values_list("start", "end")
+    )
+    fresh = sorted(set(wanted) - marked)
+    if not fresh:
+        raise WarrantError(f"every match is already marked {label.name}")
+    _bump(annotation_set=annotation_set, expected_version=expected_version)
+    spans = Span.objects.bulk_create(
+        [Span(annotation_set=annotation_set, label=label, start=a, end=b) for a, b in fresh]
+    )
+    _log(
+        annotation_set=annotation_set,
+        user=user,
+        kind=ActionKind.SPANS_CREATE,
+        payload={"spans": [span.pk for span in spans], "label": label.name},
+    )
+    return spans
 
 
 @transaction.atomic
@@ -437,46 +525,164 @@ def annotation_set_reopen(
     return annotation_set
 
 
-# --------------------------------------------------------------------------- undo
+# --------------------------------------------------------------------------- undo and redo
 
 
 @dataclass(frozen=True)
-class Undone:
-    """What an undo did: a line for the user and the text range it touched."""
+class Replayed:
+    """What an undo or a redo did: a line for the user and the rows it touched.
+
+    ``spans`` and ``relations`` are the rows now in the set that it created or
+    changed; ``removed_spans`` and ``removed_relations`` the ids it took away;
+    ``ranges`` the stretches of text whose spans changed.
+    """
 
     message: str
-    start: int | None = None
-    end: int | None = None
+    spans: tuple[Span, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    removed_spans: tuple[int, ...] = ()
+    removed_relations: tuple[int, ...] = ()
+    ranges: tuple[tuple[int, int], ...] = ()
 
 
-def _restore_span(row: dict, annotation_set: AnnotationSet) -> Span:
-    return Span.objects.create(
-        pk=row["id"],
-        annotation_set=annotation_set,
-        label_id=row["label"],
-        start=row["start"],
-        end=row["end"],
-        attributes=row["attributes"],
-        note=row["note"],
-        external_id=row.get("external_id", ""),
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _restore(annotation_set: AnnotationSet, span_rows: list, relation_rows: list):
+    """Put deleted spans and relations back with their ids and creation times."""
+    spans = [
+        Span(pk=row["id"], annotation_set=annotation_set, label_id=row["label"],
+             start=row["start"], end=row["end"], attributes=row["attributes"],
+             note=row["note"], external_id=row.get("external_id", ""),
+             created_at=_when(row.get("created_at")))
+        for row in span_rows
+    ]
+    relations = [
+        Relation(pk=row["id"], annotation_set=annotation_set, source_id=row["source"],
+                 target_id=row["target"], type_id=row["type"],
+                 external_id=row.get("external_id", ""),
+                 created_at=_when(row.get("created_at")))
+        for row in relation_rows
+    ]
+    try:
+        for model, objs in ((Span, spans), (Relation, relations)):
+            dated = [o for o in objs if o.created_at is not None]
+            create_keeping_times(model, dated, ("created_at",))
+            model.objects.bulk_create([o for o in objs if o.created_at is None])
+    except IntegrityError:
+        raise WarrantError("cannot do that again: the spans it needs are gone") from None
+    return tuple(spans), tuple(relations)
+
+
+def _take_away(annotation_set: AnnotationSet, span_ids: list[int]) -> tuple[list, list]:
+    """Delete spans and the relations at them; their rows, for putting them back."""
+    spans = list(Span.objects.filter(annotation_set=annotation_set, pk__in=span_ids)
+                 .order_by("id"))
+    if len(spans) != len(set(span_ids)):
+        raise WarrantError("cannot do that: a span it changed is gone")
+    relations = list(
+        Relation.objects.filter(Q(source_id__in=span_ids) | Q(target_id__in=span_ids))
+        .order_by("id")
     )
+    span_rows = [_span_row(s) for s in spans]
+    relation_rows = [_relation_row(r) for r in relations]
+    Span.objects.filter(pk__in=span_ids).delete()  # relations go by CASCADE
+    return span_rows, relation_rows
 
 
-def _restore_relation(row: dict, annotation_set: AnnotationSet) -> Relation:
-    return Relation.objects.create(
-        pk=row["id"],
-        annotation_set=annotation_set,
-        source_id=row["source"],
-        target_id=row["target"],
-        type_id=row["type"],
-        external_id=row.get("external_id", ""),
-    )
+def _set_fields(annotation_set: AnnotationSet, span_id: int, values: dict) -> tuple[Span, tuple]:
+    """Set a span's fields; the span, and the range it covered before."""
+    span = Span.objects.filter(annotation_set=annotation_set, pk=span_id).first()
+    if span is None:
+        raise WarrantError("cannot do that: the span it changed is gone")
+    before = (span.start, span.end)
+    for name, value in values.items():
+        setattr(span, "label_id" if name == "label" else name, value)
+    span.save(update_fields=list(values))
+    return span, before
+
+
+def _replay(
+    annotation_set: AnnotationSet, action: AnnotationAction, *, undo: bool, expected_version: int
+) -> Replayed:
+    """Undo or redo ``action``: bump the version, apply it, mark it in the log."""
+    _bump(annotation_set=annotation_set, expected_version=expected_version)
+    result = _apply(annotation_set, action, undo=undo)
+    action.undone = undo
+    if undo:
+        action.payload["undone_version"] = annotation_set.version
+    else:
+        del action.payload["undone_version"]
+    action.save(update_fields=["undone", "payload"])
+    return result
+
+
+def _apply(annotation_set: AnnotationSet, action: AnnotationAction, *, undo: bool) -> Replayed:
+    """Apply the inverse of ``action`` (undo) or ``action`` again (redo).
+
+    Undo keeps in the payload the rows it removes ("row", "rows", "relations"),
+    so that redo puts back exactly what was there.
+    """
+    payload = action.payload
+    kind = action.kind
+    word = "Undone" if undo else "Redone"
+    relations = Relation.objects.filter(annotation_set=annotation_set)
+    if kind in (ActionKind.SPAN_CREATE, ActionKind.SPANS_CREATE):
+        ids = [payload["span"]] if kind == ActionKind.SPAN_CREATE else payload["spans"]
+        what = "the new span" if kind == ActionKind.SPAN_CREATE else f"{len(ids)} new spans"
+        if undo:
+            span_rows, relation_rows = _take_away(annotation_set, ids)
+            payload["rows"], payload["relations"] = span_rows, relation_rows
+            return Replayed(f"{word}: {what} removed", removed_spans=tuple(ids),
+                            removed_relations=tuple(r["id"] for r in relation_rows),
+                            ranges=tuple((r["start"], r["end"]) for r in span_rows))
+        if "rows" not in payload:
+            raise WarrantError("there is nothing to redo")
+        spans, rels = _restore(annotation_set, payload["rows"], payload.get("relations", []))
+        return Replayed(f"{word}: {what} back", spans=spans, relations=rels,
+                        ranges=tuple((s.start, s.end) for s in spans))
+    if kind == ActionKind.SPAN_UPDATE:
+        span, before = _set_fields(annotation_set, payload["span"],
+                                   payload["old" if undo else "new"])
+        return Replayed(f"{word}: the span's change", spans=(span,),
+                        ranges=(before, (span.start, span.end)))
+    if kind == ActionKind.SPAN_DELETE:
+        row = payload["span"]
+        where = ((row["start"], row["end"]),)
+        if undo:
+            spans, rels = _restore(annotation_set, [row], payload["relations"])
+            return Replayed(f"{word}: the deleted span is back", spans=spans, relations=rels,
+                            ranges=where)
+        _, relation_rows = _take_away(annotation_set, [row["id"]])
+        return Replayed(f"{word}: the span is deleted again", removed_spans=(row["id"],),
+                        removed_relations=tuple(r["id"] for r in relation_rows), ranges=where)
+    if kind == ActionKind.RELATION_CREATE:
+        if undo:
+            relation = relations.filter(pk=payload["relation"]).first()
+            if relation is None:
+                raise WarrantError("cannot undo: what that action changed is gone")
+            payload["row"] = _relation_row(relation)
+            relation.delete()
+            return Replayed(f"{word}: the new relation removed",
+                            removed_relations=(payload["relation"],))
+        if "row" not in payload:
+            raise WarrantError("there is nothing to redo")
+        _, rels = _restore(annotation_set, [], [payload["row"]])
+        return Replayed(f"{word}: the relation is back", relations=rels)
+    row = payload["relation"]  # RELATION_DELETE
+    if undo:
+        _, rels = _restore(annotation_set, [], [row])
+        return Replayed(f"{word}: the deleted relation is back", relations=rels)
+    if relations.filter(pk=row["id"]).delete()[0] == 0:
+        raise WarrantError("cannot redo: that relation is gone")
+    return Replayed(f"{word}: the relation is deleted again", removed_relations=(row["id"],))
 
 
 @transaction.atomic
 def annotation_set_undo(
     *, annotation_set: AnnotationSet, expected_version: int, user=None
-) -> Undone:
+) -> Replayed:
     """Undo the newest edit of the set that is not undone yet (LIFO)."""
     _require_editable(annotation_set)
     # The newest action not undone yet among the newest UNDO_DEPTH, picked by the
@@ -490,44 +696,33 @@ def annotation_set_undo(
     )
     if action is None:
         raise WarrantError("there is nothing to undo")
-    _bump(annotation_set=annotation_set, expected_version=expected_version)
-    payload = action.payload
-    spans = Span.objects.filter(annotation_set=annotation_set)
-    relations = Relation.objects.filter(annotation_set=annotation_set)
-    gone = WarrantError("cannot undo: what that action changed is gone")
-    try:
-        if action.kind == ActionKind.SPAN_CREATE:
-            span = spans.filter(pk=payload["span"]).first()
-            if span is None:
-                raise gone
-            relations.filter(Q(source=span) | Q(target=span)).delete()
-            span.delete()
-            result = Undone("Undone: the new span is removed", span.start, span.end)
-        elif action.kind == ActionKind.SPAN_UPDATE:
-            span = spans.filter(pk=payload["span"]).first()
-            if span is None:
-                raise gone
-            old = payload["old"]
-            span.label_id = old["label"]
-            span.attributes = old["attributes"]
-            span.note = old["note"]
-            span.save(update_fields=["label", "attributes", "note"])
-            result = Undone("Undone: the span's change is reverted", span.start, span.end)
-        elif action.kind == ActionKind.SPAN_DELETE:
-            row = payload["span"]
-            _restore_span(row, annotation_set)
-            for rel in payload["relations"]:
-                _restore_relation(rel, annotation_set)
-            result = Undone("Undone: the deleted span is back", row["start"], row["end"])
-        elif action.kind == ActionKind.RELATION_CREATE:
-            if relations.filter(pk=payload["relation"]).delete()[0] == 0:
-                raise gone
-            result = Undone("Undone: the new relation is removed")
-        else:
-            _restore_relation(payload["relation"], annotation_set)
-            result = Undone("Undone: the deleted relation is back")
-    except IntegrityError:
-        raise WarrantError("cannot undo: the spans it needs are gone") from None
-    action.undone = True
-    action.save(update_fields=["undone"])
-    return result
+    return _replay(annotation_set, action, undo=True, expected_version=expected_version)
+
+
+@transaction.atomic
+def annotation_set_redo(
+    *, annotation_set: AnnotationSet, expected_version: int, user=None
+) -> Replayed:
+    """Apply again the edit the newest undo took back, unless a new edit came since.
+
+    Design note. Undo stores in the action's payload the set's version it
+    produced (``undone_version``); an edit's ``version`` is the version it
+    produced when it was made, and a redo leaves it as it was. The redo stack
+    is then the undone actions in the reverse order of their undoing, and it
+    is cleared by any new edit: an undone action may be redone only while its
+    ``undone_version`` is above the ``version`` of every action of the set,
+    which is the newest action's (versions grow with ids). No edit has to
+    touch the log to clear the stack.
+    """
+    _require_editable(annotation_set)
+    newest = annotation_set.actions.order_by("-id").values("version")[:1]
+    action = (
+        annotation_set.actions.filter(undone=True)
+        .annotate(undone_at=Cast(KT("payload__undone_version"), IntegerField()))
+        .filter(undone_at__gt=Subquery(newest))
+        .order_by("-undone_at")
+        .first()
+    )
+    if action is None:
+        raise WarrantError("there is nothing to redo")
+    return _replay(annotation_set, action, undo=False, expected_version=expected_version)

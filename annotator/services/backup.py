@@ -90,6 +90,7 @@ from annotator.selectors.agreement import agreement_data_version
 from .errors import WarrantError
 from .imports import content_hash
 from .projects import new_join_code
+from .rows import create_keeping_times
 
 FORMAT = "warrant-backup"
 VERSION = 1
@@ -330,6 +331,13 @@ def _translate_payload(
 
     if kind in (ActionKind.SPAN_CREATE, ActionKind.SPAN_UPDATE) and "span" in out:
         out["span"] = span(out["span"])  # span_create's "label" is a name already
+    if kind == ActionKind.SPANS_CREATE and isinstance(out.get("spans"), list):
+        out["spans"] = [span(pk) for pk in out["spans"]]
+    if kind in (ActionKind.SPAN_CREATE, ActionKind.SPANS_CREATE):  # what an undo removed
+        if isinstance(out.get("rows"), list):
+            out["rows"] = [span_row(r) for r in out["rows"]]
+        if isinstance(out.get("relations"), list):
+            out["relations"] = [relation_row(r) for r in out["relations"]]
     if kind == ActionKind.SPAN_UPDATE:
         for name in ("old", "new"):
             if isinstance(out.get(name), dict) and "label" in out[name]:
@@ -340,6 +348,8 @@ def _translate_payload(
             out["relations"] = [relation_row(r) for r in out["relations"]]
     if kind == ActionKind.RELATION_CREATE and "relation" in out:
         out["relation"] = relation(out["relation"])
+    if kind == ActionKind.RELATION_CREATE and "row" in out:  # what an undo removed
+        out["row"] = relation_row(out["row"])
     if kind == ActionKind.RELATION_DELETE:
         out["relation"] = relation_row(out.get("relation"))
     return out
@@ -747,11 +757,11 @@ class _Restorer:
                 user = self._user_named(arow["user"], f"{swhere} action")
                 action_rows.append((i, AnnotationAction(user=user, **v)))
 
-        _create_keeping_times(AnnotationSet, sets, ("created_at", "updated_at"))
+        create_keeping_times(AnnotationSet, sets, ("created_at", "updated_at"))
         span_ids: dict[Any, int] = {}
         for i, _key, span in span_rows:
             span.annotation_set = sets[i]
-        _create_keeping_times(Span, [s for _, _, s in span_rows], ("created_at",))
+        create_keeping_times(Span, [s for _, _, s in span_rows], ("created_at",))
         for _i, key, span in span_rows:
             span_ids[key] = span.pk
         relation_ids: dict[Any, int] = {}
@@ -761,7 +771,7 @@ class _Restorer:
             relation.source_id = span_ids[rrow["source"]]
             relation.target_id = span_ids[rrow["target"]]
             relations.append(relation)
-        _create_keeping_times(Relation, relations, ("created_at",))
+        create_keeping_times(Relation, relations, ("created_at",))
         for (_i, rrow, relation) in relation_rows:
             if rrow["key"] in relation_ids:
                 raise WarrantError(f"{where}: relation key {rrow['key']!r} is used twice")
@@ -810,7 +820,7 @@ class _Restorer:
                 relation=lambda key: relation_ids.get(key, key),
                 label=by_name(self.labels, "label"), rtype=by_name(self.types, "relation type"),
             )
-        _create_keeping_times(AnnotationAction, actions, ("created_at",))
+        create_keeping_times(AnnotationAction, actions, ("created_at",))
         self.counts["annotation_set"] += len(sets)
         self.counts["span"] += len(span_rows)
         self.counts["relation"] += len(relations)
@@ -869,19 +879,6 @@ class _Restorer:
             )
             AgreementRun.objects.filter(pk=run.pk).update(data_version=run.data_version)
         self.finished = True
-
-
-def _create_keeping_times(
-    model: type[models.Model], objs: list[models.Model], names: tuple[str, ...]
-) -> None:
-    """bulk_create, then put back the times auto_now(_add) replaced with now."""
-    kept = [[getattr(o, name) for name in names] for o in objs]
-    model.objects.bulk_create(objs)
-    for o, values in zip(objs, kept, strict=True):
-        for name, value in zip(names, values, strict=True):
-            setattr(o, name, value)
-    if objs:
-        model.objects.bulk_update(objs, names)  # bulk_update leaves auto_now alone
 
 
 def _reserve_ids(model: type[models.Model], n: int) -> list[int]:

@@ -50,7 +50,7 @@ def _page_url(project, document, set_id: int | None = None) -> str:
 
 def _urls(project, document) -> dict[str, str]:
     kwargs = {"slug": project.slug, "document_id": document.pk}
-    names = ["span_create", "undo", "submit", "reopen", "relation_create", "panels"]
+    names = ["span_create", "undo", "redo", "submit", "reopen", "relation_create", "panels"]
     urls = {name: reverse(f"annotate-{name.replace('_', '-')}", kwargs=kwargs) for name in names}
     # Patterns with a placeholder id 0 that annotate.js and the templates fill in.
     for name, arg in [("span", "span_id"), ("span_delete", "span_id"),
@@ -615,14 +615,12 @@ def annotate_relation_delete(request, slug, document_id, relation_id):
     return _saved(request, project, document, aset, message="Relation deleted (u undoes)")
 
 
-@require_POST
-@login_required
-def annotate_undo(request, slug, document_id):
+def _replay(request, slug, document_id, service):
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    undone, failure = _write(
+    done, failure = _write(
         request, page,
-        lambda: svc.annotation_set_undo(
+        lambda: service(
             annotation_set=aset, expected_version=_expected_version(request), user=request.user
         ),
     )
@@ -630,8 +628,20 @@ def annotate_undo(request, slug, document_id):
         return failure
     if not request.htmx:
         return redirect(page)
-    ranges = [(undone.start, undone.end)] if undone.start is not None else []
-    return _saved(request, project, document, aset, message=undone.message, ranges=ranges)
+    return _saved(request, project, document, aset, message=done.message,
+                  ranges=list(done.ranges))
+
+
+@require_POST
+@login_required
+def annotate_undo(request, slug, document_id):
+    return _replay(request, slug, document_id, svc.annotation_set_undo)
+
+
+@require_POST
+@login_required
+def annotate_redo(request, slug, document_id):
+    return _replay(request, slug, document_id, svc.annotation_set_redo)
 
 
 def _status_change(request, slug, document_id, service):

@@ -56,6 +56,7 @@ urlpatterns += [
         name="annotate-relation-delete",
     ),
     path(f"{_ANNOTATE}undo/", annotate_views.annotate_undo, name="annotate-undo"),
+    path(f"{_ANNOTATE}redo/", annotate_views.annotate_redo, name="annotate-redo"),
     path(f"{_ANNOTATE}submit/", annotate_views.annotate_submit, name="annotate-submit"),
     path(f"{_ANNOTATE}reopen/", annotate_views.annotate_reopen, name="annotate-reopen"),
 ]

@@ -109,7 +109,7 @@ def test_emoji_before_a_span_never_shift_it(page_for, members, brief, own_set):
     page.keyboard.press("c")
     wait_saved(page)
     span = own_set.spans.get()
-    assert TEXT[span.start : span.end] == "ends here."
+    assert TEXT[span.start : span.end] == "ends here"  # snapping adds no full stop
     assert span.start == TEXT.index("ends here")  # code points, not UTF-16 units
 
 
@@ -624,3 +624,63 @@ def test_the_focus_ring_has_3_to_1_contrast(page_for, members, brief, own_set):
     assert rgb(style["panel"]) == (0xF3, 0xF4, 0xF6)
     for background in [(255, 255, 255), rgb(style["panel"])]:
         assert _contrast_ratio(ring, background) >= 3, (style["colour"], background)
+
+
+# ---------------------------------------------------------------- issue 13, point 3: redo
+
+
+def _dump(aset):
+    from tests.services.test_annotations import dump
+
+    return dump(aset)
+
+
+def test_redo_by_keys_and_button_brings_back_what_undo_took(page_for, members, brief, own_set):
+    claim = _span(own_set, "Claim", "Sanctions on Ruritania should be lifted.")
+    evidence = _span(own_set, "Evidence", "Exports fell by 40%")
+    _relate(own_set, evidence, claim, "evidence_for")
+    page = page_for(members["annotator"])
+    open_page(page, brief)
+    start = _dump(own_set)
+    click_phrase(page, "Exports")
+    expect(page.locator("#status-line")).to_contain_text("Evidence")
+    page.keyboard.press("x")
+    wait_saved(page, "Deleted")
+    deleted = _dump(own_set)
+    page.keyboard.press("Control+z")
+    wait_saved(page, "Undone")
+    assert _dump(own_set) == start
+    page.keyboard.press("Control+Shift+Z")  # redo, never a second undo
+    wait_saved(page, "Redone")
+    assert _dump(own_set) == deleted
+    page.keyboard.press("u")
+    wait_saved(page, "Undone")
+    page.keyboard.press("Control+y")
+    wait_saved(page, "Redone")
+    assert _dump(own_set) == deleted
+    page.keyboard.press("u")
+    wait_saved(page, "Undone")
+    page.keyboard.press("Shift+U")
+    wait_saved(page, "Redone")
+    page.keyboard.press("u")
+    wait_saved(page, "Undone")
+    page.get_by_role("button", name="Redo").click()
+    wait_saved(page, "Redone")
+    assert _dump(own_set) == deleted
+    expect(page.locator("#relation-list")).to_contain_text("None yet")
+
+
+def test_a_new_edit_clears_what_redo_could_bring_back(page_for, members, brief, own_set):
+    page = page_for(members["annotator"])
+    open_page(page, brief)
+    drag_select(page, "Exports fell by 40%")
+    page.keyboard.press("e")
+    wait_saved(page, "Evidence")
+    page.keyboard.press("u")
+    wait_saved(page, "Undone")
+    drag_select(page, "Prices rose sharply.")
+    page.keyboard.press("r")
+    wait_saved(page, "Reason")
+    page.keyboard.press("Control+Shift+Z")
+    expect(page.get_by_role("alert")).to_contain_text("nothing to redo")
+    assert spans_of(own_set) == [("Reason", "Prices rose sharply.")]

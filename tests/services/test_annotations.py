@@ -238,12 +238,13 @@ def test_undo_reverts_each_kind_of_edit_newest_first(aset, project):
                                    type=rtype(project, "evidence_for"),
                                    expected_version=aset.version)
     svc.span_update(span=claim, expected_version=aset.version, note="check")
+    evidence_id = evidence.pk
     svc.span_delete(span=evidence, expected_version=aset.version)
     assert not Relation.objects.exists()
 
     undone = svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
     assert "deleted span is back" in undone.message
-    assert (undone.start, undone.end) == (evidence.start, evidence.end)
+    assert [s.pk for s in undone.spans] == [evidence_id]
     assert Relation.objects.get().pk == relation.pk  # same ids: later log entries still point
     svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
     assert Span.objects.get(pk=claim.pk).note == ""
@@ -285,3 +286,147 @@ def test_text_no_database_can_hold_is_refused_and_nothing_changes(aset, change, 
     span.refresh_from_db()
     aset.refresh_from_db()
     assert (span.note, span.attributes, aset.version) == ("", {}, version)
+
+
+# ---------------------------------------------------------------- issue 13: redo, boundaries,
+# many spans at once; undo and redo round-trip the set byte for byte
+
+
+def dump(aset) -> bytes:
+    """Every stored field of the set's spans and relations, ids and times included."""
+    import json
+
+    spans = list(Span.objects.filter(annotation_set=aset).order_by("id").values())
+    relations = list(Relation.objects.filter(annotation_set=aset).order_by("id").values())
+    return json.dumps({"spans": spans, "relations": relations}, sort_keys=True,
+                      default=str).encode()
+
+
+def _edits(aset, project):
+    """Each kind of edit, as a function of the set that makes it (after a common start)."""
+    def claim():
+        return Span.objects.get(annotation_set=aset, label__name="Claim")
+
+    def evidence():
+        return Span.objects.get(annotation_set=aset, label__name="Evidence")
+
+    def version():
+        return AnnotationSet.objects.get(pk=aset.pk).version
+
+    def relation():
+        return Relation.objects.get(annotation_set=aset)
+
+    start = TEXT.index("Prices")
+    return {
+        "span_create": lambda: svc.span_create(
+            annotation_set=aset, label=label(project, "Reason"), start=start,
+            end=start + 6, expected_version=version()),
+        "relabel": lambda: svc.span_update(
+            span=claim(), label=label(project, "MajorClaim"), expected_version=version()),
+        "attributes and note": lambda: svc.span_update(
+            span=claim(), attributes={"stance": "for"}, note="why", expected_version=version()),
+        "boundaries": lambda: svc.span_update(
+            span=evidence(), start=TEXT.index("fell"), end=TEXT.index("40%") + 3,
+            expected_version=version()),
+        "span_delete": lambda: svc.span_delete(span=evidence(), expected_version=version()),
+        "relation_create": lambda: svc.relation_create(
+            annotation_set=aset, source=claim(), target=evidence(),
+            type=rtype(project, "attacks"), expected_version=version()),
+        "relation_delete": lambda: svc.relation_delete(
+            relation=relation(), expected_version=version()),
+        "spans_create": lambda: svc.spans_create(
+            annotation_set=aset, label=label(project, "Claim"),
+            ranges=[[TEXT.index("Prices"), TEXT.index("Prices") + 6],
+                    [TEXT.index("Reuters"), TEXT.index("Reuters") + 7]],
+            expected_version=version()),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_edits(None, None)))
+def test_undo_and_redo_of_every_edit_kind_round_trip_the_set_byte_for_byte(aset, project,
+                                                                          kind):
+    claim = make(aset, "Claim", "Sanctions work.")
+    evidence = make(aset, "Evidence", "Exports fell by 40%")
+    svc.relation_create(annotation_set=aset, source=evidence, target=claim,
+                        type=rtype(project, "evidence_for"), expected_version=aset.version)
+    before = dump(aset)
+    _edits(aset, project)[kind]()
+    aset.refresh_from_db()
+    after = dump(aset)
+    assert after != before
+    for _ in range(2):
+        svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+        assert dump(aset) == before
+        svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)
+        assert dump(aset) == after
+
+
+def test_redo_goes_back_in_the_order_undo_went_and_stops_at_a_new_edit(aset, project):
+    make(aset, "Claim", "Sanctions work.")
+    make(aset, "Evidence", "Exports fell by 40%")
+    make(aset, "Reason", "Prices rose.")
+    states = [dump(aset)]
+    for _ in range(3):
+        svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+        states.append(dump(aset))
+    for expected in reversed(states[:-1]):
+        svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)
+        assert dump(aset) == expected
+    with pytest.raises(WarrantError, match="nothing to redo"):
+        svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)
+
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    make(aset, "Claim", "Reuters")  # a new edit clears the redo stack
+    with pytest.raises(WarrantError, match="nothing to redo"):
+        svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)  # that one only
+    assert [s.label.name for s in Span.objects.filter(annotation_set=aset)] == ["Claim", "Claim"]
+    with pytest.raises(WarrantError, match="nothing to redo"):
+        svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)
+
+
+def test_redo_checks_the_version_and_a_submitted_set(aset):
+    make(aset, "Claim", "Sanctions work.")
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    with pytest.raises(ConflictError):
+        svc.annotation_set_redo(annotation_set=aset, expected_version=0)
+    assert not Span.objects.filter(annotation_set=aset).exists()
+    svc.annotation_set_submit(annotation_set=aset, expected_version=aset.version)
+    with pytest.raises(WarrantError, match="submitted"):
+        svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)
+
+
+def test_moving_a_boundary_snaps_or_trims_and_refuses_a_duplicate(aset, project):
+    span = make(aset, "Evidence", "Exports fell by 40%")
+    svc.span_update(span=span, end=TEXT.index("40%") + 1, snap=True,
+                    expected_version=aset.version)
+    assert TEXT[span.start : span.end] == "Exports fell by 40"  # "4" completed, "%" not added
+    svc.span_update(span=span, start=TEXT.index("fell") - 1, expected_version=aset.version)
+    assert TEXT[span.start : span.end] == "fell by 40"  # the space trimmed
+    other = make(aset, "Evidence", "Exports fell")
+    version = aset.version
+    with pytest.raises(WarrantError, match="already marked Evidence"):
+        svc.span_update(span=other, start=span.start, end=span.end, expected_version=version)
+    with pytest.raises(WarrantError, match="outside the text"):
+        svc.span_update(span=other, end=len(TEXT) + 1, expected_version=version)
+    assert AnnotationSet.objects.get(pk=aset.pk).version == version
+
+
+def test_spans_create_marks_many_ranges_in_one_action_and_skips_marked_ones(aset, project):
+    make(aset, "Claim", "Prices")
+    ranges = [[TEXT.index(w), TEXT.index(w) + len(w)] for w in ("Prices", "Reuters", "Export")]
+    spans = svc.spans_create(annotation_set=aset, label=label(project, "Claim"),
+                             ranges=ranges, expected_version=aset.version)
+    assert sorted(TEXT[s.start : s.end] for s in spans) == ["Exports", "Reuters"]  # snapped
+    assert AnnotationAction.objects.filter(annotation_set=aset).count() == 2
+    with pytest.raises(WarrantError, match="already marked"):
+        svc.spans_create(annotation_set=aset, label=label(project, "Claim"), ranges=ranges,
+                         expected_version=aset.version)
+    with pytest.raises(WarrantError, match="more than"):
+        svc.spans_create(annotation_set=aset, label=label(project, "Claim"),
+                         ranges=[[0, 1]] * (svc.MAX_SPANS_PER_ACTION + 1),
+                         expected_version=aset.version)
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    assert [TEXT[s.start : s.end] for s in Span.objects.filter(annotation_set=aset)] == ["Prices"]

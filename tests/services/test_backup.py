@@ -123,6 +123,15 @@ def build_rich_project(capture) -> Project:
     extra = span("work.", "Reason")
     edits.annotation_set_undo(annotation_set=work, expected_version=work.version, user=carol)
     assert not Span.objects.filter(pk=extra.pk).exists()
+    # Many spans in one action, undone, redone and undone again (issue 13).
+    edits.spans_create(annotation_set=work, label=labels["Evidence"],
+                       ranges=[list(_phrase(TEXT, "Sanctions")), list(_phrase(TEXT, "IMF"))],
+                       expected_version=work.version, user=carol)
+    for step in (edits.annotation_set_undo, edits.annotation_set_redo, edits.annotation_set_undo):
+        step(annotation_set=work, expected_version=work.version, user=carol)
+    link = relate(reason, claim, "supports")
+    edits.annotation_set_undo(annotation_set=work, expected_version=work.version, user=carol)
+    assert not Relation.objects.filter(pk=link.pk).exists()
     Span.objects.filter(pk=major.pk).update(external_id="T77")
 
     # A gold standard marked final on the demo document.
@@ -185,17 +194,26 @@ def _payload(kind, payload, live_spans, live_relations, gone, labels, types):
                 "target": span(row["target"]), "type": types.get(row["type"])}
 
     p = dict(payload)
-    if kind == "span_create":
-        p["span"] = span(p["span"])
+    if kind in ("span_create", "spans_create"):
+        if kind == "span_create":
+            p["span"] = span(p["span"])
+        else:
+            p["spans"] = [span(pk) for pk in p["spans"]]
+        if "rows" in p:  # what an undo removed, for a redo
+            p["rows"] = [span_row(r) for r in p["rows"]]
+            p["relations"] = [relation_row(r) for r in p["relations"]]
     elif kind == "span_update":
         p["span"] = span(p["span"])
-        p["old"] = {**p["old"], "label": labels.get(p["old"]["label"])}
-        p["new"] = {**p["new"], "label": labels.get(p["new"]["label"])}
+        for side in ("old", "new"):
+            if "label" in p[side]:
+                p[side] = {**p[side], "label": labels.get(p[side]["label"])}
     elif kind == "span_delete":
         p["span"] = span_row(p["span"])
         p["relations"] = [relation_row(r) for r in p["relations"]]
     elif kind == "relation_create":
         p["relation"] = relation(p["relation"])
+        if "row" in p:
+            p["row"] = relation_row(p["row"])
     else:
         p["relation"] = relation_row(p["relation"])
     return p
@@ -308,8 +326,12 @@ def test_the_rich_project_has_what_the_backup_must_carry(rich):
     assert b"\r\n" in bytes(document.original) and "𝔘" in document.text
     actions = AnnotationAction.objects.filter(annotation_set__document=document)
     assert set(actions.values_list("kind", flat=True)) == {
-        "span_create", "span_update", "span_delete", "relation_create", "relation_delete"}
-    assert actions.filter(undone=True).count() == 1
+        "span_create", "span_update", "span_delete", "relation_create", "relation_delete",
+        "spans_create"}
+    assert actions.filter(undone=True).count() == 3
+    # What undo keeps for a redo: the removed rows, with their times.
+    assert actions.filter(kind="spans_create", payload__rows__1__created_at__isnull=False)
+    assert actions.filter(kind="relation_create", payload__row__source__isnull=False)
     spans = Span.objects.filter(annotation_set__document=document).order_by("start")
     nested = [(a, b) for a in spans for b in spans
               if a.pk != b.pk and a.start <= b.start and b.end <= a.end]

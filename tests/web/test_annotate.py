@@ -227,3 +227,24 @@ def test_label_chips_have_enough_contrast(project):
     for label in project.span_labels.all():
         ratio = (1.05) / (_luminance(label.colour) + 0.05)
         assert ratio >= 4.5, (label.name, label.colour, round(ratio, 2))
+
+
+@pytest.mark.parametrize("actor", ALL_ACTORS)
+def test_undo_and_redo_per_role_only_in_ones_own_set(client_for, actor, document, own_set,
+                                                     project):
+    from annotator.services.annotations import annotation_set_undo, span_create
+
+    span_create(annotation_set=own_set, label=project.span_labels.get(name="Claim"), start=0,
+                end=5, expected_version=0)
+    annotation_set_undo(annotation_set=own_set, expected_version=1)
+    response = client_for(actor).post(url("annotate-redo", document), {"expected_version": 2},
+                                      HTTP_HX_REQUEST="true")
+    expected = {"annotator": 200, "anonymous": 302, "non_member": 404}.get(actor, 403)
+    assert response.status_code == expected
+    assert Span.objects.filter(annotation_set=own_set).count() == (actor == "annotator")
+    if actor == "annotator":
+        event = json.loads(response["HX-Trigger-After-Swap"])["warrant:saved"]
+        assert event["version"] == 3 and event["message"].startswith("Redone")
+        again = client_for(actor).post(url("annotate-redo", document), {"expected_version": 3},
+                                       HTTP_HX_REQUEST="true")
+        assert again.status_code == 400 and b"nothing to redo" in again.content

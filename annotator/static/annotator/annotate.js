@@ -499,6 +499,11 @@ function start(root) {
     post(urls.undo, {});
   }
 
+  function redo() {
+    if (!state.editable) return readOnly();
+    post(urls.redo, {});
+  }
+
   function beginLink() {
     if (!state.editable) return readOnly();
     if (state.selected == null) {
@@ -608,6 +613,7 @@ function start(root) {
     else if (action === "help") openDialog("help-dialog");
     else if (action === "link") beginLink();
     else if (action === "undo") undo();
+    else if (action === "redo") redo();
     else if (action === "cancel-link") cancelLink();
     else if (action === "close-dialog") target.closest("dialog")?.close();
   });
@@ -622,9 +628,12 @@ function start(root) {
     if (document.querySelector("dialog[open]")) return;
     const key = event.key;
     const handled = () => event.preventDefault();
-    if ((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "z") {
-      handled();
-      return undo();
+    if ((event.ctrlKey || event.metaKey) && !event.altKey) {
+      const letter = key.toLowerCase();
+      if (letter === "z" || letter === "y") {
+        handled();
+        return letter === "y" || event.shiftKey ? redo() : undo();
+      }
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (state.link?.step === "type") {
@@ -682,7 +691,7 @@ function start(root) {
         return deleteSelected();
       case "u":
         handled();
-        return undo();
+        return event.shiftKey ? redo() : undo();
       case "t":
         handled();
         if (state.link?.step === "target") {
