@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from annotator.models import (
     AnnotationSet,
@@ -170,9 +170,10 @@ class CurationRow:
     gold_spans: int
 
 
-def curation_documents(*, project: Project) -> list[CurationRow]:
-    """Each document with how many sets were submitted and where its gold stands."""
-    documents = (
+def curation_documents_queryset(*, project: Project) -> QuerySet[Document]:
+    """The project's documents with how many sets were submitted and assigned,
+    counted in SQL, in the project's order: page it, then :func:`curation_rows`."""
+    return (
         project.documents.defer("original", "text", "cleaning")
         .annotate(
             submitted=Count(
@@ -184,10 +185,16 @@ def curation_documents(*, project: Project) -> list[CurationRow]:
         )
         .order_by("position", "id")
     )
+
+
+def curation_rows(documents) -> list[CurationRow]:
+    """Each of ``documents`` (from :func:`curation_documents_queryset`) with where its
+    gold stands."""
+    documents = list(documents)
     gold = {
         doc_id: (final, n)
         for doc_id, final, n in AnnotationSet.objects.filter(
-            document__project=project, is_gold=True
+            document__in=[d.pk for d in documents], is_gold=True
         )
         .annotate(n=Count("spans"))
         .values_list("document_id", "gold_final", "n")
@@ -198,3 +205,9 @@ def curation_documents(*, project: Project) -> list[CurationRow]:
         state = "none" if final is None else ("final" if final else "draft")
         rows.append(CurationRow(doc, doc.submitted, doc.assigned, state, n))
     return rows
+
+
+def final_gold_count(*, project: Project) -> int:
+    return AnnotationSet.objects.filter(
+        document__project=project, is_gold=True, gold_final=True
+    ).count()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from annotator.metrics.grading import SpanFeedback, span_feedback
@@ -192,17 +193,27 @@ def score_document(student: AnnotatorWork, gold: AnnotatorWork) -> tuple[Score, 
 
 def students(project: Project) -> list:
     """The project's students: its members with the annotator role, by username."""
-    return [
-        m.user
-        for m in Membership.objects.filter(project=project, role=Role.ANNOTATOR)
+    return [m.user for m in student_memberships(project)]
+
+
+def student_memberships(project: Project) -> QuerySet[Membership]:
+    """The memberships of :func:`students`, for a page of them."""
+    return (
+        Membership.objects.filter(project=project, role=Role.ANNOTATOR)
         .select_related("user")
         .order_by("user__username")
-    ]
+    )
 
 
-def grades_for_project(*, project: Project, only=None) -> list[GradeRow]:
-    """One row per student (``only``: that user alone), with per-document scores."""
-    people = [only] if only is not None else students(project)
+def grades_for_project(*, project: Project, only=None, people=None) -> list[GradeRow]:
+    """One row per student (``only``: that user alone; ``people``: those users, a
+    page of them), with per-document scores."""
+    if only is not None:
+        people = [only]
+    elif people is None:
+        people = students(project)
+    else:
+        people = list(people)
     gold = final_gold_sets(project)
     sets = list(
         AnnotationSet.objects.filter(

@@ -1,4 +1,4 @@
-"""How far the work has come: per annotator and per document, and each annotator's queue.
+"""How far the work has come: per annotator and per document.
 
 Statuses are exclusive (assigned + in progress + submitted = total); *overdue*
 is the part of the unsubmitted work whose due date has passed
@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
-
-from .assignments import is_overdue
 
 PROGRESS_COLUMNS = ("scope", "name", "assigned", "in_progress", "submitted", "overdue", "total")
 
@@ -65,35 +65,58 @@ def _assignments(project: Project):
     return AnnotationSet.objects.filter(document__project=project, is_gold=False)
 
 
-def progress_by_annotator(*, project: Project, today: dt.date) -> list[ProgressRow]:
-    """One row per annotator (every annotator member, and anyone else with assignments)."""
-    rows = {
-        name: ProgressRow(name)
-        for name in Membership.objects.filter(project=project, role=Role.ANNOTATOR)
-        .values_list("user__username", flat=True)
-    }
-    for row in (
-        _assignments(project)
+def progress_annotator_names(*, project: Project) -> QuerySet:
+    """Usernames with a row by annotator, in order: every annotator member, and
+    anyone else with assignments (a manager who annotates, a former member)."""
+    User = get_user_model()
+    member = Membership.objects.filter(project=project, role=Role.ANNOTATOR, user=OuterRef("pk"))
+    assigned = _assignments(project).filter(annotator=OuterRef("pk"))
+    return (
+        User.objects.filter(Q(Exists(member)) | Q(Exists(assigned)))
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+
+
+def progress_by_annotator(
+    *, project: Project, today: dt.date, names: Iterable[str] | None = None
+) -> list[ProgressRow]:
+    """One row per annotator of ``names`` (a page of :func:`progress_annotator_names`;
+    all of them when None), counted in SQL."""
+    names = list(progress_annotator_names(project=project) if names is None else names)
+    counts = {
+        row.pop("annotator__username"): row
+        for row in _assignments(project)
+        .filter(annotator__username__in=names)
         .values("annotator__username")
         .annotate(**_counts(today))
         .order_by()
-    ):
-        name = row.pop("annotator__username")
-        rows[name] = ProgressRow(name, **row)
-    return [rows[name] for name in sorted(rows)]
+    }
+    return [ProgressRow(name, **counts.get(name, {})) for name in names]
 
 
-def progress_by_document(*, project: Project, today: dt.date) -> list[ProgressRow]:
-    """One row per document, in the project's order (documents nobody has get zeros)."""
+def progress_documents(*, project: Project) -> QuerySet:
+    """(id, title, external id) of every document, in the project's order."""
+    return project.documents.order_by("position", "id").values_list("id", "title", "external_id")
+
+
+def progress_by_document(
+    *, project: Project, today: dt.date, documents: Iterable[tuple] | None = None
+) -> list[ProgressRow]:
+    """One row per document of ``documents`` (a page of :func:`progress_documents`;
+    all when None; documents nobody has get zeros), counted in SQL."""
+    documents = list(progress_documents(project=project) if documents is None else documents)
     counts = {
         row.pop("document_id"): row
-        for row in _assignments(project).values("document_id").annotate(**_counts(today)).order_by()
+        for row in _assignments(project)
+        .filter(document_id__in=[pk for pk, _, _ in documents])
+        .values("document_id")
+        .annotate(**_counts(today))
+        .order_by()
     }
     return [
         ProgressRow(title or external_id, document_id=pk, **counts.get(pk, {}))
-        for pk, title, external_id in project.documents.order_by("position", "id").values_list(
-            "id", "title", "external_id"
-        )
+        for pk, title, external_id in documents
     ]
 
 
@@ -114,29 +137,3 @@ def progress_csv(*, project: Project, today: dt.date) -> str:
                 [scope, r.name, r.assigned, r.in_progress, r.submitted, r.overdue, r.total]
             )
     return out.getvalue()
-
-
-@dataclass
-class QueueItem:
-    assignment: AnnotationSet
-    overdue: bool
-
-
-def annotator_queues(*, project: Project, today: dt.date) -> dict[str, list[QueueItem]]:
-    """Each annotator's assignments in the order of the documents (their queue)."""
-    queues: dict[str, list[QueueItem]] = {
-        name: []
-        for name in Membership.objects.filter(project=project, role=Role.ANNOTATOR)
-        .order_by("user__username")
-        .values_list("user__username", flat=True)
-    }
-    for aset in (
-        _assignments(project)
-        .select_related("annotator", "document")
-        .defer("document__original", "document__text", "document__cleaning")
-        .order_by("annotator__username", "document__position", "document_id")
-    ):
-        queues.setdefault(aset.annotator.username, []).append(
-            QueueItem(aset, is_overdue(aset, today))
-        )
-    return dict(sorted(queues.items()))

@@ -1,4 +1,4 @@
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from annotator.formats.schema import RelationTypeSpec, SchemaSpec, SpanLabelSpec
 from annotator.models import Project
@@ -31,9 +31,5 @@ def project_schema(project: Project) -> SchemaSpec:
     return SchemaSpec(labels, relations)
 
 
-def project_annotator_usernames(project: Project) -> list[str]:
-    return list(
-        project.memberships.filter(Q(role="annotator"))
-        .order_by("user__username")
-        .values_list("user__username", flat=True)
-    )
+def project_has_annotator(project: Project, username: str) -> bool:
+    return project.memberships.filter(role="annotator", user__username=username).exists()

@@ -34,13 +34,13 @@ from annotator.selectors.permissions import has_permission
 from annotator.services.agreement import agreement_run_request
 from annotator.services.errors import WarrantError
 
+from . import paging
 from .access import project_for
 from .projects import annotate_url
 
 TEMPLATE = "annotator/agreement.html"
 DOCUMENT_TEMPLATE = "annotator/agreement_document.html"
 #: Rows of the "documents by disagreement" table per page.
-DOCUMENTS_PER_PAGE = 50
 #: A subset is typed by hand: a longer list is a mistake, not a subset.
 SUBSET_MAX_DOCUMENTS = 10_000
 
@@ -174,7 +174,7 @@ def _heatmaps(report: dict) -> list[dict]:
 
 def _document_rows(project, report: dict, page_number) -> tuple[list[dict], object]:
     order = documents_by_disagreement(report)
-    page = Paginator(order, DOCUMENTS_PER_PAGE).get_page(page_number)
+    page = Paginator(order, paging.PAGE_SIZE).get_page(page_number)
     ids = list(page.object_list)
     docs = {
         external_id: (pk, title)

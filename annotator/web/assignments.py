@@ -7,14 +7,15 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from annotator.models import AnnotationSet, Membership
+from annotator.selectors.assignments import is_overdue
 from annotator.selectors.permissions import PERMISSIONS
-from annotator.selectors.progress import annotator_queues
 from annotator.services.assignments import (
     assignment_create,
     assignment_csv,
@@ -27,6 +28,7 @@ from annotator.services.assignments import (
 from annotator.services.errors import WarrantError
 
 from .access import project_for
+from .paging import SEARCH_MAX_CHARS, keep_params, page_of
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -51,34 +53,63 @@ def _int(value: str | None, what: str) -> int | None:
 
 def _assignees(project):
     """Members who may be handed a document (their role may annotate)."""
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            project=project, role__in=list(PERMISSIONS["annotation_set.annotate"])
-        )
-        .select_related("user")
-        .order_by("user__username")
-    ]
+    return Membership.objects.filter(
+        project=project, role__in=list(PERMISSIONS["annotation_set.annotate"])
+    )
+
+
+def _assignee(project, value: str | None):
+    """The member named by username (or, from older forms, user id) who may annotate."""
+    value = (value or "").strip()
+    members = _assignees(project).select_related("user")
+    member = members.filter(user__username=value).first()
+    if member is None and value.isdigit():
+        member = members.filter(user__pk=int(value)).first()
+    return member.user if member else None
+
+
+def _document(project, value: str | None):
+    """The document named by external id (or id)."""
+    value = (value or "").strip()
+    documents = project.documents.defer("original", "text", "cleaning")
+    document = documents.filter(external_id=value).first()
+    if document is None and value.isdigit():
+        document = documents.filter(pk=int(value)).first()
+    return document
 
 
 @require_GET
 @login_required
 def assignments_page(request, slug):
+    """Every assignment, a page at a time; ``q`` keeps those whose annotator or
+    document title contains it. Documents and annotators are typed, not picked
+    from lists that would hold the whole project."""
     project = project_for(request.user, slug, "assignment.manage")
     today = timezone.localdate()
-    queues = annotator_queues(project=project, today=today)
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_CHARS]
+    assignments = (
+        AnnotationSet.objects.filter(document__project=project, is_gold=False)
+        .select_related("annotator", "document")
+        .defer("document__text", "document__original", "document__cleaning")
+        .order_by("annotator__username", "document__position", "document_id")
+    )
+    if query:
+        assignments = assignments.filter(
+            Q(annotator__username__icontains=query) | Q(document__title__icontains=query)
+        )
+    page = page_of(request, assignments)
+    rows = [{"assignment": a, "overdue": is_overdue(a, today)} for a in page]
     return render(
         request,
         "annotator/assignments.html",
         {
             "project": project,
-            "queues": queues,
-            "assignees": _assignees(project),
-            "documents": project.documents.defer("original", "text", "cleaning").order_by(
-                "position", "id"
-            ),
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "keep": keep_params(q=query),
+            "has_assignees": _assignees(project).exists(),
             "today": today,
-            "assignment_count": sum(len(q) for q in queues.values()),
         },
     )
 
@@ -144,10 +175,7 @@ def assignment_update(request, slug, assignment_id):
             assignment_set_due(assignment=assignment, due=_date(request.POST.get("due")))
             done = f"New deadline for {assignment.annotator.username} on {assignment.document}."
         elif action == "reassign":
-            user = next(
-                (u for u in _assignees(project) if str(u.pk) == request.POST.get("annotator")),
-                None,
-            )
+            user = _assignee(project, request.POST.get("annotator"))
             if user is None:
                 raise WarrantError("choose an annotator of this project")
             before = assignment.annotator.username
@@ -167,10 +195,8 @@ def assignment_update(request, slug, assignment_id):
 @login_required
 def assignment_add(request, slug):
     project = project_for(request.user, slug, "assignment.manage")
-    document = project.documents.filter(pk=_safe_int(request.POST.get("document"))).first()
-    user = next(
-        (u for u in _assignees(project) if str(u.pk) == request.POST.get("annotator")), None
-    )
+    document = _document(project, request.POST.get("document"))
+    user = _assignee(project, request.POST.get("annotator"))
     if document is None or user is None:
         return _back(request, project, "Choose a document and an annotator of this project.")
     try:
@@ -178,13 +204,6 @@ def assignment_add(request, slug):
     except WarrantError as exc:
         return _back(request, project, str(exc))
     return _back(request, project, success=f"{document} assigned to {user.username}.")
-
-
-def _safe_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @require_GET

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,12 +21,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotator.models import Relation, Span
 from annotator.selectors.annotations import set_spans
-from annotator.selectors.curation import curation_data, curation_documents
+from annotator.selectors.curation import (
+    curation_data,
+    curation_documents_queryset,
+    curation_rows,
+    final_gold_count,
+)
 from annotator.services import curation as svc
 from annotator.services.errors import WarrantError
 
+from . import paging
 from .access import int_or_none, project_document, project_for
-from .text_render import render_blocks
+from .paging import keep_params
+from .text_render import passage_blocks, render_blocks
 
 VIEWS = ("merged", "side")
 
@@ -34,14 +42,15 @@ VIEWS = ("merged", "side")
 @login_required
 def curation_list(request, slug):
     project = project_for(request.user, slug, "gold.curate")
-    rows = curation_documents(project=project)
+    page = paging.page_of(request, curation_documents_queryset(project=project))
     return render(
         request,
         "annotator/curation_list.html",
         {
             "project": project,
-            "rows": rows,
-            "final_count": sum(1 for r in rows if r.gold_state == "final"),
+            "rows": curation_rows(page),
+            "page": page,
+            "final_count": final_gold_count(project=project),
         },
     )
 
@@ -68,15 +77,8 @@ def _context(request, project, document, *, error=None, success=None) -> dict:
     gold_spans = set_spans(data.gold) if data.gold else []
     columns = []
     if view == "side":
-        columns = [
-            {
-                "title": s.annotator.username,
-                "set": s,
-                # Built with html.escape by render_blocks, segment by segment.
-                "html": mark_safe(render_blocks(text, set_spans(s), label_names)),
-            }
-            for s in data.voters
-        ]
+        # Their HTML, built with html.escape by render_blocks, comes below.
+        columns = [{"title": s.annotator.username, "set": s} for s in data.voters]
     spans = data.disputed_spans() if disputed_only else data.spans
     relations = (
         [r for r in data.relations if r.votes < len(data.voters)]
@@ -84,18 +86,37 @@ def _context(request, project, document, *, error=None, success=None) -> dict:
         else data.relations
     )
     editable = data.gold is None or not data.gold.gold_final
+    # Candidates a page at a time; the texts show the passage the page's spans cover.
+    span_page = Paginator(spans, paging.PAGE_SIZE).get_page(params.get("spans"))
+    relation_page = Paginator(relations, paging.PAGE_SIZE).get_page(params.get("relations"))
+    ranges = [(c.start, c.end) for c in span_page] or [
+        (c.start, c.end) for r in relation_page for c in (r.source, r.target)
+    ]
+    lo, hi, only = passage_blocks(text, ranges)
+    if only is not None:
+        gold_spans = [sp for sp in gold_spans if sp.start < hi and sp.end > lo]
+    for col in columns:
+        col["html"] = mark_safe(
+            render_blocks(text, set_spans(col["set"], lo, hi), label_names, only=only)
+        )
+    keep = {k: v for k, v in params.items() if k in ("view", "show")}
     return {
         "project": project,
         "document": document,
         "data": data,
         "gold": data.gold,
         "gold_version": data.gold.version if data.gold else 0,
-        "gold_html": mark_safe(render_blocks(text, gold_spans, label_names)),
+        "gold_html": mark_safe(render_blocks(text, gold_spans, label_names, only=only)),
+        "passage": None if only is None else (lo, hi, len(text)),
         "columns": columns,
         "view": view,
         "disputed_only": disputed_only,
-        "spans": spans,
-        "relations": relations,
+        "spans": span_page,
+        "span_count": len(spans),
+        "relations": relation_page,
+        "relation_count": len(relations),
+        "span_keep": keep_params(relations=params.get("relations"), **keep),
+        "relation_keep": keep_params(spans=params.get("spans"), **keep),
         "labels": list(data.labels.values()),
         "vote_choices": list(range(1, len(data.voters) + 1)),
         "editable": editable,

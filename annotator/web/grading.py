@@ -16,12 +16,13 @@ from annotator.selectors.grading import (
     final_gold_sets,
     grades_csv,
     grades_for_project,
-    students,
+    student_memberships,
 )
 from annotator.selectors.permissions import has_permission
 from annotator.services.grading import grades_release
 
 from .access import project_for
+from .paging import keep_params, page_of
 from .text_render import render_blocks
 
 # How each class of span is drawn and named in the feedback text. The class is
@@ -44,13 +45,15 @@ _STRIDE = 1_000_000
 @login_required
 def grades_page(request, slug):
     project = project_for(request.user, slug, "grade.view")
-    rows = grades_for_project(project=project)
+    page = page_of(request, student_memberships(project))
+    rows = grades_for_project(project=project, people=[m.user for m in page])
     return render(
         request,
         "annotator/grades.html",
         {
             "project": project,
             "rows": rows,
+            "page": page,
             "final_documents": len(final_gold_sets(project)),
             "documents": project.documents.count(),
         },
@@ -100,8 +103,9 @@ def feedback_page(request, slug):
             "project": project,
             "student": student,
             "row": row,
+            "documents": page_of(request, row.documents if row else []),
+            "keep": keep_params(student=request.GET.get("student") if manager else None),
             "manager": manager,
-            "students": students(project) if manager else [],
         },
     )
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from annotator.formats.readers import read_uploads
 from annotator.formats.records import FormatError
-from annotator.selectors.projects import project_annotator_usernames
+from annotator.selectors.projects import project_has_annotator
 from annotator.services.errors import WarrantError
 from annotator.services.imports import documents_import
 
@@ -62,19 +62,24 @@ class DocumentImportForm(forms.Form):
         required=False,
         help_text="Otherwise a span or relation with a label the project lacks stops the import.",
     )
-    annotator = forms.ChoiceField(
+    annotator = forms.CharField(
         label="Annotations belong to",
         required=False,
-        help_text="For files whose annotations name nobody (brat): the gold standard, "
-        "or one annotator's set.",
+        max_length=150,
+        help_text="For files whose annotations name nobody (brat): empty for the gold "
+        "standard, or the username of one annotator of the project.",
     )
 
-    def __init__(self, *args, annotators: list[str], **kwargs):
+    def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["annotator"].choices = [
-            ("", "Gold standard"),
-            *((name, name) for name in annotators),
-        ]
+        self.project = project
+
+    def clean_annotator(self):
+        # One lookup, not a list of every annotator: a class may have thousands.
+        name = self.cleaned_data["annotator"].strip()
+        if name and not project_has_annotator(self.project, name):
+            raise forms.ValidationError(f"{name} is not an annotator of this project.")
+        return name
 
     def clean_files(self):
         files = self.cleaned_data["files"]
@@ -92,13 +97,12 @@ class DocumentImportForm(forms.Form):
 @login_required
 def document_import(request, slug):
     project = project_for(request.user, slug, "document.import")
-    annotators = project_annotator_usernames(project)
     error = None
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and (refusal := upload_refusal(request)):
-        form, error, status = DocumentImportForm(annotators=annotators), refusal, 413
+        form, error, status = DocumentImportForm(project=project), refusal, 413
     elif request.method == "POST":
-        form = DocumentImportForm(request.POST, request.FILES, annotators=annotators)
+        form = DocumentImportForm(request.POST, request.FILES, project=project)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -124,7 +128,7 @@ def document_import(request, slug):
                     messages.add_message(request, level, line)
                 return redirect("project-detail", slug=project.slug)
     else:
-        form = DocumentImportForm(annotators=annotators)
+        form = DocumentImportForm(project=project)
     return render(
         request,
         "annotator/document_import.html",

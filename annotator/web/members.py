@@ -22,6 +22,7 @@ from annotator.services.members import (
 from annotator.services.projects import project_join_code_regenerate
 
 from .access import project_for
+from .paging import SEARCH_MAX_CHARS, keep_params, page_of
 from .uploads import upload_refusal
 
 # A class list, not a user database: bigger files go through `add_members --csv`.
@@ -34,11 +35,21 @@ def _members_context(request, project, error: str | None = None) -> dict:
         if project.join_code
         else None
     )
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_CHARS]
+    memberships = (
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+    if query:
+        memberships = memberships.filter(user__username__icontains=query)
+    page = page_of(request, memberships)
     return {
         "project": project,
-        "memberships": Membership.objects.filter(project=project)
-        .select_related("user")
-        .order_by("role", "user__username"),
+        "memberships": page,
+        "page": page,
+        "query": query,
+        "keep": keep_params(q=query),
         "roles": Role.choices,
         "join_url": join_url,
         "error": error,

@@ -9,13 +9,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from annotator.selectors.progress import (
+    progress_annotator_names,
     progress_by_annotator,
     progress_by_document,
     progress_csv,
+    progress_documents,
     progress_totals,
 )
 
 from .access import project_for
+from .paging import keep_params, page_of
 
 
 @require_GET
@@ -23,6 +26,11 @@ from .access import project_for
 def progress_page(request, slug):
     project = project_for(request.user, slug, "progress.view")
     today = timezone.localdate()
+    # Two lists, each a page at a time, each with its own page parameter.
+    annotator_page = page_of(
+        request, progress_annotator_names(project=project), param="annotators"
+    )
+    document_page = page_of(request, progress_documents(project=project), param="documents")
     return render(
         request,
         "annotator/progress.html",
@@ -30,8 +38,16 @@ def progress_page(request, slug):
             "project": project,
             "today": today,
             "totals": progress_totals(project=project, today=today),
-            "annotators": progress_by_annotator(project=project, today=today),
-            "documents": progress_by_document(project=project, today=today),
+            "annotators": progress_by_annotator(
+                project=project, today=today, names=annotator_page
+            ),
+            "annotator_page": annotator_page,
+            "documents": progress_by_document(
+                project=project, today=today, documents=document_page
+            ),
+            "document_page": document_page,
+            "keep_for_documents": keep_params(annotators=request.GET.get("annotators")),
+            "keep_for_annotators": keep_params(documents=request.GET.get("documents")),
         },
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -15,12 +14,8 @@ from annotator.models import AnnotationSet, AnnotationStatus, Membership, Role
 from annotator.selectors.permissions import has_permission
 from annotator.selectors.projects import projects_for_user
 
+from . import paging
 from .access import is_overdue, project_for, sees_every_assignment, visible_assignments
-
-# One page of the document table: enough to scan, small enough to render fast.
-DOCUMENTS_PER_PAGE = 50
-# A search box, not a query language: longer input is cut.
-SEARCH_MAX_CHARS = 200
 
 
 def _count_filters(today) -> dict[str, Count]:
@@ -87,7 +82,7 @@ def annotate_url(project, document) -> str | None:
 def project_detail(request, slug):
     project = project_for(request.user, slug, "document.view")
     today = timezone.localdate()
-    query = request.GET.get("q", "").strip()[:SEARCH_MAX_CHARS]
+    query = request.GET.get("q", "").strip()[: paging.SEARCH_MAX_CHARS]
     assignments = visible_assignments(request.user, project)
     documents = (
         project.documents.defer("original")
@@ -102,7 +97,7 @@ def project_detail(request, slug):
     )
     if query:
         documents = documents.filter(Q(title__icontains=query) | Q(external_id__icontains=query))
-    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paging.page_of(request, documents)
     rows = []
     for document in page:
         rows.append(

@@ -16,6 +16,27 @@ from annotator.selectors import annotations as sel
 MAX_LANES = 4
 
 
+# A text shorter than this is shown whole; a longer one only in the blocks a
+# page of candidates (or spans) touches, so a 1 MB brief never goes out whole
+# from a page that lists its spans a page at a time.
+WHOLE_TEXT_CHARS = 20_000
+
+
+def passage_blocks(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int, list[int] | None]:
+    """Which part of ``text`` a page about ``ranges`` shows: ``(start, end, blocks)``.
+
+    The whole text (``blocks`` None) when it is short; otherwise the blocks from
+    the first to the last range (the first block when there is none).
+    """
+    if len(text) <= WHOLE_TEXT_CHARS:
+        return 0, len(text), None
+    blocks = sel.text_blocks(text)
+    lo = min((a for a, _ in ranges), default=0)
+    hi = max((b for _, b in ranges), default=1)
+    only = sel.blocks_touching(blocks, lo, max(hi, lo + 1)) or [0]
+    return blocks[only[0]][0], blocks[only[-1]][1], only
+
+
 def render_blocks(
     text: str,
     spans: list[sel.SpanRow],

@@ -47,15 +47,16 @@ def test_run_errors_assign_nothing(client_for, project, klass, data, message):
     assert not AnnotationSet.objects.filter(document__project=project).exists()
 
 
-def test_queues_show_each_annotator_and_flag_overdue(client_for, project, klass):
+def test_assignments_list_each_annotator_and_flag_overdue(client_for, project, klass):
     students, documents = klass
     late = AnnotationSet.objects.create(document=documents[0], annotator=students[1],
                                         due=dt.date(2000, 1, 1))
     AnnotationSet.objects.create(document=documents[1], annotator=students[1],
                                  due=dt.date(2000, 1, 1), status="submitted")
+    AnnotationSet.objects.create(document=documents[1], annotator=students[2])
     body = client_for("manager").get(u(project, "assignments")).content.decode()
-    for s in students:
-        assert f">{s.username} <span" in body
+    for s in students[1:]:
+        assert f"<td>{s.username}</td>" in body
     row = body[body.index(f'id="assignment-{late.pk}"'):]
     row = row[: row.index("</tr>")]
     assert "overdue" in row
@@ -118,3 +119,45 @@ def test_csv_download(client_for, project, klass):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 4 and set(rows[0]) == {"document", "annotator", "status", "due"}
+
+
+def test_assignments_come_a_page_at_a_time_and_search_by_annotator(
+    client_for, project, klass, monkeypatch
+):
+    from annotator.web import paging
+
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    students, documents = klass
+    for d in documents:
+        AnnotationSet.objects.create(document=d, annotator=students[1])
+    AnnotationSet.objects.create(document=documents[0], annotator=students[2])
+    client = client_for("manager")
+    first = client.get(u(project, "assignments")).content.decode()
+    assert first.count('<tr id="assignment-') == 2
+    assert "Page 1 of 3" in first
+    last = client.get(u(project, "assignments") + "?page=3").content.decode()
+    assert last.count('<tr id="assignment-') == 1
+    found = client.get(u(project, "assignments") + f"?q={students[2].username}").content
+    assert found.decode().count('<tr id="assignment-') == 1
+
+
+def test_add_and_reassign_by_username_and_external_id(client_for, project, klass):
+    students, documents = klass
+    client = client_for("manager")
+    client.post(
+        u(project, "assignment-add"),
+        {"document": documents[0].external_id, "annotator": students[1].username},
+    )
+    aset = AnnotationSet.objects.get(document=documents[0], annotator=students[1])
+    client.post(
+        u(project, "assignment-update", assignment_id=aset.pk),
+        {"action": "reassign", "annotator": students[2].username},
+    )
+    aset.refresh_from_db()
+    assert aset.annotator == students[2]
+    response = client.post(
+        u(project, "assignment-add"),
+        {"document": "no-such-brief", "annotator": students[1].username},
+        follow=True,
+    )
+    assert "Choose a document and an annotator" in response.content.decode()

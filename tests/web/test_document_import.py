@@ -55,8 +55,18 @@ def test_import_form_has_labelled_controls_and_clean_checked_by_default(client_f
     assert '<label for="id_files">' in html
     assert re.search(r'<input type="checkbox" name="clean"[^>]* checked>', html)
     assert re.search(r'<input type="checkbox" name="add_labels"[^>]*id="id_add_labels">', html)
-    assert '<option value="" selected>Gold standard</option>' in html
-    assert '<option value="annotator">annotator</option>' in html
+    annotator_input = r'<input type="text" name="annotator" maxlength="150"[^>]*id="id_annotator"'
+    assert re.search(annotator_input, html)
+    assert "empty for the gold standard" in html
+
+
+def test_import_for_someone_who_is_not_an_annotator_is_refused(post_import, project, members):
+    response = post_import(
+        SimpleUploadedFile("a.txt", b"Sanctions work."), annotator="viewer"
+    )
+    assert response.status_code == 400
+    assert "viewer is not an annotator of this project." in response.content.decode()
+    assert not Document.objects.filter(project=project).exists()
 
 
 def test_import_txt_with_crlf_and_emoji_keeps_the_emoji_and_uses_newlines(post_import, project):
