@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from annotator.metrics.units import UNITS
+from annotator.metrics.types import UNITS
 from annotator.models import AgreementRun
 from annotator.selectors.agreement import agreement_run_latest
 from annotator.selectors.permissions import has_permission, require_permission

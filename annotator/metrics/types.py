@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["AnnotatorWork", "DocumentAnnotations", "Relation", "Span"]
+__all__ = ["UNITS", "AnnotatorWork", "DocumentAnnotations", "Relation", "Span"]
+
+#: The units kappa and alpha count (DESIGN.md): ``\S+`` tokens, or characters.
+#: Here rather than in ``units`` so that pages can offer them without numpy.
+UNITS = ("token", "char")
 
 
 @dataclass(frozen=True, slots=True)

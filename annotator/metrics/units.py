@@ -19,7 +19,7 @@ from functools import cache
 
 import numpy as np
 
-from annotator.metrics.types import Span
+from annotator.metrics.types import UNITS, Span
 
 __all__ = [
     "NO_LABEL",
@@ -32,8 +32,6 @@ __all__ = [
 
 #: The category of a unit that no span of the annotator overlaps.
 NO_LABEL = "O"
-#: The unit kinds a report can be computed on.
-UNITS = ("token", "char")
 #: A category is a bit mask in a signed 64-bit integer, so at most 62 labels
 #: (bit 63 is the sign); label schemas have a handful of labels.
 MAX_LABELS = 62

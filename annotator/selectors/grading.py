@@ -21,15 +21,12 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from annotator.metrics.grading import SpanFeedback, span_feedback
-from annotator.metrics.relation_f1 import relation_keys, relation_match_counts
-from annotator.metrics.span_f1 import CRITERIA, f1_from_counts, span_match_counts
 from annotator.metrics.types import AnnotatorWork
 from annotator.metrics.types import Relation as RelationRecord
 from annotator.metrics.types import Span as SpanRecord
@@ -46,6 +43,13 @@ from annotator.models import (
 
 from .permissions import has_permission, require_permission
 
+if TYPE_CHECKING:
+    from annotator.metrics.grading import SpanFeedback
+
+# The scoring code (annotator.metrics: numpy, scipy) is imported where a score
+# is computed, not here: web processes import this module at start and stay
+# light until someone opens grades (issue 12, point 8).
+
 #: The grades CSV, one row per student (the issue's names, then the counts).
 GRADE_COLUMNS = (
     "student",
@@ -58,7 +62,12 @@ GRADE_COLUMNS = (
     "exact",
     "documents",
 )
-_EXACT, _OVERLAP = CRITERIA.index("exact"), CRITERIA.index("overlap")
+
+
+def _f1(matched: int, size_a: int, size_b: int) -> float | None:
+    from annotator.metrics.span_f1 import f1_from_counts
+
+    return f1_from_counts(matched, size_a, size_b)
 
 
 @dataclass
@@ -84,15 +93,15 @@ class Score:
 
     @property
     def span_f1_exact(self) -> float | None:
-        return f1_from_counts(self.matched_exact, self.student_spans, self.gold_spans)
+        return _f1(self.matched_exact, self.student_spans, self.gold_spans)
 
     @property
     def span_f1_overlap(self) -> float | None:
-        return f1_from_counts(self.matched_overlap, self.student_spans, self.gold_spans)
+        return _f1(self.matched_overlap, self.student_spans, self.gold_spans)
 
     @property
     def relation_f1(self) -> float | None:
-        return f1_from_counts(
+        return _f1(
             self.matched_relations, self.student_relations, self.gold_relations
         )
 
@@ -156,6 +165,8 @@ def final_gold_sets(project: Project) -> dict[int, int]:
 
 
 def _arrays(spans: list[SpanRecord], labels: dict[str, int]):
+    import numpy as np
+
     return (
         np.array([s.start for s in spans], dtype=np.int64),
         np.array([s.end for s in spans], dtype=np.int64),
@@ -165,6 +176,11 @@ def _arrays(spans: list[SpanRecord], labels: dict[str, int]):
 
 def score_document(student: AnnotatorWork, gold: AnnotatorWork) -> tuple[Score, SpanFeedback]:
     """One student's figures on one document, and each span's class."""
+    from annotator.metrics.grading import span_feedback
+    from annotator.metrics.relation_f1 import relation_keys, relation_match_counts
+    from annotator.metrics.span_f1 import CRITERIA, span_match_counts
+
+    exact, overlap = CRITERIA.index("exact"), CRITERIA.index("overlap")
     labels = {
         name: k for k, name in enumerate(sorted({s.label for s in [*student.spans, *gold.spans]}))
     }
@@ -178,8 +194,8 @@ def score_document(student: AnnotatorWork, gold: AnnotatorWork) -> tuple[Score, 
         documents=1,
         student_spans=len(student.spans),
         gold_spans=len(gold.spans),
-        matched_exact=int(counts[_EXACT].sum()),
-        matched_overlap=int(counts[_OVERLAP].sum()),
+        matched_exact=int(counts[exact].sum()),
+        matched_overlap=int(counts[overlap].sum()),
         student_relations=sum(a for _, a, _ in relations.values()),
         gold_relations=sum(b for _, _, b in relations.values()),
         matched_relations=sum(m for m, _, _ in relations.values()),
@@ -286,6 +302,8 @@ class DocumentFeedback:
 
 def feedback_document(*, project: Project, student, document: Document) -> DocumentFeedback:
     """A student's spans and relations on one document, classed against the final gold."""
+    from annotator.metrics.relation_f1 import relation_keys
+
     gold_id = final_gold_sets(project).get(document.pk)
     aset = AnnotationSet.objects.filter(
         document=document, annotator=student, status=AnnotationStatus.SUBMITTED

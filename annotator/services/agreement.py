@@ -35,7 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotator.metrics.units import UNITS
+from annotator.metrics.types import UNITS
 from annotator.models import AgreementRun, JobStatus, Project
 from annotator.selectors.agreement import (
     agreement_data,

@@ -19,8 +19,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
-from annotator.metrics.report import document_disagreement, documents_by_disagreement
-from annotator.metrics.units import UNITS
+from annotator.metrics.types import UNITS
 from annotator.models import AgreementRun, JobStatus
 from annotator.selectors.agreement import (
     ACTIVE_STATUSES,
@@ -173,6 +172,9 @@ def _heatmaps(report: dict) -> list[dict]:
 
 
 def _document_rows(project, report: dict, page_number) -> tuple[list[dict], object]:
+    # annotator.metrics imports numpy and scipy: only when a report is shown.
+    from annotator.metrics.report import document_disagreement, documents_by_disagreement
+
     order = documents_by_disagreement(report)
     page = Paginator(order, paging.PAGE_SIZE).get_page(page_number)
     ids = list(page.object_list)
@@ -315,6 +317,8 @@ def agreement_report_download(request, slug, run_id):
 @login_required
 def agreement_document(request, slug, document_id):
     """One document's annotators side by side, with the stretches where they disagree."""
+    from annotator.metrics.report import document_disagreement
+
     project = project_for(request.user, slug, "agreement.view")
     document = get_object_or_404(project.documents.defer("original"), pk=document_id)
     done = agreement_run_latest(project=project, finished=True)

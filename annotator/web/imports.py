@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_http_methods
 
-from annotator.formats.readers import read_uploads
 from annotator.formats.records import FormatError
 from annotator.selectors.projects import project_has_annotator
 from annotator.services.errors import WarrantError
@@ -105,6 +104,10 @@ def document_import(request, slug):
         form = DocumentImportForm(request.POST, request.FILES, project=project)
         if form.is_valid():
             data = form.cleaned_data
+            # The readers pull in lxml and trafilatura: loaded on the first
+            # import, not in every web process at start (issue 12, point 8).
+            from annotator.formats.readers import read_uploads
+
             try:
                 # All files are read before anything is written, then written in
                 # one transaction: a bad file anywhere leaves the project unchanged.
