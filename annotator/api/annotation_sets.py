@@ -25,6 +25,11 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.services import annotations as annotation_services
+from annotator.services.annotation_batches import (
+    MAX_BATCH_RELATIONS,
+    MAX_BATCH_SPANS,
+    annotation_set_batch_write,
+)
 from annotator.services.errors import WarrantError
 
 from .base import (
@@ -42,6 +47,9 @@ from .serializers import (
     AnnotationSetDetailSerializer,
     AnnotationSetSerializer,
     AnnotationSetStatusSerializer,
+    BatchResultSerializer,
+    BatchWriteOptionsSerializer,
+    BatchWriteSerializer,
     DeletedSerializer,
     RelationCreateSerializer,
     RelationSerializer,
@@ -293,6 +301,62 @@ class RelationDetailView(WarrantAPIMixin, generics.GenericAPIView):
             relation=relation, expected_version=data["version"], user=request.user
         )
         return Response({"version": aset.version})
+
+
+# --------------------------------------------------------------------------- batches
+
+
+@extend_schema(tags=["spans and relations"])
+class AnnotationSetBatchView(WarrantAPIMixin, generics.GenericAPIView):
+    parser_classes = [JSONParser]
+    serializer_class = BatchWriteSerializer
+
+    @extend_schema(
+        summary="Write many spans and relations at once (and optionally submit)",
+        description="For scripts, pre-annotation and migrations: every item is checked as "
+        "the single writes check it, then all are written in one transaction with one "
+        "version, or none is (400 names the first item refused). New spans carry your own "
+        "ids, so that relations of the same batch can point at them; a relation may also "
+        "point at a span already in the set by its number. With `submit` the set is "
+        f"submitted after the writes. At most {MAX_BATCH_SPANS:,} spans and "
+        f"{MAX_BATCH_RELATIONS:,} relations per batch. {OFFSETS} {VERSION_HELP}",
+        request=BatchWriteSerializer,
+        responses={201: BatchResultSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, set_id):
+        aset = api_annotation_set_for_write(request.user, set_id)
+        if not isinstance(request.data, dict):
+            raise WarrantError("the body must be a JSON object")
+        options = _valid(BatchWriteOptionsSerializer, request.data)
+        # The items are checked by the service, by the single writes' rules:
+        # DRF's field machinery would cost more than the writes on a big batch.
+        result = annotation_set_batch_write(
+            annotation_set=aset,
+            spans=request.data.get("spans"),
+            relations=request.data.get("relations"),
+            expected_version=options["version"],
+            user=request.user,
+            snap=options["snap"],
+            submit=options["submit"],
+        )
+        names = {s.pk: s.label.name for s in result.spans}
+        type_names = {}
+        for relation in result.relations:
+            type_names[relation.type_id] = relation.type.name
+        body = {
+            "version": aset.version,
+            "status": aset.status,
+            "spans": [
+                {"ref": ref, "id": s.pk, "label": names[s.pk], "start": s.start, "end": s.end}
+                for ref, s in zip(result.client_ids, result.spans, strict=True)
+            ],
+            "relations": [
+                {"id": r.pk, "source": r.source_id, "target": r.target_id,
+                 "type": type_names[r.type_id]}
+                for r in result.relations
+            ],
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 # --------------------------------------------------------------------------- status

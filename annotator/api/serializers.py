@@ -242,3 +242,66 @@ class RelationWriteSerializer(serializers.Serializer):
 
 class DeletedSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The set's version after this write.")
+
+
+# --------------------------------------------------------------------------- batches
+
+
+class BatchSpanSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        max_length=64, help_text="Your id for the new span, unique in the batch (e.g. T1)."
+    )
+    label = serializers.CharField(max_length=64, help_text="A span label of the project.")
+    start = serializers.IntegerField(min_value=0, help_text=OFFSETS)
+    end = serializers.IntegerField(min_value=0, help_text=OFFSETS)
+    attributes = serializers.DictField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class BatchRelationSerializer(serializers.Serializer):
+    source = serializers.JSONField(
+        help_text="The id of a span of this batch (text), or of a span already in the set "
+        "(a number)."
+    )
+    target = serializers.JSONField(help_text="As source.")
+    type = serializers.CharField(max_length=64, help_text="A relation type of the project.")
+
+
+class BatchWriteSerializer(VersionSerializer):
+    spans = BatchSpanSerializer(many=True, required=False)
+    relations = BatchRelationSerializer(many=True, required=False)
+    snap = serializers.BooleanField(
+        default=False, help_text="Grow each range to whole words, as the annotation page does."
+    )
+    submit = serializers.BooleanField(
+        default=False, help_text="Submit the set after the writes, in the same transaction."
+    )
+
+
+class BatchWriteOptionsSerializer(VersionSerializer):
+    """What the view checks with DRF; the items themselves are checked by the service."""
+
+    snap = serializers.BooleanField(default=False)
+    submit = serializers.BooleanField(default=False)
+
+
+class BatchSpanResultSerializer(serializers.Serializer):
+    ref = serializers.CharField(help_text="Your id of the span.")
+    id = serializers.IntegerField(help_text="Its id in Warrant.")
+    label = serializers.CharField()
+    start = serializers.IntegerField(help_text=f"As stored (trimmed or snapped). {OFFSETS}")
+    end = serializers.IntegerField()
+
+
+class BatchRelationResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    source = serializers.IntegerField(help_text="Span id in Warrant.")
+    target = serializers.IntegerField(help_text="Span id in Warrant.")
+    type = serializers.CharField()
+
+
+class BatchResultSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The set's version after the batch.")
+    status = serializers.ChoiceField(choices=AnnotationStatus.choices)
+    spans = BatchSpanResultSerializer(many=True)
+    relations = BatchRelationResultSerializer(many=True)

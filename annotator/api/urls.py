@@ -58,6 +58,11 @@ urlpatterns = [
         name="api-annotation-set-submit",
     ),
     path(
+        "annotation-sets/<int:set_id>/batch/",
+        annotation_sets.AnnotationSetBatchView.as_view(),
+        name="api-annotation-set-batch",
+    ),
+    path(
         "annotation-sets/<int:set_id>/reopen/",
         annotation_sets.AnnotationSetReopenView.as_view(),
         name="api-annotation-set-reopen",
