@@ -7,9 +7,17 @@ import unicodedata
 from pathlib import PurePosixPath
 
 from annotator.formats.records import FormatError
+from annotator.text.titles import TITLE_MAX_CHARS, clip_title, pick_title
 
-# A title is shown in lists and page headers; longer first lines are cut.
-TITLE_MAX_CHARS = 200
+__all__ = [
+    "TITLE_MAX_CHARS",
+    "base_name",
+    "clip_title",
+    "decode_utf8",
+    "external_id_from_name",
+    "first_line_title",
+    "stem",
+]
 
 _BOM = "\ufeff"
 _SLUG_DROP = re.compile(r"[^\w\s.-]")
@@ -52,14 +60,6 @@ def external_id_from_name(name: str) -> str:
 
 
 def first_line_title(text: str) -> str:
-    """The first non-empty line, trimmed and cut to ``TITLE_MAX_CHARS``."""
-    for line in text.split("\n"):
-        line = line.strip()
-        if line:
-            return clip_title(line)
-    return ""
-
-
-def clip_title(title: str) -> str:
-    """Collapse whitespace and cut ``title`` to ``TITLE_MAX_CHARS``."""
-    return " ".join(title.split())[:TITLE_MAX_CHARS].rstrip()
+    """The first line that is not a date, byline or series line (else the first
+    line), trimmed and cut to ``TITLE_MAX_CHARS``: see :mod:`annotator.text.titles`."""
+    return pick_title([], text=text)[0]

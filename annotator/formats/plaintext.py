@@ -24,11 +24,11 @@ from annotator.formats._common import (
     clip_title,
     decode_utf8,
     external_id_from_name,
-    first_line_title,
 )
 from annotator.formats.records import DocumentRecord, FormatError
 from annotator.text.cleaning import clean_boilerplate
 from annotator.text.newlines import normalize_newlines
+from annotator.text.titles import Candidate, pick_title, strip_site_name
 
 __all__ = ["html_to_text", "markdown_to_text", "read_html", "read_markdown", "read_text"]
 
@@ -48,7 +48,8 @@ def read_text(data: bytes, *, name: str, clean: bool = True) -> DocumentRecord:
     Returns
     -------
     DocumentRecord
-        ``source_format`` ``"text"``; title = first non-empty line.
+        ``source_format`` ``"text"``; title = the first line that is not a date,
+        byline or series line (:mod:`annotator.text.titles`).
 
     Raises
     ------
@@ -74,7 +75,8 @@ def read_markdown(data: bytes, *, name: str, clean: bool = True) -> DocumentReco
     Returns
     -------
     DocumentRecord
-        ``source_format`` ``"markdown"``; title = first non-empty line.
+        ``source_format`` ``"markdown"``; title = the first heading (a level-1
+        heading before others), else as for plain text.
 
     Raises
     ------
@@ -82,8 +84,18 @@ def read_markdown(data: bytes, *, name: str, clean: bool = True) -> DocumentReco
         If the bytes are not UTF-8 or no text is left.
     """
     source, _ = normalize_newlines(decode_utf8(data, name=name))
+    root = _markdown_root(source)
+    text = _block_text(root) if root is not None else ""
+    candidates = []
+    if root is not None:
+        headings = [element for element in root.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+        headings.sort(key=lambda element: element.tag != "h1")  # stable: level 1 first
+        candidates = [
+            Candidate(element.text_content(), f"the first heading ({element.tag})")
+            for element in headings
+        ]
     return _record(
-        markdown_to_text(source), data=data, name=name, clean=clean, source_format="markdown"
+        text, data=data, name=name, clean=clean, source_format="markdown", candidates=candidates
     )
 
 
@@ -105,8 +117,10 @@ def read_html(data: bytes, *, name: str, clean: bool = True) -> DocumentRecord:
     Returns
     -------
     DocumentRecord
-        ``source_format`` ``"html"``; title = the page's ``<title>``, else the
-        first non-empty line.
+        ``source_format`` ``"html"``; title = the headline: an ``<h1>`` that
+        agrees with ``og:title`` or ``<title>``, else ``og:title``, another
+        ``<h1>``, ``<title>`` (without the site name), else as for plain text;
+        never the site name, a series line, a date line or a byline.
 
     Raises
     ------
@@ -114,8 +128,17 @@ def read_html(data: bytes, *, name: str, clean: bool = True) -> DocumentRecord:
         If the bytes are not UTF-8, cannot be parsed, or no text is left.
     """
     source, _ = normalize_newlines(decode_utf8(data, name=name))
-    text, title = html_to_text(source, name=name)
-    return _record(text, data=data, name=name, clean=clean, source_format="html", title=title)
+    text, _ = html_to_text(source, name=name)
+    candidates, site_names = _html_title_candidates(source)
+    return _record(
+        text,
+        data=data,
+        name=name,
+        clean=clean,
+        source_format="html",
+        candidates=candidates,
+        site_names=site_names,
+    )
 
 
 def markdown_to_text(source: str) -> str:
@@ -131,13 +154,18 @@ def markdown_to_text(source: str) -> str:
     1. cut
     2. ban
     """
+    root = _markdown_root(source)
+    return _block_text(root) if root is not None else ""
+
+
+def _markdown_root(source: str):
+    """The rendered Markdown as one ``<div>`` element, or None when it renders empty."""
     # sane_lists keeps an ordered list's first number ("2. ..." after a
     # paragraph stays 2); fenced_code keeps ``` blocks verbatim.
     rendered = markdown.markdown(source, extensions=["sane_lists", "fenced_code"])
     if not rendered.strip():
-        return ""
-    root = lxml_html.fragment_fromstring(rendered, create_parent="div")
-    return _block_text(root)
+        return None
+    return lxml_html.fragment_fromstring(rendered, create_parent="div")
 
 
 _HTML_PARSER = lxml_html.HTMLParser(encoding="utf-8")
@@ -181,6 +209,46 @@ def html_to_text(source: str, *, name: str = "") -> tuple[str, str]:
     return text, title
 
 
+def _html_title_candidates(source: str) -> tuple[list[Candidate], list[str]]:
+    """Headline candidates of a page, best first, and the names the site gives itself."""
+    if not source.strip():
+        return [], []
+    try:
+        page = lxml_html.document_fromstring(source.encode("utf-8"), parser=_HTML_PARSER)
+    except (etree.ParserError, ValueError):
+        return [], []
+
+    def meta(*keys: str) -> str:
+        for key in keys:
+            for attribute in ("property", "name"):
+                found = page.xpath(f"//meta[@{attribute}=$key]/@content", key=key)
+                if found and found[0].strip():
+                    return found[0].strip()
+        return ""
+
+    site_names = [name for name in (meta("og:site_name"), meta("application-name")) if name]
+    og_title = strip_site_name(meta("og:title", "twitter:title"), site_names)
+    page_title = strip_site_name(page.findtext(".//title") or "", site_names)
+    headings = [clip_title(h1.text_content()) for h1 in page.iter("h1")]
+    headings = [h for h in headings if h]
+
+    def agrees(heading: str) -> bool:
+        folded = heading.casefold()
+        return any(
+            other and (folded in other.casefold() or other.casefold() in folded)
+            for other in (og_title, page_title)
+        )
+
+    candidates = [Candidate(h, "the page's <h1>, as its og:title or <title> has it")
+                  for h in headings if agrees(h)]
+    if og_title:
+        candidates.append(Candidate(og_title, "the page's og:title"))
+    candidates += [Candidate(h, "the page's <h1>") for h in headings]
+    if page_title:
+        candidates.append(Candidate(page_title, "the page's <title>"))
+    return candidates, site_names
+
+
 def _record(
     text: str,
     *,
@@ -188,7 +256,8 @@ def _record(
     name: str,
     clean: bool,
     source_format: str,
-    title: str = "",
+    candidates: list[Candidate] | None = None,
+    site_names: list[str] | None = None,
 ) -> DocumentRecord:
     text, _ = normalize_newlines(text)
     report = None
@@ -196,10 +265,12 @@ def _record(
         text, report = clean_boilerplate(text)
     if not text.strip():
         raise FormatError("the document has no text", file=name)
+    title, source = pick_title(candidates or [], text=text, site_names=site_names or [])
     return DocumentRecord(
         external_id=external_id_from_name(name),
         text=text,
-        title=title or first_line_title(text),
+        title=title,
+        title_source=source,
         original=data,
         original_name=name,
         source_format=source_format,

@@ -16,6 +16,9 @@ than one of them. ``.ann.json`` and ``.xml`` are in ``PAIRED_EXTENSIONS``, read
 only beside their ``.txt``: a lone ``.json`` is unsupported, as before. The ``.txt``
 of a pair is never cleaned (its annotations count offsets in it).
 
+A ``.pdf`` (:mod:`annotator.formats.pdf`) and a ``.docx``
+(:mod:`annotator.formats.word`) are one document each, like a ``.txt``.
+
 Containers (folders, archives) are read in name order, recursively; inside
 them, hidden files (a path part starting with ``.``), ``__MACOSX/`` and files
 of unsupported types are skipped, while a file given by name with an
@@ -40,8 +43,10 @@ from annotator.formats.brat import read_brat
 from annotator.formats.cdcp import read_cdcp
 from annotator.formats.jsonl import read_jsonl
 from annotator.formats.microtexts import read_microtext
+from annotator.formats.pdf import read_pdf
 from annotator.formats.plaintext import read_html, read_markdown, read_text
 from annotator.formats.records import DocumentRecord, FormatError
+from annotator.formats.word import read_docx
 
 __all__ = [
     "MAX_COMPRESSION_RATIO",
@@ -58,7 +63,7 @@ __all__ = [
 ]
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
-    {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".ann", ".zip"}
+    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ann", ".zip"}
 )
 # Annotation files read only with the .txt of the same name beside them. Kept apart
 # from SUPPORTED_EXTENSIONS because ``.json`` and ``.xml`` alone are not documents.
@@ -87,6 +92,8 @@ _READERS = {
     ".markdown": read_markdown,
     ".html": read_html,
     ".htm": read_html,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
 }
 # Annotation file extension (read by _read_pair) -> what the file is called in errors.
 _ANNOTATION_FILES = {

@@ -53,18 +53,35 @@ class AnnotationRecord:
     relations: list[RelationRecord] = field(default_factory=list)
 
 
+# The report shows a few removed lines so that a person can check the cleaning.
+MAX_SAMPLES = 5
+_SAMPLE_MAX_CHARS = 80
+
+
 @dataclass
 class CleaningReport:
-    """What boilerplate cleaning removed from a text that arrived without offsets."""
+    """What boilerplate cleaning removed from a text that arrived without offsets.
+
+    ``removed`` lists every removed line as ``[offset, reason, line]``: the
+    offset, in the cleaned text, where the line stood (before the kept text
+    that followed it), so that a page can show what went beside what stayed.
+    """
 
     removed_lines: int = 0
     removed_chars: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     samples: list[str] = field(default_factory=list)
+    removed: list[list] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return self.removed_lines > 0
+
+    def note_sample(self, line: str) -> None:
+        """Keep ``line`` (shortened) as a sample, up to ``MAX_SAMPLES`` distinct ones."""
+        sample = line.strip()[:_SAMPLE_MAX_CHARS]
+        if sample and len(self.samples) < MAX_SAMPLES and sample not in self.samples:
+            self.samples.append(sample)
 
 
 @dataclass
@@ -79,4 +96,7 @@ class DocumentRecord:
     original: bytes = b""
     original_name: str = ""
     source_format: str = ""
+    # Where the reader found the title ("the page's <h1>"); empty when the file named it.
+    title_source: str = ""
+    # None when the text was not cleaned (cleaning off, or text that came with offsets).
     cleaning: CleaningReport | None = None

@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from annotator.formats.records import CleaningReport
+from annotator.formats.records import MAX_SAMPLES, CleaningReport
 
 __all__ = [
     "CHROME_MAX_CHARS",
@@ -68,9 +68,6 @@ MENU_ITEM_MAX_WORDS = 3
 MENU_MIN_RUN = 3
 # A credit or a loader is one short line; a long line is a caption worth keeping.
 CHROME_MAX_CHARS = 120
-# The report shows a few removed lines so that a person can check the cleaning.
-MAX_SAMPLES = 5
-_SAMPLE_MAX_CHARS = 80
 
 CHROME_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern, re.IGNORECASE)
@@ -180,30 +177,53 @@ def clean_boilerplate(text: str) -> tuple[str, CleaningReport]:
         return text, report
 
     kept: list[str] = []
+    # (index in ``kept`` of the line that followed, reason, line) per removed line.
+    removed: list[tuple[int, str, str]] = []
     for index, line in enumerate(lines):
         why = reason[index]
         if why is None:
             kept.append(line)
             continue
+        removed.append((len(kept), why, line))
         report.removed_lines += 1
         report.reasons[why] = report.reasons.get(why, 0) + 1
-        sample = line.strip()[:_SAMPLE_MAX_CHARS]
-        if len(report.samples) < MAX_SAMPLES and sample not in report.samples:
-            report.samples.append(sample)
+        report.note_sample(line)
 
-    cleaned = _collapse_blank_lines(kept)
+    cleaned, starts = _collapse_blank_lines(kept)
     report.removed_chars = len(text) - len(cleaned)
+    report.removed = [[starts[following], why, line] for following, why, line in removed]
     return cleaned, report
 
 
-def _collapse_blank_lines(lines: list[str]) -> str:
+def _collapse_blank_lines(lines: list[str]) -> tuple[str, list[int]]:
+    """Join ``lines`` with at most one blank line between paragraphs, none at the ends.
+
+    Also returns, for each of ``lines`` (and one past the last), the offset in the
+    result of the first kept line at or after it.
+    """
     out: list[str] = []
+    # Index in ``out`` of the first line kept at or after each input line.
+    next_out: list[int] = []
     for line in lines:
         if not line.strip():
             if out and out[-1] != "":
                 out.append("")
+            next_out.append(len(out))
             continue
+        next_out.append(len(out))
         out.append(line)
     while out and out[-1] == "":
         out.pop()
-    return "\n".join(out)
+    next_out.append(len(out))
+    offsets = [0]
+    for line in out:
+        offsets.append(offsets[-1] + len(line) + 1)
+    total = max(offsets[-1] - 1, 0)
+    # A blank line is kept only between two non-blank ones, so an input blank line
+    # points at the blank line itself: move it on to the line after.
+    starts = []
+    for index in next_out:
+        while index < len(out) and out[index] == "":
+            index += 1
+        starts.append(min(offsets[index], total) if index < len(out) else total)
+    return "\n".join(out), starts

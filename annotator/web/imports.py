@@ -18,7 +18,7 @@ from annotator.services.imports import documents_import
 from .access import project_for
 from .uploads import upload_refusal
 
-ACCEPTED_FILES = ".txt,.md,.markdown,.html,.htm,.jsonl,.ann,.json,.xml,.zip"
+ACCEPTED_FILES = ".txt,.md,.markdown,.html,.htm,.pdf,.docx,.jsonl,.ann,.json,.xml,.zip"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -45,16 +45,18 @@ class MultipleFileField(forms.FileField):
 class DocumentImportForm(forms.Form):
     files = MultipleFileField(
         label="Files",
-        help_text="Plain text, Markdown, HTML, canonical JSONL, brat .txt with its .ann, "
+        help_text="Plain text, Markdown, HTML, PDF (with a text layer), Word .docx, "
+        "canonical JSONL, brat .txt with its .ann, "
         "CDCP .txt with its .ann.json, arg-microtexts .txt with its .xml, or a .zip of these. "
         "Select several files at once to upload a pair.",
     )
     clean = forms.BooleanField(
-        label="Clean web-page residue",
+        label="Clean page residue",
         required=False,
         initial=True,
-        help_text="Remove menus, loaders and photo credits from text without annotations. "
-        "Annotated files (brat, JSONL) are never cleaned.",
+        help_text="Remove menus, loaders and photo credits from web pages and text, and running "
+        "headers, footers and page numbers from PDFs. Annotated files (brat, JSONL) are "
+        "never cleaned.",
     )
     add_labels = forms.BooleanField(
         label="Add unknown labels to the schema",

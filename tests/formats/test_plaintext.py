@@ -110,7 +110,9 @@ with more words so that the page reads like an article.</p>
 
 def test_html_main_text_keeps_paragraph_breaks_and_numbering():
     record = read_html(PAGE.encode(), name="brief.html")
-    assert record.title == "Sanctions brief | Policy Review"
+    # The headline, not the <title> "Sanctions brief | Policy Review" (issue 17).
+    assert record.title == "Why EU sanctions on Russia are working"
+    assert record.title_source == "the page's <h1>"
     assert record.source_format == "html"
     assert record.text.startswith("Why EU sanctions on Russia are working\n\nThe EU's sanctions")
     assert (

@@ -6,7 +6,8 @@ from ._base import WarrantCommand, get_project
 
 class Command(WarrantCommand):
     help = (
-        "Import .txt, .md, .html, canonical .jsonl, brat .txt+.ann, CDCP .txt+.ann.json, "
+        "Import .txt, .md, .html, .pdf, .docx, canonical .jsonl, brat .txt+.ann, "
+        "CDCP .txt+.ann.json, "
         "arg-microtexts .txt+.xml, or a .zip of them. "
         "One import is atomic: on any error nothing is written."
     )
@@ -15,7 +16,8 @@ class Command(WarrantCommand):
         parser.add_argument("slug")
         parser.add_argument("paths", nargs="+", metavar="PATH")
         parser.add_argument("--no-clean", action="store_true",
-                            help="keep web-page residue (menus, repeated lines) in plain text")
+                            help="keep page residue: menus and repeated lines of web pages and "
+                                 "text, running headers, footers and page numbers of PDFs")
         parser.add_argument("--add-labels", action="store_true",
                             help="add labels and relation types the schema lacks")
         parser.add_argument("--annotator", metavar="USERNAME",
