@@ -53,6 +53,10 @@ class AnnotationRecord:
     relations: list[RelationRecord] = field(default_factory=list)
 
 
+# Source formats whose text arrives without offsets: the only ones that are cleaned,
+# and whose import can be re-run from the original upload.
+UNANNOTATED_FORMATS = frozenset({"text", "markdown", "html", "pdf", "docx"})
+
 # The report shows a few removed lines so that a person can check the cleaning.
 MAX_SAMPLES = 5
 _SAMPLE_MAX_CHARS = 80

@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "project.manage": frozenset({MANAGER}),
     "member.manage": frozenset({MANAGER}),
     "document.import": frozenset({MANAGER}),
+    # A document's title, and re-running its import with cleaning on or off.
+    "document.edit": frozenset({MANAGER}),
     "assignment.manage": frozenset({MANAGER}),
     "progress.view": frozenset({MANAGER, CURATOR}),
     # Annotation sets: one's own always; everyone's (read-only) for these roles.
@@ -48,6 +50,7 @@ ACTION_WORDS: dict[str, str] = {
     "project.manage": "change the project's settings",
     "member.manage": "manage its members",
     "document.import": "import documents",
+    "document.edit": "edit documents",
     "assignment.manage": "manage assignments",
     "progress.view": "follow the progress of the work",
     "annotation_set.view_any": "open other people's annotations",

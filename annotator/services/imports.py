@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from annotator.formats.records import AnnotationRecord, DocumentRecord
+from annotator.formats.records import UNANNOTATED_FORMATS, AnnotationRecord, DocumentRecord
 from annotator.formats.schema import NAME, NAME_RULE, pair_allowed
 from annotator.models import (
     AnnotationSet,
@@ -33,6 +33,9 @@ from annotator.text.storable import first_unstorable, unstorable_in
 
 from .errors import WarrantError
 
+# The document page shows every removed line beside the text; a scraped page
+# rarely has a thousand lines of residue, so past 2,000 only the count is kept.
+MAX_REMOVED_KEPT = 2000
 # Colours handed to labels that an import adds to a schema (readable on white).
 _NEW_LABEL_COLOURS = ["#7c3aed", "#0e7490", "#be185d", "#4d7c0f", "#a16207", "#475569"]
 
@@ -71,7 +74,7 @@ class ImportReport:
         return out
 
 
-def _check_storable(record: DocumentRecord, where: str) -> None:
+def check_storable(record: DocumentRecord, where: str) -> None:
     """Refuse, naming the file, what the database cannot store (see text.storable)."""
     position = first_unstorable(record.text)
     if position is not None:
@@ -220,6 +223,30 @@ class _Importer:
         self.report.relations += len(relations)
 
 
+def cleaning_summary(record: DocumentRecord) -> dict:
+    """What ``Document.cleaning`` keeps of a record's reading.
+
+    ``clean``: whether cleaning ran (formats without offsets only); what it
+    removed (counts per rule, samples, and each removed line with its offset in
+    the text, up to ``MAX_REMOVED_KEPT``); ``title_from``: where the title came from.
+    """
+    summary: dict = {}
+    if record.source_format in UNANNOTATED_FORMATS:
+        summary["clean"] = record.cleaning is not None
+    report = record.cleaning
+    if report is not None and report.changed:
+        summary.update(
+            removed_lines=report.removed_lines,
+            removed_chars=report.removed_chars,
+            reasons=dict(report.reasons),
+            samples=list(report.samples),
+            removed=[list(entry) for entry in report.removed[:MAX_REMOVED_KEPT]],
+        )
+    if record.title_source:
+        summary["title_from"] = record.title_source
+    return summary
+
+
 @transaction.atomic
 def documents_import(
     *,
@@ -242,7 +269,7 @@ def documents_import(
     position = project.documents.count()
     for record in records:
         where = record.original_name or record.external_id
-        _check_storable(record, where)
+        check_storable(record, where)
         digest = content_hash(record.text)
         if digest in existing_hashes:
             importer.report.skipped_duplicates.append(where)
@@ -252,14 +279,8 @@ def documents_import(
         external_id = _unique_external_id(record.external_id, taken_ids)
         taken_ids.add(external_id)
         existing_hashes.add(digest)
-        cleaning = {}
-        if record.cleaning is not None and record.cleaning.changed:
-            cleaning = {
-                "removed_lines": record.cleaning.removed_lines,
-                "removed_chars": record.cleaning.removed_chars,
-                "reasons": dict(record.cleaning.reasons),
-                "samples": list(record.cleaning.samples),
-            }
+        cleaning = cleaning_summary(record)
+        if cleaning.get("removed_lines"):
             importer.report.cleaned[where] = cleaning
         document = Document.objects.create(
             project=project,

@@ -10,6 +10,10 @@ urlpatterns = [
     path("p/<slug:slug>/", projects.project_detail, name="project-detail"),
     path("p/<slug:slug>/import/", imports.document_import, name="document-import"),
     path("p/<slug:slug>/d/<int:document_id>/", documents.document_detail, name="document-detail"),
+    path("p/<slug:slug>/d/<int:document_id>/title/", documents.document_title,
+         name="document-title"),
+    path("p/<slug:slug>/d/<int:document_id>/rerun/", documents.document_rerun,
+         name="document-rerun"),
     path("p/<slug:slug>/agreement/", agreement_views.agreement_page, name="agreement"),
     path(
         "p/<slug:slug>/agreement/run/",

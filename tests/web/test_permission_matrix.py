@@ -247,6 +247,7 @@ def test_annotation_writes_per_actor_only_in_ones_own_set(client_for, own_work, 
 # other tests (each of those modules parametrises over ALL_ACTORS or names every actor).
 PER_ACTOR_ELSEWHERE = {
     "tests/web/test_access.py": ["home", "project-detail", "document-import", "document-detail"],
+    "tests/web/test_document_cleaning.py": ["document-title", "document-rerun"],
     "tests/web/test_agreement_pages.py": ["agreement", "agreement-run", "agreement-run-status",
                                           "agreement-report", "agreement-document"],
     "tests/web/test_annotate.py": ["annotate", "annotate-panels", "annotate-span-create",
