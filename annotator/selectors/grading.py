@@ -18,8 +18,6 @@ nothing on either side is undefined (None, an empty CSV cell), never 0.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,6 +38,7 @@ from annotator.models import (
     Role,
     Span,
 )
+from annotator.text.spreadsheet import spreadsheet_csv
 
 from .permissions import has_permission, require_permission
 
@@ -253,12 +252,9 @@ def grades_for_project(*, project: Project, only=None, people=None) -> list[Grad
 
 
 def grades_csv(*, project: Project) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=GRADE_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in grades_for_project(project=project):
-        writer.writerow(row.as_csv_row())
-    return out.getvalue()
+    """The grades table for a spreadsheet (formulas in usernames neutralised)."""
+    rows = (row.as_csv_row() for row in grades_for_project(project=project))
+    return spreadsheet_csv(GRADE_COLUMNS, ([row[c] for c in GRADE_COLUMNS] for row in rows))
 
 
 # ----------------------------------------------------------------------------- feedback

@@ -8,9 +8,7 @@ among them.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
+from annotator.text.spreadsheet import spreadsheet_csv
 
 PROGRESS_COLUMNS = ("scope", "name", "assigned", "in_progress", "submitted", "overdue", "total")
 
@@ -125,15 +124,13 @@ def progress_totals(*, project: Project, today: dt.date) -> ProgressRow:
 
 
 def progress_csv(*, project: Project, today: dt.date) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PROGRESS_COLUMNS)
-    for scope, rows in (
-        ("annotator", progress_by_annotator(project=project, today=today)),
-        ("document", progress_by_document(project=project, today=today)),
-    ):
-        for r in rows:
-            writer.writerow(
-                [scope, r.name, r.assigned, r.in_progress, r.submitted, r.overdue, r.total]
-            )
-    return out.getvalue()
+    """The dashboard's two tables as one CSV for a spreadsheet (formulas neutralised)."""
+    rows = [
+        (scope, r.name, r.assigned, r.in_progress, r.submitted, r.overdue, r.total)
+        for scope, table in (
+            ("annotator", progress_by_annotator(project=project, today=today)),
+            ("document", progress_by_document(project=project, today=today)),
+        )
+        for r in table
+    ]
+    return spreadsheet_csv(PROGRESS_COLUMNS, rows)

@@ -1,7 +1,11 @@
 from django.db.models import Count, QuerySet
 
 from annotator.formats.schema import RelationTypeSpec, SchemaSpec, SpanLabelSpec
-from annotator.models import Project
+from annotator.models import Membership, Project
+from annotator.text.spreadsheet import spreadsheet_csv
+
+#: The members download, for a spreadsheet.
+MEMBER_COLUMNS = ("username", "email", "role")
 
 
 def projects_for_user(user) -> QuerySet[Project]:
@@ -33,3 +37,14 @@ def project_schema(project: Project) -> SchemaSpec:
 
 def project_has_annotator(project: Project, username: str) -> bool:
     return project.memberships.filter(role="annotator", user__username=username).exists()
+
+
+def project_members_csv(project: Project) -> str:
+    """The project's members (username, email, role) for a spreadsheet, formulas neutralised."""
+    rows = (
+        Membership.objects.filter(project=project)
+        .order_by("user__username")
+        .values_list("user__username", "user__email", "role")
+        .iterator()
+    )
+    return spreadsheet_csv(MEMBER_COLUMNS, rows)

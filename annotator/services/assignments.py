@@ -13,15 +13,14 @@ made by hand, so balance is then as good as those allow.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import random
 
 from django.db import transaction
 from django.db.models import Q
 
 from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
+from annotator.text.spreadsheet import spreadsheet_csv
 
 from .errors import WarrantError
 
@@ -110,11 +109,11 @@ def assignment_rows(project: Project) -> list[dict[str, str]]:
 
 
 def assignment_csv(project: Project) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=ASSIGNMENT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(assignment_rows(project))
-    return out.getvalue()
+    """The assignments for a spreadsheet (formulas in titles and names neutralised)."""
+    return spreadsheet_csv(
+        ASSIGNMENT_COLUMNS,
+        ([row[c] for c in ASSIGNMENT_COLUMNS] for row in assignment_rows(project)),
+    )
 
 
 # --------------------------------------------------------------------------- by hand

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotator.models import Membership, Project, Role
+from annotator.selectors.projects import project_members_csv
 from annotator.services.errors import WarrantError
 from annotator.services.members import (
     members_add,
@@ -102,6 +104,15 @@ def member_add(request, slug):
     except WarrantError as exc:
         return _done(request, project, str(exc), None)
     return _done(request, project, None, _report_line(report, role))
+
+
+@require_GET
+@login_required
+def members_download(request, slug):
+    project = project_for(request.user, slug, "member.manage")
+    response = HttpResponse(project_members_csv(project), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{project.slug}-members.csv"'
+    return response
 
 
 @require_POST

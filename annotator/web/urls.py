@@ -103,6 +103,7 @@ urlpatterns += [
     path(f"{_P}members/", member_views.members_page, name="members"),
     path(f"{_P}members/add/", member_views.member_add, name="member-add"),
     path(f"{_P}members/csv/", member_views.members_csv, name="members-csv"),
+    path(f"{_P}members.csv", member_views.members_download, name="members-download"),
     path(f"{_P}members/<int:user_id>/role/", member_views.member_role, name="member-role"),
     path(f"{_P}members/<int:user_id>/remove/", member_views.member_remove, name="member-remove"),
     path(f"{_P}members/join-code/", member_views.join_code_regenerate,

@@ -14,6 +14,7 @@ MODULES = [
     "annotator.text.tokens",
     "annotator.text.utf16",
     "annotator.text.cleaning",
+    "annotator.text.spreadsheet",
     "annotator.formats.plaintext",
     "annotator.formats.brat",
     "annotator.formats.jsonl",
