@@ -13,7 +13,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from annotator.models import (
@@ -41,6 +40,7 @@ from .base import (
     readable_sets,
 )
 from .openapi import VERSION_QUERY, error_responses
+from .parsers import BoundedJSONParser
 from .serializers import (
     OFFSETS,
     VERSION_HELP,
@@ -182,7 +182,7 @@ class AnnotationSetDetailView(WarrantAPIMixin, generics.GenericAPIView):
 
 @extend_schema(tags=["spans and relations"])
 class SpanCreateView(WarrantAPIMixin, generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     serializer_class = SpanCreateSerializer
 
     @extend_schema(
@@ -210,7 +210,7 @@ class SpanCreateView(WarrantAPIMixin, generics.GenericAPIView):
 
 @extend_schema(tags=["spans and relations"])
 class SpanDetailView(WarrantAPIMixin, generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     serializer_class = SpanUpdateSerializer
 
     @extend_schema(
@@ -254,7 +254,7 @@ class SpanDetailView(WarrantAPIMixin, generics.GenericAPIView):
 
 @extend_schema(tags=["spans and relations"])
 class RelationCreateView(WarrantAPIMixin, generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     serializer_class = RelationCreateSerializer
 
     @extend_schema(
@@ -363,7 +363,7 @@ class AnnotationSetBatchView(WarrantAPIMixin, generics.GenericAPIView):
 
 
 class _StatusView(WarrantAPIMixin, generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     serializer_class = VersionSerializer
     service = None
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 
 from annotator.formats._common import decode_utf8, external_id_from_name, first_line_title
+from annotator.formats.bounded_json import JSONTooDeep, json_loads
 from annotator.formats.records import (
     AnnotationRecord,
     DocumentRecord,
@@ -69,9 +70,11 @@ def read_cdcp(
     original_text = decode_utf8(txt_bytes, name=txt_name)
     text, offsets = normalize_newlines(original_text)
     try:
-        data = json.loads(decode_utf8(ann_bytes, name=ann_name))
+        data = json_loads(decode_utf8(ann_bytes, name=ann_name))
     except json.JSONDecodeError as error:
         raise FormatError(f"invalid JSON: {error.msg}", file=ann_name, line=error.lineno) from None
+    except JSONTooDeep as error:
+        raise FormatError(f"the file {error}", file=ann_name) from None
     if not isinstance(data, dict):
         raise FormatError("expected a JSON object", file=ann_name)
 

@@ -30,6 +30,7 @@ import json
 from collections.abc import Iterable
 
 from annotator.formats._common import decode_utf8
+from annotator.formats.bounded_json import JSONTooDeep, json_loads
 from annotator.formats.records import (
     AnnotationRecord,
     DocumentRecord,
@@ -122,11 +123,13 @@ def _no_duplicate_keys(pairs):
 
 def _read_document(line: str) -> DocumentRecord:
     try:
-        value = json.loads(
+        value = json_loads(
             line, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant
         )
     except json.JSONDecodeError as error:
         raise _LineError(f"invalid JSON: {error.msg} (column {error.colno})") from None
+    except JSONTooDeep as error:
+        raise _LineError(f"the line {error}") from None
     where = "document"
     _check_object(value, where, _DOCUMENT_KEYS, required=("id", "text"))
     external_id = _string(value, "id", where, required=True)

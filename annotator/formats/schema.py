@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from .bounded_json import JSONTooDeep, json_loads
 from .records import FormatError
 
 ANY_LABEL = "*"
@@ -229,7 +230,7 @@ def load_schema(name_or_path: str) -> SchemaSpec:
         return parse_schema(PRESETS[name_or_path], source=name_or_path)
     try:
         with open(name_or_path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            data = json_loads(fh.read())
     except FileNotFoundError:
         raise FormatError(
             f"no such preset or file (presets: {', '.join(sorted(PRESETS))})", file=name_or_path
@@ -239,4 +240,6 @@ def load_schema(name_or_path: str) -> SchemaSpec:
     except json.JSONDecodeError as exc:
         raise FormatError(f"not valid JSON: {exc.msg}", file=name_or_path, line=exc.lineno) \
             from None
+    except JSONTooDeep as exc:
+        raise FormatError(f"the schema {exc}", file=name_or_path) from None
     return parse_schema(data, source=name_or_path)

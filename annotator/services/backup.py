@@ -71,6 +71,7 @@ from django.core.validators import (
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
+from annotator.formats.bounded_json import JSONTooDeep, json_loads
 from annotator.models import (
     AgreementRun,
     AnnotationAction,
@@ -563,12 +564,12 @@ def _records(in_file: IO[bytes]) -> Iterator[tuple[int, dict]]:
                     "once decompressed (damaged, or a gzip bomb)"
                 )
             try:
-                record = json.loads(line)
+                record = json_loads(line)
             except (UnicodeDecodeError, json.JSONDecodeError):
                 raise WarrantError(
                     f"backup file is damaged: line {number} is not JSON"
                 ) from None
-            except RecursionError:
+            except JSONTooDeep:
                 raise WarrantError(
                     f"backup file is damaged: line {number} nests lists or objects too deeply"
                 ) from None

@@ -18,6 +18,7 @@ MODULES = [
     "annotator.formats.plaintext",
     "annotator.formats.brat",
     "annotator.formats.jsonl",
+    "annotator.formats.bounded_json",
 ]
 
 
