@@ -10,7 +10,9 @@ that it holds across gunicorn's worker processes: after
 ``WARRANT_LOGIN_FAILURES_MAX`` failures for one username from one address, or
 ``WARRANT_LOGIN_IP_FAILURES_MAX`` from one address for any usernames, within
 ``WARRANT_LOGIN_WINDOW_SECONDS``, further attempts from there are refused even
-with the right password until the window has passed. The check sits in the
+with the right password until the window has passed. An attempt is counted
+before its password is checked, under a lock per address, so that the budget
+is exact however many attempts arrive at once. The check sits in the
 authentication backend, so every log-in form (the login page, the admin's,
 anything that calls ``authenticate``) obeys it; the login views are wrapped to
 answer such an attempt with a 429 page that says how long to wait. (Changing a
@@ -30,7 +32,9 @@ from __future__ import annotations
 
 import math
 import secrets
+import threading
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -39,6 +43,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -163,10 +168,46 @@ def login_throttle_check(*, username: str | None, ip_address: str) -> Refusal | 
     return None
 
 
-def login_failure_record(*, username: str | None, ip_address: str) -> None:
-    LoginFailure.objects.create(
-        username=_normalise(username), ip_address=ip_address, at=timezone.now()
-    )
+# The advisory-lock namespace of the login budget (PostgreSQL's two-key form).
+_LOGIN_LOCK_NAMESPACE = 7_011_001
+# Without PostgreSQL (the embedded mode: one web process) a lock in the process.
+_LOGIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_attempt_at_a_time(ip_address: str):
+    """Serialise log-in attempts from one address from budget check to reservation.
+
+    Both budgets involve the address, so one lock per address makes the check
+    and the reservation of :func:`login_attempt_reserve` one step: fifteen
+    concurrent wrong passwords cannot all read "four so far" and all go ahead.
+    """
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                               [_LOGIN_LOCK_NAMESPACE, ip_address])
+            yield
+    else:
+        with _LOGIN_LOCK, transaction.atomic():
+            yield
+
+
+def login_attempt_reserve(*, username: str | None, ip_address: str) -> int:
+    """Count an attempt against the budgets before its password is checked.
+
+    Raises LoginThrottled when the budget is spent; otherwise records the
+    attempt as a failure (the row's id is returned) that a successful log-in
+    then forgives. So at most ``WARRANT_LOGIN_FAILURES_MAX`` passwords are ever
+    checked in a window, however many arrive at once.
+    """
+    with _one_attempt_at_a_time(ip_address):
+        if login_throttle_check(username=username, ip_address=ip_address):
+            # Not counted: the window runs from the failures that caused the refusal.
+            raise LoginThrottled
+        return LoginFailure.objects.create(
+            username=_normalise(username), ip_address=ip_address, at=timezone.now()
+        ).pk
 
 
 def login_failures_clear(*, username: str | None) -> None:
@@ -180,16 +221,13 @@ class ThrottledModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
+            return None  # not a password log-in: nothing to check or count
         ip_address = client_ip(request)
-        if login_throttle_check(username=username, ip_address=ip_address):
-            # Not counted: the window runs from the failures that caused the refusal.
-            raise LoginThrottled
+        login_attempt_reserve(username=username, ip_address=ip_address)
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            if username is not None and password is not None:
-                login_failure_record(username=username, ip_address=ip_address)
-        else:
-            login_failures_clear(username=username)
+        if user is not None:
+            login_failures_clear(username=username)  # the reservation with the rest
         return user
 
 

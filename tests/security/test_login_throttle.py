@@ -150,3 +150,59 @@ def test_an_administrator_lifts_a_refusal_by_deleting_the_rows_in_the_admin(user
     )
     assert response.status_code == 302
     assert _post(client, reverse("login"), "bob", GOOD).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_budget_is_exact_under_concurrency(rf, monkeypatch):
+    """30 wrong passwords, 15 at a time, each on its own database connection (as
+    gunicorn's workers would be): at most WARRANT_LOGIN_FAILURES_MAX (5) of them
+    get their password checked; the others are refused before it (issue 11, point 6)."""
+    import threading
+
+    from django.contrib.auth.hashers import MD5PasswordHasher
+    from django.db import connection
+
+    from annotator.web.security import LoginThrottled, ThrottledModelBackend
+    from tests.conftest import skip_or_fail
+
+    if connection.vendor != "postgresql":
+        skip_or_fail("the concurrency of the login budget is tested on PostgreSQL")
+    UserFactory(username="carol")
+    checked = []  # password checks that ran
+    real_verify = MD5PasswordHasher.verify
+
+    def counting_verify(self, password, encoded):
+        checked.append(password)
+        return real_verify(self, password, encoded)
+
+    monkeypatch.setattr(MD5PasswordHasher, "verify", counting_verify)
+    outcomes = []
+    lock = threading.Lock()
+
+    def attempt(barrier):
+        try:
+            barrier.wait()
+            request = rf.post("/", REMOTE_ADDR="10.9.9.9")
+            try:
+                result = ThrottledModelBackend().authenticate(
+                    request, username="carol", password="wrong")
+                outcome = "checked" if result is None else "logged in"
+            except LoginThrottled:
+                outcome = "refused"
+            with lock:
+                outcomes.append(outcome)
+        finally:
+            connection.close()
+
+    for _wave in range(2):
+        barrier = threading.Barrier(15)
+        threads = [threading.Thread(target=attempt, args=(barrier,)) for _ in range(15)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert len(outcomes) == 30
+    assert outcomes.count("checked") == 5, outcomes
+    assert outcomes.count("refused") == 25
+    assert len(checked) == 5
+    assert LoginFailure.objects.filter(username="carol").count() == 5
