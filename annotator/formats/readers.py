@@ -26,7 +26,8 @@ unsupported type is an error. Errors inside an archive name the member as
 ``archive.zip/member/path``.
 
 Archives are untrusted: they are read from memory with the bounds below, and an
-archive that breaks one of them, or holds an absolute path or a ``..`` part, is
+archive that breaks one of them, or holds an absolute path, a ``..`` part or a
+member that is not a regular file (a symbolic link, a device, a FIFO), is
 refused whole before any member is read.
 """
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -374,6 +376,31 @@ def _read_pair(contents: dict[str, bytes], txt_name: str, ann_name: str) -> Docu
     return read_microtext(txt, ann, txt_name=txt_name, xml_name=ann_name)
 
 
+# What a member's Unix file type is, when it is not a regular file.
+_SPECIAL_FILES = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+_UNIX = 3  # ZipInfo.create_system of an archive made on Unix (APPNOTE.TXT 4.4.2)
+
+
+def _special_file_kind(info: zipfile.ZipInfo) -> str | None:
+    """"a symbolic link", "a FIFO", … for a member that is not a regular file, else None.
+
+    Archives made on Unix keep the file's ``st_mode`` in the high 16 bits of the
+    external attributes (Info-ZIP's convention); a symlink's data is its target
+    path, which would otherwise import as a document. Archives from other
+    systems carry no file type: their members are files.
+    """
+    if info.create_system != _UNIX:
+        return None
+    mode = info.external_attr >> 16
+    return next((kind for test, kind in _SPECIAL_FILES if test(mode)), None)
+
+
 def _read_zip(
     name: str, data: bytes, *, clean: bool, depth: int, budget: _Budget
 ) -> list[DocumentRecord]:
@@ -405,6 +432,9 @@ def _read_zip(
                 raise FormatError("'..' in an archive path, refused", file=where)
             if member in seen:
                 raise FormatError("the archive holds this path twice", file=where)
+            special = _special_file_kind(info)
+            if special:
+                raise FormatError(f"{special}, not a regular file: refused", file=where)
             seen.add(member)
             if _is_hidden(parts) or not _known(member):
                 continue

@@ -12,6 +12,7 @@ that a body over the limit is refused before it is read.
 from __future__ import annotations
 
 import io
+import stat
 import tempfile
 import tracemalloc
 import zipfile
@@ -94,6 +95,59 @@ def test_zip_with_too_many_members_is_refused(upload, project):
     assert f"at most {MAX_ZIP_MEMBERS:,}" in html or f"at most {MAX_ZIP_MEMBERS}" in html
     assert not Document.objects.filter(project=project).exists()
 
+
+def _zip_with_special(member: str, mode: int, payload: bytes) -> bytes:
+    """A zip whose ``member`` has Unix file type ``mode`` (as ``zip -y`` stores a symlink:
+    the link target as the member's data)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("briefs/fine.txt", b"A fine brief.")
+        info = zipfile.ZipInfo(member)
+        info.create_system = 3  # Unix: external_attr holds st_mode in its high 16 bits
+        info.external_attr = (mode | 0o644) << 16
+        archive.writestr(info, payload)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [(stat.S_IFLNK, "a symbolic link"), (stat.S_IFIFO, "a FIFO"),
+     (stat.S_IFCHR, "a device"), (stat.S_IFBLK, "a device"), (stat.S_IFSOCK, "a socket")],
+)
+def test_an_archive_member_that_is_not_a_regular_file_is_refused_by_name(upload, project,
+                                                                       mode, kind):
+    """Issue 11, point 7: a symlink to /etc/passwd imported as a document whose text
+    was the link target; every member must be a regular file."""
+    archive = _zip_with_special("briefs/secret.txt", mode, b"/etc/passwd")
+    response = upload("corpus.zip", archive)
+    html = _error(response)
+    error = response.context["error"]
+    assert "\n" not in error
+    assert error.startswith("corpus.zip/briefs/secret.txt")
+    assert f"{kind}, not a regular file" in error and error in html
+    assert not Document.objects.filter(project=project).exists()
+
+
+def test_the_command_line_refuses_a_symlink_member_too(project, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "corpus.zip"
+    path.write_bytes(_zip_with_special("briefs/secret.txt", stat.S_IFLNK, b"/etc/passwd"))
+    with pytest.raises(CommandError, match=r"corpus.zip/briefs/secret.txt: a symbolic link"):
+        call_command("import_documents", project.slug, str(path), stdout=io.StringIO())
+    assert not Document.objects.filter(project=project).exists()
+
+
+def test_a_zip_made_on_windows_has_no_file_type_and_is_read(upload, project):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("briefs/fine.txt")
+        info.create_system = 0  # MS-DOS: external_attr holds DOS attributes only
+        info.external_attr = 0x20  # "archive"
+        archive.writestr(info, b"A fine brief.")
+    response = upload("corpus.zip", buffer.getvalue())
+    assert response.status_code == 302
+    assert Document.objects.filter(project=project).count() == 1
 
 
 # --- A body over the limit is refused before it is read ----------------------------
