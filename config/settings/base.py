@@ -94,6 +94,11 @@ TEMPLATES = [
 #: PostgreSQL's connect timeout (below): well under gunicorn's 60 s worker timeout and
 #: a load balancer's usual health-check timeout, well over a healthy connect (ms).
 DATABASE_CONNECT_TIMEOUT_SECONDS = 5
+#: PostgreSQL's statement timeout (below), in seconds; 0 turns it off. Under gunicorn's
+#: 60 s worker timeout, so a query that hangs on an open connection (a lock held by a
+#: stuck transaction, a server that stopped working) ends as the 503 page, not as a
+#: killed worker (a 502); far over any query of a page or of a job's batch.
+DATABASE_STATEMENT_TIMEOUT_SECONDS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30"))
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'warrant.sqlite3'}",
@@ -117,6 +122,15 @@ elif DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS
     )
+    # Sent with the connection's start-up packet (libpq ``options``): no query of its
+    # own. A cancelled statement raises OperationalError, which the outage middleware
+    # answers with 503 (annotator/web/outage.py).
+    if DATABASE_STATEMENT_TIMEOUT_SECONDS > 0:
+        _options = DATABASES["default"]["OPTIONS"]
+        _options["options"] = (
+            f"{_options.get('options', '')} "
+            f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000}"
+        ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "annotator.User"

@@ -80,3 +80,23 @@ def test_production_refuses_the_example_files_placeholder_key():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "SECRET_KEY is the example's placeholder or too weak" in result.stderr
+
+
+def _postgres_options(**extra) -> dict:
+    probe = ("import json, django; django.setup(); from django.conf import settings as s; "
+             "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60,
+                            env=_env(DJANGO_SETTINGS_MODULE="config.settings.local",
+                                     DATABASE_URL="postgres://u:p@db.internal:5432/warrant",
+                                     **extra))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgres_statements_are_bounded_by_default_and_the_bound_is_configurable():
+    """Issue 11, point 11 (tests/faults/test_postgres_statement_timeout.py runs it for real)."""
+    assert _postgres_options()["options"] == "-c statement_timeout=30000"
+    assert _postgres_options(DATABASE_STATEMENT_TIMEOUT="7")["options"] == (
+        "-c statement_timeout=7000")
+    assert "options" not in _postgres_options(DATABASE_STATEMENT_TIMEOUT="0")
