@@ -308,7 +308,7 @@ class RelationDetailView(WarrantAPIMixin, generics.GenericAPIView):
 
 @extend_schema(tags=["spans and relations"])
 class AnnotationSetBatchView(WarrantAPIMixin, generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     serializer_class = BatchWriteSerializer
 
     @extend_schema(

@@ -14,7 +14,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from annotator.models import ExportJob, ExportScope, JobStatus
@@ -28,6 +27,7 @@ from annotator.services.exports import export_formats
 
 from .base import WarrantAPIMixin, api_project
 from .openapi import error_responses
+from .parsers import BoundedJSONParser
 
 
 class ExportNotReady(APIException):
@@ -102,7 +102,7 @@ def _job(user, job_id: int) -> ExportJob:
 @extend_schema(tags=["exports"])
 class ExportJobListView(WarrantAPIMixin, generics.ListAPIView):
     serializer_class = ExportJobSerializer
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     def get_queryset(self):
         project = api_project(self.request.user, self.kwargs["slug"], "export.create")

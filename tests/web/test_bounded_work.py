@@ -34,7 +34,8 @@ MARKUP_SLACK = 1.15
 # set's spans (the API's set detail), the agreement report, and pages that show
 # one whole brief (issue 13 rewrites the annotate page's markup).
 WHOLE_BY_DESIGN = {
-    "assignments-csv", "progress-csv", "grades-csv", "api-annotation-set-detail",
+    "assignments-csv", "progress-csv", "grades-csv", "members-download",
+    "api-annotation-set-detail",
     "api-agreement", "annotate", "annotate-panels", "agreement-document",
     "feedback-document", "document-detail", "api-document-detail",
 }
@@ -54,6 +55,7 @@ PAGES = [
     ("exports", "manager", {}),
     ("project-settings", "manager", {}),
     ("members", "manager", {}),
+    ("members-download", "manager", {}),
     ("assignments", "manager", {}),
     ("assignments-csv", "manager", {}),
     ("progress", "manager", {}),
