@@ -8,7 +8,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +27,7 @@ from annotator.services.assignments import (
 from annotator.services.errors import WarrantError
 
 from .access import project_for
+from .downloads import csv_download
 from .paging import SEARCH_MAX_CHARS, keep_params, page_of
 
 
@@ -210,6 +210,4 @@ def assignment_add(request, slug):
 @login_required
 def assignments_download(request, slug):
     project = project_for(request.user, slug, "assignment.manage")
-    response = HttpResponse(assignment_csv(project), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{project.slug}-assignments.csv"'
-    return response
+    return csv_download(assignment_csv(project), f"{project.slug}-assignments.csv")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -22,6 +21,7 @@ from annotator.selectors.permissions import has_permission
 from annotator.services.grading import grades_release
 
 from .access import project_for
+from .downloads import csv_download
 from .paging import keep_params, page_of
 from .text_render import render_blocks
 
@@ -64,9 +64,7 @@ def grades_page(request, slug):
 @login_required
 def grades_download(request, slug):
     project = project_for(request.user, slug, "grade.view")
-    response = HttpResponse(grades_csv(project=project), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{project.slug}-grades.csv"'
-    return response
+    return csv_download(grades_csv(project=project), f"{project.slug}-grades.csv")
 
 
 @require_POST

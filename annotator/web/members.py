@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +23,7 @@ from annotator.services.members import (
 from annotator.services.projects import project_join_code_regenerate
 
 from .access import project_for
+from .downloads import csv_download
 from .paging import SEARCH_MAX_CHARS, keep_params, page_of
 from .uploads import upload_refusal
 
@@ -110,9 +110,7 @@ def member_add(request, slug):
 @login_required
 def members_download(request, slug):
     project = project_for(request.user, slug, "member.manage")
-    response = HttpResponse(project_members_csv(project), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{project.slug}-members.csv"'
-    return response
+    return csv_download(project_members_csv(project), f"{project.slug}-members.csv")
 
 
 @require_POST

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -18,6 +17,7 @@ from annotator.selectors.progress import (
 )
 
 from .access import project_for
+from .downloads import csv_download
 from .paging import keep_params, page_of
 
 
@@ -57,6 +57,4 @@ def progress_page(request, slug):
 def progress_download(request, slug):
     project = project_for(request.user, slug, "progress.view")
     table = progress_csv(project=project, today=timezone.localdate())
-    response = HttpResponse(table, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{project.slug}-progress.csv"'
-    return response
+    return csv_download(table, f"{project.slug}-progress.csv")
