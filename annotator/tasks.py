@@ -35,6 +35,36 @@ def agreement_run_task(run_id: int) -> None:
     agreement_run_execute(run_id=run_id)
 
 
+@shared_task(
+    name="annotator.tasks.agreement_chunk_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=AGREEMENT_SOFT_TIME_LIMIT,
+    time_limit=AGREEMENT_HARD_TIME_LIMIT,
+    ignore_result=True,
+)
+def agreement_chunk_task(run_id: int, index: int) -> None:
+    """Read chunk ``index`` of running run ``run_id`` (idempotent: a stored chunk is kept)."""
+    from annotator.services.agreement import agreement_chunk_execute
+
+    agreement_chunk_execute(run_id=run_id, index=index)
+
+
+@shared_task(
+    name="annotator.tasks.agreement_pool_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=AGREEMENT_SOFT_TIME_LIMIT,
+    time_limit=AGREEMENT_HARD_TIME_LIMIT,
+    ignore_result=True,
+)
+def agreement_pool_task(run_id: int) -> None:
+    """Pool the chunks of run ``run_id`` into its report (idempotent: a finished run stays)."""
+    from annotator.services.agreement import agreement_run_pool
+
+    agreement_run_pool(run_id=run_id)
+
+
 # --- Export jobs (issue 6) ------------------------------------------------------------
 
 #: Soft limit of one export job, in seconds: a 5,000-brief project exports in

@@ -1,11 +1,12 @@
 from .actions import ActionKind, AnnotationAction  # noqa: F401 (the undo log, issue 3)
 from .documents import AnnotationSet, AnnotationStatus, Document, Relation, Span
-from .jobs import AgreementRun, ExportJob, ExportScope, JobStatus
+from .jobs import AgreementChunk, AgreementRun, ExportJob, ExportScope, JobStatus
 from .projects import Membership, Project, RelationType, Role, SpanLabel
 from .security import LoginFailure
 from .users import User
 
 __all__ = [
+    "AgreementChunk",
     "AgreementRun",
     "AnnotationSet",
     "AnnotationStatus",

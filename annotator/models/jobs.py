@@ -31,6 +31,13 @@ class AgreementRun(models.Model):
     error = models.TextField(blank=True)
     timings = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    plan = models.JSONField(
+        null=True, blank=True,
+        help_text="The run's scope and its chunks of documents (services/agreement.py).",
+    )
+    stage = models.CharField(
+        max_length=16, blank=True, help_text="While running: chunks, then pooling."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -51,6 +58,32 @@ class AgreementRun(models.Model):
 
     def __str__(self) -> str:
         return f"agreement run {self.pk} of {self.project} ({self.status})"
+
+
+class AgreementChunk(models.Model):
+    """The agreement sums of a chunk of documents (``metrics.pooling.ChunkSums``).
+
+    ``key`` fingerprints what the sums were read from: the run's scope (unit,
+    annotators, labels, types) and every submitted set of the chunk's documents
+    with its version. A later run whose chunk has the same key reuses the sums
+    instead of reading the documents again.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_chunks")
+    key = models.CharField(max_length=64)
+    documents = models.PositiveIntegerField(default=0)
+    sums = models.BinaryField()
+    seconds = models.FloatField(default=0.0, help_text="CPU time the reading took.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="one_agreement_chunk_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"agreement chunk {self.key[:12]} of {self.project_id}"
 
 
 class ExportScope(models.TextChoices):

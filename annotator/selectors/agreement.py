@@ -16,6 +16,7 @@ same annotations.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -176,56 +177,156 @@ def agreement_data(
         data_version = _fingerprint((set_id, version) for set_id, _, _, version in set_rows)
         if not set_rows:
             return AgreementData(documents=[], data_version=data_version, annotators=[])
-
-        doc_ids = {doc_id for _, doc_id, _, _ in set_rows}
-        doc_rows = list(
-            Document.objects.filter(project=project, pk__in=sets.values("document_id"))
-            .order_by("position", "id")
-            .values_list("id", "external_id", "text")
-        )
-        label_names = dict(SpanLabel.objects.filter(project=project).values_list("id", "name"))
-        type_names = dict(RelationType.objects.filter(project=project).values_list("id", "name"))
-
-        # One AnnotatorWork per set, reached from the set's id.
-        work_of_set: dict[int, AnnotatorWork] = {}
-        by_doc: dict[int, DocumentAnnotations] = {}
-        for doc_id, external_id, text in doc_rows:
-            if doc_id in doc_ids:
-                by_doc[doc_id] = DocumentAnnotations(id=external_id, text=text)
-        for set_id, doc_id, username, _version in sorted(set_rows, key=lambda r: r[2]):
-            work = AnnotatorWork()
-            work_of_set[set_id] = work
-            by_doc[doc_id].work[username] = work
-
-        set_ids = sets.values("id")
-        for span_id, set_id, start, end, label_id in (
-            Span.objects.filter(annotation_set__in=set_ids)
-            .order_by()
-            .values_list("id", "annotation_set_id", "start", "end", "label_id")
-            .iterator(chunk_size=10_000)
-        ):
-            work_of_set[set_id].spans.append(
-                SpanRecord(str(span_id), start, end, label_names[label_id])
-            )
-        for set_id, source_id, target_id, type_id in (
-            Relation.objects.filter(annotation_set__in=set_ids)
-            .order_by()
-            .values_list("annotation_set_id", "source_id", "target_id", "type_id")
-            .iterator(chunk_size=10_000)
-        ):
-            work_of_set[set_id].relations.append(
-                RelationRecord(str(source_id), str(target_id), type_names[type_id])
-            )
-
-    for work in work_of_set.values():
-        work.spans.sort(key=lambda s: (s.start, -s.end, s.label, int(s.id)))
-    ordered = list(by_doc.values())
+        by_doc = _read_documents(project, set_rows, sets.values("id"))
     return AgreementData(
-        documents=ordered,
+        documents=list(by_doc.values()),
         data_version=data_version,
         annotators=sorted({username for _, _, username, _ in set_rows}),
         document_pks={doc.id: pk for pk, doc in by_doc.items()},
     )
+
+
+def _read_documents(project: Project, set_rows: list[tuple], set_ids) -> dict:
+    """Document pk -> DocumentAnnotations of the sets ``set_rows`` (id, document id,
+    username, version), in the project's document order; ``set_ids`` the same sets
+    as a queryset of ids or a list."""
+    doc_ids = {doc_id for _, doc_id, _, _ in set_rows}
+    doc_rows = list(
+        Document.objects.filter(project=project, pk__in=doc_ids)
+        .order_by("position", "id")
+        .values_list("id", "external_id", "text")
+    )
+    label_names = dict(SpanLabel.objects.filter(project=project).values_list("id", "name"))
+    type_names = dict(RelationType.objects.filter(project=project).values_list("id", "name"))
+
+    # One AnnotatorWork per set, reached from the set's id.
+    work_of_set: dict[int, AnnotatorWork] = {}
+    by_doc: dict[int, DocumentAnnotations] = {}
+    for doc_id, external_id, text in doc_rows:
+        by_doc[doc_id] = DocumentAnnotations(id=external_id, text=text)
+    for set_id, doc_id, username, _version in sorted(set_rows, key=lambda r: r[2]):
+        work = AnnotatorWork()
+        work_of_set[set_id] = work
+        by_doc[doc_id].work[username] = work
+
+    for span_id, set_id, start, end, label_id in (
+        Span.objects.filter(annotation_set__in=set_ids)
+        .order_by()
+        .values_list("id", "annotation_set_id", "start", "end", "label_id")
+        .iterator(chunk_size=10_000)
+    ):
+        work_of_set[set_id].spans.append(
+            SpanRecord(str(span_id), start, end, label_names[label_id])
+        )
+    for set_id, source_id, target_id, type_id in (
+        Relation.objects.filter(annotation_set__in=set_ids)
+        .order_by()
+        .values_list("annotation_set_id", "source_id", "target_id", "type_id")
+        .iterator(chunk_size=10_000)
+    ):
+        work_of_set[set_id].relations.append(
+            RelationRecord(str(source_id), str(target_id), type_names[type_id])
+        )
+    for work in work_of_set.values():
+        work.spans.sort(key=lambda s: (s.start, -s.end, s.label, int(s.id)))
+    return by_doc
+
+
+# --- Runs in chunks (issue 12, points 4 and 7) ---------------------------------------
+
+
+def agreement_plan(
+    *,
+    project: Project,
+    unit: str,
+    chunk_documents: int,
+    documents: Sequence[str] | None = None,
+    annotators: Sequence[str] | None = None,
+) -> dict:
+    """What a run reads, cut into chunks of documents, each with its fingerprint.
+
+    Returns a JSON-able plan: ``data_version`` (as :func:`agreement_data_version`),
+    ``annotators``, ``labels`` and ``types`` (the run's scope, as
+    ``metrics.pooling.scope_of`` finds them in the data), ``documents`` (their
+    number) and ``chunks``: consecutive documents in the project's order, cut
+    where ``pk // chunk_documents`` changes so that a chunk keeps its documents
+    when others are added, each ``{"key", "sets": [[set id, version], ...]}``.
+    A chunk's ``key`` changes when any of its submitted sets does (or the scope).
+    """
+    with _Snapshot():
+        sets = submitted_sets(project=project, documents=documents, annotators=annotators)
+        set_rows = list(sets.values_list("id", "document_id", "annotator__username", "version"))
+        names = sorted({username for _, _, username, _ in set_rows})
+        labels = sorted(
+            Span.objects.filter(annotation_set__in=sets.values("id"))
+            .order_by().values_list("label__name", flat=True).distinct()
+        )
+        types = sorted(
+            Relation.objects.filter(annotation_set__in=sets.values("id"))
+            .order_by().values_list("type__name", flat=True).distinct()
+        )
+        doc_rows = list(
+            Document.objects.filter(project=project, pk__in={r[1] for r in set_rows})
+            .order_by("position", "id")
+            .values_list("id", "external_id")
+        )
+    sets_of: dict[int, list[tuple]] = {}
+    for set_id, doc_id, username, version in set_rows:
+        sets_of.setdefault(doc_id, []).append((username, set_id, version))
+    scope = json.dumps([unit, names, labels, types])
+    chunks: list[dict] = []
+    current: list[tuple] = []
+    digest = None
+    for doc_id, external_id in doc_rows:
+        bucket = doc_id // chunk_documents
+        if current and (bucket != current[0][0] // chunk_documents
+                        or len(current) >= chunk_documents):
+            chunks.append(_chunk(current, digest, sets_of))
+            current = []
+        if not current:
+            digest = hashlib.sha256(scope.encode())
+        current.append((doc_id, external_id))
+        digest.update(json.dumps([doc_id, external_id, sorted(sets_of[doc_id])]).encode())
+    if current:
+        chunks.append(_chunk(current, digest, sets_of))
+    return {
+        "unit": unit,
+        "data_version": _fingerprint((r[0], r[3]) for r in set_rows),
+        "annotators": names,
+        "labels": labels,
+        "types": types,
+        "documents": len(doc_rows),
+        "chunks": chunks,
+    }
+
+
+def _chunk(docs: list[tuple], digest, sets_of: dict) -> dict:
+    return {
+        "key": digest.hexdigest(),
+        "documents": len(docs),
+        "sets": [[set_id, version] for doc_id, _ in docs
+                 for _, set_id, version in sorted(sets_of[doc_id])],
+    }
+
+
+def agreement_chunk_documents(*, project: Project, sets: list[list[int]]) -> list:
+    """The documents of a chunk (``sets``: [set id, version] pairs from the plan) as
+    metrics records, in the project's order.
+
+    Raises ValueError when a set is no longer submitted at that version: the plan
+    is out of date, and a new run reads the new data.
+    """
+    wanted = {set_id: version for set_id, version in sets}
+    with _Snapshot():
+        rows = list(
+            AnnotationSet.objects.filter(pk__in=list(wanted), status=AnnotationStatus.SUBMITTED)
+            .values_list("id", "document_id", "annotator__username", "version")
+        )
+        current = {set_id: version for set_id, _, _, version in rows}
+        if current != wanted:
+            raise ValueError("submitted work changed while the run was computed; a new run "
+                             "follows the new submissions")
+        return list(_read_documents(project, rows, list(wanted)).values())
 
 
 def agreement_submitted_annotators(*, project: Project) -> list[str]:

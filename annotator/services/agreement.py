@@ -5,8 +5,9 @@ poll it, never Celery's result backend. The life of a run::
 
     agreement_run_request  -> row PENDING, task queued when the row is committed
     agreement_run_task     -> agreement_run_execute(run_id=...)
-    agreement_run_execute  -> RUNNING (attempts + 1), progress written as it goes,
-                              then DONE with report, intervals and timings,
+    agreement_run_execute  -> RUNNING (attempts + 1), plan, chunks read (here or
+                              by agreement_chunk_task on the workers), then
+    agreement_run_pool     -> DONE with report, intervals and timings,
                               or FAILED with the error
 
 Design note (running twice). The task acknowledges late, so a worker that
@@ -17,6 +18,20 @@ report. A run already DONE or FAILED is left alone, which makes a duplicate
 delivery harmless. A run whose worker died ``MAX_ATTEMPTS`` times is marked
 failed rather than handed round for ever (a brief that crashes every worker,
 for instance by running out of memory, would otherwise never stop).
+
+Design note (chunks). A run first plans: the submitted sets it covers, its
+scope (unit, annotators, labels, types) and its documents cut into chunks of
+at most WARRANT_AGREEMENT_CHUNK_DOCUMENTS, each fingerprinted by the scope and
+its sets' ids and versions (``selectors.agreement.agreement_plan``). A chunk's
+sums (``metrics.pooling``) are stored (``AgreementChunk``) and reused by every
+later run while its fingerprint holds, so after a submission a run reads one
+chunk again, not the project. Chunks not stored yet are read by
+``agreement_chunk_task`` on every free worker; the chunk that completes the
+set moves the run's ``stage`` from chunks to pooling in one conditional UPDATE
+and queues ``agreement_pool_task``, which pools the sums into the report and
+the bootstrap (the same figures as one reading, to 1e-12). Every task acknowledges
+late and is idempotent, so a worker killed in a chunk has its chunk delivered
+again. In the embedded mode, or with one chunk to read, the run reads here.
 
 At most one run per project is PENDING (the database constraint
 ``one_pending_agreement_run_per_project``): new submissions arriving while a
@@ -29,16 +44,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from annotator.metrics.types import UNITS
-from annotator.models import AgreementRun, JobStatus, Project
+from annotator.models import AgreementChunk, AgreementRun, JobStatus, Project
 from annotator.selectors.agreement import (
-    agreement_data,
+    agreement_chunk_documents,
+    agreement_plan,
     agreement_runs,
     submitted_sets,
 )
@@ -61,6 +79,12 @@ PHASES = {"load": (0.0, 0.1), "report": (0.1, 0.5), "intervals": (0.5, 0.95)}
 #: a broker that restarted without persistence may have lost its message, and
 #: queuing a run twice is harmless (see the design note above).
 REQUEUE_PENDING_AFTER_SECONDS = 10 * 60
+#: Share of the progress bar for reading chunks (after the plan, before pooling).
+CHUNK_SHARE = 0.3
+#: Stored chunk sums that no run has used for this long are deleted: a chunk
+#: whose documents changed is not read again, and other scopes (unit, subsets
+#: of annotators) keep theirs while they are in use.
+CHUNK_KEEP_SECONDS = 24 * 3600
 #: Bootstrap resamples for the confidence intervals of the headline figures.
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
@@ -106,10 +130,10 @@ def _clean_parameters(
     return parameters
 
 
-def _enqueue(run_id: int) -> None:
+def _enqueue(run_id: int, countdown: float | None = None) -> None:
     from annotator.tasks import agreement_run_task  # tasks import this module
 
-    job_enqueue(agreement_run_task, AgreementRun, run_id, what="run")
+    job_enqueue(agreement_run_task, AgreementRun, run_id, what="run", countdown=countdown)
 
 
 @transaction.atomic
@@ -171,7 +195,11 @@ def agreement_run_request(
                     )
             except IntegrityError:
                 continue  # another request created the pending run first
-            transaction.on_commit(partial(_enqueue, run.pk))
+            # An automatic run waits a little on the worker: the submissions that
+            # arrive meanwhile are covered by it (they find it pending), so a class
+            # submitting at once costs one run, not one per submission.
+            wait = settings.WARRANT_AGREEMENT_COALESCE_SECONDS if automatic else None
+            transaction.on_commit(partial(_enqueue, run.pk, wait or None))
             return run
         if automatic or pending.parameters == parameters:
             _requeue_if_stale(pending)
@@ -292,91 +320,229 @@ def agreement_run_execute(*, run_id: int) -> AgreementRun | None:
     """Compute an agreement run; idempotent.
 
     Re-fetches the row: a run that is DONE or FAILED (or deleted) is left as it
-    is. Otherwise it reads the submitted sets, builds the report and its
-    bootstrap intervals, and stores them with the data version it saw and the
-    time of each phase. Any error is stored on the row (status FAILED) rather
-    than raised: the row is where people look.
+    is. Otherwise it plans the run (the submitted sets it covers, in chunks of
+    documents: see the design note on chunks above), reads the chunks whose
+    sums are not stored yet — on the workers, in parallel, when there are
+    several and a broker is configured; here otherwise — and pools the stored
+    sums into the report and its bootstrap intervals, stored with the data
+    version it saw and the time of each phase. Any error is stored on the row
+    (status FAILED) rather than raised: the row is where people look.
 
     Not one transaction on purpose: progress has to be committed as it goes so
     that the page can show it, so each write is its own short transaction
     (marking the run started is one, storing the result another).
     """
-    from annotator.metrics.report import REPORT_PROGRESS, agreement_figures
-
     run = _start(run_id)
     if run is None:
         return AgreementRun.objects.filter(pk=run_id).first()
     progress = _Progress(run.pk)
     progress.set(0.0, force=True)
-    timings: dict[str, float] = {}
     began = time.perf_counter()
     try:
         params = run.parameters or {}
-        unit = params.get("unit", "token")
-        clock = time.perf_counter()
-        data = agreement_data(
+        plan = agreement_plan(
             project=run.project,
+            unit=params.get("unit", "token"),
+            chunk_documents=settings.WARRANT_AGREEMENT_CHUNK_DOCUMENTS,
             documents=params.get("documents"),
             annotators=params.get("annotators"),
         )
-        timings["load"] = time.perf_counter() - clock
+        plan["planned_in"] = time.perf_counter() - began
+        AgreementRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
+            plan=plan, stage="chunks", data_version=plan["data_version"]
+        )
         progress.set(PHASES["load"][1], force=True)
         _test_delay()
+        missing = _missing_chunks(run.project_id, plan)
+        if len(missing) > 1 and _on_workers():
+            # Each chunk on whichever worker is free; the last one to finish
+            # queues the pooling (agreement_chunk_execute).
+            for index in missing:
+                job_enqueue(_chunk_task(), AgreementRun, run.pk, what="run",
+                            args=(run.pk, index))
+            return AgreementRun.objects.filter(pk=run.pk).first()
+        for done, index in enumerate(missing, start=1):
+            _read_chunk(run.project_id, plan, index)
+            progress.set(_chunk_progress(done, len(missing)))
+        _test_delay()
+    except Exception as exc:
+        _fail(run.pk, exc, {"total": time.perf_counter() - began})
+        return AgreementRun.objects.filter(pk=run.pk).first()
+    return agreement_run_pool(run_id=run.pk)
 
-        # One pass: the report and its intervals come from the same per-document
-        # sums, and its progress moves the bar evenly across both phases (reading
-        # the documents takes most of the time, the bootstrap little).
+
+def _fail(run_id: int, exc: Exception, timings: dict) -> None:
+    logger.exception("agreement run %s failed", run_id)
+    AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING).update(
+        status=JobStatus.FAILED,
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+        timings=timings,
+        finished_at=timezone.now(),
+    )
+
+
+def _on_workers() -> bool:
+    """Whether queued tasks run on worker processes (not in-process, the embedded mode)."""
+    from annotator.tasks import agreement_chunk_task  # tasks import this module
+
+    return not agreement_chunk_task.app.conf.task_always_eager
+
+
+def _chunk_task():
+    from annotator.tasks import agreement_chunk_task
+
+    return agreement_chunk_task
+
+
+def _chunk_progress(done: int, total: int) -> float:
+    low, high = PHASES["load"][1], PHASES["report"][0] + CHUNK_SHARE
+    return low + (high - low) * done / max(total, 1)
+
+
+def _missing_chunks(project_id: int, plan: dict) -> list[int]:
+    """Indexes of the plan's chunks whose sums are not stored yet."""
+    keys = [chunk["key"] for chunk in plan["chunks"]]
+    stored = set(
+        AgreementChunk.objects.filter(project_id=project_id, key__in=keys)
+        .values_list("key", flat=True)
+    )
+    return [k for k, key in enumerate(keys) if key not in stored]
+
+
+def _read_chunk(project_id: int, plan: dict, index: int) -> None:
+    """Read chunk ``index`` of ``plan`` and store its sums (once: a twin is ignored)."""
+    from annotator.metrics.pooling import chunk_sums
+
+    chunk = plan["chunks"][index]
+    if AgreementChunk.objects.filter(project_id=project_id, key=chunk["key"]).exists():
+        return
+    clock = time.process_time()
+    project = Project.objects.get(pk=project_id)
+    documents = agreement_chunk_documents(project=project, sets=chunk["sets"])
+    sums = chunk_sums(documents, unit=plan["unit"], annotators=plan["annotators"],
+                      labels=plan["labels"], types=plan["types"])
+    try:
+        with transaction.atomic():
+            AgreementChunk.objects.create(
+                project_id=project_id, key=chunk["key"], documents=len(documents),
+                sums=sums.to_bytes(), seconds=time.process_time() - clock,
+            )
+    except IntegrityError:
+        pass  # another worker stored the same chunk first: the same sums
+
+
+def agreement_chunk_execute(*, run_id: int, index: int) -> None:
+    """Read one chunk of a running run on a worker; the last chunk queues the pooling.
+
+    Idempotent: a chunk already stored is not read again, and the pooling is
+    queued once (the run's ``stage`` moves from chunks to pooling in one
+    conditional UPDATE). A chunk whose worker dies is delivered again.
+    """
+    run = (
+        AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING)
+        .only("id", "project_id", "plan", "stage")
+        .first()
+    )
+    if run is None or not run.plan:
+        return
+    try:
+        _read_chunk(run.project_id, run.plan, index)
+        _test_delay()
+        missing = _missing_chunks(run.project_id, run.plan)
+        total = len(run.plan["chunks"])
+        _Progress(run.pk).set(_chunk_progress(total - len(missing), total), force=True)
+    except Exception as exc:
+        _fail(run.pk, exc, {})
+        return
+    if missing:
+        return
+    if AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING, stage="chunks").update(
+        stage="pooling"
+    ):
+        from annotator.tasks import agreement_pool_task
+
+        job_enqueue(agreement_pool_task, AgreementRun, run_id, what="run")
+
+
+def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
+    """Pool a running run's stored chunk sums into its report and intervals, and store them.
+
+    Idempotent: a run that is no longer RUNNING is left alone.
+    """
+    from annotator.metrics.pooling import ChunkSums, figures_from_chunks
+    from annotator.metrics.report import REPORT_PROGRESS
+
+    run = AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING).first()
+    if run is None:
+        return AgreementRun.objects.filter(pk=run_id).first()
+    plan = run.plan
+    progress = _Progress(run.pk)
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    try:
+        keys = [chunk["key"] for chunk in plan["chunks"]]
+        rows = dict(
+            AgreementChunk.objects.filter(project_id=run.project_id, key__in=keys)
+            .values_list("key", "sums")
+        )
+        parts = [ChunkSums.from_bytes(bytes(rows[key])) for key in keys]
+        AgreementChunk.objects.filter(project_id=run.project_id, key__in=keys).update(
+            used_at=timezone.now()
+        )
+        # Planning and reading the chunks (on any worker), then loading their sums.
+        timings["load"] = _total_seconds(run)
         clock = time.perf_counter()
-        low, high = PHASES["report"][0], PHASES["intervals"][1]
-        report_done: list[float] = []  # when the report was built, and after the delay
+        low, high = PHASES["report"][0] + CHUNK_SHARE, PHASES["intervals"][1]
+        report_done: list[float] = []
 
         def figures_progress(fraction: float) -> None:
             built = fraction >= REPORT_PROGRESS and not report_done
             if built:
                 report_done.append(time.perf_counter())
             progress.set(low + (high - low) * fraction, force=built)
-            if built:
-                _test_delay()
-                report_done.append(time.perf_counter())
 
-        report, intervals = agreement_figures(
-            run.project.slug,
-            data.documents,
-            unit=unit,
-            annotators=data.annotators,
-            n_resamples=BOOTSTRAP_RESAMPLES,
-            seed=BOOTSTRAP_SEED,
-            progress=figures_progress,
+        report, intervals = figures_from_chunks(
+            run.project.slug, parts, unit=plan["unit"], annotators=plan["annotators"],
+            labels=plan["labels"], types=plan["types"], n_resamples=BOOTSTRAP_RESAMPLES,
+            seed=BOOTSTRAP_SEED, progress=figures_progress,
         )
         timings["report"] = report_done[0] - clock
-        timings["intervals"] = time.perf_counter() - report_done[1]
+        timings["intervals"] = time.perf_counter() - report_done[0]
         progress.set(PHASES["intervals"][1], force=True)
         _test_delay()
-
         clock = time.perf_counter()
         timings["save"] = 0.0
-        timings["total"] = time.perf_counter() - began
+        timings["total"] = _total_seconds(run)
         with transaction.atomic():
             stored = AgreementRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
                 status=JobStatus.DONE,
                 progress=1.0,
                 report=report,
                 intervals=intervals,
-                data_version=data.data_version,
+                data_version=plan["data_version"],
                 timings=timings,
+                stage="",
                 error="",
                 finished_at=timezone.now(),
             )
         timings["save"] = time.perf_counter() - clock
-        timings["total"] = time.perf_counter() - began
+        timings["total"] = _total_seconds(run)
         if stored:
             AgreementRun.objects.filter(pk=run.pk).update(timings=timings)
+            _forget_old_chunks(run.project_id, keys)
     except Exception as exc:
-        logger.exception("agreement run %s failed", run.pk)
-        AgreementRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            timings={**timings, "total": time.perf_counter() - began},
-            finished_at=timezone.now(),
-        )
+        _fail(run.pk, exc, {**timings, "total": time.perf_counter() - began})
     return AgreementRun.objects.filter(pk=run.pk).first()
+
+
+def _total_seconds(run: AgreementRun) -> float:
+    """Wall time since the run started (its chunks may have run on other workers)."""
+    return (timezone.now() - run.started_at).total_seconds() if run.started_at else 0.0
+
+
+def _forget_old_chunks(project_id: int, keep: list[str]) -> None:
+    """Drop stored chunks that no run has used for a while (superseded by new data)."""
+    stale = timezone.now() - timedelta(seconds=CHUNK_KEEP_SECONDS)
+    AgreementChunk.objects.filter(project_id=project_id, used_at__lt=stale).exclude(
+        key__in=keep
+    ).delete()

@@ -19,16 +19,26 @@ from annotator.models import JobStatus
 logger = logging.getLogger(__name__)
 
 
-def job_enqueue(task, model: type[models.Model], pk: int, *, what: str) -> None:
+def job_enqueue(
+    task,
+    model: type[models.Model],
+    pk: int,
+    *,
+    what: str,
+    args: tuple | None = None,
+    countdown: float | None = None,
+) -> None:
     """Queue ``task`` for row ``pk``; if the broker cannot take it, say so on the row.
 
     Called once the row is committed. With no broker configured (the embedded
     mode) the task runs right here, in-process, which is the documented
     default; with a broker that is down, the row fails visibly instead of the
-    work being done in the request.
+    work being done in the request. ``args`` replaces the task's arguments (the
+    row's id by default); ``countdown`` delays the start on a worker (in-process
+    runs start at once).
     """
     try:
-        task.delay(pk)
+        task.apply_async(args or (pk,), countdown=countdown)
     except Exception as exc:  # kombu's OperationalError, a refused connection, DNS...
         logger.exception("could not queue %s %s", what, pk)
         model.objects.filter(pk=pk, status=JobStatus.PENDING).update(

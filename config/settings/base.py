@@ -257,6 +257,18 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# Agreement runs read documents in chunks of at most this many, each chunk on
+# whichever worker is free, and keep each chunk's sums for later runs while its
+# submitted sets do not change (services/agreement.py).
+WARRANT_AGREEMENT_CHUNK_DOCUMENTS = int(
+    os.environ.get("WARRANT_AGREEMENT_CHUNK_DOCUMENTS", "1000")
+)
+# Automatic runs (after submissions) start this many seconds after the first
+# submission that asked: submissions meanwhile join the same run.
+WARRANT_AGREEMENT_COALESCE_SECONDS = float(
+    os.environ.get("WARRANT_AGREEMENT_COALESCE_SECONDS", "30")
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

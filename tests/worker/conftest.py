@@ -135,14 +135,15 @@ class Worker:
 
 @pytest.fixture
 def start_worker(redis_url, worker_database_url, tmp_path):
-    """Start workers: ``start_worker(queue, delay=0, visibility_timeout=3600)``.
+    """Start workers: ``start_worker(queue, delay=0, visibility_timeout=3600, extra_env=None)``.
 
     Every worker a test started is stopped when the test ends.
     """
     started: list[Worker] = []
     log_dir = tmp_path
 
-    def start(queue: str, *, delay: float = 0.0, visibility_timeout: int = 3600) -> Worker:
+    def start(queue: str, *, delay: float = 0.0, visibility_timeout: int = 3600,
+              extra_env: dict | None = None) -> Worker:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.worker.settings",
@@ -152,6 +153,7 @@ def start_worker(redis_url, worker_database_url, tmp_path):
             "WARRANT_TEST_QUEUE": queue,
             "WARRANT_AGREEMENT_TEST_DELAY": str(delay),
             "PYTHONPATH": str(ROOT),
+            **(extra_env or {}),
         }
         env.pop("REDIS_URL", None)
         worker = Worker(

@@ -1,0 +1,89 @@
+"""Chunks read apart and pooled give the report of one reading (issue 12, point 4)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from annotator.metrics import report as report_module
+from annotator.metrics.pooling import ChunkSums, chunk_sums, figures_from_chunks, scope_of
+from annotator.metrics.report import agreement_figures
+from tests.metrics.generators import random_documents
+
+TOLERANCE = 1e-12
+
+
+def assert_close(a, b, path="") -> None:
+    """Equal structure; numbers equal to TOLERANCE; None (undefined) where the other is."""
+    if isinstance(a, dict):
+        # Sets of keys: PostgreSQL's jsonb keeps a stored report's keys in its own order.
+        assert isinstance(b, dict) and set(a) == set(b), (path, list(a)[:5], list(b)[:5])
+        for key in a:
+            assert_close(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list | tuple):
+        assert type(a) is type(b) and len(a) == len(b), path
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_close(x, y, f"{path}[{k}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=0, abs_tol=TOLERANCE), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+def chunked(documents, sizes, *, unit="token", annotators=None, through_bytes=True):
+    names, labels, types = scope_of(documents, annotators)
+    parts, at = [], 0
+    for size in sizes:
+        part = chunk_sums(documents[at:at + size], unit=unit, annotators=names, labels=labels,
+                          types=types)
+        parts.append(ChunkSums.from_bytes(part.to_bytes()) if through_bytes else part)
+        at += size
+    assert at == len(documents)
+    return figures_from_chunks("p", parts, unit=unit, annotators=names, labels=labels,
+                               types=types, n_resamples=200, seed=3)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("unit", ["token", "char"])
+@pytest.mark.parametrize("sizes", [(40,), (1, 39), (7, 7, 7, 7, 12), (13, 0, 27), (1,) * 40])
+def test_any_split_into_chunks_gives_the_one_process_report(seed, unit, sizes):
+    documents = random_documents(seed, n_documents=40, varying=True)
+    expected = agreement_figures("p", documents, unit=unit, n_resamples=200, seed=3)
+    assert_close(chunked(documents, sizes, unit=unit), expected)
+
+
+def test_chunks_smaller_than_the_readers_own_chunks_of_documents(monkeypatch):
+    """Splits that cut across the reader's internal chunks (CHUNK_DOCUMENTS) too."""
+    monkeypatch.setattr(report_module, "CHUNK_DOCUMENTS", 4)
+    monkeypatch.setattr("annotator.metrics.pooling.CHUNK_DOCUMENTS", 3)
+    documents = random_documents(11, n_documents=30, varying=True, max_spans=10)
+    expected = agreement_figures("p", documents, n_resamples=200, seed=3)
+    assert_close(chunked(documents, (5, 10, 15)), expected)
+
+
+def test_a_chosen_subset_of_annotators():
+    documents = random_documents(4, n_documents=20, annotators=("ann", "ben", "cat", "dan"))
+    chosen = ["cat", "ann"]
+    expected = agreement_figures("p", documents, annotators=chosen, n_resamples=50)
+    names, labels, types = scope_of(documents, chosen)
+    parts = [chunk_sums(documents[a:a + 5], unit="token", annotators=names, labels=labels,
+                        types=types) for a in range(0, 20, 5)]
+    got = figures_from_chunks("p", parts, unit="token", annotators=names, labels=labels,
+                              types=types, n_resamples=50)
+    assert_close(got, expected)
+
+
+def test_a_difference_is_seen():
+    """The comparison can fail: a chunk read with one annotator left out differs."""
+    documents = random_documents(2, n_documents=10)
+    expected = agreement_figures("p", documents, n_resamples=20)
+    names, labels, types = scope_of(documents, None)
+    parts = [chunk_sums(documents[:5], unit="token", annotators=names, labels=labels,
+                        types=types),
+             chunk_sums(documents[5:], unit="token", annotators=names[:2], labels=labels,
+                        types=types)]
+    got = figures_from_chunks("p", parts, unit="token", annotators=names, labels=labels,
+                              types=types, n_resamples=20)
+    with pytest.raises(AssertionError):
+        assert_close(got, expected)

@@ -1,0 +1,120 @@
+"""Agreement that costs what changed (issue 12, point 7): chunk sums are stored and
+reused while their submitted sets do not change; the report stays that of a full
+reading, to 1e-12."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from annotator.metrics.report import agreement_figures
+from annotator.models import AgreementChunk, AgreementRun, JobStatus, Span
+from annotator.selectors.agreement import agreement_data
+from annotator.services import agreement as agreement_service
+from annotator.services.agreement import agreement_run_execute, agreement_run_request
+from annotator.services.annotations import (
+    annotation_set_reopen,
+    annotation_set_submit,
+    span_delete,
+)
+from tests.metrics.test_pooling import assert_close
+from tests.scale import build_project
+
+pytestmark = pytest.mark.django_db
+
+
+def full_reading(project):
+    data = agreement_data(project=project)
+    return agreement_figures(
+        project.slug, data.documents, unit="token", annotators=data.annotators,
+        n_resamples=agreement_service.BOOTSTRAP_RESAMPLES, seed=agreement_service.BOOTSTRAP_SEED,
+    )
+
+
+def run_now(project):
+    run = agreement_run_request(project=project)
+    return agreement_run_execute(run_id=run.pk)
+
+
+@pytest.fixture
+def built(settings):
+    settings.WARRANT_AGREEMENT_CHUNK_DOCUMENTS = 3
+    built = build_project(slug="incremental", documents=12, students=3, spans=8, relations=3,
+                          words=120, with_jobs=False)
+    built.project.allow_reopen = True
+    built.project.save(update_fields=["allow_reopen"])
+    return built
+
+
+def read_chunks(monkeypatch) -> list:
+    """Record the chunks a run reads (the reading itself is real)."""
+    seen = []
+    real = agreement_service.agreement_chunk_documents
+
+    def spy(*, project, sets):
+        seen.append(sets)
+        return real(project=project, sets=sets)
+
+    monkeypatch.setattr(agreement_service, "agreement_chunk_documents", spy)
+    return seen
+
+
+def test_a_second_run_reads_only_the_chunk_whose_sets_changed(built, monkeypatch):
+    project = built.project
+    first = run_now(project)
+    assert first.status == JobStatus.DONE, first.error
+    n_chunks = len(first.plan["chunks"])
+    assert n_chunks >= 4
+    assert AgreementChunk.objects.filter(project=project).count() == n_chunks
+    assert_close(first.report, full_reading(project)[0])
+
+    # Nothing changed: nothing is read again.
+    seen = read_chunks(monkeypatch)
+    again = run_now(project)
+    assert seen == [] and again.data_version == first.data_version
+    assert_close(again.report, first.report)
+
+    # One student changes one brief: one chunk is read again.
+    aset = built.sets[5]
+    annotation_set_reopen(annotation_set=aset, expected_version=aset.version)
+    aset.refresh_from_db()
+    span = Span.objects.filter(annotation_set=aset).order_by("start").first()
+    span_delete(span=span, expected_version=aset.version)
+    aset.refresh_from_db()
+    annotation_set_submit(annotation_set=aset, expected_version=aset.version)
+    changed = run_now(project)
+    assert changed.status == JobStatus.DONE, changed.error
+    assert len(seen) == 1 and [aset.pk, aset.version] in seen[0]
+    assert changed.data_version != first.data_version
+    report, intervals = full_reading(project)
+    assert_close(changed.report, report)
+    assert_close(changed.intervals, intervals)
+    # The document's figures did change: the test compares something that moved.
+    doc = aset.document.external_id
+    assert changed.report["by_document"][doc] != first.report["by_document"][doc]
+
+
+def test_a_chunk_whose_sets_changed_under_a_running_plan_fails_the_run_visibly(built):
+    project = built.project
+    run = agreement_run_request(project=project)
+    plan = agreement_service.agreement_plan(project=project, unit="token", chunk_documents=3)
+    aset = built.sets[0]
+    annotation_set_reopen(annotation_set=aset, expected_version=aset.version)
+    with pytest.raises(ValueError, match="changed while the run was computed"):
+        agreement_service.agreement_chunk_documents(project=project,
+                                                    sets=plan["chunks"][0]["sets"])
+    assert AgreementRun.objects.filter(pk=run.pk).exists()
+
+
+def test_stale_chunks_are_forgotten(built):
+    project = built.project
+    run_now(project)
+    stale = AgreementChunk.objects.create(project=project, key="0" * 64, sums=b"")
+    AgreementChunk.objects.filter(project=project).update(
+        used_at=timezone.now() - timedelta(days=2)
+    )
+    run_now(project)  # reuses (and touches) its chunks, forgets the unused one
+    assert not AgreementChunk.objects.filter(pk=stale.pk).exists()
+    assert AgreementChunk.objects.filter(project=project).count() >= 4
