@@ -38,11 +38,9 @@ import numpy as np
 from annotator.metrics.report import (
     CHUNK_DOCUMENTS,
     READ_PROGRESS,
-    REPORT_PROGRESS,
     _check_bootstrap,
     _Reader,
-    _Resampling,
-    _scaled,
+    _report_and_intervals,
 )
 from annotator.metrics.types import DocumentAnnotations
 from annotator.metrics.units import UNITS
@@ -219,13 +217,5 @@ def figures_from_chunks(
     corpus = pool(parts, unit=unit, annotators=annotators, labels=labels, types=types)
     if progress is not None:
         progress(READ_PROGRESS)
-    report = corpus.report(project, unit)
-    if progress is not None:
-        progress(REPORT_PROGRESS)
-    intervals = _Resampling(corpus).intervals(
-        n_resamples, seed=seed, confidence=confidence,
-        progress=_scaled(progress, REPORT_PROGRESS, 1.0),
-    )
-    if progress is not None:
-        progress(1.0)
-    return report, intervals
+    return _report_and_intervals(corpus, project, unit, n_resamples=n_resamples, seed=seed,
+                                 confidence=confidence, progress=progress)

@@ -141,6 +141,15 @@ def agreement_figures(
         documents, unit=unit, annotators=annotators,
         progress=_scaled(progress, 0.0, READ_PROGRESS),
     )
+    return _report_and_intervals(corpus, project, unit, n_resamples=n_resamples, seed=seed,
+                                 confidence=confidence, progress=progress)
+
+
+def _report_and_intervals(
+    corpus: _Corpus, project: str, unit: str, *, n_resamples: int, seed: int,
+    confidence: float, progress: Callable[[float], None] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report and the bootstrap of a read corpus (progress from REPORT_PROGRESS on)."""
     report = corpus.report(project, unit)
     if progress is not None:
         progress(REPORT_PROGRESS)
