@@ -44,8 +44,6 @@ _MIN_TEXT_CHARS = 20
 # Fragments split where two characters on one baseline are more than an em
 # apart: column gutters are wider, word spaces in justified text narrower.
 _SPLIT_EMS = 1.0
-# A gap wider than this part of an em is a space even where the PDF has none.
-_SPACE_EMS = 0.2
 # A loose character box spans the font's ascent and descent: about 1.2 em, the
 # descent about 0.2 em below the baseline (Helvetica: 0.718 + 0.207; Times:
 # 0.683 + 0.217; Adobe's AFM files).
@@ -53,6 +51,10 @@ _LOOSE_BOX_EMS = 1.2
 _DESCENT_EMS = 0.2
 
 _LOCK = threading.Lock()
+# Words and line ends of a page's text. PDFium marks a hyphen that ends a line
+# with U+0002 (U+FFFE in its text) and puts no line end after it: the mark ends
+# a word, and the next line's word starts a word of its own.
+_TOKENS = re.compile(r"[\r\n]+|[^\s\x00\x02\ufffe]+[\x02\ufffe]?|[\x02\ufffe]")
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 # PDF font descriptor flag ForceBold (PDF 32000-1:2008, table 123, bit 19).
 _FORCE_BOLD = 1 << 18
@@ -204,84 +206,78 @@ def _read_page(document, index: int) -> Page:
 
 
 def _fragments(raw, textpage, page_top: float) -> list[Fragment]:
-    """Runs of characters on one baseline, split at gaps wider than ``_SPLIT_EMS``.
+    """Runs of words on one baseline, split at gaps wider than ``_SPLIT_EMS``.
 
-    One call per character (its loose box, whose top and bottom are the font's
-    ascent and descent, the same for every character of a run); the font size and
-    weight are asked for three characters of each run only: per-character calls
-    through ctypes cost more than everything else in reading a PDF.
+    PDFium puts a space (its own where the file has none) between words and a
+    line end between lines, so the page's text is cut into words first; each
+    word costs two calls, the loose boxes of its first and last characters (a
+    loose box spans the font's ascent and descent, the same for every character
+    of a run), and the font size and weight are asked for three words of each
+    run only: calls through ctypes cost more than everything else in reading a
+    PDF. The left edges of a word's inner characters are spread evenly over it.
     """
     count = textpage.count_chars()
     text = textpage.get_text_range()
-    one_to_one = len(text) == count  # not so when the page has non-BMP characters
+    if len(text) != count:  # characters outside the BMP: PDFium's UTF-16 is longer
+        text = "".join(chr(raw.FPDFText_GetUnicode(textpage, i)) for i in range(count))
     rect = raw.FS_RECTF()
     rect_ref = ctypes.byref(rect)
     get_box = raw.FPDFText_GetLooseCharBox
     name_buffer = ctypes.create_string_buffer(128)
     flags = ctypes.c_int()
     fragments: list[Fragment] = []
-
-    chars: list[str] = []
-    xs: list[float] = []
-    indices: list[int] = []
-    x1 = bottom_line = 0.0
-    space = False
+    # The current run's words: (text, left, right, index of its first character).
+    words: list[tuple[str, float, float, int]] = []
+    bottom_line = em_of_run = 0.0
 
     def close() -> None:
-        while chars and chars[-1] == " ":
-            chars.pop()
-            xs.pop()
-        if chars:
-            samples = sorted({indices[0], indices[len(indices) // 2], indices[-1]})
-            sizes = [raw.FPDFText_GetFontSize(textpage, i) for i in samples]
-            size = max(set(sizes), key=sizes.count)
-            if size < 1.0:  # fonts scaled by the text matrix report 1 in some files
-                size = max(em_of_run, 1.0)
-            bolds = [_is_bold(raw, textpage, i, name_buffer, flags) for i in samples]
-            fragments.append(
-                Fragment(
-                    text="".join(chars),
-                    xs=list(xs),
-                    x1=x1,
-                    baseline=page_top - bottom_line - _DESCENT_EMS * size,
-                    size=size,
-                    bold=bolds.count(True) * 2 > len(bolds),
-                )
+        if not words:
+            return
+        samples = sorted({words[0][3], words[len(words) // 2][3], words[-1][3]})
+        sizes = [raw.FPDFText_GetFontSize(textpage, i) for i in samples]
+        size = max(set(sizes), key=sizes.count)
+        if size < 1.0:  # fonts scaled by the text matrix report 1 in some files
+            size = max(em_of_run, 1.0)
+        bolds = [_is_bold(raw, textpage, i, name_buffer, flags) for i in samples]
+        xs: list[float] = []
+        for number, (word, left, right, _) in enumerate(words):
+            if number:
+                xs.append(words[number - 1][2])  # the space before the word
+            step = (right - left) / len(word)
+            xs.extend(left + step * k for k in range(len(word)))
+        fragments.append(
+            Fragment(
+                text=" ".join(word for word, _, _, _ in words),
+                xs=xs,
+                x1=words[-1][2],
+                baseline=page_top - bottom_line - _DESCENT_EMS * size,
+                size=size,
+                bold=bolds.count(True) * 2 > len(bolds),
             )
-        chars.clear()
-        xs.clear()
-        indices.clear()
+        )
+        words.clear()
 
-    em_of_run = 1.0
-    for i in range(count):
-        char = text[i] if one_to_one else chr(raw.FPDFText_GetUnicode(textpage, i))
-        if char in "\r\n":  # PDFium puts a line end between lines
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token[0] in "\r\n":  # PDFium puts a line end between lines
             close()
-            space = False
             continue
-        if char in " \t\xa0\x00":
-            space = True
-            continue
-        if char in "\x02\ufffe":  # PDFium's mark for a hyphen that ends a line
-            char = "-"
-        get_box(textpage, i, rect_ref)
-        left, right, bottom = rect.left, rect.right, rect.bottom
+        first, last = match.start(), match.end() - 1
+        get_box(textpage, first, rect_ref)
+        left, bottom = rect.left, rect.bottom
         em = max((rect.top - bottom) / _LOOSE_BOX_EMS, 1.0)
-        if chars:
-            gap = left - x1
+        right = rect.right
+        if last > first:
+            get_box(textpage, last, rect_ref)
+            right = max(rect.right, left)
+        if words:
+            gap = left - words[-1][2]
             if abs(bottom - bottom_line) > 0.2 * em or gap > _SPLIT_EMS * em or gap < -em:
                 close()
-            elif space or gap > _SPACE_EMS * em:
-                chars.append(" ")
-                xs.append(x1)
-        space = False
-        if not chars:
-            bottom_line = bottom
-            em_of_run = em
-        chars.append(char)
-        xs.append(left)
-        indices.append(i)
-        x1 = right
+        if not words:
+            bottom_line, em_of_run = bottom, em
+        # PDFium marks a hyphen that ends a line with U+0002 (U+FFFE in its text).
+        words.append((token.replace("\x02", "-").replace("\ufffe", "-"), left, right, first))
     close()
     return fragments
 

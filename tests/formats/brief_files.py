@@ -108,6 +108,8 @@ class PdfLayout:
     hyphenated: list[str] = field(default_factory=list)
     # The page each block starts on: series line, headline, byline, then the article's.
     block_pages: list[int] = field(default_factory=list)
+    # Copies of the article laid out (brief_article(sections)).
+    sections: int = 1
 
 
 def _latin1(text: str) -> str:
