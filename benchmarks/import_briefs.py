@@ -27,7 +27,6 @@ Reference in the same run: the PDF's own text as a ``.txt`` of the same words
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -41,19 +40,11 @@ _PROJECTS = iter(range(10**9))
 
 
 def _setup(tmp_dir: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp_dir}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ.setdefault("WARRANT_DATA_DIR", tmp_dir)
-    os.environ["DEBUG"] = "0"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.pop("REDIS_URL", None)
+    """Django on a fresh database (export_formats' setup), migrated."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from export_formats import _setup as django_setup
 
-    import django
-
-    django.setup()
+    django_setup(tmp_dir)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
