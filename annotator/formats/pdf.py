@@ -51,6 +51,11 @@ _LOOSE_BOX_EMS = 1.2
 _DESCENT_EMS = 0.2
 
 _LOCK = threading.Lock()
+# Latin ligatures of Unicode's Alphabetic Presentation Forms, as their letters.
+_LIGATURES = str.maketrans(
+    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+     "\ufb05": "st", "\ufb06": "st"}
+)
 # Words and line ends of a page's text. PDFium marks a hyphen that ends a line
 # with U+0002 (U+FFFE in its text) and puts no line end after it: the mark ends
 # a word, and the next line's word starts a word of its own.
@@ -276,10 +281,28 @@ def _fragments(raw, textpage, page_top: float) -> list[Fragment]:
                 close()
         if not words:
             bottom_line, em_of_run = bottom, em
-        # PDFium marks a hyphen that ends a line with U+0002 (U+FFFE in its text).
-        words.append((token.replace("\x02", "-").replace("\ufffe", "-"), left, right, first))
+        words.append((_clean_word(token), left, right, first))
     close()
     return fragments
+
+
+def _clean_word(token: str) -> str:
+    """A word as PDFium gives it, as a reader reads it.
+
+    PDFium marks a hyphen that ends a line with U+0002 (U+FFFE in its text): a
+    hyphen. Typographic ligatures (U+FB00-FB06, "\ufb01" for "fi") are their
+    letters, so that "\ufb01nance" is found when searching "finance"; a soft
+    hyphen inside a word is invisible and goes.
+
+    Examples
+    --------
+    >>> _clean_word("conges\ufffe"), _clean_word("\ufb01nance"), _clean_word("pol\xadicy")
+    ('conges-', 'finance', 'policy')
+    """
+    token = token.replace("\x02", "-").replace("\ufffe", "-")
+    if "\xad" in token[:-1]:
+        token = token[:-1].replace("\xad", "") + token[-1]
+    return token.translate(_LIGATURES)
 
 
 def _is_bold(raw, textpage, index: int, name_buffer, flags) -> bool:

@@ -13,12 +13,14 @@ nothing of PDF, turns the pages into text:
    of Nagy & Seth 1984, one level deep). Within a column, fragments that share
    a line (a bold lead-in, a superscript note mark) are merged left to right.
 2. **Residue** (:func:`find_residue`). Lines in the top or bottom
-   ``MARGIN_BAND`` of a page are running headers and footers when the same text,
-   digits aside, sits there on at least ``RUNNING_MIN_PAGES`` pages (and at least
-   ``RUNNING_MIN_SHARE`` of them), or, in a document of a few pages, when they
-   stand ``DETACHED_EMS`` apart from the text (a header only from page 2 on: page
-   1's top may be a masthead); a line there that is only a page number ("7",
-   "Page 7 of 20", "- 7 -", "vii") is a page number on any page.
+   ``MARGIN_BAND`` of a page, set ``FURNITURE_GAP_EMS`` apart from the text, are
+   page furniture, read before and after the columns. They are running headers
+   and footers when the same text, digits aside, sits there on at least
+   ``RUNNING_MIN_PAGES`` pages (and at least ``RUNNING_MIN_SHARE`` of them), or,
+   in a document of a few pages, when they stand ``DETACHED_EMS`` apart from the
+   text (a header only from page 2 on: page 1's top may be a masthead); a line
+   there that is only a page number ("7", "Page 7 of 20", "- 7 -", "vii") is a
+   page number on any page.
 3. **Paragraphs** (:func:`lay_out`). Lines are joined into paragraphs. A new
    block starts at a heading (type at least ``HEADING_MIN_RATIO`` times the body
    size, or a short bold line), at a list item (a bullet or a number), after a
@@ -48,6 +50,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "DETACHED_EMS",
+    "FURNITURE_GAP_EMS",
     "HEADING_MIN_RATIO",
     "LEAD_PARAGRAPH_WORDS",
     "MARGIN_BAND",
@@ -75,9 +78,11 @@ _MIN_COLUMN_EMS = 3.0
 # (a three-line headline and a series line), and a tenth of the lines beside it.
 _MAX_CROSSING = 4
 _MAX_CROSSING_SHARE = 0.1
-# Running headers and footers sit in the outer tenth of the page (A4: 84 pt);
-# body text starts lower in every brief layout we have seen.
+# Running headers and footers sit in the outer tenth of the page (A4: 84 pt),
+# set apart from the text by a gap of at least this many ems (the lines of a
+# paragraph are a fraction of an em apart, paragraphs about one em).
 MARGIN_BAND = 0.10
+FURNITURE_GAP_EMS = 1.5
 # A running header repeats: on two pages at least, and on 30% of them (briefs
 # alternate two headers between left and right pages, and page 1 often has none).
 RUNNING_MIN_PAGES = 2
@@ -162,6 +167,8 @@ class Line(Fragment):
     column: tuple[int, int, int] = (0, 0, 0)
     col_x0: float = 0.0
     col_x1: float = 0.0
+    # "running header" or "running footer" for page furniture (see _furniture).
+    furniture: str = ""
 
 
 @dataclass
@@ -267,6 +274,60 @@ def _lines_of(fragments: list[Fragment]) -> list[Fragment]:
     return sorted(lines, key=lambda f: f.baseline)
 
 
+def _rows(fragments: list[Fragment]) -> list[list[Fragment]]:
+    """Fragments in rows, top to bottom: a row is fragments whose heights overlap."""
+    rows: list[list[Fragment]] = []
+    bottom = None
+    for fragment in sorted(fragments, key=lambda f: (f.top, f.x0)):
+        if rows and bottom is not None and fragment.top < bottom:
+            rows[-1].append(fragment)
+            bottom = max(bottom, fragment.bottom)
+        else:
+            rows.append([fragment])
+            bottom = fragment.bottom
+    return rows
+
+
+def _furniture(
+    fragments: list[Fragment], height: float
+) -> tuple[list[Fragment], list[Fragment], list[Fragment]]:
+    """Split a page's fragments into (head, body, foot).
+
+    The head is the rows in the top ``MARGIN_BAND`` of the page above a gap of
+    ``FURNITURE_GAP_EMS`` or more (the foot likewise at the bottom), and a row
+    there that is only a page number; body text that starts high on a page with a
+    small margin follows its headline closely, and stays in the body.
+    """
+    rows = _rows(fragments)
+
+    def gap_after(upper: list[Fragment], lower: list[Fragment]) -> bool:
+        space = min(f.top for f in lower) - max(f.bottom for f in upper)
+        return space >= FURNITURE_GAP_EMS * max(f.size for f in upper + lower)
+
+    def page_number(row: list[Fragment]) -> bool:
+        return len(row) == 1 and bool(_PAGE_NUMBER.fullmatch(" ".join(row[0].text.split())))
+
+    head_rows = 0
+    for index, row in enumerate(rows):
+        if max(f.bottom for f in row) > MARGIN_BAND * height:
+            break
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        if following is None or gap_after(row, following) or page_number(row):
+            head_rows = index + 1
+    foot_rows = 0
+    for index in range(len(rows) - 1, head_rows - 1, -1):
+        row = rows[index]
+        if min(f.top for f in row) < (1 - MARGIN_BAND) * height:
+            break
+        preceding = rows[index - 1] if index > head_rows else None
+        if preceding is None or gap_after(preceding, row) or page_number(row):
+            foot_rows = len(rows) - index
+    head = [f for row in rows[:head_rows] for f in sorted(row, key=lambda f: f.x0)]
+    foot = [f for row in rows[len(rows) - foot_rows :] for f in sorted(row, key=lambda f: f.x0)]
+    body = [f for row in rows[head_rows : len(rows) - foot_rows] for f in row]
+    return head, body, foot
+
+
 def order_page(page: Page) -> list[Line]:
     """The page's lines in reading order (see the module docstring, step 1).
 
@@ -282,10 +343,7 @@ def order_page(page: Page) -> list[Line]:
     fragments = [f for f in page.fragments if f.text.strip()]
     # Page furniture (running headers, footers, page numbers) is read first and
     # last, fragment by fragment, outside the columns.
-    head_end, foot_start = MARGIN_BAND * page.height, (1 - MARGIN_BAND) * page.height
-    head = sorted((f for f in fragments if f.bottom <= head_end), key=lambda f: (f.baseline, f.x0))
-    foot = sorted((f for f in fragments if f.top >= foot_start), key=lambda f: (f.baseline, f.x0))
-    fragments = [f for f in fragments if head_end < f.bottom and f.top < foot_start]
+    head, fragments, foot = _furniture(fragments, page.height)
     gutters = _gutters(fragments)
     spanning: list[Fragment] = []
     by_column: dict[int, list[Fragment]] = {}
@@ -332,6 +390,7 @@ def order_page(page: Page) -> list[Line]:
 
     for index, fragment in enumerate(head):
         emit([fragment], (page.number, -1, index))
+        ordered[-1].furniture = "running header"
     spanning_x0 = min((line.x0 for line in spanning_lines), default=0.0)
     spanning_x1 = max((line.x1 for line in spanning_lines), default=0.0)
     for band in range(len(spanning_lines) + 1):
@@ -343,6 +402,7 @@ def order_page(page: Page) -> list[Line]:
             ordered[-1].col_x0, ordered[-1].col_x1 = spanning_x0, spanning_x1
     for index, fragment in enumerate(foot):
         emit([fragment], (page.number, len(spanning_lines) + 1, -2 - index))
+        ordered[-1].furniture = "running footer"
     return ordered
 
 
@@ -361,14 +421,7 @@ def find_residue(pages: Sequence[Page], lines: Sequence[Line]) -> dict[int, str]
     dict of int to str
         Line index -> ``"running header"``, ``"running footer"`` or ``"page number"``.
     """
-    heights = {page.number: page.height for page in pages}
-    where: dict[int, str] = {}
-    for index, line in enumerate(lines):
-        height = heights[line.page]
-        if line.bottom <= MARGIN_BAND * height:
-            where[index] = "running header"
-        elif line.top >= (1 - MARGIN_BAND) * height:
-            where[index] = "running footer"
+    where = {index: line.furniture for index, line in enumerate(lines) if line.furniture}
     pages_with: dict[tuple[str, str], set[int]] = {}
     for index, band in where.items():
         pages_with.setdefault((band, _residue_key(lines[index].text)), set()).add(

@@ -209,3 +209,17 @@ def test_a_pdf_in_a_zip_is_read_like_one_uploaded_alone(layout):
     assert record.external_id == "brief-17"
     assert record.original == layout.data
     assert _text_blocks(record.text) == _expected_blocks()
+
+
+def test_fpdf2s_own_justified_columns_with_small_margins_read_in_order():
+    from tests.formats.brief_files import fpdf_columns_pdf
+
+    blocks = brief_article(4)
+    record = read_pdf(fpdf_columns_pdf(blocks), name="report.pdf")
+    paragraphs = [text for kind, text in blocks if kind == "para"]
+    assert _text_blocks(record.text) == [TITLE, *paragraphs]
+    assert record.title == TITLE
+    pages = record.meta["pages"]
+    assert pages >= 2
+    # Centred page numbers, and a header from page 2 on.
+    assert record.cleaning.reasons == {"page number": pages, "running header": pages - 1}
