@@ -273,6 +273,7 @@ class RelationCreateView(WarrantAPIMixin, generics.GenericAPIView):
             type=_relation_type(aset, data["type"]),
             expected_version=data["version"],
             user=request.user,
+            attributes=data["attributes"],
         )
         return Response(
             {"version": aset.version, "relation": RelationSerializer(relation).data},

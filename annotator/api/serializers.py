@@ -11,6 +11,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotator.formats.schema import AIF_KINDS, ATTRIBUTE_TYPES
 from annotator.models import AnnotationSet, AnnotationStatus, Document, Project
 
 # Offsets and versions are stored as 32-bit integers on every database.
@@ -39,11 +40,27 @@ class ValidationErrorSerializer(ErrorSerializer):
 # --------------------------------------------------------------------------- projects
 
 
+class AttributeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(
+        choices=ATTRIBUTE_TYPES,
+        help_text="choice (one of values), boolean (true/false) or text (one short line).",
+    )
+    values = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="A choice's values."
+    )
+    hotkey = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+
+
 class SpanLabelSerializer(serializers.Serializer):
     name = serializers.CharField()
     colour = serializers.CharField(help_text="#rrggbb")
     hotkey = serializers.CharField(allow_blank=True)
     description = serializers.CharField(allow_blank=True)
+    attributes = AttributeSerializer(
+        many=True, help_text="What a span of this label may hold in its attributes."
+    )
 
 
 class RelationTypeSerializer(serializers.Serializer):
@@ -53,6 +70,11 @@ class RelationTypeSerializer(serializers.Serializer):
     allowed = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
         help_text='Allowed [source label, target label] pairs; "*" is any label.',
+    )
+    aif = serializers.ChoiceField(
+        choices=AIF_KINDS,
+        help_text="How AIF sees the type: inference (RA node), conflict (CA), rephrase (MA), "
+        "none (left out of AIF exports).",
     )
 
 
@@ -146,6 +168,7 @@ class RelationSerializer(serializers.Serializer):
     source = serializers.IntegerField(source="source_id", help_text="Id of the source span.")
     target = serializers.IntegerField(source="target_id", help_text="Id of the target span.")
     type = serializers.CharField(source="type.name")
+    attributes = serializers.DictField()
     external_id = serializers.CharField(allow_blank=True)
 
 
@@ -212,7 +235,11 @@ class SpanCreateSerializer(VersionSerializer):
         "either end is trimmed in any case, so the stored offsets can differ from the "
         "request's: read them from the response.",
     )
-    attributes = serializers.DictField(required=False, default=dict)
+    attributes = serializers.DictField(
+        required=False, default=dict,
+        help_text="Values of the attributes the label declares in the schema (unset ones "
+        "left out).",
+    )
     note = serializers.CharField(
         required=False, default="", allow_blank=True, trim_whitespace=False
     )
@@ -228,6 +255,10 @@ class RelationCreateSerializer(VersionSerializer):
     source = serializers.IntegerField(min_value=1, max_value=MAX_INT, help_text="A span id.")
     target = serializers.IntegerField(min_value=1, max_value=MAX_INT, help_text="A span id.")
     type = serializers.CharField(max_length=64, help_text="A relation type of the project.")
+    attributes = serializers.DictField(
+        required=False, default=dict,
+        help_text="Free attributes of the link: names to text, a number or true/false.",
+    )
 
 
 class SpanWriteSerializer(serializers.Serializer):

@@ -142,6 +142,10 @@ class Relation(models.Model):
     source = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing")
     target = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="incoming")
     type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
+    attributes = models.JSONField(
+        default=dict, blank=True,
+        help_text="Free attributes of the link (e.g. the group of a multi-source link).",
+    )
     external_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

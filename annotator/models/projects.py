@@ -3,7 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from annotator.formats.schema import NAME, NAME_RULE
+from annotator.formats.schema import AIF_KINDS, NAME, NAME_RULE
 
 #: Label and relation type names follow the schema's rule wherever they are
 #: edited (the admin's forms run model validators).
@@ -33,6 +33,9 @@ class Project(models.Model):
     )
     default_due = models.DateField(null=True, blank=True)
     grades_released = models.BooleanField(default=False)
+    citation = models.TextField(
+        blank=True, help_text="How to cite the corpus (BibTeX), for the dataset card."
+    )
     join_code = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -80,6 +83,12 @@ class SpanLabel(models.Model):
     hotkey = models.CharField(max_length=1, blank=True)
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    attributes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The label's attributes: [{name, type, values, hotkey, description}] "
+        "as formats/schema.py checks them.",
+    )
 
     class Meta:
         ordering = ["project", "position", "name"]
@@ -113,11 +122,20 @@ class RelationType(models.Model):
     description = models.TextField(blank=True)
     allowed = models.JSONField(default=list, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    aif = models.CharField(
+        max_length=16,
+        choices=[(kind, kind) for kind in AIF_KINDS],
+        default="none",
+        help_text="How AIF sees the type: inference (RA), conflict (CA), rephrase (MA), none.",
+    )
 
     class Meta:
         ordering = ["project", "position", "name"]
         constraints = [
             models.UniqueConstraint(fields=["project", "name"], name="relation_type_unique_name"),
+            models.CheckConstraint(
+                condition=Q(aif__in=list(AIF_KINDS)), name="relation_type_aif_valid"
+            ),
         ]
 
     def __str__(self) -> str:

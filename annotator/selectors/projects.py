@@ -1,7 +1,12 @@
 from django.db.models import Count, QuerySet
 
-from annotator.formats.schema import RelationTypeSpec, SchemaSpec, SpanLabelSpec
-from annotator.models import Membership, Project
+from annotator.formats.schema import (
+    RelationTypeSpec,
+    SchemaSpec,
+    SpanLabelSpec,
+    parse_attributes,
+)
+from annotator.models import Membership, Project, RelationType, SpanLabel
 from annotator.text.spreadsheet import spreadsheet_csv
 
 #: The members download, for a spreadsheet.
@@ -20,18 +25,25 @@ def projects_for_user(user) -> QuerySet[Project]:
     ).order_by("name")
 
 
+def label_spec(label: SpanLabel) -> SpanLabelSpec:
+    """One label of a schema as plain data, with its attributes."""
+    return SpanLabelSpec(
+        label.name, label.colour, label.hotkey, label.description,
+        parse_attributes(label.attributes, label=label.name, source="the schema"),
+    )
+
+
+def relation_type_spec(rtype: RelationType) -> RelationTypeSpec:
+    return RelationTypeSpec(
+        rtype.name, tuple(tuple(pair) for pair in rtype.allowed), rtype.directed,
+        rtype.description, rtype.aif,
+    )
+
+
 def project_schema(project: Project) -> SchemaSpec:
-    """The project's label schema as plain data."""
-    labels = tuple(
-        SpanLabelSpec(lab.name, lab.colour, lab.hotkey, lab.description)
-        for lab in project.span_labels.all()
-    )
-    relations = tuple(
-        RelationTypeSpec(
-            rel.name, tuple(tuple(pair) for pair in rel.allowed), rel.directed, rel.description
-        )
-        for rel in project.relation_types.all()
-    )
+    """The project's label schema as plain data (two queries)."""
+    labels = tuple(label_spec(lab) for lab in project.span_labels.all())
+    relations = tuple(relation_type_spec(rel) for rel in project.relation_types.all())
     return SchemaSpec(labels, relations)
 
 

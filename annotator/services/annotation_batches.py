@@ -149,7 +149,7 @@ def annotation_set_batch_write(
         end = _whole(item.get("end"), where, "end")
         try:
             start, end = _snap(text, start, end, snap)
-            attributes = _check_attributes(item.get("attributes") or {})
+            attributes = _check_attributes(label, item.get("attributes") or {})
             note = _check_note(item.get("note", "") or "")
         except WarrantError as exc:
             raise WarrantError(f"{where}: {exc}") from None

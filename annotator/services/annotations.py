@@ -37,6 +37,7 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.models.actions import ActionKind, AnnotationAction
+from annotator.selectors.projects import label_spec
 from annotator.text.storable import first_unstorable
 from annotator.text.tokens import snap_to_words, trim_whitespace
 
@@ -49,12 +50,12 @@ from .rows import create_keeping_times
 UNDO_DEPTH = 100
 # A note is a remark for a curator, not a document of its own.
 MAX_NOTE_CHARS = 4000
-# Attributes are a few flags (stance: for/against), not a payload store.
-MAX_ATTRIBUTES = 20
-MAX_ATTRIBUTE_CHARS = 200
 # "Mark all matches" writes at most this many spans in one action: a search for
 # "the" in a long brief is a mistake to refuse, not 5,000 spans to undo.
 MAX_SPANS_PER_ACTION = 500
+# A relation's attributes (a multi-source link's group) are a few flags, not a payload store.
+MAX_RELATION_ATTRIBUTES = 20
+MAX_RELATION_ATTRIBUTE_CHARS = 200
 
 
 # --------------------------------------------------------------------------- helpers
@@ -118,19 +119,53 @@ def _check_storable(text: str, what: str) -> None:
                            "UTF-16 surrogate)")
 
 
-def _check_attributes(attributes: object) -> dict:
+def _check_attributes(label: SpanLabel, attributes: object) -> dict:
+    """A span's attributes as ``label``'s schema declares them (formats/schema.py)."""
+    if isinstance(attributes, dict):
+        for key, value in attributes.items():
+            if isinstance(key, str):
+                _check_storable(key, "an attribute name")
+            if isinstance(value, str):
+                _check_storable(value, f"attribute {key!r}")
+    try:
+        return label_spec(label).clean_attributes(attributes)
+    except ValueError as exc:
+        raise WarrantError(str(exc)) from None
+
+
+def _attributes_kept(label: SpanLabel, attributes: dict) -> dict:
+    """What of a span's attributes a new label can hold (relabelling drops the rest;
+    the undo log keeps them)."""
+    spec = label_spec(label)
+    kept = {}
+    for name, value in attributes.items():
+        attribute = spec.attribute(name)
+        try:
+            if attribute is not None:
+                kept[name] = attribute.check(value)
+        except ValueError:
+            continue
+    return kept
+
+
+def check_relation_attributes(attributes: object) -> dict:
+    """A relation's free attributes: names to text, a number or yes/no."""
     if not isinstance(attributes, dict):
         raise WarrantError("attributes must be a mapping of names to values")
-    if len(attributes) > MAX_ATTRIBUTES:
-        raise WarrantError(f"a span takes at most {MAX_ATTRIBUTES} attributes")
+    if len(attributes) > MAX_RELATION_ATTRIBUTES:
+        raise WarrantError(f"a relation takes at most {MAX_RELATION_ATTRIBUTES} attributes")
     clean = {}
     for key, value in attributes.items():
         if not isinstance(key, str) or not key.strip() or len(key) > 64:
             raise WarrantError(f"attribute name {key!r} must be 1-64 characters")
-        if value is not None and not isinstance(value, str | int | float | bool):
-            raise WarrantError(f"attribute {key!r} must be text, a number, true/false or empty")
-        if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_CHARS:
-            raise WarrantError(f"attribute {key!r} is longer than {MAX_ATTRIBUTE_CHARS} characters")
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str | int | float | bool):
+            raise WarrantError(f"attribute {key!r} must be text, a number or true/false")
+        if isinstance(value, str) and len(value) > MAX_RELATION_ATTRIBUTE_CHARS:
+            raise WarrantError(
+                f"attribute {key!r} is longer than {MAX_RELATION_ATTRIBUTE_CHARS} characters"
+            )
         if isinstance(value, float) and not math.isfinite(value):
             raise WarrantError(f"attribute {key!r} must be a finite number")
         _check_storable(key, "an attribute name")
@@ -207,6 +242,7 @@ def _relation_row(relation: Relation) -> dict:
         "source": relation.source_id,
         "target": relation.target_id,
         "type": relation.type_id,
+        "attributes": relation.attributes,
         "external_id": relation.external_id,
         "created_at": relation.created_at.isoformat() if relation.created_at else None,
     }
@@ -249,7 +285,7 @@ def span_create(
     _require_editable(annotation_set)
     _check_label(annotation_set, label)
     start, end = _snap(annotation_set.document.text, start, end, snap)
-    attributes = _check_attributes(attributes or {})
+    attributes = _check_attributes(label, attributes or {})
     note = _check_note(note)
     if Span.objects.filter(
         annotation_set=annotation_set, start=start, end=end, label=label
@@ -315,6 +351,8 @@ def span_update(
                     f"cannot relabel to {label.name}: {why}; delete that relation first"
                 )
         span.label = label
+        if attributes is None:
+            span.attributes = _attributes_kept(label, span.attributes)
     if start is not None or end is not None:
         span.start, span.end = _snap(
             annotation_set.document.text,
@@ -323,7 +361,7 @@ def span_update(
             snap,
         )
     if attributes is not None:
-        span.attributes = _check_attributes(attributes)
+        span.attributes = _check_attributes(span.label, attributes)
     if note is not None:
         span.note = _check_note(note)
     new = {name: getattr(span, "label_id" if name == "label" else name) for name in fields}
@@ -424,6 +462,7 @@ def relation_create(
     type: RelationType,
     expected_version: int,
     user=None,
+    attributes: dict | None = None,
 ) -> Relation:
     """Link ``source`` to ``target``; the schema must allow ``type`` between their labels."""
     _require_editable(annotation_set)
@@ -441,9 +480,11 @@ def relation_create(
         same |= Q(source=target, target=source, type=type)
     if Relation.objects.filter(same).exists():
         raise WarrantError(f"these two spans are already linked by {type.name}")
+    attributes = check_relation_attributes(attributes or {})
     _bump(annotation_set=annotation_set, expected_version=expected_version)
     relation = Relation.objects.create(
-        annotation_set=annotation_set, source=source, target=target, type=type
+        annotation_set=annotation_set, source=source, target=target, type=type,
+        attributes=attributes,
     )
     _log(
         annotation_set=annotation_set,
@@ -561,7 +602,7 @@ def _restore(annotation_set: AnnotationSet, span_rows: list, relation_rows: list
     relations = [
         Relation(pk=row["id"], annotation_set=annotation_set, source_id=row["source"],
                  target_id=row["target"], type_id=row["type"],
-                 external_id=row.get("external_id", ""),
+                 attributes=row.get("attributes", {}), external_id=row.get("external_id", ""),
                  created_at=_when(row.get("created_at")))
         for row in relation_rows
     ]

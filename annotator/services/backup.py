@@ -72,6 +72,12 @@ from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from annotator.formats.bounded_json import JSONTooDeep, json_loads
+from annotator.formats.schema import (
+    attribute_name_for,
+    declare_found_attributes,
+    default_aif,
+    plain_attribute_value,
+)
 from annotator.models import (
     AgreementRun,
     AnnotationAction,
@@ -94,7 +100,17 @@ from .projects import new_join_code
 from .rows import create_keeping_times
 
 FORMAT = "warrant-backup"
-VERSION = 1
+VERSION = 2
+#: Version 1 files (before typed attributes) restore too: the fields added since
+#: take their defaults, relation types their AIF mapping by name, and the free
+#: attributes spans held are declared on their labels as migration 0009 does.
+READABLE_VERSIONS = (1, 2)
+ADDED_IN_VERSION_2 = {
+    "project": {"citation": ""},
+    "span_label": {"attributes": []},
+    "relation_type": {"aif": None},  # None: decided by the type's name
+    "relation": {"attributes": {}},
+}
 #: Documents read per round of queries while writing: enough to keep the number
 #: of queries low, few enough that memory does not grow with the project.
 DOCUMENTS_PER_BATCH = 50
@@ -587,7 +603,11 @@ def _records(in_file: IO[bytes]) -> Iterator[tuple[int, dict]]:
 
 
 class _Restorer:
-    def __init__(self, slug: str | None):
+    def __init__(self, slug: str | None, version: int = VERSION):
+        self.version = version
+        # Version 1: attribute names and values found per label, declared at the end.
+        self.found_attributes: dict[str, dict[str, list]] = {}
+        self.attribute_names: dict[str, dict[str, str]] = {}
         self.fields = _fields()
         self.new_slug = slug
         self.counts: Counter = Counter()
@@ -610,6 +630,7 @@ class _Restorer:
     def record(self, number: int, record: dict) -> None:
         kind = record.get("kind")
         where = f"line {number} ({kind})"
+        record = self._upgraded(kind, record)
         if kind not in self.ORDER:
             raise WarrantError(f"line {number}: unknown record kind {kind!r}")
         position = self.ORDER.index(kind)
@@ -621,6 +642,52 @@ class _Restorer:
         getattr(self, f"_{kind}")(record, where)
         if kind != "end":
             self.counts[kind] += 1
+
+    def _upgraded(self, kind: str, record: object) -> object:
+        """A version 1 record with the fields added since, at their defaults."""
+        if self.version >= 2 or not isinstance(record, dict):
+            return record
+        added = dict(ADDED_IN_VERSION_2.get(kind, {}))
+        if kind == "relation_type" and isinstance(record.get("name"), str):
+            added["aif"] = default_aif(record["name"])
+        return {**added, **record}
+
+    def _free_attributes(self, label: str, attributes: object) -> object:
+        """Version 1: a span's free attributes as the label will declare them."""
+        if self.version >= 2 or not isinstance(attributes, dict):
+            return attributes
+        names = self.attribute_names.setdefault(label, {})
+        found = self.found_attributes.setdefault(label, {})
+        clean = {}
+        for key, value in attributes.items():
+            value = plain_attribute_value(value)
+            if value is None:
+                continue
+            if key not in names:
+                names[key] = attribute_name_for(key, set(names.values()))
+            found.setdefault(names[key], []).append(value)
+            clean[names[key]] = value
+        return clean
+
+    def _declare_free_attributes(self) -> None:
+        """Version 1: declare what spans held on their labels (see migration 0009)."""
+        for label_name, found in self.found_attributes.items():
+            label = self.labels[label_name]
+            renamed = {new: old for old, new in self.attribute_names[label_name].items()}
+            declared = declare_found_attributes(found, old_names=renamed)
+            for spec in declared:
+                name = spec["name"]
+                if spec["type"] != "boolean" and any(isinstance(v, bool) for v in found[name]):
+                    spans = Span.objects.filter(
+                        label=label, attributes__has_key=name
+                    ).only("pk", "attributes")
+                    for span in spans:
+                        value = span.attributes[name]
+                        if isinstance(value, bool):
+                            span.attributes[name] = "true" if value else "false"
+                            span.save(update_fields=["attributes"])
+            label.attributes = declared
+            label.save(update_fields=["attributes"])
 
     def _project(self, record, where):
         values = _take(record, self.fields["project"], where)
@@ -728,6 +795,7 @@ class _Restorer:
                     raise WarrantError(f"{pwhere}: the key is used twice in this document")
                 if srow["label"] not in self.labels:
                     raise WarrantError(f"{pwhere}: unknown label {srow['label']!r}")
+                v["attributes"] = self._free_attributes(srow["label"], v["attributes"])
                 if not 0 <= v["start"] < v["end"] <= len(text):
                     raise WarrantError(
                         f"{pwhere}: offsets {v['start']}-{v['end']} fall outside the text "
@@ -740,6 +808,7 @@ class _Restorer:
         for i, srec in enumerate(record["annotation_sets"]):
             swhere = f"{where} annotation set {i + 1}"
             for rrow in srec["relations"]:
+                rrow = self._upgraded("relation", rrow)
                 v = _take(rrow, self.fields["relation"], f"{swhere} relation",
                           links=("key", "source", "target", "type"))
                 rwhere = f"{swhere} relation {_int_key(rrow['key'], f'{swhere} relation')}"
@@ -872,6 +941,7 @@ class _Restorer:
                     f"backup file is incomplete or altered: it announces {counts.get(kind)} "
                     f"{kind} record(s) and holds {self.counts[kind]}"
                 )
+        self._declare_free_attributes()
         for run in self.current_runs:
             params = run.parameters if isinstance(run.parameters, dict) else {}
             run.data_version = agreement_data_version(
@@ -913,15 +983,18 @@ def _reserve_ids(model: type[models.Model], n: int) -> list[int]:
     )
 
 
-def _check_header(number: int, record: dict) -> None:
+def _check_header(number: int, record: dict) -> int:
+    """The file's format version, once the header says it is one this Warrant reads."""
     if record.get("format") != FORMAT:
         raise WarrantError("not a Warrant backup: the first line does not say format "
                            f"{FORMAT!r}")
-    if record.get("version") != VERSION:
+    version = record.get("version")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise WarrantError(
-            f"backup format version {record.get('version')!r} is not supported "
-            f"(this Warrant reads version {VERSION})"
+            f"backup format version {version!r} is not supported "
+            f"(this Warrant reads versions {', '.join(map(str, READABLE_VERSIONS))})"
         )
+    return version
 
 
 def project_restore_report(in_file: IO[bytes], *, slug: str | None = None) -> RestoreReport:
@@ -940,7 +1013,7 @@ def project_restore_report(in_file: IO[bytes], *, slug: str | None = None) -> Re
             first = next(records, None)
             if first is None:
                 raise WarrantError("not a Warrant backup: the file is empty")
-            _check_header(*first)
+            restorer.version = _check_header(*first)
             for number, record in records:
                 if restorer.finished:
                     raise WarrantError(f"line {number}: records follow the end record")

@@ -16,7 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotator.formats.records import UNANNOTATED_FORMATS, AnnotationRecord, DocumentRecord
-from annotator.formats.schema import NAME, NAME_RULE, pair_allowed
+from annotator.formats.schema import (
+    NAME,
+    NAME_RULE,
+    default_aif,
+    infer_attribute,
+    pair_allowed,
+    plain_attribute_value,
+)
 from annotator.models import (
     AnnotationSet,
     AnnotationStatus,
@@ -29,6 +36,7 @@ from annotator.models import (
     Span,
     SpanLabel,
 )
+from annotator.selectors.projects import label_spec
 from annotator.text.storable import first_unstorable, unstorable_in
 
 from .errors import WarrantError
@@ -142,10 +150,62 @@ class _Importer:
                     f"{where}: cannot add relation type {name!r}: a name {NAME_RULE}"
                 )
             self.types[name] = RelationType.objects.create(
-                project=self.project, name=name, allowed=[["*", "*"]], position=len(self.types)
+                project=self.project, name=name, allowed=[["*", "*"]], position=len(self.types),
+                aif=default_aif(name),
             )
             self.report.labels_added.append(f"{name} (relation)")
         return self.types[name]
+
+    def declare_attributes(self, records: list[DocumentRecord]) -> None:
+        """Check that the schema declares every attribute the files' spans hold.
+
+        An attribute a label lacks is refused, or (when labels may be added)
+        declared from all the values the files hold for it: yes/no when they are
+        all true/false, text otherwise. Done before anything is written, so
+        that one declaration fits every file of the import.
+        """
+        found: dict[str, dict[str, list]] = {}
+        where_of: dict[tuple[str, str], str] = {}
+        for record in records:
+            for annotation in [*record.annotations, *([record.gold] if record.gold else [])]:
+                for span in annotation.spans:
+                    for key, value in span.attributes.items():
+                        found.setdefault(span.label, {}).setdefault(key, []).append(
+                            plain_attribute_value(value)
+                        )
+                        where_of.setdefault((span.label, key), record.original_name
+                                            or record.external_id)
+        for label_name, values_by_key in found.items():
+            where = where_of[(label_name, next(iter(values_by_key)))]
+            label = self.label(label_name, where)
+            declared = {a["name"] for a in label.attributes}
+            added = []
+            for key, values in values_by_key.items():
+                if key in declared or all(v is None for v in values):
+                    continue
+                where = where_of[(label_name, key)]
+                if not self.add_labels:
+                    raise WarrantError(
+                        f"{where}: attribute {key!r} of label {label_name} is not in the "
+                        "project's schema; add it in the settings or allow adding labels "
+                        "(--add-labels) to import it"
+                    )
+                if not NAME.match(key):
+                    raise WarrantError(
+                        f"{where}: cannot add attribute {key!r} of {label_name}: a name {NAME_RULE}"
+                    )
+                added.append(infer_attribute(key, values).to_dict())
+                self.report.labels_added.append(f"{key} (attribute of {label_name})")
+            if added:
+                label.attributes = [*label.attributes, *added]
+                label.save(update_fields=["attributes"])
+
+    def span_attributes(self, label: SpanLabel, span, where: str) -> dict:
+        plain = {k: plain_attribute_value(v) for k, v in span.attributes.items()}
+        try:
+            return label_spec(label).clean_attributes(plain)
+        except ValueError as exc:
+            raise WarrantError(f"{where}: span {span.id}: {exc}") from None
 
     def user(self, username: str):
         if username not in self.users:
@@ -182,7 +242,7 @@ class _Importer:
                 label=self.label(s.label, where),
                 start=s.start,
                 end=s.end,
-                attributes=s.attributes,
+                attributes=self.span_attributes(self.label(s.label, where), s, where),
                 note=s.note,
                 external_id=s.id,
             )
@@ -264,6 +324,7 @@ def documents_import(
     if annotator and not get_user_model().objects.filter(username=annotator).exists():
         raise WarrantError(f"no such user: {annotator} (create the account first)")
     importer = _Importer(project, add_labels=add_labels)
+    importer.declare_attributes(records)
     existing_hashes = set(project.documents.values_list("content_hash", flat=True))
     taken_ids = set(project.documents.values_list("external_id", flat=True))
     position = project.documents.count()

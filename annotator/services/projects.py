@@ -4,9 +4,10 @@ import re
 import secrets
 
 from django.db import transaction
+from django.db.models.fields.json import KeyTransform
 
-from annotator.formats.schema import SchemaSpec
-from annotator.models import Membership, Project, RelationType, Role, SpanLabel
+from annotator.formats.schema import AttributeSpec, SchemaSpec, parse_attributes
+from annotator.models import Membership, Project, RelationType, Role, Span, SpanLabel
 
 from .errors import WarrantError
 
@@ -49,17 +50,32 @@ def project_create(
 
 
 @transaction.atomic
-def schema_apply(*, project: Project, schema: SchemaSpec) -> None:
+def schema_apply(*, project: Project, schema: SchemaSpec, exact_attributes: bool = False) -> None:
     """Add or update the schema's labels and relation types on a project.
 
     Labels and types already used by spans are never deleted here: a schema
-    only grows or changes colour, hotkey, description and allowed pairs.
+    only grows or changes colour, hotkey, description, attributes, allowed
+    pairs and AIF mapping. A label's attributes are merged into the ones it
+    has (an import that names a label without attributes takes none away);
+    with ``exact_attributes`` (the schema editor, which shows them all) they
+    become exactly the schema's. Either way an attribute that spans hold can
+    only change in ways those values still fit: removing it, changing its type
+    or dropping a value in use is refused with the number of spans concerned.
     """
+    existing = {lab.name: lab for lab in SpanLabel.objects.filter(project=project)}
     for position, lab in enumerate(schema.span_labels):
         # A hotkey moves to the label the schema gives it.
         SpanLabel.objects.filter(project=project, hotkey=lab.hotkey).exclude(
             name=lab.name
         ).exclude(hotkey="").update(hotkey="")
+        old = existing.get(lab.name)
+        attributes = list(lab.attributes)
+        if old is not None:
+            before = parse_attributes(old.attributes, label=lab.name)
+            if not exact_attributes:
+                given = {a.name for a in attributes}
+                attributes = [a for a in before if a.name not in given] + attributes
+            _check_attributes_in_use(old, before, attributes)
         SpanLabel.objects.update_or_create(
             project=project,
             name=lab.name,
@@ -68,6 +84,7 @@ def schema_apply(*, project: Project, schema: SchemaSpec) -> None:
                 "hotkey": lab.hotkey,
                 "description": lab.description,
                 "position": position,
+                "attributes": [a.to_dict() for a in attributes],
             },
         )
     for position, rel in enumerate(schema.relation_types):
@@ -79,8 +96,39 @@ def schema_apply(*, project: Project, schema: SchemaSpec) -> None:
                 "description": rel.description,
                 "allowed": [list(pair) for pair in rel.allowed],
                 "position": position,
+                "aif": rel.aif,
             },
         )
+
+
+def _check_attributes_in_use(
+    label: SpanLabel, before: tuple[AttributeSpec, ...], after: list[AttributeSpec]
+) -> None:
+    """Refuse a change of ``label``'s attributes that would leave a span's value unfit."""
+    now = {a.name: a for a in after}
+    for old in before:
+        new = now.get(old.name)
+        if new is not None and (new.type, set(new.values)) == (old.type, set(old.values)):
+            continue
+        holding = Span.objects.filter(label=label, attributes__has_key=old.name)
+        if new is None:
+            count = holding.count()
+            if count:
+                raise WarrantError(
+                    f"{label.name}'s attribute {old.name!r} is set on {count} span(s): "
+                    "clear it there before removing it from the schema"
+                )
+            continue
+        holding = holding.annotate(value=KeyTransform(old.name, "attributes"))
+        for value in holding.order_by().values_list("value", flat=True).distinct():
+            try:
+                new.check(value)
+            except ValueError as exc:
+                count = holding.filter(value=value).count()
+                raise WarrantError(
+                    f"{label.name}: {exc}, but {count} span(s) hold {value!r}: change them "
+                    "first"
+                ) from None
 
 
 # A project's name is a title, not a description.
@@ -89,6 +137,8 @@ MAX_PROJECT_NAME_CHARS = 200
 MAX_GUIDELINES_CHARS = 100_000
 # An annotator's load: a document read by more people than this is a survey, not a class.
 MAX_ANNOTATORS_PER_DOCUMENT = 50
+# A citation is a BibTeX entry or two, not a bibliography.
+MAX_CITATION_CHARS = 10_000
 _UNSET = object()
 
 
@@ -102,6 +152,7 @@ def project_update(
     annotators_per_document: int | object = _UNSET,
     blind: bool | object = _UNSET,
     allow_reopen: bool | object = _UNSET,
+    citation: str | object = _UNSET,
 ) -> Project:
     """Change a project's settings; an argument left out keeps its value.
 
@@ -123,6 +174,11 @@ def project_update(
             raise WarrantError(f"guidelines are at most {MAX_GUIDELINES_CHARS} characters")
         project.guidelines = str(guidelines)
         changed.append("guidelines")
+    if citation is not _UNSET:
+        if len(str(citation)) > MAX_CITATION_CHARS:
+            raise WarrantError(f"a citation is at most {MAX_CITATION_CHARS} characters")
+        project.citation = str(citation).strip()
+        changed.append("citation")
     if annotators_per_document is not _UNSET:
         k = annotators_per_document
         whole = isinstance(k, int) and not isinstance(k, bool)

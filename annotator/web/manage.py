@@ -9,6 +9,7 @@ staff to create projects sets ``WARRANT_PROJECT_CREATORS = "staff"``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,8 +21,17 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotator.formats.records import FormatError
-from annotator.formats.schema import ANY_LABEL, PRESETS, SchemaSpec, load_schema, parse_schema
+from annotator.formats.schema import (
+    AIF_KINDS,
+    ANY_LABEL,
+    ATTRIBUTE_TYPES,
+    PRESETS,
+    SchemaSpec,
+    load_schema,
+    parse_schema,
+)
 from annotator.selectors.permissions import may_create_projects
+from annotator.selectors.projects import project_schema
 from annotator.services.assignments import project_deadline_set
 from annotator.services.errors import WarrantError
 from annotator.services.projects import (
@@ -47,8 +57,35 @@ def _pairs_text(allowed) -> str:
     return "\n".join(f"{src} -> {tgt}" for src, tgt in allowed)
 
 
-def schema_rows(spec: SchemaSpec | None, blank: int = BLANK_ROWS) -> tuple[list, list]:
-    """The editor's label rows and relation type rows for ``spec``, plus blank rows."""
+_BLANK_LABEL = {"name": "", "colour": "#64748b", "hotkey": "", "description": ""}
+_BLANK_TYPE = {"name": "", "directed": True, "description": "", "allowed": "", "aif": ""}
+_BLANK_ATTRIBUTE = {"label": "", "name": "", "type": "choice", "values": "", "hotkey": "",
+                    "description": ""}
+
+
+@dataclass
+class SchemaRows:
+    """The schema editor's three tables: labels, relation types, label attributes."""
+
+    labels: list
+    types: list
+    attributes: list
+
+    def context(self) -> dict:
+        return {"labels": self.labels, "types": self.types, "attributes": self.attributes,
+                "any_label": ANY_LABEL, "aif_kinds": AIF_KINDS,
+                "attribute_types": ATTRIBUTE_TYPES}
+
+    def with_blank_rows(self, blank: int) -> SchemaRows:
+        return SchemaRows(
+            [*self.labels, *[_BLANK_LABEL] * blank][:MAX_EDITOR_ROWS],
+            [*self.types, *[_BLANK_TYPE] * blank][:MAX_EDITOR_ROWS],
+            [*self.attributes, *[_BLANK_ATTRIBUTE] * blank][:MAX_EDITOR_ROWS],
+        )
+
+
+def schema_rows(spec: SchemaSpec | None, blank: int = BLANK_ROWS) -> SchemaRows:
+    """The editor's rows for ``spec``, plus blank rows."""
     labels = [
         {"name": lab.name, "colour": lab.colour, "hotkey": lab.hotkey,
          "description": lab.description}
@@ -56,12 +93,16 @@ def schema_rows(spec: SchemaSpec | None, blank: int = BLANK_ROWS) -> tuple[list,
     ]
     types = [
         {"name": rel.name, "directed": rel.directed, "description": rel.description,
-         "allowed": _pairs_text(rel.allowed)}
+         "allowed": _pairs_text(rel.allowed), "aif": rel.aif}
         for rel in (spec.relation_types if spec else ())
     ]
-    labels += [{"name": "", "colour": "#64748b", "hotkey": "", "description": ""}] * blank
-    types += [{"name": "", "directed": True, "description": "", "allowed": ""}] * blank
-    return labels, types
+    attributes = [
+        {"label": lab.name, "name": a.name, "type": a.type, "values": ", ".join(a.values),
+         "hotkey": a.hotkey, "description": a.description}
+        for lab in (spec.span_labels if spec else ())
+        for a in lab.attributes
+    ]
+    return SchemaRows(labels, types, attributes).with_blank_rows(blank)
 
 
 def _parse_pairs(text: str, type_name: str) -> list[list[str]]:
@@ -90,7 +131,7 @@ def _count(post, name: str) -> int:
         return 0
 
 
-def schema_rows_from_post(post) -> tuple[list, list]:
+def schema_rows_from_post(post) -> SchemaRows:
     """The editor's rows as the user sent them (to show them again with an error)."""
     labels = [
         {
@@ -107,28 +148,59 @@ def schema_rows_from_post(post) -> tuple[list, list]:
             "directed": post.get(f"type-{i}-directed") == "on",
             "description": post.get(f"type-{i}-description", "").strip(),
             "allowed": post.get(f"type-{i}-allowed", "").strip(),
+            "aif": post.get(f"type-{i}-aif", "").strip(),
         }
         for i in range(_count(post, "type-count"))
     ]
-    return labels, types
+    attributes = [
+        {
+            "label": post.get(f"attr-{i}-label", "").strip(),
+            "name": post.get(f"attr-{i}-name", "").strip(),
+            "type": post.get(f"attr-{i}-type", "text").strip(),
+            "values": post.get(f"attr-{i}-values", "").strip(),
+            "hotkey": post.get(f"attr-{i}-hotkey", "").strip(),
+            "description": post.get(f"attr-{i}-description", "").strip(),
+        }
+        for i in range(_count(post, "attr-count"))
+    ]
+    return SchemaRows(labels, types, attributes)
 
 
-def schema_from_rows(labels: list, types: list) -> SchemaSpec:
+def schema_from_rows(rows: SchemaRows) -> SchemaSpec:
     """Check the editor's rows through ``parse_schema``; rows without a name are skipped."""
+    label_rows = [
+        {**{k: row[k] for k in ("name", "colour", "hotkey", "description")}, "attributes": []}
+        for row in rows.labels
+        if row["name"]
+    ]
+    labels: dict[str, dict] = {}
+    for row in label_rows:
+        labels.setdefault(row["name"], row)  # a name twice is parse_schema's error
+    for row in rows.attributes:
+        if not row["name"]:
+            continue
+        if row["label"] not in labels:
+            raise WarrantError(
+                f"attribute {row['name']!r}: its label {row['label']!r} is not among the "
+                "span labels above"
+            )
+        values = [v.strip() for v in row["values"].split(",") if v.strip()]
+        labels[row["label"]]["attributes"].append(
+            {"name": row["name"], "type": row["type"], "hotkey": row["hotkey"],
+             "description": row["description"],
+             **({"values": values} if row["type"] == "choice" or values else {})}
+        )
     data = {
-        "span_labels": [
-            {k: row[k] for k in ("name", "colour", "hotkey", "description")}
-            for row in labels
-            if row["name"]
-        ],
+        "span_labels": label_rows,
         "relation_types": [
             {
                 "name": row["name"],
                 "directed": row["directed"],
                 "description": row["description"],
                 "allowed": _parse_pairs(row["allowed"], row["name"]),
+                "aif": row.get("aif", ""),
             }
-            for row in types
+            for row in rows.types
             if row["name"]
         ],
     }
@@ -136,15 +208,6 @@ def schema_from_rows(labels: list, types: list) -> SchemaSpec:
         return parse_schema(data, source="the schema")
     except FormatError as exc:
         raise WarrantError(str(exc)) from None
-
-
-def _with_blank_rows(labels: list, types: list, more: bool) -> tuple[list, list]:
-    extra = BLANK_ROWS if more else 0
-    labels = [*labels, *[{"name": "", "colour": "#64748b", "hotkey": "", "description": ""}]
-              * extra][:MAX_EDITOR_ROWS]
-    types = [*types, *[{"name": "", "directed": True, "description": "", "allowed": ""}]
-             * extra][:MAX_EDITOR_ROWS]
-    return labels, types
 
 
 # ----------------------------------------------------------------------------- new project
@@ -172,10 +235,10 @@ def project_new(request):
             "blind": post.get("blind") == "on",
             "guidelines": post.get("guidelines", ""),
         }
-        labels, types = schema_rows_from_post(post)
+        rows = schema_rows_from_post(post)
         if "more" not in post:
             try:
-                spec = schema_from_rows(labels, types)
+                spec = schema_from_rows(rows)
                 project = project_create(
                     slug=values["slug"],
                     name=values["name"],
@@ -190,38 +253,19 @@ def project_new(request):
             else:
                 messages.success(request, f"Project {project.name} created: you are its manager.")
                 return redirect("project-detail", slug=project.slug)
-        labels, types = _with_blank_rows(labels, types, "more" in post)
+        rows = rows.with_blank_rows(BLANK_ROWS if "more" in post else 0)
     else:
         start = request.GET.get("start", "argument")
         spec = load_schema("argument") if start in PRESETS else None
-        labels, types = schema_rows(spec)
+        rows = schema_rows(spec)
         values = {"slug": "", "name": "", "annotators_per_document": 2, "blind": True,
                   "guidelines": ""}
     status = 400 if error else 200
-    context = {"values": values, "labels": labels, "types": types, "error": error,
-               "presets": sorted(PRESETS), "any_label": ANY_LABEL}
+    context = {"values": values, "error": error, "presets": sorted(PRESETS), **rows.context()}
     return render(request, "annotator/project_new.html", context, status=status)
 
 
 # ----------------------------------------------------------------------------- settings
-
-
-def _current_schema(project) -> SchemaSpec:
-    return parse_schema(
-        {
-            "span_labels": [
-                {"name": lab.name, "colour": lab.colour, "hotkey": lab.hotkey,
-                 "description": lab.description}
-                for lab in project.span_labels.all()
-            ],
-            "relation_types": [
-                {"name": t.name, "directed": t.directed, "description": t.description,
-                 "allowed": t.allowed}
-                for t in project.relation_types.all()
-            ],
-        },
-        source=project.slug,
-    )
 
 
 def _date(value: str) -> dt.date | None:
@@ -240,7 +284,7 @@ def project_settings(request, slug):
     project = project_for(request.user, slug, "project.manage")
     error = None
     preview = None
-    labels, types = schema_rows(_current_schema(project))
+    rows = schema_rows(project_schema(project))
     values = {
         "name": project.name,
         "description": project.description,
@@ -249,6 +293,7 @@ def project_settings(request, slug):
         "blind": project.blind,
         "allow_reopen": project.allow_reopen,
         "default_due": project.default_due.isoformat() if project.default_due else "",
+        "citation": project.citation,
     }
     if request.method == "POST":
         post = request.POST
@@ -260,29 +305,29 @@ def project_settings(request, slug):
             "blind": post.get("blind") == "on",
             "allow_reopen": post.get("allow_reopen") == "on",
             "default_due": post.get("default_due", ""),
+            "citation": post.get("citation", ""),
         }
-        labels, types = schema_rows_from_post(post)
+        rows = schema_rows_from_post(post)
         if "preview" in post:
             preview = mark_safe(render_markdown(values["guidelines"]))  # sanitised by nh3
         elif "more" not in post:
             try:
-                _save_settings(project, values, labels, types)
+                _save_settings(project, values, rows)
             except WarrantError as exc:
                 error = str(exc)
             else:
                 messages.success(request, "Settings saved.")
                 return redirect("project-settings", slug=project.slug)
-        labels, types = _with_blank_rows(labels, types, "more" in post)
+        rows = rows.with_blank_rows(BLANK_ROWS if "more" in post else 0)
     context = {
-        "project": project, "values": values, "labels": labels, "types": types,
-        "error": error, "preview": preview, "any_label": ANY_LABEL,
-        "max_guidelines": MAX_GUIDELINES_CHARS,
+        "project": project, "values": values, "error": error, "preview": preview,
+        "max_guidelines": MAX_GUIDELINES_CHARS, **rows.context(),
     }
     return render(request, "annotator/project_settings.html", context, status=400 if error else 200)
 
 
-def _save_settings(project, values: dict, labels: list, types: list) -> None:
-    spec = schema_from_rows(labels, types)
+def _save_settings(project, values: dict, rows: SchemaRows) -> None:
+    spec = schema_from_rows(rows)
     due = _date(values["default_due"])
     with transaction.atomic():
         project_update(
@@ -293,8 +338,9 @@ def _save_settings(project, values: dict, labels: list, types: list) -> None:
             annotators_per_document=_int(values["annotators_per_document"], 0),
             blind=values["blind"],
             allow_reopen=values["allow_reopen"],
+            citation=values["citation"],
         )
-        schema_apply(project=project, schema=spec)
+        schema_apply(project=project, schema=spec, exact_attributes=True)
         if due != project.default_due:
             project_deadline_set(project=project, due=due)
 

@@ -189,6 +189,7 @@ def test_set_detail_has_spans_with_their_text_and_relations_by_span_id(api_for, 
             "source": annotated["reason"].pk,
             "target": annotated["claim"].pk,
             "type": "supports",
+            "attributes": {},
             "external_id": "",
         }
     ]

@@ -159,7 +159,7 @@ def test_nested_and_overlapping_spans_are_all_visible_and_pickable(
 def test_change_a_span_label_stance_note_and_delete_it_with_its_relations(
     page_for, members, brief, own_set
 ):
-    claim = _span(own_set, "Claim", "Sanctions on Ruritania should be lifted.")
+    claim = _span(own_set, "Reason", "Sanctions on Ruritania should be lifted.")
     evidence = _span(own_set, "Evidence", "Exports fell by 40%")
     _relate(own_set, evidence, claim, "evidence_for")
     page = page_for(members["annotator"])
@@ -167,24 +167,24 @@ def test_change_a_span_label_stance_note_and_delete_it_with_its_relations(
     click_phrase(page, "Sanctions")
     editor = page.locator("#span-editor")
     expect(editor.get_by_label("Label")).to_have_value(str(claim.label_id))
-    editor.get_by_label("Label").select_option("MajorClaim")
+    editor.get_by_label("Label").select_option("Claim")  # whose schema has a stance
     editor.get_by_label("Stance").select_option("against")
     editor.get_by_label("Note").fill("The headline, really.")
     editor.get_by_role("button", name="Save changes").click()
-    wait_saved(page, "MajorClaim")
+    wait_saved(page, "Saved: Claim")
     claim.refresh_from_db()
-    assert claim.label.name == "MajorClaim"
+    assert claim.label.name == "Claim"
     assert claim.attributes == {"stance": "against"}
     assert claim.note == "The headline, really."
     expect(page.locator(f'.g[data-k="{claim.pk}"]').first).to_have_attribute(
-        "data-t", "MajorClaim"
+        "data-t", "Claim"
     )
 
     click_phrase(page, "Exports")
     expect(page.locator("#status-line")).to_contain_text("Evidence")
     page.keyboard.press("x")
     wait_saved(page, "Deleted")
-    assert spans_of(own_set) == [("MajorClaim", "Sanctions on Ruritania should be lifted.")]
+    assert spans_of(own_set) == [("Claim", "Sanctions on Ruritania should be lifted.")]
     assert not Relation.objects.filter(annotation_set=own_set).exists()
     expect(page.locator("#relation-list")).to_contain_text("None yet")
 

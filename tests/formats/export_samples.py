@@ -4,8 +4,12 @@ The texts hold non-BMP characters (offsets are code points), spans nest and
 overlap, and relations of every preset type are there.
 """
 
+import copy
+
 from annotator.formats.records import AnnotationRecord, DocumentRecord, RelationRecord, SpanRecord
+from annotator.formats.schema import ARGUMENT_PRESET, parse_schema
 from annotator.services.imports import documents_import
+from annotator.services.projects import schema_apply
 
 TEXT_1 = "Sanctions work 👩‍💻 well. \U0001d518nless they leak.\nSo: extend them now."
 TEXT_2 = "Exports fell by 40% (Reuters). Prices rose. Therefore the policy works."
@@ -79,6 +83,15 @@ def sample_records() -> list[DocumentRecord]:
     ]
 
 
+def sample_schema() -> dict:
+    """The argument preset plus the yes/no attribute the sample's gold Reason holds."""
+    schema = copy.deepcopy(ARGUMENT_PRESET)
+    reason = next(lab for lab in schema["span_labels"] if lab["name"] == "Reason")
+    reason["attributes"] = [{"name": "strong", "type": "boolean"}]
+    return schema
+
+
 def import_sample(project):
-    """Import ``sample_records()`` into ``project`` (argument preset schema)."""
+    """Import ``sample_records()`` into ``project`` (the schema of ``sample_schema()``)."""
+    schema_apply(project=project, schema=parse_schema(sample_schema()))
     return documents_import(project=project, records=sample_records())

@@ -23,6 +23,7 @@ MODULES = [
     "annotator.formats.brat",
     "annotator.formats.jsonl",
     "annotator.formats.bounded_json",
+    "annotator.formats.schema",
 ]
 
 

@@ -112,11 +112,11 @@ def test_a_submitted_set_takes_no_edits(aset):
 
 
 def test_span_update_relabels_sets_attributes_and_note(aset, project):
-    span = make(aset, "Claim", "Sanctions work.")
-    svc.span_update(span=span, expected_version=aset.version, label=label(project, "MajorClaim"),
+    span = make(aset, "Reason", "Sanctions work.")
+    svc.span_update(span=span, expected_version=aset.version, label=label(project, "Claim"),
                     attributes={"stance": "for"}, note="  headline ")
     span.refresh_from_db()
-    assert (span.label.name, span.attributes, span.note) == ("MajorClaim", {"stance": "for"},
+    assert (span.label.name, span.attributes, span.note) == ("Claim", {"stance": "for"},
                                                              "headline")
     assert AnnotationSet.objects.get(pk=aset.pk).version == 2
 
@@ -276,7 +276,7 @@ def test_describe_allowed_groups_pairs_by_source():
     ({"note": "bad \x00 byte"}, "cannot be stored"),
     ({"note": "half a pair \ud83d"}, "cannot be stored"),
     ({"attributes": {"stance": "for\x00"}}, "cannot be stored"),
-    ({"attributes": {"weight": float("nan")}}, "finite number"),
+    ({"attributes": {"stance": float("nan")}}, "takes text"),
 ])
 def test_text_no_database_can_hold_is_refused_and_nothing_changes(aset, change, message):
     span = make(aset, "Claim", "Sanctions work.")

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from annotator.formats.records import DocumentRecord
+from annotator.formats.schema import parse_schema
 from annotator.models import (
     AgreementRun,
     AnnotationAction,
@@ -46,6 +47,7 @@ from annotator.services.demo import demo_create
 from annotator.services.errors import WarrantError
 from annotator.services.imports import documents_import
 from annotator.services.members import members_add
+from annotator.services.projects import schema_apply
 
 User = get_user_model()
 PASSWORD = "Old-Pass-123"
@@ -78,6 +80,12 @@ def build_rich_project(capture) -> Project:
         default_due=dt.date(2031, 5, 17), grades_released=True, join_code="abc23xyz",
     )
     SpanLabel.objects.filter(project=project, name="Claim").update(description="A claim 𝔘.")
+    schema_apply(project=project, schema=parse_schema({"span_labels": [
+        {"name": "MajorClaim", "attributes": [
+            {"name": "stance", "type": "choice", "values": ["for", "against"]}]},
+        {"name": "Evidence", "attributes": [
+            {"name": "n", "type": "text"}, {"name": "ok", "type": "boolean", "hotkey": "o"}]},
+    ]}))
 
     documents_import(project=project, records=[DocumentRecord(
         external_id="sanctions-👩\u200d💻", title="Sanctions 𝔘", text=TEXT,
@@ -105,7 +113,7 @@ def build_rich_project(capture) -> Project:
 
     major = span("So lift them now.", "MajorClaim", attributes={"stance": "for"})
     reason = span("The 𝔘-shaped recovery failed (IMF).", "Reason", note="nested 👩\u200d💻")
-    evidence = span("recovery failed (IMF)", "Evidence", attributes={"n": 3, "ok": True})
+    evidence = span("recovery failed (IMF)", "Evidence", attributes={"n": "3", "ok": True})
     claim = span("Sanctions 👩\u200d💻 work.\nThe 𝔘", "Claim")  # overlaps the reason
     def relate(source, target, rtype):
         return edits.relation_create(annotation_set=work, source=source, target=target,
@@ -371,7 +379,7 @@ def test_a_backup_of_the_restored_project_is_the_same_file_but_for_its_time(rich
 def test_the_file_is_self_describing_gzip_json_lines(rich):
     records = lines_of(backup_bytes(rich))
     header = records[0]
-    assert header["format"] == "warrant-backup" and header["version"] == 1
+    assert header["format"] == "warrant-backup" and header["version"] == 2
     assert header["warrant"] and header["project"] == "demo"
     assert dt.datetime.fromisoformat(header["created_at"]).tzinfo is not None
     kinds = [r["kind"] for r in records[1:]]
@@ -559,7 +567,7 @@ def _wrong_format(records):
 
 
 def _newer_version(records):
-    records[0]["version"] = 2
+    records[0]["version"] = 3
 
 
 def _bad_role(records):
@@ -593,7 +601,7 @@ def _action_payload(records):
 
 BAD_EDITS = {
     "wrong format": (_wrong_format, "not a Warrant backup"),
-    "newer version": (_newer_version, "version 2 is not supported"),
+    "newer version": (_newer_version, "version 3 is not supported"),
     "span outside its text": (_span_beyond_text, "fall outside the text"),
     "relation across sets": (_relation_across_sets, "belongs to another annotation set"),
     "missing key": (_missing_key, "missing key 'content_hash'"),
