@@ -44,7 +44,7 @@ NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 NAME_RULE = "must start with a letter and hold only letters, digits, '_' or '-' (at most 64)"
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Keys the annotation page uses for itself; a label cannot take them.
-RESERVED_HOTKEYS = frozenset({"s", "t", "x", "u", "n", "?", "j", "k", "[", "]"})
+RESERVED_HOTKEYS = frozenset({"s", "t", "x", "u", "n", "?", "j", "k", "[", "]", "/"})
 
 _ARGUMENT_LABELS = ["MajorClaim", "Claim", "Reason"]
 

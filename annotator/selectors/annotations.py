@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 
 from annotator.models import (
     AnnotationSet,
@@ -220,13 +220,24 @@ def set_spans(annotation_set: AnnotationSet, start: int | None = None,
     ]
 
 
-def set_relations(annotation_set: AnnotationSet) -> list[RelationRow]:
-    return [
-        RelationRow(*row)
-        for row in Relation.objects.filter(annotation_set=annotation_set)
-        .order_by("id")
-        .values_list("id", "source_id", "target_id", "type_id")
-    ]
+def set_contents(annotation_set: AnnotationSet) -> tuple[list[SpanRow], list[RelationRow]]:
+    """The set's spans (in text order) and relations (by id), read in one query.
+
+    The annotation page reads both on every save; one UNION ALL of the two
+    tables' id columns costs one round trip instead of two.
+    """
+    spans = Span.objects.filter(annotation_set=annotation_set).order_by().values_list(
+        Value(0, output_field=IntegerField()), "id", "label_id", "start", "end"
+    )
+    relations = Relation.objects.filter(annotation_set=annotation_set).order_by().values_list(
+        Value(1, output_field=IntegerField()), "id", "source_id", "target_id", "type_id"
+    )
+    span_rows, relation_rows = [], []
+    for kind, *row in spans.union(relations, all=True):
+        (relation_rows if kind else span_rows).append(row)
+    span_rows.sort(key=lambda r: (r[2], -r[3], r[0]))
+    relation_rows.sort()
+    return [SpanRow(*r) for r in span_rows], [RelationRow(*r) for r in relation_rows]
 
 
 # ----------------------------------------------------------------------------- segments
@@ -258,11 +269,6 @@ def text_blocks(text: str) -> list[tuple[int, int]]:
         blocks.append((start, cut))
         start = cut
     return blocks or [(0, 0)]
-
-
-def blocks_touching(blocks: list[tuple[int, int]], start: int, end: int) -> list[int]:
-    """Indexes of the blocks that share a character with ``[start, end)``."""
-    return [i for i, (b0, b1) in enumerate(blocks) if b0 < end and start < b1]
 
 
 @dataclass

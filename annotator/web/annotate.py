@@ -1,18 +1,29 @@
 """The annotation page and the htmx endpoints it saves through.
 
+The page sends the brief as plain text blocks and the set's spans and
+relations as compact data (``[id, label, start, end]``); annotate.js draws the
+coloured segments, the label chips and the relation arcs from them. That keeps
+the page light (a 20,000-word brief with 1,000 spans is a few hundred KiB, not
+a megabyte of segment markup) and lets a save answer without re-rendering text.
+
 Every write names the version of the set the page last saw (``expected_version``);
 the services refuse a stale one with 409. Error answers are one plain-text
-line that annotate.js shows in the page's alert region. A successful save
-answers with the text blocks it changed (out-of-band swaps), the set's header,
-and a ``warrant:saved`` event carrying the new version; the outline and
-relation panels then refresh themselves on that event (``annotate_panels``),
-so that a save stays small however long the brief is.
+line that annotate.js shows in the page's alert region. A successful save is
+one request: it answers with the outline, warnings and relation panels and the
+set's header as out-of-band swaps, and a ``warrant:saved`` event carrying the
+new version and what changed (spans and relations added, changed or removed),
+from which the script redraws the blocks and arcs it touches.
+
+The panels are paged (``OUTLINE_ROWS``, ``RELATION_ROWS`` a page), so that
+neither the page nor a save renders markup in proportion to the brief; a save
+renders the pages the reader is on (``outline_page``, ``relation_page``).
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,11 +44,21 @@ from annotator.services.errors import ConflictError, WarrantError
 from annotator.text.markdown import render_markdown
 
 from .access import int_or_none, project_document, project_for
-from .text_render import render_blocks
+from .text_render import render_plain_blocks
 
 # Outline and relation lists quote this much of a span.
 EXCERPT_CHARS = 70
 ATTRIBUTE_STANCES = ("for", "against")
+# A page of the outline and of the relation list: what a reader scans at once; a
+# save re-renders the pages shown, so these bound its work too.
+OUTLINE_ROWS = 100
+RELATION_ROWS = 100
+# Warnings shown by name; the count says how many more there are.
+WARNING_ROWS = 50
+# Above this many relations the arcs start in "around the selected span" mode
+# (the reader can switch to all of them): a long brief's thousands of arcs are
+# a wall, and drawing them all costs the browser a noticeable moment.
+ARCS_ALL_LIMIT = 200
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -50,7 +71,8 @@ def _page_url(project, document, set_id: int | None = None) -> str:
 
 def _urls(project, document) -> dict[str, str]:
     kwargs = {"slug": project.slug, "document_id": document.pk}
-    names = ["span_create", "undo", "redo", "submit", "reopen", "relation_create", "panels"]
+    names = ["span_create", "spans_bulk", "undo", "redo", "submit", "reopen",
+             "relation_create", "panels"]
     urls = {name: reverse(f"annotate-{name.replace('_', '-')}", kwargs=kwargs) for name in names}
     # Patterns with a placeholder id 0 that annotate.js and the templates fill in.
     for name, arg in [("span", "span_id"), ("span_delete", "span_id"),
@@ -69,22 +91,21 @@ def _error(exc: Exception, status: int) -> HttpResponse:
 
 
 def _write(request, page_url: str, call):
-    """Run a service call; turn its refusals into 400/409 (htmx) or a message (no JS)."""
+    """Run a service call: ``(result, None)`` for htmx to answer, or ``(result, response)``
+    to send as it is: a refusal as 400/409 (htmx) or a message, or, without JavaScript,
+    the redirect back to the page."""
     try:
-        return call(), None
+        result = call()
     except ConflictError as exc:
         failure = _error(exc, 409)
     except WarrantError as exc:
         failure = _error(exc, 400)
+    else:
+        return result, None if request.htmx else redirect(page_url)
     if not request.htmx:
         messages.error(request, failure.content.decode())
         return None, redirect(page_url)
     return None, failure
-
-
-def _version_header(response: HttpResponse, version: int) -> HttpResponse:
-    response["X-Warrant-Version"] = str(version)
-    return response
 
 
 @dataclass
@@ -110,77 +131,128 @@ def _span_labels(project) -> dict[int, SpanLabel]:
 
 
 def _schema(project) -> Schema:
-    labels = list(_span_labels(project).values())
-    types = list(project.relation_types.order_by(*SCHEMA_ORDER))
-    return Schema(
-        labels=labels,
-        types=types,
-        label_names={lab.pk: lab.name for lab in labels},
-        type_names={t.pk: t.name for t in types},
-    )
+    schema = getattr(project, "_annotate_schema", None)
+    if schema is None:
+        labels = list(_span_labels(project).values())
+        types = list(project.relation_types.order_by(*SCHEMA_ORDER))
+        schema = project._annotate_schema = Schema(
+            labels=labels,
+            types=types,
+            label_names={lab.pk: lab.name for lab in labels},
+            type_names={t.pk: t.name for t in types},
+        )
+    return schema
 
 
-# ----------------------------------------------------------------------------- the text
-
-
-def _blocks_for_range(aset, project, ranges: list[tuple[int, int]]) -> str:
-    """Re-render, as out-of-band swaps, the blocks that the given ranges touch."""
-    text = aset.document.text
-    blocks = sel.text_blocks(text)
-    touched = sorted({i for a, b in ranges for i in sel.blocks_touching(blocks, a, b)})
-    if not touched:
-        return ""
-    lo, hi = blocks[touched[0]][0], blocks[touched[-1]][1]
-    spans = sel.set_spans(aset, lo, hi)
-    label_names = {pk: lab.name for pk, lab in _span_labels(project).items()}
-    return render_blocks(text, spans, label_names, only=touched, oob=True)
+def _page_number(value, count: int, per_page: int) -> int:
+    """A 1-based page number, clamped to the pages there are."""
+    pages = max(1, -(-count // per_page))
+    number = int_or_none(value) or 1
+    return min(max(number, 1), pages)
 
 
 # ----------------------------------------------------------------------------- panels
 
 
-def _panels_context(aset, schema: Schema, editable: bool, spans=None) -> dict:
-    """Outline, warnings and relations, as HTML rows built here (1,000s of rows on a
-    long brief: the template engine would spend the page's budget on them)."""
+@dataclass
+class Contents:
+    """The set's spans and relations, read once per request."""
+
+    spans: list[sel.SpanRow]
+    relations: list[sel.RelationRow]
+
+
+def _contents(aset) -> Contents:
+    spans, relations = sel.set_contents(aset)
+    return Contents(spans=spans, relations=relations)
+
+
+def _pager(name: str, pages_now: dict, count: int, per_page: int, url: str, label: str) -> str:
+    """Previous/next links of a paged panel; real links that htmx swaps the panels with.
+
+    ``pages_now`` holds the page of every panel, so that turning one keeps the other.
+    """
+    if count <= per_page:
+        return ""
+    number = pages_now[name]
+    pages = -(-count // per_page)
+    first, last = (number - 1) * per_page + 1, min(number * per_page, count)
+    sep = "&" if "?" in url else "?"
+    links = []
+    steps = ((number - 1, "&larr; Previous", "prev"), (number + 1, "Next &rarr;", "next"))
+    for target, text, rel in steps:
+        if 1 <= target <= pages:
+            query = "&".join(f"{k}={target if k == name else v}" for k, v in pages_now.items())
+            href = html.escape(f"{url}{sep}{query}")
+            links.append(
+                f'<a href="{href}" hx-get="{href}" hx-target="#panels" hx-swap="outerHTML"'
+                f' rel="{rel}" class="pager-link">{text}</a>'
+            )
+    return (
+        f'<nav class="pager" aria-label="{label} pages"><span class="muted">{first:,} to {last:,}'
+        f" of {count:,}</span> {' '.join(links)}</nav>"
+    )
+
+
+def _panels_context(aset, schema: Schema, editable: bool, contents: Contents, params,
+                    panels_url: str) -> dict:
+    """Outline, warnings and relations, one page of each, as HTML rows built here
+    (the template engine would spend a long brief's budget on them)."""
     text = aset.document.text
-    spans = sel.set_spans(aset) if spans is None else spans
-    relations = sel.set_relations(aset)
+    spans, relations = contents.spans, contents.relations
+    by_id = {s.id: s for s in spans}
     esc = html.escape
     names = {lab.pk: esc(lab.name) for lab in schema.labels}
-    # "<chip> excerpt" of every span, escaped once.
-    quote = {
-        s.id: f'<span class="chip c{s.label_id}">{names.get(s.label_id, "?")}</span> '
-        f"{esc(_excerpt(text, s.start, s.end))}"
-        for s in spans
-    }
+    quoted: dict[int, str] = {}
+
+    def quote(span_id: int) -> str:
+        """"<chip> excerpt" of a span, escaped once; only for the rows shown."""
+        if span_id not in quoted:
+            s = by_id[span_id]
+            quoted[span_id] = (
+                f'<span class="chip c{s.label_id}">{names.get(s.label_id, "?")}</span> '
+                f"{esc(_excerpt(text, s.start, s.end))}"
+            )
+        return quoted[span_id]
 
     def jump(span_id: int, css: str = "link jump") -> str:
         return (
-            f'<button type="button" class="{css}" data-span="{span_id}">{quote[span_id]}</button>'
+            f'<button type="button" class="{css}" data-span="{span_id}">{quote(span_id)}</button>'
         )
 
     outline = sel.argument_outline(spans, relations, schema.label_names, schema.type_names)
-    rows = []
-    for r in outline.rows:
+    # The outline's rows, then its unlinked spans, page by page as one list.
+    entries = [("row", r) for r in outline.rows] + [("unlinked", i) for i in outline.unlinked]
+    pages = {
+        "outline_page": _page_number(params.get("outline_page"), len(entries), OUTLINE_ROWS),
+        "relation_page": _page_number(params.get("relation_page"), len(relations),
+                                      RELATION_ROWS),
+    }
+    opage, rpage = pages["outline_page"], pages["relation_page"]
+    rows, unlinked = [], []
+    for kind, entry in entries[(opage - 1) * OUTLINE_ROWS : opage * OUTLINE_ROWS]:
+        if kind == "unlinked":
+            unlinked.append(f"<li>{jump(entry, 'node jump')}</li>")
+            continue
         via = ""
-        if r.via:
-            mark = "✕ " if r.attack else ""
-            via = f'<span class="via{" via-attack" if r.attack else ""}">{mark}{esc(r.via)}</span> '
-        again = ' <span class="muted">(again)</span>' if r.repeat else ""
+        if entry.via:
+            mark = "✕ " if entry.attack else ""
+            attack = " via-attack" if entry.attack else ""
+            via = f'<span class="via{attack}">{mark}{esc(entry.via)}</span> '
+        again = ' <span class="muted">(again)</span>' if entry.repeat else ""
         rows.append(
-            f'<li class="{"attack" if r.attack else ""}" style="--d:{r.depth}">'
-            f'<button type="button" class="node jump" data-span="{r.span_id}">{via}'
-            f"{quote[r.span_id]}{again}</button></li>"
+            f'<li class="{"attack" if entry.attack else ""}" style="--d:{entry.depth}">'
+            f'<button type="button" class="node jump" data-span="{entry.span_id}">{via}'
+            f"{quote(entry.span_id)}{again}</button></li>"
         )
-    unlinked = [f"<li>{jump(i, 'node jump')}</li>" for i in outline.unlinked]
     warnings = [
         f"<li>{esc(w.message)} {' '.join(jump(i) for i in w.span_ids)}</li>"
-        for w in outline.warnings
+        for w in outline.warnings[:WARNING_ROWS]
     ]
     type_names = {t.pk: esc(t.name) for t in schema.types}
     delete_url = _urls(aset.document.project, aset.document)["relation_delete"]
     relation_rows = []
-    for r in relations:
+    for r in relations[(rpage - 1) * RELATION_ROWS : rpage * RELATION_ROWS]:
         name = type_names.get(r.type_id, "?")
         delete = ""
         if editable:
@@ -194,21 +266,43 @@ def _panels_context(aset, schema: Schema, editable: bool, spans=None) -> dict:
             f'<li data-relation="{r.id}" class="rel-{name}">{jump(r.source_id)}'
             f' <span class="rel-type">—{name}→</span> {jump(r.target_id)}{delete}</li>'
         )
-    data = {
-        "spans": [[s.id, s.label_id, s.start, s.end] for s in spans],
-        "relations": [[r.id, r.source_id, r.target_id, r.type_id] for r in relations],
-    }
     return {
         # Every piece above is escaped as it is built.
         "outline_html": mark_safe("".join(rows)),
         "unlinked_html": mark_safe("".join(unlinked)),
+        "outline_pager": mark_safe(_pager("outline_page", pages, len(entries), OUTLINE_ROWS,
+                                          panels_url, "Outline")),
         "warnings_html": mark_safe("".join(warnings)),
-        "warning_count": len(warnings),
+        "warning_count": len(outline.warnings),
+        "warnings_hidden": max(0, len(outline.warnings) - WARNING_ROWS),
         "relations_html": mark_safe("".join(relation_rows)),
+        "relations_pager": mark_safe(_pager("relation_page", pages, len(relations),
+                                            RELATION_ROWS, panels_url, "Relation list")),
         "relation_count": len(relations),
         "span_count": len(spans),
-        "span_data": data,
+        "outline_page": opage,
+        "relation_page": rpage,
         "editable": editable,
+    }
+
+
+def _set_data(contents: Contents) -> dict:
+    """The spans and relations as the compact lists annotate.js draws from."""
+    return {
+        "spans": [[s.id, s.label_id, s.start, s.end] for s in contents.spans],
+        "relations": [[r.id, r.source_id, r.target_id, r.type_id] for r in contents.relations],
+    }
+
+
+def _schema_data(project, document, schema: Schema) -> dict:
+    return {
+        "labels": [{"id": lab.pk, "name": lab.name, "hotkey": lab.hotkey, "colour": lab.colour}
+                   for lab in schema.labels],
+        "types": [{"id": t.pk, "name": t.name, "key": str(i + 1), "allowed": t.allowed,
+                   "directed": t.directed, "attack": t.name in sel.ATTACK_TYPES}
+                  for i, t in enumerate(schema.types)],
+        "urls": _urls(project, document),
+        "arcs_all_limit": ARCS_ALL_LIMIT,
     }
 
 
@@ -239,8 +333,9 @@ def annotate(request, slug, document_id):
     queue = sel.annotation_queue(user=request.user, project=project) if access.own else []
     nxt = sel.annotation_queue_next(queue=queue, current_document_id=document.pk)
     position = next((i + 1 for i, s in enumerate(queue) if s.document_id == document.pk), None)
-    text = document.text
-    spans = sel.set_spans(aset)
+    contents = _contents(aset)
+    urls = _urls(project, document)
+    panels_url = _panels_url(project, document, aset, access.own)
     context = {
         "project": project,
         "document": document,
@@ -255,24 +350,19 @@ def annotate(request, slug, document_id):
             {"type": t, "key": i + 1, "allowed_text": svc.describe_allowed(t.allowed, t.name)}
             for i, t in enumerate(schema.types)
         ],
-        "schema_data": {
-            "labels": [{"id": lab.pk, "name": lab.name, "hotkey": lab.hotkey,
-                        "colour": lab.colour} for lab in schema.labels],
-            "types": [{"id": t.pk, "name": t.name, "key": str(i + 1), "allowed": t.allowed,
-                       "directed": t.directed} for i, t in enumerate(schema.types)],
-            "urls": _urls(project, document),
-        },
-        "urls": _urls(project, document),
+        "schema_data": _schema_data(project, document, schema),
+        "set_data": _set_data(contents),
+        "urls": urls,
         "page_url": _page_url(project, document, None if access.own else aset.pk),
-        "panels_url": _panels_url(project, document, aset, access.own),
-        # Built with html.escape, segment by segment.
-        "text_html": mark_safe(render_blocks(text, spans, schema.label_names)),
+        "panels_url": panels_url,
+        # Built with html.escape, block by block.
+        "text_html": mark_safe(render_plain_blocks(document.text)),
         # Sanitised by nh3.
         "guidelines_html": mark_safe(render_markdown(project.guidelines)),
         "next_url": _page_url(project, nxt.document) if nxt else None,
         "queue_position": position,
         "queue_length": len(queue),
-        **_panels_context(aset, schema, access.editable, spans),
+        **_panels_context(aset, schema, access.editable, contents, request.GET, panels_url),
     }
     return render(request, "annotator/annotate.html", context)
 
@@ -285,7 +375,8 @@ def _panels_url(project, document, aset, own: bool) -> str:
 @require_GET
 @login_required
 def annotate_panels(request, slug, document_id):
-    """The outline, warnings and relation list (refreshed after every save)."""
+    """One page of the outline, warnings and relation list; with ``data=1`` also the
+    set's spans and relations (the script's way back in step if it ever loses it)."""
     project = project_for(request.user, slug, "document.view")
     document = project_document(project, document_id)
     access = sel.annotation_set_access(
@@ -295,15 +386,25 @@ def annotate_panels(request, slug, document_id):
     if access is None:
         raise Http404("No such annotation set.")
     aset = access.annotation_set
+    contents = _contents(aset)
+    panels_url = _panels_url(project, document, aset, access.own)
     context = {
         "project": project,
         "document": document,
         "aset": aset,
         "urls": _urls(project, document),
-        "panels_url": _panels_url(project, document, aset, access.own),
-        **_panels_context(aset, _schema(project), access.editable),
+        "panels_url": panels_url,
+        **_panels_context(aset, _schema(project), access.editable, contents, request.GET,
+                          panels_url),
     }
-    return render(request, "annotator/annotate.html#panels", context)
+    response = render(request, "annotator/annotate.html#panels", context)
+    if request.GET.get("data") == "1":
+        response["X-Warrant-Version"] = str(aset.version)
+        response = trigger_client_event(
+            response, "warrant:data", {"version": aset.version, **_set_data(contents)},
+            after="swap",
+        )
+    return response
 
 
 # ----------------------------------------------------------------------------- writes
@@ -343,6 +444,24 @@ def _expected_version(request) -> int:
     return value
 
 
+@dataclass
+class Change:
+    """What a write changed, for the page to redraw: rows now in the set and ids gone."""
+
+    spans: list = field(default_factory=list)
+    relations: list = field(default_factory=list)
+    removed_spans: list[int] = field(default_factory=list)
+    removed_relations: list[int] = field(default_factory=list)
+
+    def as_event(self) -> dict:
+        return {
+            "spans": [[s.pk, s.label_id, s.start, s.end] for s in self.spans],
+            "relations": [[r.pk, r.source_id, r.target_id, r.type_id] for r in self.relations],
+            "removed_spans": list(self.removed_spans),
+            "removed_relations": list(self.removed_relations),
+        }
+
+
 def _saved(
     request,
     project,
@@ -350,19 +469,24 @@ def _saved(
     aset,
     *,
     message: str,
-    ranges: list[tuple[int, int]] = (),
+    change: Change,
     select: int | None = None,
     editor: Span | None = None,
-    span: Span | None = None,
     removed: int | None = None,
 ) -> HttpResponse:
-    """A save's answer: changed blocks and the set's header out of band, plus the event."""
-    parts = [_blocks_for_range(aset, project, list(ranges))] if ranges else []
-    header_context = {
+    """A save's one answer: panels, header (and editor) out of band, plus the event."""
+    contents = _contents(aset)
+    panels_url = _panels_url(project, document, aset, True)
+    context = {
         "project": project, "document": document, "aset": aset, "oob": True,
-        "editable": True, "own": True,
+        "editable": True, "own": True, "urls": _urls(project, document),
+        "panels_url": panels_url,
+        **_panels_context(aset, _schema(project), True, contents, request.POST, panels_url),
     }
-    parts.append(render_to_string("annotator/annotate.html#set-meta", header_context, request))
+    parts = [
+        render_to_string("annotator/annotate.html#set-meta", context, request),
+        render_to_string("annotator/annotate.html#panels", context, request),
+    ]
     if editor is not None:
         parts.append(_editor_html(request, project, document, aset, editor, True, oob=True))
     if removed is not None:  # the editor showed the deleted span: empty it
@@ -370,13 +494,20 @@ def _saved(
             "annotator/annotate.html#span-editor", {"span": None, "oob": True}, request
         ))
     response = HttpResponse("".join(parts))
-    _version_header(response, aset.version)
-    event = {"version": aset.version, "message": message, "select": select}
-    if span is not None:
-        event["span"] = [span.pk, span.label_id, span.start, span.end]
-    if removed is not None:
-        event["removed"] = removed
+    response["X-Warrant-Version"] = str(aset.version)
+    event = {
+        "version": aset.version,
+        "message": message,
+        "select": select,
+        "change": change.as_event(),
+        # The page checks its own counts against these after applying the change.
+        "counts": [len(contents.spans), len(contents.relations)],
+    }
     return trigger_client_event(response, "warrant:saved", event, after="swap")
+
+
+def _snap(request) -> bool:
+    return request.POST.get("snap", "1") != "0"
 
 
 @require_POST
@@ -397,22 +528,65 @@ def annotate_span_create(request, slug, document_id):
             label=label,
             start=start,
             end=end,
-            snap=request.POST.get("snap", "1") != "0",
+            snap=_snap(request),
             expected_version=_expected_version(request),
             user=request.user,
         )
 
-    span, failure = _write(request, page, call)
-    if failure:
-        return failure
-    if not request.htmx:
-        return redirect(page)
+    span, answer = _write(request, page, call)
+    if answer:
+        return answer
     return _saved(
         request, project, document, aset,
         message=f"Saved: {label.name} “{_excerpt(document.text, span.start, span.end)}”",
-        ranges=[(span.start, span.end)],
+        change=Change(spans=[span]),
         select=span.pk,
-        span=span,
+    )
+
+
+# One "mark all matches" request carries at most this many ranges (the service's
+# own limit is lower; this bounds the parsing).
+_BULK_RANGES_MAX = 10 * svc.MAX_SPANS_PER_ACTION
+
+
+def _ranges(raw: str) -> list:
+    try:
+        ranges = json.loads(raw or "[]")
+    except ValueError:
+        raise WarrantError("the matches were not sent as a list of [start, end] pairs") from None
+    if not isinstance(ranges, list) or len(ranges) > _BULK_RANGES_MAX:
+        raise WarrantError("the matches were not sent as a list of [start, end] pairs")
+    return ranges
+
+
+@require_POST
+@login_required
+def annotate_spans_bulk(request, slug, document_id):
+    """Mark many ranges (the find box's matches) with one label, as one undoable edit."""
+    project, document, aset = _own_set(request, slug, document_id)
+    page = _page_url(project, document)
+    label = _span_labels(project).get(int_or_none(request.POST.get("label")))
+    asked: list = []
+
+    def call():
+        if label is None:
+            raise WarrantError("choose a label to mark the matches with")
+        asked.extend(_ranges(request.POST.get("ranges")))
+        return svc.spans_create(
+            annotation_set=aset, label=label, ranges=asked, snap=_snap(request),
+            expected_version=_expected_version(request), user=request.user,
+        )
+
+    spans, answer = _write(request, page, call)
+    if answer:
+        return answer
+    skipped = len(asked) - len(spans)
+    also = f" ({skipped} already marked or repeated)" if skipped else ""
+    return _saved(
+        request, project, document, aset,
+        message=f"Marked {len(spans)} match{'es' if len(spans) != 1 else ''} as "
+        f"{label.name}{also} (u undoes them all)",
+        change=Change(spans=spans),
     )
 
 
@@ -484,7 +658,8 @@ def _parse_attributes(request, span: Span) -> dict:
 @require_http_methods(["GET", "POST"])
 @login_required
 def annotate_span(request, slug, document_id, span_id):
-    """GET: the editor of one span. POST: relabel it, set its attributes or note."""
+    """GET: the editor of one span. POST: relabel it, move its boundaries, set its
+    attributes or note."""
     if request.method == "GET":
         project = project_for(request.user, slug, "document.view")
         document = project_document(project, document_id)
@@ -503,6 +678,7 @@ def annotate_span(request, slug, document_id, span_id):
     span.annotation_set = aset
     page = _page_url(project, document)
     fields = request.POST
+    before = (span.start, span.end)
 
     def call():
         changes = {}
@@ -511,6 +687,14 @@ def annotate_span(request, slug, document_id, span_id):
             if label is None:
                 raise WarrantError("choose a label of this project")
             changes["label"] = label
+        for name in ("start", "end"):
+            if name in fields:
+                value = int_or_none(fields[name])
+                if value is None:
+                    raise WarrantError(f"the span's {name} must be a whole number")
+                changes[name] = value
+        if "start" in changes or "end" in changes:
+            changes["snap"] = _snap(request)
         if "stance" in fields or "other_attributes" in fields:
             changes["attributes"] = _parse_attributes(request, span)
         if "note" in fields:
@@ -519,18 +703,17 @@ def annotate_span(request, slug, document_id, span_id):
             span=span, expected_version=_expected_version(request), user=request.user, **changes
         )
 
-    span, failure = _write(request, page, call)
-    if failure:
-        return failure
-    if not request.htmx:
-        return redirect(page)
+    span, answer = _write(request, page, call)
+    if answer:
+        return answer
+    moved = (span.start, span.end) != before
+    what = "Moved" if moved else "Saved"
     return _saved(
         request, project, document, aset,
-        message=f"Saved: {span.label.name} “{_excerpt(document.text, span.start, span.end)}”",
-        ranges=[(span.start, span.end)],
+        message=f"{what}: {span.label.name} “{_excerpt(document.text, span.start, span.end)}”",
+        change=Change(spans=[span]),
         select=span.pk,
         editor=span,
-        span=span,
     )
 
 
@@ -542,21 +725,19 @@ def annotate_span_delete(request, slug, document_id, span_id):
     span.annotation_set = aset
     page = _page_url(project, document)
     where, span_id = (span.start, span.end), span.pk
-    _, failure = _write(
+    _, answer = _write(
         request, page,
         lambda: svc.span_delete(
             span=span, expected_version=_expected_version(request), user=request.user
         ),
     )
-    if failure:
-        return failure
-    if not request.htmx:
-        return redirect(page)
+    if answer:
+        return answer
     return _saved(
         request, project, document, aset,
         message=f"Deleted: {span.label.name} “{_excerpt(document.text, *where)}” "
         "and its relations (u undoes)",
-        ranges=[where],
+        change=Change(removed_spans=[span_id]),
         removed=span_id,
     )
 
@@ -571,7 +752,7 @@ def annotate_relation_create(request, slug, document_id):
     by_id = {span.pk: span for span in spans.select_related("label")}
     source, target = by_id.get(ids[0]), by_id.get(ids[1])
     type_id = int_or_none(request.POST.get("type"))
-    rtype = project.relation_types.filter(pk=type_id).order_by().first()
+    rtype = next((t for t in _schema(project).types if t.pk == type_id), None)
 
     def call():
         if source is None or target is None:
@@ -583,14 +764,13 @@ def annotate_relation_create(request, slug, document_id):
             expected_version=_expected_version(request), user=request.user,
         )
 
-    _relation, failure = _write(request, page, call)
-    if failure:
-        return failure
-    if not request.htmx:
-        return redirect(page)
+    relation, answer = _write(request, page, call)
+    if answer:
+        return answer
     return _saved(
         request, project, document, aset,
         message=f"Linked: {source.label.name} —{rtype.name}→ {target.label.name}",
+        change=Change(relations=[relation]),
         select=source.pk,
     )
 
@@ -602,34 +782,33 @@ def annotate_relation_delete(request, slug, document_id, relation_id):
     relation = get_object_or_404(Relation, pk=relation_id, annotation_set=aset)
     relation.annotation_set = aset
     page = _page_url(project, document)
-    _, failure = _write(
+    _, answer = _write(
         request, page,
         lambda: svc.relation_delete(
             relation=relation, expected_version=_expected_version(request), user=request.user
         ),
     )
-    if failure:
-        return failure
-    if not request.htmx:
-        return redirect(page)
-    return _saved(request, project, document, aset, message="Relation deleted (u undoes)")
+    if answer:
+        return answer
+    return _saved(request, project, document, aset, message="Relation deleted (u undoes)",
+                  change=Change(removed_relations=[relation_id]))
 
 
 def _replay(request, slug, document_id, service):
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    done, failure = _write(
+    done, answer = _write(
         request, page,
         lambda: service(
             annotation_set=aset, expected_version=_expected_version(request), user=request.user
         ),
     )
-    if failure:
-        return failure
-    if not request.htmx:
-        return redirect(page)
-    return _saved(request, project, document, aset, message=done.message,
-                  ranges=list(done.ranges))
+    if answer:
+        return answer
+    change = Change(spans=list(done.spans), relations=list(done.relations),
+                    removed_spans=list(done.removed_spans),
+                    removed_relations=list(done.removed_relations))
+    return _saved(request, project, document, aset, message=done.message, change=change)
 
 
 @require_POST
@@ -647,17 +826,15 @@ def annotate_redo(request, slug, document_id):
 def _status_change(request, slug, document_id, service):
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    _, failure = _write(
+    _, answer = _write(
         request, page,
         lambda: service(
             annotation_set=aset, expected_version=_expected_version(request), user=request.user
         ),
     )
-    if failure:
-        return failure
-    if request.htmx:
-        return HttpResponseClientRedirect(page)
-    return redirect(page)
+    if answer:
+        return answer
+    return HttpResponseClientRedirect(page)
 
 
 @require_POST

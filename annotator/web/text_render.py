@@ -92,3 +92,17 @@ def render_blocks(
             )
         out.append("</span>")
     return "".join(out)
+
+
+def render_plain_blocks(text: str) -> str:
+    """The text as blocks of plain escaped text (``<span class="blk" data-s=START>``).
+
+    The annotation page's script draws the segments, chips and arcs into these
+    blocks from the set's compact span data; without the script the brief is
+    still there to read.
+    """
+    escape = html.escape
+    return "".join(
+        f'<span class="blk" id="blk-{i}" data-s="{b0}">{escape(text[b0:b1], quote=False)}</span>'
+        for i, (b0, b1) in enumerate(sel.text_blocks(text))
+    )

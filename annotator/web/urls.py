@@ -43,6 +43,7 @@ urlpatterns += [
     path(_ANNOTATE, annotate_views.annotate, name="annotate"),
     path(f"{_ANNOTATE}panels/", annotate_views.annotate_panels, name="annotate-panels"),
     path(f"{_ANNOTATE}spans/", annotate_views.annotate_span_create, name="annotate-span-create"),
+    path(f"{_ANNOTATE}spans/bulk/", annotate_views.annotate_spans_bulk, name="annotate-spans-bulk"),
     path(f"{_ANNOTATE}spans/<int:span_id>/", annotate_views.annotate_span, name="annotate-span"),
     path(
         f"{_ANNOTATE}spans/<int:span_id>/delete/",

@@ -6,15 +6,20 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 # A JS function: the viewport rectangles of the first and the last character
-# of the first occurrence of ``phrase`` in the brief's text.
+# of the first occurrence of ``phrase`` in the brief's text (label chips, which
+# hold no text of the brief, left out).
 _PHRASE_RECTS = """
 (phrase) => {
   const root = document.getElementById('doc-text');
-  const text = root.textContent;
+  const textNodes = () => document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => n.parentElement.closest('.tag') ? NodeFilter.FILTER_REJECT
+                                                       : NodeFilter.FILTER_ACCEPT});
+  let text = '';
+  for (let w = textNodes(), n = w.nextNode(); n; n = w.nextNode()) text += n.data;
   const at = text.indexOf(phrase);
   if (at < 0) throw new Error('phrase not in text: ' + phrase);
   const point = (units) => {
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const walker = textNodes();
     let seen = 0;
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (seen + node.data.length > units) return [node, units - seen];
@@ -31,6 +36,11 @@ _PHRASE_RECTS = """
     return {x: r.left, y: r.top, w: r.width, h: r.height};
   };
   const lastLength = /[\\uDC00-\\uDFFF]/.test(phrase[phrase.length - 1]) ? 2 : 1;
+  // On screen first, clear of the sticky bar: the mouse can only press what it shows.
+  const top = rect(at, 1).y;
+  if (top < window.innerHeight * 0.3 || top > window.innerHeight * 0.7) {
+    window.scrollBy(0, top - window.innerHeight / 2);
+  }
   return [rect(at, 1), rect(at + phrase.length - lastLength, lastLength)];
 }
 """
@@ -66,6 +76,18 @@ def click_phrase(page: Page, phrase: str) -> None:
 
 def wait_saved(page: Page, text: str = "Saved") -> None:
     expect(page.locator("#status-line")).to_contain_text(text)
+
+
+def make_span(aset, label: str, phrase: str, occurrence: int = 0):
+    """A span of ``aset`` labelled ``label`` over the n-th occurrence of ``phrase``."""
+    from tests.factories import SpanFactory
+
+    text = aset.document.text
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(phrase, start + 1)
+    return SpanFactory(annotation_set=aset, start=start, end=start + len(phrase),
+                       label=aset.document.project.span_labels.get(name=label))
 
 
 def spans_of(aset) -> list[tuple[str, str]]:

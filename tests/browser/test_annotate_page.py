@@ -10,11 +10,11 @@ from tests.factories import (
     AnnotationSetFactory,
     DocumentFactory,
     MembershipFactory,
-    SpanFactory,
     UserFactory,
 )
 
 from .helpers import annotate_url, click_phrase, drag_select, open_page, spans_of, wait_saved
+from .helpers import make_span as _span
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,22 +45,11 @@ def test_select_text_press_hotkey_saves_span_and_it_survives_reload(
     assert spans_of(own_set) == [("Evidence", "Exports fell by 40%")]
     page.screenshot(path="/tmp/annotate-1.png", full_page=True)
     page.reload()
-    expect(page.locator('.g[data-t="Evidence"]')).to_have_text("Exports fell by 40%")
+    expect(page.locator(".tag")).to_have_text(["Evidence"])
+    span = own_set.spans.get()
+    expect(page.locator(f'.g[data-k~="{span.pk}"]')).to_have_text(["Exports fell by 40%"])
     own_set.refresh_from_db()
     assert own_set.status == "in_progress" and own_set.version == 1
-
-
-def _span(aset, label, phrase, occurrence=0):
-    text = aset.document.text
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(phrase, start + 1)
-    return SpanFactory(
-        annotation_set=aset,
-        label=aset.document.project.span_labels.get(name=label),
-        start=start,
-        end=start + len(phrase),
-    )
 
 
 def _relate(aset, source, target, type_name):
@@ -176,9 +165,7 @@ def test_change_a_span_label_stance_note_and_delete_it_with_its_relations(
     assert claim.label.name == "Claim"
     assert claim.attributes == {"stance": "against"}
     assert claim.note == "The headline, really."
-    expect(page.locator(f'.g[data-k="{claim.pk}"]').first).to_have_attribute(
-        "data-t", "Claim"
-    )
+    expect(page.locator(f'.tag[data-span="{claim.pk}"]')).to_have_text("Claim")
 
     click_phrase(page, "Exports")
     expect(page.locator("#status-line")).to_contain_text("Evidence")
@@ -210,7 +197,9 @@ def test_relate_two_spans_with_hotkeys_shows_list_and_arrow(page_for, members, b
     expect(page.locator("#relation-list li")).to_contain_text("supports")
     arrow = page.locator(f'#links path[data-relation="{relation.pk}"]')
     expect(arrow).to_have_count(1)
-    assert arrow.get_attribute("marker-end").startswith("url(#arrow-")
+    assert arrow.get_attribute("marker-end") == "url(#arc-head-support)"
+    expect(page.locator(f'#links .arc-label[data-relation="{relation.pk}"]')).to_have_text(
+        "supports")
     expect(page.locator("#outline")).to_contain_text("supports")
     page.screenshot(path="/tmp/annotate-relation.png")
 
@@ -311,7 +300,9 @@ def test_a_stale_tab_is_refused_and_told_to_reload(page_for, members, brief, own
     expect(alert).to_contain_text("reload")
     assert spans_of(own_set) == [("Evidence", "Exports fell by 40%")]
     alert.get_by_role("button", name="Reload the page").click()
-    expect(second.locator('.g[data-t="Evidence"]')).to_have_text("Exports fell by 40%")
+    expect(second.locator(".tag")).to_have_text(["Evidence"])
+    span = own_set.spans.get()
+    expect(second.locator(f'.g[data-k~="{span.pk}"]')).to_have_text(["Exports fell by 40%"])
 
 
 def test_a_failed_save_is_shown_not_swallowed(page_for, members, brief, own_set):
@@ -390,14 +381,14 @@ def test_keyboard_only_annotation(page_for, members, brief, own_set):
     assert outline != "none"  # visible focus
 
     page.keyboard.press("ArrowRight")  # the first word
-    for _ in range(5):
+    for _ in range(6):  # five words and the full stop, a word of its own
         page.keyboard.press("Shift+ArrowRight")
     expect(page.locator("#status-line")).to_contain_text("Sanctions on Ruritania should be lifted.")
     page.keyboard.press("m")
     wait_saved(page, "MajorClaim")
     page.keyboard.press("ArrowRight")  # the emoji: a word of its own
     page.keyboard.press("ArrowRight")
-    for _ in range(3):
+    for _ in range(4):  # fell, by, 40, %
         page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("e")
     wait_saved(page, "Evidence")

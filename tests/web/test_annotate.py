@@ -81,8 +81,8 @@ def test_open_projects_let_annotators_read_their_peers_sets(client_for, document
     assert b'data-editable="false"' in response.content
 
 
-def test_span_save_answers_with_blocks_header_and_event(client_for, document, own_set,
-                                                        project):
+def test_span_save_answers_in_one_request_with_panels_header_and_event(client_for, document,
+                                                                      own_set, project):
     response = client_for("annotator").post(
         url("annotate-span-create", document),
         {"label": claim(project), "start": 2, "end": 4, "expected_version": 0},
@@ -90,12 +90,18 @@ def test_span_save_answers_with_blocks_header_and_event(client_for, document, ow
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'id="blk-0" data-s="0" hx-swap-oob="true"' in body
+    # Outline, warnings and relations come along: the page needs no second request.
+    assert 'id="panels"' in body and 'hx-swap-oob="true"' in body
+    assert 'id="outline-title"' in body and 'id="warnings-title"' in body
+    assert 'id="relations-title"' in body
     assert 'id="set-meta"' in body and "In progress" in body
+    assert 'class="blk"' not in body  # no text: the page draws the span from the event
     event = json.loads(response["HX-Trigger-After-Swap"])["warrant:saved"]
     span = Span.objects.get()
     assert event["version"] == 1 and event["select"] == span.pk
-    assert event["span"] == [span.pk, span.label_id, span.start, span.end]
+    assert event["change"] == {"spans": [[span.pk, span.label_id, span.start, span.end]],
+                               "relations": [], "removed_spans": [], "removed_relations": []}
+    assert event["counts"] == [1, 0]
     assert response["X-Warrant-Version"] == "1"
 
 
@@ -167,13 +173,21 @@ def test_span_editor_shows_a_form_to_the_owner_only(client_for, document, own_se
     assert b'id="span-label"' not in manager.content and b"a note" in manager.content
 
 
-def test_panels_carry_outline_warnings_relations_and_span_data(client_for, document, own_set):
+def test_the_page_carries_the_text_as_blocks_and_the_set_as_compact_data(client_for, document,
+                                                                         own_set):
     span = SpanFactory(annotation_set=own_set, start=0, end=5)
-    response = client_for("annotator").get(url("annotate-panels", document))
-    body = response.content.decode()
+    body = client_for("annotator").get(url("annotate", document)).content.decode()
     assert "No major claim" in body
-    data = json.loads(body.split('id="span-data" type="application/json">')[1].split("<")[0])
+    data = json.loads(body.split('id="set-data" type="application/json">')[1].split("<")[0])
     assert data == {"spans": [[span.pk, span.label_id, 0, 5]], "relations": []}
+    assert f'<span class="blk" id="blk-0" data-s="0">{document.text[:20]}' in body
+
+
+def test_panels_with_data_hand_the_set_back_to_the_script(client_for, document, own_set):
+    span = SpanFactory(annotation_set=own_set, start=0, end=5)
+    response = client_for("annotator").get(url("annotate-panels", document) + "?data=1")
+    event = json.loads(response["HX-Trigger-After-Swap"])["warrant:data"]
+    assert event["spans"] == [[span.pk, span.label_id, 0, 5]] and event["version"] == 0
 
 
 def test_submit_and_reopen_redirect_the_page(client_for, document, own_set):
@@ -248,3 +262,178 @@ def test_undo_and_redo_per_role_only_in_ones_own_set(client_for, actor, document
         again = client_for(actor).post(url("annotate-redo", document), {"expected_version": 3},
                                        HTTP_HX_REQUEST="true")
         assert again.status_code == 400 and b"nothing to redo" in again.content
+
+
+# ---------------------------------------------------------------- issue 13: mark all, boundaries,
+# paged panels; issue 12.5/12.9: one bounded request per save, a light page
+
+
+@pytest.mark.parametrize("actor", ALL_ACTORS)
+def test_marking_all_matches_per_role_only_in_ones_own_set(client_for, actor, document, own_set,
+                                                           project):
+    response = client_for(actor).post(
+        url("annotate-spans-bulk", document),
+        {"label": claim(project), "ranges": json.dumps([[0, 5], [6, 10]]), "expected_version": 0},
+        HTTP_HX_REQUEST="true",
+    )
+    expected = {"annotator": 200, "anonymous": 302, "non_member": 404}.get(actor, 403)
+    assert response.status_code == expected
+    assert Span.objects.filter(annotation_set=own_set).count() == (2 if actor == "annotator" else 0)
+    if actor == "annotator":
+        event = json.loads(response["HX-Trigger-After-Swap"])["warrant:saved"]
+        assert len(event["change"]["spans"]) == 2 and event["message"].startswith("Marked 2")
+
+
+@pytest.mark.parametrize("ranges, message", [
+    ("not json", "list of [start, end] pairs"),
+    ('{"a": 1}', "list of [start, end] pairs"),
+    ("[[0]]", "pair of offsets"),
+    ('[["a", 3]]', "whole numbers"),
+    ("[[0, 99999]]", "outside the text"),
+    ("[]", "nothing to mark"),
+])
+def test_marking_all_refuses_bad_ranges_and_changes_nothing(client_for, document, own_set,
+                                                            project, ranges, message):
+    response = client_for("annotator").post(
+        url("annotate-spans-bulk", document),
+        {"label": claim(project), "ranges": ranges, "expected_version": 0},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Span.objects.exists()
+    assert AnnotationSet.objects.get(pk=own_set.pk).version == 0
+
+
+def test_moving_a_boundary_answers_with_the_moved_span(client_for, document, own_set):
+    span = SpanFactory(annotation_set=own_set, start=0, end=5)
+    response = client_for("annotator").post(
+        url("annotate-span", document, span_id=span.pk),
+        {"end": 10, "snap": "0", "expected_version": 0}, HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    span.refresh_from_db()
+    event = json.loads(response["HX-Trigger-After-Swap"])["warrant:saved"]
+    assert event["change"]["spans"] == [[span.pk, span.label_id, 0, span.end]]
+    assert event["message"].startswith("Moved")
+    bad = client_for("annotator").post(
+        url("annotate-span", document, span_id=span.pk),
+        {"start": "x", "expected_version": 1}, HTTP_HX_REQUEST="true",
+    )
+    assert bad.status_code == 400 and b"whole number" in bad.content
+
+
+def _many_spans(aset, n):
+    text = aset.document.text
+    label = aset.document.project.span_labels.get(name="Claim")
+    spans = [SpanFactory.build(annotation_set=aset, label=label, start=i, end=i + 3)
+             for i in range(0, 3 * n, 3)]
+    assert spans[-1].end <= len(text)
+    return Span.objects.bulk_create(spans)
+
+
+@pytest.fixture
+def long_document(project):
+    from tests.factories import DocumentFactory
+
+    return DocumentFactory(project=project, text="word " * 3000)
+
+
+def test_the_outline_is_paged_and_a_save_renders_the_page_shown(client_for, long_document,
+                                                               members, project):
+    aset = AnnotationSetFactory(document=long_document, annotator=members["annotator"])
+    _many_spans(aset, 150)
+    client = client_for("annotator")
+    first = client.get(url("annotate", long_document)).content.decode()
+    assert first.count('class="node jump"') == 100
+    assert "1 to 100 of 150" in first and 'rel="next"' in first
+    second = client.get(url("annotate-panels", long_document) + "?outline_page=2").content.decode()
+    assert second.count('class="node jump"') == 50 and "101 to 150 of 150" in second
+    saved = client.post(
+        url("annotate-span-create", long_document),
+        {"label": claim(project), "start": 600, "end": 603, "expected_version": 0,
+         "outline_page": "2", "relation_page": "9"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "101 to 151 of 151" in saved and 'data-outline-page="2"' in saved
+    assert 'data-relation-page="1"' in saved  # clamped to the pages there are
+
+
+def _queries(call) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200, response.content[:300]
+    return len(captured.captured_queries)
+
+
+def _page_and_save_queries(client, project, document, spans) -> dict[str, int]:
+    """Queries of the page, the panels and each kind of save, in a row of edits."""
+    supports = project.relation_types.get(name="supports")
+    version = 0
+
+    def post(name, data, **extra):
+        nonlocal version
+        response = client.post(url(name, document, **extra),
+                               {**data, "expected_version": version}, HTTP_HX_REQUEST="true")
+        version += 1
+        return response
+
+    last = spans[-1].end + 3
+    reason = project.span_labels.get(name="Reason").pk
+    bulk = json.dumps([[last + 5, last + 9], [last + 10, last + 14]])
+    return {
+        "page": _queries(lambda: client.get(url("annotate", document))),
+        "panels": _queries(lambda: client.get(url("annotate-panels", document))),
+        "span save": _queries(lambda: post(
+            "annotate-span-create", {"label": claim(project), "start": last, "end": last + 4})),
+        "relabel": _queries(lambda: post("annotate-span", {"label": reason},
+                                         span_id=spans[0].pk)),
+        "boundary": _queries(lambda: post("annotate-span", {"end": spans[1].end + 3, "snap": "0"},
+                                          span_id=spans[1].pk)),
+        "link": _queries(lambda: post("annotate-relation-create", {
+            "source": spans[2].pk, "target": spans[4].pk, "type": supports.pk})),
+        "undo": _queries(lambda: post("annotate-undo", {})),
+        "redo": _queries(lambda: post("annotate-redo", {})),
+        "mark all": _queries(lambda: post("annotate-spans-bulk",
+                                          {"label": claim(project), "ranges": bulk})),
+        "delete": _queries(lambda: post("annotate-span-delete", {}, span_id=spans[3].pk)),
+    }
+
+
+def test_page_and_saves_run_as_many_queries_for_10_as_for_200_spans(client_for, project,
+                                                                     members):
+    """Bounded work (issue 12.1, 12.5): the page, the panels and every kind of save."""
+    from annotator.models import Relation
+    from tests.factories import DocumentFactory
+
+    counts = {}
+    supports = project.relation_types.get(name="supports")
+    for n in (10, 200):
+        document = DocumentFactory(project=project, text=f"word{n} " + "word " * 3000)
+        aset = AnnotationSetFactory(document=document, annotator=members["annotator"])
+        spans = _many_spans(aset, n)
+        Relation.objects.bulk_create([
+            Relation(annotation_set=aset, source=a, target=b, type=supports)
+            for a, b in zip(spans[::2], spans[1::2], strict=False)
+        ])
+        counts[n] = _page_and_save_queries(client_for("annotator"), project, document, spans)
+    assert counts[10] == counts[200]
+    assert counts[10]["span save"] <= 13, counts[10]
+
+
+def test_past_the_first_panel_page_a_span_adds_only_its_compact_data(client_for, members,
+                                                                    project):
+    """A light page (issue 12.9): no markup per span beyond the panels' first pages."""
+    from tests.factories import DocumentFactory
+
+    sizes = {}
+    for n in (200, 600):
+        document = DocumentFactory(project=project, text=f"word{n} " + "word " * 3000)
+        aset = AnnotationSetFactory(document=document, annotator=members["annotator"])
+        _many_spans(aset, n)
+        sizes[n] = len(client_for("annotator").get(url("annotate", document)).content)
+    per_span = (sizes[600] - sizes[200]) / 400
+    assert per_span < 30, per_span  # [id, label, start, end], and nothing else

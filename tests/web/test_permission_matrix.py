@@ -254,7 +254,7 @@ PER_ACTOR_ELSEWHERE = {
     "tests/web/test_annotate.py": ["annotate", "annotate-panels", "annotate-span-create",
                                    "annotate-span", "annotate-span-delete",
                                    "annotate-relation-create", "annotate-submit",
-                                   "annotate-reopen", "annotate-redo"],
+                                   "annotate-reopen", "annotate-redo", "annotate-spans-bulk"],
     "tests/web/test_export_pages.py": ["exports", "export-progress", "export-download"],
     "tests/api/test_tokens.py": ["api-tokens"],
     "tests/api/test_projects_documents_api.py": ["api-project-list", "api-project-detail",

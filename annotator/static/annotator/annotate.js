@@ -1,21 +1,35 @@
-// The annotation page: text selection → spans, hotkeys, relations, arrows.
+// The annotation page: text selection → spans, hotkeys, relations, arcs, search.
 //
-// The server renders everything; this module turns a selection into code
-// point offsets (offsets.js), posts to the page's htmx endpoints, and keeps
-// the few bits of client state a keyboard user needs (the selected span, the
-// relation being drawn, the word selection). Every write sends the version of
-// the set this page last saw; a refusal is shown in the alert region, never
-// swallowed. Writes go out one at a time, so that fast typing cannot race
-// its own versions.
+// The server sends the brief as plain blocks and the set as compact data; this
+// module keeps that data, draws it (textview.js: segments and chips; arcs.js:
+// relations), turns selections into code point offsets, and posts every edit
+// to the page's htmx endpoints. One save is one request: its answer swaps the
+// panels in and carries what changed, which is drawn at once. Every write
+// sends the version of the set this page last saw; a refusal is shown in the
+// alert region, never swallowed. Writes go out one at a time, so that fast
+// typing cannot race its own versions.
+//
+// The pieces other pages reuse live in their own modules: textview.js (drawing
+// and offsets), arcs.js, textunits.js (words, sentences, paragraphs),
+// linkdrag.js, handles.js and find.js.
 
-import { codePointsToUtf16, utf16ToCodePoints } from "./offsets.js";
+import { drawArcs } from "./arcs.js";
+import { FindBar } from "./find.js";
+import { BoundaryHandles } from "./handles.js";
+import { enableLinkDrag } from "./linkdrag.js";
+import {
+  extendSelection,
+  moveBoundary,
+  textUnits,
+  unitAt,
+  unitBefore,
+  unitFrom,
+  unitUntil,
+} from "./textunits.js";
+import { TextView } from "./textview.js";
 
-const TYPE_COLOURS = { supports: "#047857", attacks: "#b91c1c", evidence_for: "#b45309" };
 const EDITOR_DELAY_MS = 120;
-// Relation type names are project data (an import may add them): escape them
-// before they go into the arrows' SVG markup.
-const XML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-const escapeXml = (value) => String(value).replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
+const QUOTE_CHARS = 80;
 
 const root = document.getElementById("annotate-root");
 if (root) start(root);
@@ -23,6 +37,7 @@ if (root) start(root);
 function start(root) {
   const $ = (selector) => document.querySelector(selector);
   const docText = $("#doc-text");
+  const wrap = $("#text-wrap");
   const schema = JSON.parse($("#schema-data").textContent);
   const urls = schema.urls;
   const labels = new Map(schema.labels.map((l) => [l.id, l]));
@@ -32,38 +47,38 @@ function start(root) {
   const alerts = $("#alerts");
   const statusLine = $("#status-line");
   const menu = $("#relation-menu");
+  const dropMenu = $("#drop-menu");
   const snapToggle = $("#snap-toggle");
+  const arcsToggle = $("#arcs-all");
+  const view = new TextView(docText, { labelName: (id) => labels.get(id)?.name ?? "?" });
 
   const state = {
     version: Number(root.dataset.version),
     editable: root.dataset.editable === "true",
     setParam: root.dataset.own === "true" ? "" : `?set=${root.dataset.set}`,
     spans: new Map(),
+    relations: new Map(),
     order: [],
-    relations: [],
     selected: null,
-    link: null, // {source, target, step: "target" | "type"}
+    link: null, // keyboard linking: {source, target, step: "target" | "type"}
+    drop: null, // a relation dragged with the mouse: {source, target}
+    moving: null, // boundary moves on their way: {id, range: [start, end], pending}
     lastRange: null, // the last text selection in the brief, in code points
-    words: null, // [[u16start, u16end], ...] of the brief's words, built on demand
-    segs: null,
-    kbd: null, // keyboard word selection: {anchor, focus} word indexes
+    kbd: null, // keyboard selection {anchor, focus} in UTF-16 units of view.text
+    units: {},
     queue: Promise.resolve(),
-    dataNode: null,
     editorTimer: 0,
     raf: 0,
   };
 
   // ------------------------------------------------------------------ data
 
-  // Reads the span data the panels carry, when the panels are new (a save's
-  // own answer updates state.spans at once; the panels follow a moment later).
-  function loadData() {
-    const node = document.getElementById("span-data");
-    if (!node || node === state.dataNode) return;
-    state.dataNode = node;
-    const data = JSON.parse(node.textContent);
+  function setData(data) {
     state.spans = new Map(data.spans.map(([id, label, s, e]) => [id, { id, label, start: s, end: e }]));
-    state.relations = data.relations;
+    state.relations = new Map(
+      data.relations.map(([id, source, target, type]) => [id, { id, source, target, type }]),
+    );
+    view.setSpans(state.spans);
     sortSpans();
   }
 
@@ -73,11 +88,41 @@ function start(root) {
       .map((s) => s.id);
   }
 
-  const labelName = (id) => labels.get(state.spans.get(id)?.label)?.name ?? "span";
+  /** Apply a save's change to the data; redraw the blocks it touched. */
+  function applyChange(change) {
+    const ranges = [];
+    const dropSpan = (id) => {
+      const old = state.spans.get(id);
+      if (!old) return;
+      ranges.push([old.start, old.end]);
+      state.spans.delete(id);
+      for (const [rid, r] of state.relations) if (r.source === id || r.target === id) state.relations.delete(rid);
+    };
+    for (const id of change.removed_spans) dropSpan(id);
+    for (const [id, label, s, e] of change.spans) {
+      const old = state.spans.get(id);
+      if (old) ranges.push([old.start, old.end]);
+      state.spans.set(id, { id, label, start: s, end: e });
+      ranges.push([s, e]);
+    }
+    for (const id of change.removed_relations) state.relations.delete(id);
+    for (const [id, source, target, type] of change.relations) state.relations.set(id, { id, source, target, type });
+    sortSpans();
+    view.renderRanges(ranges);
+  }
+
+  const spanOf = (id) => state.spans.get(id);
+  const labelName = (id) => labels.get(spanOf(id)?.label)?.name ?? "span";
+  // Long quotes keep both ends: where a selection stops matters as much as where it starts.
+  const quote = (text) => {
+    const flat = text.replace(/\s+/g, " ").trim();
+    if (flat.length <= QUOTE_CHARS) return flat;
+    const half = Math.floor((QUOTE_CHARS - 3) / 2);
+    return `${flat.slice(0, half)} … ${flat.slice(-half)}`;
+  };
   const spanText = (id) => {
-    const first = docText.querySelectorAll(`.g[data-k~="${id}"]`);
-    const text = [...first].map((el) => el.textContent).join("").replace(/\s+/g, " ").trim();
-    return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+    const span = spanOf(id);
+    return span ? quote(view.slice(span.start, span.end)) : "";
   };
   const fill = (pattern, id, name) => pattern.replace(`/${name}/0/`, `/${name}/${id}/`);
 
@@ -158,11 +203,6 @@ function start(root) {
       });
   }
 
-  function refreshPanels() {
-    const panels = document.getElementById("panels");
-    if (panels) load("panels", panels.dataset.url, "#panels");
-  }
-
   function post(url, values) {
     if (!state.editable) {
       readOnly();
@@ -176,7 +216,14 @@ function start(root) {
 
   document.body.addEventListener("htmx:configRequest", (event) => {
     if (event.detail.verb === "post") {
-      event.detail.parameters.expected_version = String(state.version);
+      const params = event.detail.parameters;
+      params.expected_version = String(state.version);
+      // The answer renders the panel pages the reader is on.
+      const panels = document.getElementById("panels");
+      if (panels) {
+        params.outline_page = panels.dataset.outlinePage || "1";
+        params.relation_page = panels.dataset.relationPage || "1";
+      }
     }
   });
 
@@ -206,6 +253,7 @@ function start(root) {
   });
 
   document.body.addEventListener("htmx:responseError", (event) => {
+    state.moving = null;
     const xhr = event.detail.xhr;
     const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
     const said = plain ? xhr.responseText : `the server answered ${xhr.status} ${xhr.statusText}`;
@@ -221,6 +269,7 @@ function start(root) {
   });
 
   document.body.addEventListener("htmx:sendError", () => {
+    state.moving = null;
     showError(
       "Could not reach Warrant: your last action was NOT saved. Check the connection and try again.",
     );
@@ -231,158 +280,152 @@ function start(root) {
     if (typeof detail.version === "number") state.version = detail.version;
     clearError();
     announce(detail.message);
-    if (detail.span) {
-      const [id, label, s, e] = detail.span;
-      state.spans.set(id, { id, label, start: s, end: e });
+    if (detail.change) applyChange(detail.change);
+    settleMove(detail.change);
+    const [spanCount, relationCount] = detail.counts || [];
+    if (spanCount !== undefined && (spanCount !== state.spans.size || relationCount !== state.relations.size)) {
+      // Out of step with the set (it cannot happen by this page's own edits): read it again.
+      const panels = document.getElementById("panels");
+      const sep = panels.dataset.url.includes("?") ? "&" : "?";
+      load("panels", `${panels.dataset.url}${sep}data=1`, "#panels");
     }
-    if (detail.removed) state.spans.delete(detail.removed);
-    sortSpans();
-    refreshPanels();
-    state.words = null;
     state.kbd = null;
     if (detail.select) {
       // Keep a text selection the user made while the save was on its way.
       selectSpan(detail.select, { announceIt: false, keepText: true });
-    } else if (state.selected != null && !docText.querySelector(`.g[data-k~="${state.selected}"]`)) {
+    } else if (state.selected != null && !state.spans.has(state.selected)) {
       deselect();
     } else {
       paint();
     }
-    drawLinks();
+    find.refresh();
+    redraw();
     keepFocus();
+  });
+
+  document.body.addEventListener("warrant:data", (event) => {
+    setData(event.detail);
+    view.renderAll();
+    paint();
+    redraw();
   });
 
   document.body.addEventListener("htmx:afterSettle", () => {
     keepFocus();
-    loadData();
-    state.words = null;
-    paint();
     markCurrent();
-    drawLinks();
   });
-
-  // ------------------------------------------------------------------ selection → offsets
-
-  function pointToCodePoints(node, offset) {
-    if (node.nodeType === Node.TEXT_NODE) {
-      const seg = node.parentElement?.closest(".g");
-      if (seg && docText.contains(seg)) {
-        return Number(seg.dataset.s) + utf16ToCodePoints(node.data, offset);
-      }
-    }
-    // A boundary between elements: count the text before it.
-    const range = document.createRange();
-    range.setStart(docText, 0);
-    range.setEnd(node, offset);
-    return utf16ToCodePoints(docText.textContent, range.toString().length);
-  }
-
-  function selectionRange() {
-    const selection = window.getSelection();
-    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
-    const range = selection.getRangeAt(0);
-    if (!range.intersectsNode(docText)) return null;
-    const inside = (node) => docText.contains(node);
-    const start = inside(range.startContainer)
-      ? pointToCodePoints(range.startContainer, range.startOffset)
-      : 0;
-    const end = inside(range.endContainer)
-      ? pointToCodePoints(range.endContainer, range.endOffset)
-      : utf16ToCodePoints(docText.textContent, docText.textContent.length);
-    return end > start ? { start, end } : null;
-  }
 
   document.addEventListener("selectionchange", () => {
     const selection = window.getSelection();
     if (!selection || selection.rangeCount === 0) return;
     if (!docText.contains(selection.anchorNode)) return;
-    state.lastRange = selection.isCollapsed ? null : selectionRange();
+    state.lastRange = selection.isCollapsed ? null : view.selection();
   });
 
-  // ------------------------------------------------------------------ keyboard word selection
+  // ------------------------------------------------------------------ keyboard selection
 
-  function wordIndex() {
-    if (!state.words) {
-      const text = docText.textContent;
-      state.words = [...text.matchAll(/\S+/gu)].map((m) => [m.index, m.index + m[0].length]);
-      const segs = [...docText.querySelectorAll(".g")];
-      const starts = [];
-      let units = 0;
-      for (const seg of segs) {
-        starts.push(units);
-        units += seg.textContent.length;
-      }
-      state.segs = { segs, starts };
-    }
-    return state.words;
+  function units(kind) {
+    return (state.units[kind] ||= textUnits(view.text, kind));
   }
 
-  function domPoint(units) {
-    const { segs, starts } = state.segs;
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= units) lo = mid;
-      else hi = mid - 1;
-    }
-    return [segs[lo].firstChild, units - starts[lo]];
-  }
+  const toUnits = (points) => view.index.toUtf16(points);
+  const toPoints = (u16) => view.index.toCodePoints(u16);
 
-  // The word to start a keyboard selection from: next to the selected span, or at an end.
-  function startWord(step) {
-    const words = wordIndex();
-    const span = state.spans.get(state.selected);
-    if (!span) return step > 0 ? 0 : words.length - 1;
-    const text = docText.textContent;
-    if (step > 0) {
-      const after = codePointsToUtf16(text, span.end);
-      const i = words.findIndex(([s]) => s >= after);
-      return i < 0 ? words.length - 1 : i;
-    }
-    const before = codePointsToUtf16(text, span.start);
-    const i = words.findLastIndex(([, e]) => e <= before);
-    return i < 0 ? 0 : i;
-  }
-
-  function moveWord(step, extend) {
-    const words = wordIndex();
-    if (!words.length) return;
-    if (!state.kbd) {
-      const i = startWord(step);
-      state.kbd = { anchor: i, focus: i };
-    } else if (extend) {
-      state.kbd.focus = Math.min(Math.max(state.kbd.focus + step, 0), words.length - 1);
-    } else {
-      const i = Math.min(Math.max(state.kbd.focus + step, 0), words.length - 1);
-      state.kbd = { anchor: i, focus: i };
-    }
-    const lo = Math.min(state.kbd.anchor, state.kbd.focus);
-    const hi = Math.max(state.kbd.anchor, state.kbd.focus);
-    const [startNode, startOffset] = domPoint(words[lo][0]);
-    const [endNode, endOffset] = domPoint(words[hi][1]);
+  function showKeyboardSelection() {
+    const { anchor, focus } = state.kbd;
+    const lo = Math.min(anchor, focus);
+    const hi = Math.max(anchor, focus);
     const kbd = state.kbd;
-    window.getSelection().setBaseAndExtent(startNode, startOffset, endNode, endOffset);
+    if (hi > lo) view.select(toPoints(lo), toPoints(hi));
+    else window.getSelection().removeAllRanges();
     state.kbd = kbd; // selectionchange must not reset the keyboard selection
-    startNode.parentElement.scrollIntoView({ block: "nearest" });
-    const chosen = docText.textContent.slice(words[lo][0], words[hi][1]);
-    announce(`Selected “${chosen.length > 80 ? `${chosen.slice(0, 79)}…` : chosen}”. Press a label's key.`);
+    state.lastRange = hi > lo ? { start: toPoints(lo), end: toPoints(hi) } : null;
+    const [node] = view.pointAt(toPoints(state.kbd.focus === hi ? Math.max(hi - 1, 0) : lo));
+    node?.parentElement?.scrollIntoView({ block: "nearest" });
+    announce(
+      hi > lo
+        ? `Selected “${quote(view.text.slice(lo, hi))}”. Press a label's key.`
+        : "Nothing selected.",
+    );
+  }
+
+  // Where a keyboard selection starts: after the selected span, or at the start.
+  function caret(dir) {
+    if (state.kbd) return dir > 0 ? Math.max(state.kbd.anchor, state.kbd.focus) : Math.min(state.kbd.anchor, state.kbd.focus);
+    const span = spanOf(state.selected);
+    if (span) return toUnits(dir > 0 ? span.end : span.start);
+    const range = view.selection();
+    if (range) return toUnits(dir > 0 ? range.end : range.start);
+    return dir > 0 ? 0 : view.text.length;
+  }
+
+  /** Select the next (dir 1) or previous (-1) unit of a kind. */
+  function selectUnit(kind, dir) {
+    const list = units(kind);
+    if (!list.length) return;
+    const at = caret(dir);
+    const first = !state.kbd && state.selected == null && !view.selection();
+    // The next unit starts where the selection ends (or later); the previous one ends
+    // where it starts (or earlier).
+    const unit = dir > 0 ? (first ? list[0] : unitFrom(list, at)) : unitUntil(list, at);
+    const chosen = unit || (dir > 0 ? list[list.length - 1] : list[0]);
+    takeKeyboardSelection({ anchor: chosen[0], focus: chosen[1] });
+  }
+
+  /** Extend (or shrink) the keyboard selection by a unit of a kind. */
+  function extendBy(kind, dir) {
+    if (!state.kbd) {
+      const range = view.selection() || state.lastRange;
+      if (range) state.kbd = { anchor: toUnits(range.start), focus: toUnits(range.end) };
+    }
+    if (!state.kbd) return selectUnit(kind, dir);
+    takeKeyboardSelection(extendSelection(units(kind), state.kbd, dir));
+  }
+
+  /** Home / End: the first or last unit of the paragraph (or, whole, of the brief). */
+  function toEdge(dir, { whole = false, extend = false } = {}) {
+    const text = view.text;
+    let edge;
+    if (whole) {
+      edge = dir < 0 ? 0 : text.length;
+    } else {
+      const paragraphs = units("paragraph");
+      const para = unitAt(paragraphs, caret(-1)) || paragraphs[paragraphs.length - 1];
+      if (!para) return;
+      edge = dir < 0 ? para[0] : para[1];
+    }
+    if (extend) {
+      if (!state.kbd) {
+        const at = caret(-dir);
+        state.kbd = { anchor: at, focus: at };
+      }
+      return takeKeyboardSelection({ anchor: state.kbd.anchor, focus: edge });
+    }
+    const words = units("word");
+    const unit = dir < 0 ? unitAt(words, edge) : unitBefore(words, edge);
+    if (unit) takeKeyboardSelection({ anchor: unit[0], focus: unit[1] });
+  }
+
+  function takeKeyboardSelection(kbd) {
+    if (state.selected != null) deselect();
+    state.kbd = kbd;
+    showKeyboardSelection();
   }
 
   // ------------------------------------------------------------------ picking spans
 
   function paint() {
-    for (const el of docText.querySelectorAll(".g.sel, .g.src")) el.classList.remove("sel", "src");
-    if (state.link) {
-      for (const el of docText.querySelectorAll(`.g[data-k~="${state.link.source}"]`)) {
-        el.classList.add("src");
-      }
+    for (const el of docText.querySelectorAll(".sel, .src")) el.classList.remove("sel", "src");
+    const source = state.link?.source ?? state.drop?.source;
+    if (source != null) {
+      for (const el of view.segmentsOf(source)) el.classList.add("src");
+      view.chipOf(source)?.classList.add("src");
     }
     if (state.selected != null) {
-      for (const el of docText.querySelectorAll(`.g[data-k~="${state.selected}"]`)) {
-        el.classList.add("sel");
-      }
+      for (const el of view.segmentsOf(state.selected)) el.classList.add("sel");
+      view.chipOf(state.selected)?.classList.add("sel");
     }
+    handles.show(state.editable && state.selected != null ? spanOf(state.selected) : null);
   }
 
   function markCurrent() {
@@ -405,11 +448,13 @@ function start(root) {
   }
 
   function selectSpan(id, { announceIt = true, scroll = true, keepText = false } = {}) {
+    if (!state.spans.has(id)) return;
     if (!keepText) dropTextSelection();
+    const before = state.selected;
     state.selected = id;
     paint();
     markCurrent();
-    const first = docText.querySelector(`.g[data-k~="${id}"]`);
+    const first = view.chipOf(id) || view.segmentsOf(id)[0];
     if (scroll && first) first.scrollIntoView({ block: "nearest" });
     if (announceIt) {
       const at = state.order.indexOf(id) + 1;
@@ -417,14 +462,17 @@ function start(root) {
       const hint = state.link?.step === "target" ? " Press Enter to link to it." : "";
       announce(`${labelName(id)}${where}: “${spanText(id)}”.${hint}`);
     }
+    if (!arcsAll() && before !== id) redraw();
     window.clearTimeout(state.editorTimer);
     state.editorTimer = window.setTimeout(() => loadEditor(id), EDITOR_DELAY_MS);
   }
 
   function deselect() {
+    const had = state.selected != null;
     state.selected = null;
     paint();
     markCurrent();
+    if (had && !arcsAll()) redraw();
   }
 
   function loadEditor(id) {
@@ -450,8 +498,7 @@ function start(root) {
   docText.addEventListener("click", (event) => {
     const selection = window.getSelection();
     if (selection && !selection.isCollapsed && docText.contains(selection.anchorNode)) return;
-    const seg = event.target.closest(".g");
-    const ids = seg?.dataset.k ? seg.dataset.k.split(" ").map(Number) : [];
+    const ids = view.spansAt(event.target);
     if (!ids.length) {
       if (!state.link) deselect();
       return;
@@ -466,18 +513,15 @@ function start(root) {
     selectSpan(at >= 0 ? ids[(at - 1 + ids.length) % ids.length] : ids[ids.length - 1]);
   });
 
-  // ------------------------------------------------------------------ actions
+  // ------------------------------------------------------------------ edits
+
+  const snap = () => (snapToggle?.checked === false ? "0" : "1");
 
   function labelKey(label) {
     if (!state.editable) return readOnly();
-    const range = selectionRange() || state.lastRange;
+    const range = view.selection() || state.lastRange;
     if (range) {
-      post(urls.span_create, {
-        label: label.id,
-        start: range.start,
-        end: range.end,
-        snap: snapToggle?.checked === false ? "0" : "1",
-      });
+      post(urls.span_create, { label: label.id, start: range.start, end: range.end, snap: snap() });
       window.getSelection().removeAllRanges();
       state.lastRange = null;
       state.kbd = null;
@@ -503,6 +547,41 @@ function start(root) {
     if (!state.editable) return readOnly();
     post(urls.redo, {});
   }
+
+  /** Move the selected span's start or end by a word (keys) or to an offset (handles).
+   *  Quick presses build on each other: a move still on its way is the base of the next. */
+  function moveSpan(which, { dir = 0, to = null } = {}) {
+    if (!state.editable) return readOnly();
+    const span = spanOf(state.selected);
+    if (!span) return announce("Select a span first (click it, or j / k).");
+    const moving = state.moving?.id === span.id ? state.moving : null;
+    const [start, end] = moving ? moving.range : [span.start, span.end];
+    let range = [start, end];
+    let snapIt = snap();
+    if (to == null) {
+      const moved = moveBoundary(units("word"), [toUnits(start), toUnits(end)], which, dir);
+      if (!moved) return announce(`The ${which} cannot move further that way.`);
+      range = moved.map(toPoints);
+      snapIt = "0"; // a word step lands on a word boundary already
+    } else if (which === "start") {
+      range = [to, end];
+    } else {
+      range = [start, to];
+    }
+    const values = { snap: snapIt };
+    values[which] = range[which === "start" ? 0 : 1];
+    state.moving = { id: span.id, range, pending: (moving?.pending ?? 0) + 1 };
+    post(fill(urls.span, span.id, "spans"), values);
+  }
+
+  // A move's answer: the base of the next move is the span as saved, once none is on its way.
+  function settleMove(change) {
+    if (!state.moving || !change) return;
+    if (change.spans.some(([id]) => id === state.moving.id)) state.moving.pending -= 1;
+    if (state.moving.pending <= 0) state.moving = null;
+  }
+
+  // ------------------------------------------------------------------ relations (keyboard)
 
   function beginLink() {
     if (!state.editable) return readOnly();
@@ -535,14 +614,17 @@ function start(root) {
     return allowed.some(([a, b]) => (a === "*" || a === src) && (b === "*" || b === tgt));
   }
 
+  function typeAllowed(type, src, tgt) {
+    return pairAllowed(type.allowed, src, tgt) || (!type.directed && pairAllowed(type.allowed, tgt, src));
+  }
+
   function openMenu() {
     const { source, target } = state.link;
     const src = labelName(source);
     const tgt = labelName(target);
     $("#relation-menu-pair").textContent = `${src} “${spanText(source)}” → ${tgt} “${spanText(target)}”`;
     for (const button of menu.querySelectorAll(".type-button")) {
-      const type = types.get(Number(button.dataset.type));
-      const ok = pairAllowed(type.allowed, src, tgt) || (!type.directed && pairAllowed(type.allowed, tgt, src));
+      const ok = typeAllowed(types.get(Number(button.dataset.type)), src, tgt);
       button.classList.toggle("refused", !ok);
       button.querySelector(".why").textContent = ok ? "" : `(not allowed from ${src} to ${tgt})`;
     }
@@ -552,26 +634,107 @@ function start(root) {
   }
 
   function chooseType(typeId) {
-    const { source, target } = state.link;
+    const { source, target } = state.link || state.drop;
     post(urls.relation_create, { source, target, type: typeId });
     cancelLink({ quiet: true });
   }
 
   function cancelLink({ quiet = false } = {}) {
     state.link = null;
+    state.drop = null;
     menu.hidden = true;
+    dropMenu.hidden = true;
     paint();
     docText.focus({ preventScroll: true });
     if (!quiet) announce("Linking cancelled.");
   }
+
+  // ------------------------------------------------------------------ relations (mouse)
+
+  function openDropMenu(source, target, x, y) {
+    const src = labelName(source);
+    const tgt = labelName(target);
+    state.link = null;
+    menu.hidden = true;
+    state.drop = { source, target };
+    const allowed = schema.types.filter((t) => typeAllowed(t, src, tgt));
+    $("#drop-menu-title").textContent = allowed.length
+      ? `${src} → ${tgt}: choose a type`
+      : `The schema allows no relation from ${src} to ${tgt}.`;
+    const list = dropMenu.querySelector(".drop-types");
+    list.replaceChildren(
+      ...allowed.map((t) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "drop-type";
+        button.dataset.type = t.id;
+        button.dataset.key = t.key;
+        button.innerHTML = `<kbd></kbd> `;
+        button.firstChild.textContent = t.key;
+        button.append(t.name);
+        return button;
+      }),
+    );
+    const base = wrap.getBoundingClientRect();
+    dropMenu.style.left = `${Math.max(0, x - base.left)}px`;
+    dropMenu.style.top = `${y - base.top + 8}px`;
+    dropMenu.hidden = false;
+    paint();
+    (dropMenu.querySelector(".drop-type") || dropMenu.querySelector("button")).focus({ preventScroll: true });
+    announce(
+      allowed.length
+        ? `Link ${src} “${spanText(source)}” to ${tgt} “${spanText(target)}”: ${allowed.map((t) => `${t.key} ${t.name}`).join(", ")}.`
+        : `The schema allows no relation from ${src} to ${tgt}.`,
+    );
+  }
+
+  // ------------------------------------------------------------------ arcs
+
+  function arcsAll() {
+    return arcsToggle ? arcsToggle.checked : true;
+  }
+
+  // The relations to draw: all, or those at the selected span and at its neighbours.
+  function shownRelations() {
+    const all = [...state.relations.values()];
+    if (arcsAll()) return all;
+    if (state.selected == null) return [];
+    const near = new Set([state.selected]);
+    for (const r of all) {
+      if (r.source === state.selected) near.add(r.target);
+      if (r.target === state.selected) near.add(r.source);
+    }
+    return all.filter((r) => near.has(r.source) || near.has(r.target));
+  }
+
+  function redraw() {
+    window.cancelAnimationFrame(state.raf);
+    state.raf = window.requestAnimationFrame(() => {
+      drawArcs({
+        svg: $("#links"),
+        wrap,
+        textRoot: docText,
+        chipOf: (id) => view.chipOf(id),
+        relations: shownRelations().map((r) => {
+          const type = types.get(r.type);
+          return { ...r, name: type?.name ?? "?", attack: Boolean(type?.attack) };
+        }),
+      });
+      handles.place();
+      root.dataset.arcs = String(state.raf);
+    });
+  }
+
+  // ------------------------------------------------------------------ dialogs and the rest
 
   function openDialog(id) {
     const dialog = document.getElementById(id);
     if (!dialog) return;
     if (id === "submit-dialog") {
       const warnings = [...root.querySelectorAll("#warnings li")].map((li) => li.firstChild.textContent.trim());
-      $("#submit-warnings").textContent = warnings.length
-        ? `${warnings.length} warning${warnings.length > 1 ? "s" : ""}: ${warnings.join(" ")}`
+      const count = Number(root.querySelector("#warnings-title .count")?.textContent || warnings.length);
+      $("#submit-warnings").textContent = count
+        ? `${count} warning${count > 1 ? "s" : ""}: ${warnings.join(" ")}`
         : "No warnings.";
     }
     dialog.showModal();
@@ -584,7 +747,7 @@ function start(root) {
     else announce("No other brief waits in your queue.");
   }
 
-  // ------------------------------------------------------------------ clicks and keys
+  // ------------------------------------------------------------------ clicks
 
   root.addEventListener("mousedown", (event) => {
     // Keep the text selection when a palette button is pressed.
@@ -600,8 +763,8 @@ function start(root) {
       event.preventDefault();
       return post(deleteButton.getAttribute("formaction"), {});
     }
-    const typeButton = target.closest(".type-button");
-    if (typeButton && state.link) return chooseType(Number(typeButton.dataset.type));
+    const typeButton = target.closest(".type-button, .drop-type");
+    if (typeButton && (state.link || state.drop)) return chooseType(Number(typeButton.dataset.type));
     const jump = target.closest(".jump[data-span]");
     if (jump) {
       const id = Number(jump.dataset.span);
@@ -614,30 +777,51 @@ function start(root) {
     else if (action === "link") beginLink();
     else if (action === "undo") undo();
     else if (action === "redo") redo();
-    else if (action === "cancel-link") cancelLink();
+    else if (action === "cancel-link" || action === "cancel-drop") cancelLink();
     else if (action === "close-dialog") target.closest("dialog")?.close();
+    else if (action === "find") find.open();
+    else if (action === "find-next") find.step(1);
+    else if (action === "find-prev") find.step(-1);
+    else if (action === "find-close") find.close({ select: true });
+    else if (action === "find-mark") markAll();
   });
+
+  // ------------------------------------------------------------------ keys
 
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing) return;
     const target = event.target;
     if (target.closest?.("input, textarea, select, [contenteditable]")) {
-      if (event.key === "Escape") target.blur();
+      if (event.key === "Escape" && !target.closest("#find-bar")) target.blur();
       return;
     }
     if (document.querySelector("dialog[open]")) return;
     const key = event.key;
     const handled = () => event.preventDefault();
-    if ((event.ctrlKey || event.metaKey) && !event.altKey) {
+    const ctrl = event.ctrlKey || event.metaKey;
+    const inText = target === docText || target === document.body || docText.contains(target);
+
+    if (ctrl && !event.altKey) {
       const letter = key.toLowerCase();
       if (letter === "z" || letter === "y") {
         handled();
         return letter === "y" || event.shiftKey ? redo() : undo();
       }
     }
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (state.drop) {
+      const type = typeByKey.get(key);
+      if (type && dropMenu.querySelector(`.drop-type[data-type="${type.id}"]`)) {
+        handled();
+        return chooseType(type.id);
+      }
+      if (key === "Escape") {
+        handled();
+        return cancelLink();
+      }
+      return;
+    }
     if (state.link?.step === "type") {
-      if (typeByKey.has(key)) {
+      if (typeByKey.has(key) && !ctrl && !event.altKey) {
         handled();
         chooseType(typeByKey.get(key).id);
       } else if (key === "Escape") {
@@ -646,13 +830,26 @@ function start(root) {
       }
       return;
     }
-    if (key === "ArrowRight" || key === "ArrowLeft") {
-      if (target === docText || target === document.body) {
-        handled();
-        moveWord(key === "ArrowRight" ? 1 : -1, event.shiftKey);
+    // Arrows, Home and End select text in the brief, or move a selected span's boundaries.
+    const arrows = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 1, ArrowUp: -1 };
+    if (key in arrows && inText) {
+      const dir = arrows[key];
+      const horizontal = key === "ArrowRight" || key === "ArrowLeft";
+      if (horizontal && event.shiftKey && !ctrl && state.selected != null && !state.kbd) {
+        handled(); // Shift+←/→ the end, Alt+Shift+←/→ the start of the selected span
+        return moveSpan(event.altKey ? "start" : "end", { dir });
       }
-      return;
+      if (event.altKey) return;
+      const kind = horizontal ? "word" : ctrl ? "paragraph" : "sentence";
+      if (horizontal && ctrl) return; // Ctrl+←/→ stays the browser's
+      handled();
+      return event.shiftKey ? extendBy(kind, dir) : selectUnit(kind, dir);
     }
+    if ((key === "Home" || key === "End") && inText && !event.altKey) {
+      handled();
+      return toEdge(key === "Home" ? -1 : 1, { whole: ctrl, extend: event.shiftKey });
+    }
+    if (ctrl || event.altKey) return;
     const onControl = target.closest?.("button, a, summary");
     if (key === "Enter") {
       if (onControl) return;
@@ -676,6 +873,9 @@ function start(root) {
       case "?":
         handled();
         return openDialog("help-dialog");
+      case "/":
+        handled();
+        return find.open();
       case "j":
       case "]":
         handled();
@@ -713,60 +913,55 @@ function start(root) {
     }
   });
 
-  // ------------------------------------------------------------------ arrows between spans
+  // ------------------------------------------------------------------ find
 
-  function anchor(id, base) {
-    const seg = docText.querySelector(`.g[data-k~="${id}"]`);
-    const rect = seg?.getClientRects()[0];
-    if (!rect) return null;
-    return { x: rect.left - base.left + Math.min(10, rect.width / 2), y: rect.top - base.top + 4 };
-  }
+  const find = new FindBar({
+    form: $("#find-bar"),
+    input: $("#find-input"),
+    count: $("#find-count"),
+    view,
+    onClose(match) {
+      docText.focus({ preventScroll: true });
+      if (match) {
+        if (state.selected != null) deselect();
+        view.select(match[0], match[1]);
+        state.lastRange = { start: match[0], end: match[1] };
+        state.kbd = { anchor: toUnits(match[0]), focus: toUnits(match[1]) };
+        announce(`Selected “${quote(view.slice(match[0], match[1]))}”. Press a label's key.`);
+      }
+    },
+  });
 
-  function drawLinks() {
-    window.cancelAnimationFrame(state.raf);
-    state.raf = window.requestAnimationFrame(() => {
-      const svg = document.getElementById("links");
-      if (!svg) return;
-      const wrap = document.getElementById("text-wrap");
-      const base = wrap.getBoundingClientRect();
-      const ns = "http://www.w3.org/2000/svg";
-      const defs = [];
-      const parts = [];
-      const colours = new Set();
-      for (const [id, source, target, typeId] of state.relations) {
-        const a = anchor(source, base);
-        const b = anchor(target, base);
-        if (!a || !b) continue;
-        const name = types.get(typeId)?.name ?? "";
-        const colour = TYPE_COLOURS[name] || "#4b5563";
-        colours.add(colour);
-        const lift = Math.min(18 + Math.abs(a.x - b.x) / 8 + Math.abs(a.y - b.y) / 6, 70);
-        const top = Math.min(a.y, b.y) - lift;
-        const dash = name === "attacks" ? ' stroke-dasharray="5 3"' : "";
-        parts.push(
-          `<path data-relation="${id}" d="M ${a.x} ${a.y} C ${a.x} ${top}, ${b.x} ${top}, ${b.x} ${b.y}"` +
-            ` stroke="${colour}"${dash} marker-end="url(#arrow-${colour.slice(1)})"></path>` +
-            `<text x="${(a.x + b.x) / 2}" y="${top + lift * 0.2}" fill="${colour}" text-anchor="middle">${escapeXml(name)}</text>`,
-        );
-      }
-      for (const colour of colours) {
-        defs.push(
-          `<marker id="arrow-${colour.slice(1)}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7"` +
-            ` markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${colour}"></path></marker>`,
-        );
-      }
-      svg.setAttribute("xmlns", ns);
-      svg.innerHTML = `<defs>${defs.join("")}</defs>${parts.join("")}`;
+  function markAll() {
+    if (!state.editable) return readOnly();
+    const label = labels.get(Number($("#find-label").value));
+    if (!find.matches.length || !label) {
+      announce("Nothing to mark: type what to find first.");
+      return;
+    }
+    post(urls.spans_bulk, {
+      label: label.id,
+      ranges: JSON.stringify(find.matches),
+      snap: snap(),
     });
   }
 
-  let resizeTimer = 0;
-  window.addEventListener("resize", () => {
-    window.clearTimeout(resizeTimer);
-    resizeTimer = window.setTimeout(drawLinks, 100);
+  // ------------------------------------------------------------------ start
+
+  const handles = new BoundaryHandles({
+    view,
+    wrap,
+    layer: $("#handles"),
+    onMove: (which, to) => moveSpan(which, { to }),
   });
 
-  // ------------------------------------------------------------------ start
+  enableLinkDrag({
+    view,
+    wrap,
+    canStart: () => state.editable,
+    onDrop: openDropMenu,
+    onCancel: announce,
+  });
 
   if (snapToggle) {
     snapToggle.checked = window.localStorage.getItem("warrant:snap") !== "0";
@@ -774,7 +969,25 @@ function start(root) {
       window.localStorage.setItem("warrant:snap", snapToggle.checked ? "1" : "0");
     });
   }
-  loadData();
-  drawLinks();
+
+  setData(JSON.parse($("#set-data").textContent));
+  if (arcsToggle) {
+    const saved = window.localStorage.getItem("warrant:arcs");
+    arcsToggle.checked = saved ? saved === "all" : state.relations.size <= schema.arcs_all_limit;
+    arcsToggle.addEventListener("change", () => {
+      window.localStorage.setItem("warrant:arcs", arcsToggle.checked ? "all" : "selected");
+      announce(arcsToggle.checked ? "Showing every arc." : "Showing the arcs of the selected span and its neighbours.");
+      redraw();
+    });
+  }
+  view.renderAll();
+  paint();
+  redraw();
+  let resizeTimer = 0;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(redraw, 100);
+  });
+  document.fonts?.ready.then(redraw);
   root.dataset.ready = "true";
 }

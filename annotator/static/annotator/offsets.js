@@ -46,3 +46,53 @@ export function codePointsToUtf16(text, points) {
   }
   return units;
 }
+
+/**
+ * Both counts for one whole text, fast: the positions of its non-BMP characters
+ * are found once, and each conversion is a binary search among them (a text
+ * with none converts by identity).
+ */
+export class TextIndex {
+  constructor(text) {
+    this.text = text;
+    this.units = []; // UTF-16 offset of each surrogate pair
+    for (let i = 0; i < text.length; i++) {
+      if (isHigh(text.charCodeAt(i)) && i + 1 < text.length && isLow(text.charCodeAt(i + 1))) {
+        this.units.push(i);
+        i++;
+      }
+    }
+    this.points = this.units.map((u, k) => u - k); // the same characters' code point offsets
+    this.length = text.length - this.units.length; // in code points
+  }
+
+  /** The UTF-16 offset of code point offset `points`. */
+  toUtf16(points) {
+    if (!Number.isInteger(points) || points < 0 || points > this.length) {
+      throw new RangeError(`offset ${points} is outside the text (0..${this.length})`);
+    }
+    return points + countBelow(this.points, points);
+  }
+
+  /** The code point offset of UTF-16 offset `units` (inside a pair: before it). */
+  toCodePoints(units) {
+    if (!Number.isInteger(units) || units < 0 || units > this.text.length) {
+      throw new RangeError(`offset ${units} is outside the text (0..${this.text.length})`);
+    }
+    const k = countBelow(this.units, units);
+    if (k > 0 && this.units[k - 1] + 1 === units) return units - 1 - (k - 1);
+    return units - k;
+  }
+}
+
+// How many entries of the sorted array `sorted` are below `value`.
+function countBelow(sorted, value) {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
