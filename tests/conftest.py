@@ -76,3 +76,35 @@ def chromium_path():
     if not Path(path).exists():
         skip_or_fail("Chromium is not installed (apt-get install chromium)")
     return path
+
+
+JSONL_SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "jsonl-schema.json"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_jsonl_line_matches_the_schema():
+    """Every canonical JSONL line the suite writes is checked against docs/jsonl-schema.json.
+
+    ``dump_document`` ends in ``_encode_line``; wrapping it here sees every line,
+    whoever calls (exports, the bulk API, tests), and fails the test that wrote
+    a line the published schema does not describe.
+    """
+    import json
+
+    import jsonschema
+
+    from annotator.formats import jsonl
+
+    validator = jsonschema.Draft202012Validator(json.loads(JSONL_SCHEMA.read_text("utf-8")))
+    encode = jsonl._encode_line
+
+    def checked(document: dict) -> str:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+        if error is not None:
+            pytest.fail(f"a JSONL line does not match {JSONL_SCHEMA.name}: {error.message} "
+                        f"at {'/'.join(map(str, error.absolute_path))}")
+        return encode(document)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonl, "_encode_line", checked)
+        yield

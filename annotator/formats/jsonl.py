@@ -1,14 +1,20 @@
 """Canonical JSONL: one document per line, lossless (../DESIGN.md, "Canonical JSONL").
 
-A line::
+A line (version 2; its JSON Schema is ``docs/jsonl-schema.json``)::
 
-    {"id": "brief-171", "title": "...", "text": "...", "meta": {},
-     "annotations": [{"annotator": "alice", "status": "submitted",
+    {"format": "warrant/2", "id": "brief-171", "title": "...", "text": "...",
+     "meta": {"split": "train"},
+     "annotations": [{"annotator": "alice", "status": "submitted", "due": "2031-05-17",
                       "spans": [{"id": "T1", "start": 0, "end": 42, "label": "Claim",
-                                 "text": "...", "attributes": {}}],
+                                 "text": "...", "attributes": {"stance": "for"}}],
                       "relations": [{"id": "R1", "source": "T2", "target": "T1",
-                                     "type": "supports"}]}],
-     "gold": {"spans": [], "relations": []}}
+                                     "type": "supports", "attributes": {}}]}],
+     "gold": {"final": true, "spans": [], "relations": []}}
+
+Version 2 adds ``format``, the gold's ``final`` mark (a gold the file marks
+``submitted`` without saying is final), a set's ``due`` date and relations'
+``attributes``. Lines without ``format`` are version 1 and read as before; a
+document's split, when the corpus has one, is ``meta.split``.
 
 Reading is strict, because a silently misread offset corrupts a dataset: every
 key is known, every type is checked, ``0 <= start < end <= len(text)``, a
@@ -26,6 +32,7 @@ canonical text at the span's offsets, so ``read_jsonl(dump_document(r))`` gives
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 
@@ -35,6 +42,7 @@ from annotator.formats.records import (
     AnnotationRecord,
     DocumentRecord,
     FormatError,
+    OffsetMove,
     RelationRecord,
     SpanRecord,
 )
@@ -42,10 +50,13 @@ from annotator.text.newlines import OffsetMap, normalize_newlines
 
 __all__ = ["dump_document", "dump_jsonl", "read_jsonl"]
 
-_DOCUMENT_KEYS = ("id", "title", "text", "meta", "annotations", "gold")
-_ANNOTATION_KEYS = ("annotator", "status", "spans", "relations")
+#: The ``format`` field of every line this module writes.
+FORMAT = "warrant/2"
+_DOCUMENT_KEYS = ("format", "id", "title", "text", "meta", "annotations", "gold")
+_ANNOTATION_KEYS = ("annotator", "status", "due", "final", "spans", "relations")
 _SPAN_KEYS = ("id", "start", "end", "label", "text", "attributes", "note")
-_RELATION_KEYS = ("id", "source", "target", "type")
+_RELATION_KEYS = ("id", "source", "target", "type", "attributes")
+_RELATION_REQUIRED = ("id", "source", "target", "type")
 
 
 class _LineError(Exception):
@@ -132,6 +143,8 @@ def _read_document(line: str) -> DocumentRecord:
         raise _LineError(f"the line {error}") from None
     where = "document"
     _check_object(value, where, _DOCUMENT_KEYS, required=("id", "text"))
+    if "format" in value and value["format"] != FORMAT:
+        raise _LineError(f"format {value['format']!r} is not one this Warrant reads ({FORMAT})")
     external_id = _string(value, "id", where, required=True)
     if not external_id:
         raise _LineError("document id is empty")
@@ -146,14 +159,15 @@ def _read_document(line: str) -> DocumentRecord:
     annotations_value = [] if value.get("annotations") is None else value["annotations"]
     if not isinstance(annotations_value, list):
         raise _LineError(f"{where}: annotations must be a list")
+    moved: list[OffsetMove] = []
     annotations = [
-        _read_annotation(item, f"annotations[{index}]", original_text, text, offsets)
+        _read_annotation(item, f"annotations[{index}]", original_text, text, offsets, moved)
         for index, item in enumerate(annotations_value)
     ]
     gold_value = value.get("gold")
     gold = None
     if gold_value is not None:
-        gold = _read_annotation(gold_value, "gold", original_text, text, offsets)
+        gold = _read_annotation(gold_value, "gold", original_text, text, offsets, moved)
     return DocumentRecord(
         external_id=external_id,
         text=text,
@@ -162,38 +176,62 @@ def _read_document(line: str) -> DocumentRecord:
         annotations=annotations,
         gold=gold,
         source_format="jsonl",
+        moved=moved,
     )
 
 
 def _read_annotation(
-    value, where: str, original_text: str, text: str, offsets: OffsetMap
+    value, where: str, original_text: str, text: str, offsets: OffsetMap,
+    moved: list[OffsetMove],
 ) -> AnnotationRecord:
     _check_object(value, where, _ANNOTATION_KEYS, required=())
+    is_gold = where == "gold"
     annotation = AnnotationRecord(
         annotator=_string(value, "annotator", where),
         status=_string(value, "status", where) or "submitted",
+        due=_string(value, "due", where),
     )
     if annotation.annotator:
         where = f"{where} ({annotation.annotator})"
+    if annotation.due:
+        try:
+            dt.date.fromisoformat(annotation.due)
+        except ValueError:
+            raise _LineError(f"{where}: due {annotation.due!r} is not a date (YYYY-MM-DD)") \
+                from None
+    final = value.get("final")
+    if final is not None:
+        if not is_gold:
+            raise _LineError(f"{where}: only the gold has a final mark")
+        if not isinstance(final, bool):
+            raise _LineError(f"{where}: final must be true or false")
+        annotation.final = final
     for key in ("spans", "relations"):
         if not isinstance(value.get(key, []), list):
             raise _LineError(f"{where}: {key} must be a list")
 
     for item in value.get("spans", []):
         span = _read_span(item, where, original_text, text, offsets)
+        if (span.start, span.end) != (item["start"], item["end"]):
+            moved.append(OffsetMove(annotation.annotator, span.id, item["start"], item["end"],
+                                    span.start, span.end, "CRLF line ends became \\n"))
         if any(existing.id == span.id for existing in annotation.spans):
             raise _LineError(f"{where}: duplicate span id {span.id!r}")
         annotation.spans.append(span)
     span_ids = {span.id for span in annotation.spans}
     relation_ids: set[str] = set()
     for item in value.get("relations", []):
-        _check_object(item, f"{where} relation", _RELATION_KEYS, required=_RELATION_KEYS)
+        _check_object(item, f"{where} relation", _RELATION_KEYS, required=_RELATION_REQUIRED)
         relation = RelationRecord(
             **{
                 key: _string(item, key, f"{where} relation", required=True)
-                for key in _RELATION_KEYS
+                for key in _RELATION_REQUIRED
             }
         )
+        attributes = item.get("attributes", {})
+        if not isinstance(attributes, dict):
+            raise _LineError(f"{where}: relation {relation.id} attributes must be an object")
+        relation.attributes = attributes
         if relation.id in relation_ids:
             raise _LineError(f"{where}: duplicate relation id {relation.id!r}")
         relation_ids.add(relation.id)
@@ -299,9 +337,15 @@ def _annotation_object(annotation: AnnotationRecord, text: str, *, gold: bool) -
         item["annotator"] = annotation.annotator
     if not gold or annotation.status != "submitted":
         item["status"] = annotation.status
+    if annotation.due:
+        item["due"] = annotation.due
+    if gold:
+        item["final"] = (annotation.status == "submitted" if annotation.final is None
+                         else annotation.final)
     item["spans"] = [_span_object(span, text) for span in annotation.spans]
     item["relations"] = [
-        {"id": r.id, "source": r.source, "target": r.target, "type": r.type}
+        {"id": r.id, "source": r.source, "target": r.target, "type": r.type,
+         "attributes": r.attributes}
         for r in annotation.relations
     ]
     return item
@@ -326,10 +370,14 @@ def dump_document(record: DocumentRecord) -> str:
 
     Examples
     --------
-    >>> dump_document(DocumentRecord(external_id="b1", text="Act 👍"))
-    '{"id":"b1","title":"","text":"Act 👍","meta":{},"annotations":[],"gold":null}'
+    >>> line = dump_document(DocumentRecord(external_id="b1", text="Act 👍"))
+    >>> line[:58]
+    '{"format":"warrant/2","id":"b1","title":"","text":"Act 👍",'
+    >>> line[58:]
+    '"meta":{},"annotations":[],"gold":null}'
     """
     document = {
+        "format": FORMAT,
         "id": record.external_id,
         "title": record.title,
         "text": record.text,
@@ -342,6 +390,10 @@ def dump_document(record: DocumentRecord) -> str:
         if record.gold is None
         else _annotation_object(record.gold, record.text, gold=True),
     }
+    return _encode_line(document)
+
+
+def _encode_line(document: dict) -> str:
     line = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     # Python's str.splitlines() and some editors break lines at these; they can
     # only occur inside JSON strings, where the escape means the same character.

@@ -34,7 +34,7 @@ Mapping to Warrant, decided here:
   is not exactly one such ADU, none is marked) - and ``Claim`` for every other ADU.
   These are labels of the built-in ``argument`` preset, whose ``supports`` relation
   only accepts a target of those labels; the dialectical role is kept as the span
-  attribute ``{"role": "pro"}`` / ``{"role": "opp"}`` and the EDU ids as ``{"edus": [..]}``.
+  attribute ``{"role": "pro"}`` / ``{"role": "opp"}`` and the EDU ids as ``{"edus": "e1,e2"}``.
 - Relations: one per argumentative edge, id = the edge id. ``sup`` and ``exa`` become
   ``supports``; ``reb`` becomes ``attacks``; ``und`` becomes ``attacks`` from its
   source to the *source ADU of the undercut edge* - lossy, since a Warrant relation
@@ -63,7 +63,7 @@ Examples
 >>> [(s.id, s.label, s.start, s.end) for s in record.annotations[0].spans]
 [('a1', 'MajorClaim', 0, 14), ('a2', 'Claim', 15, 24)]
 >>> record.annotations[0].relations
-[RelationRecord(id='c3', source='a2', target='a1', type='supports')]
+[RelationRecord(id='c3', source='a2', target='a1', type='supports', attributes={})]
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ def read_microtext(
         units.sort(key=lambda unit: edu_offsets[unit])
         start, end = edu_offsets[units[0]][0], edu_offsets[units[-1]][1]
         label = CENTRAL_CLAIM_LABEL if adu == central_claim else ADU_LABEL
-        attributes = {"role": role, "edus": units}
+        # EDU ids joined by commas: an attribute holds text (formats/schema.py).
+        attributes = {"role": role, "edus": ",".join(units)}
         spans.append(SpanRecord(adu, start, end, label, text[start:end], attributes))
 
     mapped: dict[str, tuple[str, str]] = {}

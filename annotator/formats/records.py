@@ -41,6 +41,9 @@ class RelationRecord:
     source: str
     target: str
     type: str
+    #: Free attributes of the link; ``group`` ties the links that share a source
+    #: range in the corpus (a CDCP reason from propositions 1-2 is two links, one group).
+    attributes: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +54,11 @@ class AnnotationRecord:
     status: str = "submitted"
     spans: list[SpanRecord] = field(default_factory=list)
     relations: list[RelationRecord] = field(default_factory=list)
+    #: The assignment's due date (ISO ``YYYY-MM-DD``), or "" for none.
+    due: str = ""
+    #: The gold's *final* mark (it grades students); None when the file does not
+    #: say, and then a submitted gold is final.
+    final: bool | None = None
 
 
 # Source formats whose text arrives without offsets: the only ones that are cleaned,
@@ -88,6 +96,24 @@ class CleaningReport:
             self.samples.append(sample)
 
 
+@dataclass(frozen=True)
+class OffsetMove:
+    """A span whose offsets a reader changed from the file's, and why."""
+
+    annotator: str  # "" for the gold
+    span: str
+    old_start: int
+    old_end: int
+    start: int
+    end: int
+    reason: str
+
+    def describe(self) -> str:
+        who = f"{self.annotator}'s " if self.annotator else ""
+        return (f"{who}{self.span} {self.old_start}-{self.old_end} -> {self.start}-{self.end} "
+                f"({self.reason})")
+
+
 @dataclass
 class DocumentRecord:
     external_id: str
@@ -104,3 +130,5 @@ class DocumentRecord:
     title_source: str = ""
     # None when the text was not cleaned (cleaning off, or text that came with offsets).
     cleaning: CleaningReport | None = None
+    # Spans whose offsets the reader moved (trimmed whitespace, CRLF line ends), for the report.
+    moved: list[OffsetMove] = field(default_factory=list)

@@ -18,7 +18,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 
-from django.db.models import TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from annotator.formats.records import AnnotationRecord, DocumentRecord, RelationRecord, SpanRecord
@@ -58,16 +58,27 @@ def _ids(rows, external_index: int, prefix: str) -> dict[int, str]:
 
 
 def export_document_records(
-    project: Project, *, scope: str = ExportScope.BOTH, batch_size: int = EXPORT_BATCH_DOCUMENTS
+    project: Project,
+    *,
+    scope: str = ExportScope.BOTH,
+    batch_size: int = EXPORT_BATCH_DOCUMENTS,
+    sets: QuerySet[AnnotationSet] | None = None,
+    documents: QuerySet[Document] | None = None,
 ) -> Iterator[DocumentRecord]:
     """Every document of ``project`` (in position order) with the sets that ``scope`` selects.
 
     Same records, in the same order, as ``document_records(project, scope=scope)``.
+    ``sets`` narrows the sets further (who may read them, the bulk API's
+    filters) and ``documents`` the documents; a document none of whose sets
+    remain is still yielded, with none.
     """
     set_filter = _SET_FILTERS[scope]
     labels = dict(SpanLabel.objects.filter(project=project).values_list("pk", "name"))
     types = dict(RelationType.objects.filter(project=project).values_list("pk", "name"))
-    ids = list(project.documents.order_by("position", "id").values_list("pk", flat=True))
+    readable = AnnotationSet.objects.all() if sets is None else sets
+    chosen = project.documents.all() if documents is None else documents
+    ids = list(chosen.filter(project=project).order_by("position", "id")
+               .values_list("pk", flat=True))
     for offset in range(0, len(ids), batch_size):
         batch = ids[offset : offset + batch_size]
         documents = (
@@ -76,9 +87,10 @@ def export_document_records(
             .values_list("pk", "external_id", "title", "text", "meta")
         )
         sets = list(
-            AnnotationSet.objects.filter(document_id__in=batch, **set_filter)
+            readable.filter(document_id__in=batch, **set_filter)
             .order_by("annotator__username", "id")
-            .values_list("pk", "document_id", "is_gold", "annotator__username", "status")
+            .values_list("pk", "document_id", "is_gold", "annotator__username", "status",
+                         "due", "gold_final")
         )
         set_ids = [row[0] for row in sets]
         spans_of: dict[int, list[tuple]] = defaultdict(list)
@@ -94,8 +106,9 @@ def export_document_records(
         for row in (
             Relation.objects.filter(annotation_set_id__in=set_ids)
             .order_by("id")
+            .annotate(attributes_text=Cast("attributes", output_field=TextField()))
             .values_list("pk", "annotation_set_id", "source_id", "target_id", "type_id",
-                         "external_id")
+                         "external_id", "attributes_text")
         ):
             relations_of[row[1]].append(row)
         sets_of: dict[int, list[tuple]] = defaultdict(list)
@@ -105,7 +118,7 @@ def export_document_records(
         for doc_pk, external_id, title, text, meta in documents:
             annotations: list[AnnotationRecord] = []
             gold = None
-            for set_pk, _doc, is_gold, username, status in sets_of.get(doc_pk, ()):
+            for set_pk, _doc, is_gold, username, status, due, final in sets_of.get(doc_pk, ()):
                 span_rows = spans_of.get(set_pk, [])
                 span_ids = _ids(span_rows, 7, "T")
                 relation_rows = relations_of.get(set_pk, [])
@@ -113,6 +126,8 @@ def export_document_records(
                 record = AnnotationRecord(
                     annotator="" if is_gold else (username or ""),
                     status=status,
+                    due=due.isoformat() if due else "",
+                    final=final if is_gold else None,
                     spans=[
                         SpanRecord(
                             id=span_ids[pk],
@@ -131,8 +146,9 @@ def export_document_records(
                             source=span_ids[source],
                             target=span_ids[target],
                             type=types[type_id],
+                            attributes=_attributes(attributes),
                         )
-                        for pk, _s, source, target, type_id, _e in relation_rows
+                        for pk, _s, source, target, type_id, _e, attributes in relation_rows
                     ],
                 )
                 if is_gold:

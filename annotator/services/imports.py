@@ -7,6 +7,8 @@ and writes them in one transaction: on any error nothing is written.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -39,6 +41,7 @@ from annotator.models import (
 from annotator.selectors.projects import label_spec
 from annotator.text.storable import first_unstorable, unstorable_in
 
+from .annotations import check_relation_attributes
 from .errors import WarrantError
 
 # The document page shows every removed line beside the text; a scraped page
@@ -61,6 +64,12 @@ class ImportReport:
     relations: int = 0
     users_created: list[str] = field(default_factory=list)
     labels_added: list[str] = field(default_factory=list)
+    #: Sets added to documents the project already had (same text): file -> whose.
+    sets_added: dict[str, list[str]] = field(default_factory=dict)
+    #: Sets not imported because the document already has one of that annotator.
+    sets_skipped: dict[str, list[str]] = field(default_factory=dict)
+    #: Spans whose offsets the reader moved, and why: file -> descriptions.
+    moved: dict[str, list[str]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [
@@ -69,6 +78,13 @@ class ImportReport:
         ]
         for name in self.skipped_duplicates:
             out.append(f"skipped {name}: already in the project (same text)")
+        for name, whose in self.sets_added.items():
+            out.append(f"added to the existing document of {name}: {', '.join(whose)}")
+        for name, whose in self.sets_skipped.items():
+            out.append(f"kept the existing set(s) of {', '.join(whose)} for {name} "
+                       "(the document has them already)")
+        for name, moves in self.moved.items():
+            out.append(f"moved {len(moves)} offset(s) in {name}: {'; '.join(moves)}")
         for name, cleaning in self.cleaned.items():
             reasons = ", ".join(f"{k}: {v}" for k, v in sorted(cleaning["reasons"].items()))
             out.append(
@@ -200,6 +216,52 @@ class _Importer:
                 label.attributes = [*label.attributes, *added]
                 label.save(update_fields=["attributes"])
 
+    def relation_attributes(self, relation, where: str) -> dict:
+        try:
+            return check_relation_attributes(relation.attributes)
+        except WarrantError as exc:
+            raise WarrantError(f"{where}: relation {relation.id}: {exc}") from None
+
+    def write_sets(
+        self, document: Document, record: DocumentRecord, *, annotator: str | None, where: str,
+        existing: set[str] | None = None, has_gold: bool = False,
+    ) -> tuple[list[str], list[str]]:
+        """Write the record's sets on ``document``: (whose were added, whose were kept).
+
+        ``existing`` names the annotators who already have a set on the document
+        and ``has_gold`` says whether it has a gold: those are kept, not replaced.
+        """
+        existing = existing or set()
+        added: list[str] = []
+        kept: list[str] = []
+        seen_annotators: set[str] = set()
+        gold_record = record.gold
+        for annotation in record.annotations:
+            if not annotation.annotator:
+                if not annotator:
+                    if gold_record is not None:
+                        raise WarrantError(f"{where}: the document has two gold sets")
+                    gold_record = annotation
+                    continue
+                annotation = dataclasses.replace(annotation, annotator=annotator)
+            if annotation.annotator in seen_annotators:
+                raise WarrantError(
+                    f"{where}: annotator {annotation.annotator!r} has two annotation sets"
+                )
+            seen_annotators.add(annotation.annotator)
+            if annotation.annotator in existing:
+                kept.append(annotation.annotator)
+                continue
+            self.write_set(document, annotation, gold=False, where=where)
+            added.append(annotation.annotator)
+        if gold_record is not None:
+            if has_gold:
+                kept.append("the gold")
+            else:
+                self.write_set(document, gold_record, gold=True, where=where)
+                added.append("the gold")
+        return added, kept
+
     def span_attributes(self, label: SpanLabel, span, where: str) -> dict:
         plain = {k: plain_attribute_value(v) for k, v in span.attributes.items()}
         try:
@@ -226,13 +288,26 @@ class _Importer:
         status = record.status or AnnotationStatus.SUBMITTED
         if status not in AnnotationStatus.values:
             raise WarrantError(f"{where}: unknown status {status!r}")
+        final = False
+        if gold:
+            # A gold the file marks submitted is final unless the file says otherwise
+            # (DESIGN.md, "Gold"); a final gold is submitted, a draft in progress.
+            final = status == AnnotationStatus.SUBMITTED if record.final is None else record.final
+            status = AnnotationStatus.SUBMITTED if final else AnnotationStatus.IN_PROGRESS
+        try:
+            due = dt.date.fromisoformat(record.due) if record.due else None
+        except ValueError:
+            raise WarrantError(f"{where}: due {record.due!r} is not a date (YYYY-MM-DD)") \
+                from None
         now = timezone.now()
         aset = AnnotationSet.objects.create(
             document=document,
             annotator=None if gold else self.user(record.annotator),
             is_gold=gold,
-            status=AnnotationStatus.SUBMITTED if gold else status,
-            submitted_at=now if (gold or status == AnnotationStatus.SUBMITTED) else None,
+            gold_final=final,
+            status=status,
+            due=due,
+            submitted_at=now if status == AnnotationStatus.SUBMITTED else None,
             started_at=now if status != AnnotationStatus.ASSIGNED else None,
             version=1,
         )
@@ -275,6 +350,7 @@ class _Importer:
                     source=source,
                     target=target,
                     type=rtype,
+                    attributes=self.relation_attributes(r, where),
                     external_id=r.id,
                 )
             )
@@ -325,21 +401,39 @@ def documents_import(
         raise WarrantError(f"no such user: {annotator} (create the account first)")
     importer = _Importer(project, add_labels=add_labels)
     importer.declare_attributes(records)
-    existing_hashes = set(project.documents.values_list("content_hash", flat=True))
+    existing_documents = dict(project.documents.values_list("content_hash", "pk"))
     taken_ids = set(project.documents.values_list("external_id", flat=True))
     position = project.documents.count()
     for record in records:
         where = record.original_name or record.external_id
         check_storable(record, where)
         digest = content_hash(record.text)
-        if digest in existing_hashes:
-            importer.report.skipped_duplicates.append(where)
+        # A file of many documents (JSONL, Label Studio) names each one in the report.
+        named = where if record.external_id in where else f"{where} ({record.external_id})"
+        if record.moved:
+            importer.report.moved[named] = [move.describe() for move in record.moved]
+        if digest in existing_documents:
+            # The same text: the file's sets join the document's (an annotator's second
+            # folder of a brat export, another annotator's work on a known brief).
+            document = Document.objects.get(pk=existing_documents[digest])
+            held = set(
+                document.annotation_sets.filter(is_gold=False)
+                .values_list("annotator__username", flat=True)
+            )
+            has_gold = document.annotation_sets.filter(is_gold=True).exists()
+            added, kept = importer.write_sets(document, record, annotator=annotator,
+                                              where=where, existing=held, has_gold=has_gold)
+            if added:
+                importer.report.sets_added[named] = added
+            if kept:
+                importer.report.sets_skipped[named] = kept
+            if not added and not kept:
+                importer.report.skipped_duplicates.append(named)
             continue
         if not record.text.strip():
             raise WarrantError(f"{where}: the document has no text")
         external_id = _unique_external_id(record.external_id, taken_ids)
         taken_ids.add(external_id)
-        existing_hashes.add(digest)
         cleaning = cleaning_summary(record)
         if cleaning.get("removed_lines"):
             importer.report.cleaned[where] = cleaning
@@ -356,29 +450,8 @@ def documents_import(
             cleaning=cleaning,
             position=position,
         )
+        existing_documents[digest] = document.pk
         position += 1
-        seen_annotators: set[str] = set()
-        for annotation in record.annotations:
-            if not annotation.annotator:
-                if annotator:
-                    annotation = AnnotationRecord(
-                        annotator=annotator,
-                        status=annotation.status,
-                        spans=annotation.spans,
-                        relations=annotation.relations,
-                    )
-                else:
-                    importer.write_set(document, annotation, gold=True, where=where)
-                    continue
-            if annotation.annotator in seen_annotators:
-                raise WarrantError(
-                    f"{where}: annotator {annotation.annotator!r} has two annotation sets"
-                )
-            seen_annotators.add(annotation.annotator)
-            importer.write_set(document, annotation, gold=False, where=where)
-        if record.gold is not None:
-            if any(not a.annotator and not annotator for a in record.annotations):
-                raise WarrantError(f"{where}: the document has two gold sets")
-            importer.write_set(document, record.gold, gold=True, where=where)
+        importer.write_sets(document, record, annotator=annotator, where=where)
         importer.report.imported.append(where)
     return importer.report

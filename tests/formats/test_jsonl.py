@@ -66,13 +66,15 @@ def _line(**overrides) -> bytes:
 def test_dump_then_read_is_the_identity():
     record = _document()
     [again] = read_jsonl(dump_document(record).encode(), name="x.jsonl")
+    record.gold.final = True  # written: a submitted gold that does not say is final
     assert _content(again) == record
 
 
 def test_dump_is_one_compact_line_in_design_key_order():
     line = dump_document(_document())
     assert "\n" not in line
-    assert list(json.loads(line)) == ["id", "title", "text", "meta", "annotations", "gold"]
+    assert list(json.loads(line)) == ["format", "id", "title", "text", "meta", "annotations",
+                                      "gold"]
     span = json.loads(line)["annotations"][0]["spans"][0]
     assert list(span) == ["id", "start", "end", "label", "text", "attributes"]
     assert "👩‍💻" in line  # not escaped
@@ -82,6 +84,7 @@ def test_dump_is_one_compact_line_in_design_key_order():
 def test_gold_is_written_without_annotator_and_null_when_absent():
     record = _document()
     assert json.loads(dump_document(record))["gold"] == {
+        "final": True,
         "spans": [
             {
                 "id": "T1",

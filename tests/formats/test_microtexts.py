@@ -76,17 +76,17 @@ def test_every_adu_becomes_a_span_over_its_edus_in_the_canonical_text():
     [annotation] = record.annotations
     assert record.text == TXT.replace("\r\n", "\n")
     assert [(s.id, s.label, s.text, s.attributes) for s in annotation.spans] == [
-        ("a1", "MajorClaim", "Cities should ban cars.", {"role": "pro", "edus": ["e1"]}),
+        ("a1", "MajorClaim", "Cities should ban cars.", {"role": "pro", "edus": "e1"}),
         (
             "a2",
             "Claim",
             "Cars pollute the air and cause noise.",
-            {"role": "pro", "edus": ["e2", "e3"]},
+            {"role": "pro", "edus": "e2,e3"},
         ),
-        ("a3", "Claim", "For example, Paris\nhas smog.", {"role": "pro", "edus": ["e4"]}),
-        ("a4", "Claim", "But cars are convenient.", {"role": "opp", "edus": ["e5"]}),
-        ("a5", "Claim", "Buses are convenient too,", {"role": "pro", "edus": ["e6"]}),
-        ("a6", "Claim", "and bikes as well.", {"role": "pro", "edus": ["e7"]}),
+        ("a3", "Claim", "For example, Paris\nhas smog.", {"role": "pro", "edus": "e4"}),
+        ("a4", "Claim", "But cars are convenient.", {"role": "opp", "edus": "e5"}),
+        ("a5", "Claim", "Buses are convenient too,", {"role": "pro", "edus": "e6"}),
+        ("a6", "Claim", "and bikes as well.", {"role": "pro", "edus": "e7"}),
     ]
     assert all(record.text[s.start : s.end] == s.text for s in annotation.spans)
     assert record.external_id == "micro_t001"

@@ -44,7 +44,8 @@ def annotation_record(aset: AnnotationSet, text: str) -> AnnotationRecord:
         rel_ids = {r.pk: f"R{r.pk}" for r in relations}
     relation_records = [
         RelationRecord(
-            id=rel_ids[r.pk], source=ids[r.source_id], target=ids[r.target_id], type=r.type.name
+            id=rel_ids[r.pk], source=ids[r.source_id], target=ids[r.target_id], type=r.type.name,
+            attributes=r.attributes,
         )
         for r in relations
     ]
@@ -53,6 +54,8 @@ def annotation_record(aset: AnnotationSet, text: str) -> AnnotationRecord:
         status=aset.status,
         spans=span_records,
         relations=relation_records,
+        due=aset.due.isoformat() if aset.due else "",
+        final=aset.gold_final if aset.is_gold else None,
     )
 
 
