@@ -36,6 +36,7 @@ from annotator.services.errors import WarrantError
 from . import paging
 from .access import project_for
 from .projects import annotate_url
+from .text_render import passage_blocks
 
 TEMPLATE = "annotator/agreement.html"
 DOCUMENT_TEMPLATE = "annotator/agreement_document.html"
@@ -328,6 +329,13 @@ def agreement_document(request, slug, document_id):
         document=document,
         annotators=(done.parameters or {}).get("annotators") if done else None,
     )
+    # The stretches of disagreement a page at a time; on a long brief the columns
+    # show the passage that page covers, not the whole text once per annotator.
+    stretch_page = paging.page_of(request, comparison.disagreements, param="stretches")
+    lo, hi, only = passage_blocks(document.text, [(g.start, g.end) for g in stretch_page])
+    segments = comparison.segments if only is None else [
+        seg for seg in comparison.segments if seg.start < hi and seg.end > lo
+    ]
     columns = [
         {
             "annotator": name,
@@ -340,7 +348,7 @@ def agreement_document(request, slug, document_id):
                     if seg.labels[name]
                     else None,
                 }
-                for seg in comparison.segments
+                for seg in segments
             ],
         }
         for name in comparison.annotators
@@ -352,7 +360,7 @@ def agreement_document(request, slug, document_id):
             "text": seg.text,
             "labels": [(name, "+".join(seg.labels[name]) or "O") for name in comparison.annotators],
         }
-        for seg in comparison.disagreements
+        for seg in stretch_page
     ]
     figure_rows = []
     if figures:
@@ -368,6 +376,8 @@ def agreement_document(request, slug, document_id):
         "disagreement": _fmt(document_disagreement(figures)) if figures else None,
         "columns": columns,
         "disagreements": disagreements,
+        "stretch_page": stretch_page,
+        "passage": None if only is None else (lo, hi, len(document.text)),
         "annotate_url": annotate_url(project, document),
     }
     return render(request, DOCUMENT_TEMPLATE, context)

@@ -23,7 +23,7 @@ from annotator.services.grading import grades_release
 from .access import project_for
 from .downloads import csv_download
 from .paging import keep_params, page_of
-from .text_render import render_blocks
+from .text_render import passage_blocks, render_blocks
 
 # How each class of span is drawn and named in the feedback text. The class is
 # also written out in the span's tag and the table, so colour is never the only cue.
@@ -108,7 +108,9 @@ def feedback_page(request, slug):
     )
 
 
-def _feedback_text(text: str, spans, label_ids: dict[str, int]) -> tuple[str, dict[int, str]]:
+def _feedback_text(
+    text: str, spans, label_ids: dict[str, int], only: list[int] | None = None
+) -> tuple[str, dict[int, str]]:
     rows = []
     names: dict[int, str] = {}
     for span, outcome in spans:
@@ -116,7 +118,7 @@ def _feedback_text(text: str, spans, label_ids: dict[str, int]) -> tuple[str, di
         names[synthetic] = f"{span.label} {OUTCOME_STYLE[outcome][1]}"
         rows.append(SpanRow(int(span.id), synthetic, span.start, span.end))
     # Built with html.escape by render_blocks, segment by segment.
-    return render_blocks(text, rows, names), names
+    return render_blocks(text, rows, names, only=only), names
 
 
 @require_GET
@@ -131,7 +133,15 @@ def feedback_document_page(request, slug, document_id):
     document = get_object_or_404(project.documents.defer("original", "cleaning"), pk=document_id)
     fb = feedback_document(project=project, student=student, document=document)
     labels = {lab.name: lab for lab in project.span_labels.all()}
-    html, names = _feedback_text(document.text, fb.spans, {n: lab.pk for n, lab in labels.items()})
+    # A page of spans at a time, and on a long brief the passage they cover.
+    span_page = page_of(request, fb.spans, param="spans")
+    relation_page = page_of(request, fb.relations, param="relations")
+    lo, hi, only = passage_blocks(document.text, [(s.start, s.end) for s, _ in span_page])
+    shown = fb.spans if only is None else [
+        (s, o) for s, o in fb.spans if s.start < hi and s.end > lo
+    ]
+    html, names = _feedback_text(document.text, shown, {n: lab.pk for n, lab in labels.items()},
+                                 only=only)
     colours = {
         synthetic: OUTCOME_STYLE[_OUTCOME_ORDER[synthetic // _STRIDE]][0] for synthetic in names
     }
@@ -151,8 +161,9 @@ def feedback_document_page(request, slug, document_id):
                 else ""
             ),
         }
-        for span, outcome in fb.spans
+        for span, outcome in span_page
     ]
+    keep = {"student": request.GET.get("student")}
     return render(
         request,
         "annotator/feedback_document.html",
@@ -170,6 +181,11 @@ def feedback_document_page(request, slug, document_id):
                 for k, (c, m, meaning) in OUTCOME_STYLE.items()
             ],
             "span_rows": span_rows,
+            "span_page": span_page,
+            "relation_page": relation_page,
+            "span_keep": keep_params(relations=request.GET.get("relations"), **keep),
+            "relation_keep": keep_params(spans=request.GET.get("spans"), **keep),
+            "passage": None if only is None else (lo, hi, len(document.text)),
             "labels": list(labels.values()),
         },
     )

@@ -1,0 +1,749 @@
+"""Scale: big briefs, big projects, agreement on every worker, light web processes (issue 12).
+
+    .venv/bin/python benchmarks/scale.py                      # the whole table
+    .venv/bin/python benchmarks/scale.py --documents 10000    # a smaller big project
+    .venv/bin/python benchmarks/scale.py --base /work/h12-base   # and the same on older code
+    .venv/bin/python benchmarks/scale.py --only brief,memory     # some probes
+
+Each probe runs in a child process on a fresh PostgreSQL database (on the
+server DATABASE_URL names, else postgres@127.0.0.1:5432), migrated by the code
+it measures, which is dropped afterwards. ``--base DIR`` runs the same probes
+on another checkout (``git worktree add DIR COMMIT``) in the same session, so
+that ratios are measured on the same noisy machine; a probe the older code
+cannot run (no batch API, no chunked agreement) says so.
+
+Probes, and the rows of the issue's table they give:
+
+* ``brief``: one brief of 1 MB (160,000 words) with two annotators' sets of
+  5,000 spans and 2,000 relations and a final gold of 5,000 spans
+  (``tests/scale.py``, bulk inserts). Times, queries and bytes of the API's set
+  list and set detail, the curation page, the annotate page, the feedback page,
+  the agreement disagreement view and a JSONL export, in this process through
+  Django's test client (server time, no network). A statement running over
+  30 s is cancelled and the row says "timeout".
+* ``project``: ``--documents`` briefs (100,000) of 120 words, 300 students,
+  three assigned per brief, 10% of the sets (30,000 at 100,000) submitted with
+  about 40 spans and 20 relations (bulk inserts in batches of 2,000 briefs).
+  Times every list page, dashboard and the API's document list as the
+  manager; then ``assign --per-document 3`` on a second project of as many
+  briefs without assignments.
+* ``agreement``: ``--agreement-documents`` briefs (10,000) x 3 annotators, all
+  submitted; the run in one process (the embedded mode), then on 1 and on 2
+  Celery workers (real worker processes, Redis), with peak memory per worker.
+* ``autoruns``: 200 briefs x 3 annotators, 600 submissions one after the other
+  with the automatic agreement run of each computed in this process (the
+  embedded mode, no coalescing): CPU seconds of the whole.
+* ``memory``: gunicorn with 5 workers, idle 5 s after it answers: the
+  resident memory of the workers.
+* ``batch``: the comparison harness's workload (200 briefs x 3 annotators x 40
+  spans + 20 relations, submitted) through ``POST /api/annotation-sets/N/batch/``
+  from 8 client threads against gunicorn (4 workers): submissions per second.
+  Label Studio's figure on this workload (6.45 submissions/s at 8 clients) was
+  measured in an earlier session on this machine; it is quoted, not re-run.
+
+Not here: ``benchmarks/load_annotate.py`` (50 clients saving spans in the
+browser's way) and the span save of the annotate page, which issue 13 rewrites.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBES = ("brief", "project", "agreement", "autoruns", "memory", "batch")
+STATEMENT_TIMEOUT_MS = 30_000
+LABEL_STUDIO_SUBMISSIONS_PER_S = 6.45  # 8 clients, earlier session (issue 12)
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _server() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
+    return "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def _database(server: str, name: str, *, drop: bool = False) -> str:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(server)
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _env(code: Path, database_url: str, **extra) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "warrant-scale-benchmark-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "DATABASE_URL": database_url,
+        "PYTHONPATH": str(code),
+        "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "WARNING",
+        "MEDIA_ROOT": tempfile.mkdtemp(prefix="warrant-scale-media-"),
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("REDIS_URL", None)
+    env.update(extra)
+    return env
+
+
+def run_probe(probe: str, code: Path, args) -> dict:
+    name = f"warrant_scale_{probe}_{uuid.uuid4().hex[:6]}"
+    url = _database(_server(), name)
+    env = _env(code, url)
+    try:
+        migrate = subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=code,
+                                 env=env, capture_output=True, text=True)
+        if migrate.returncode:
+            return {"error": migrate.stderr[-500:]}
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--probe", probe,
+               "--documents", str(args.documents),
+               "--agreement-documents", str(args.agreement_documents)]
+        done = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True)
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+        if done.returncode or not lines:
+            return {"error": (done.stderr or done.stdout)[-800:]}
+        return json.loads(lines[-1])
+    finally:
+        _database(_server(), name, drop=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--agreement-documents", type=int, default=10_000)
+    parser.add_argument("--base", type=Path, help="another checkout to measure the same way")
+    parser.add_argument("--only", default=",".join(PROBES))
+    parser.add_argument("--probe", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.probe:
+        _setup()
+        print(json.dumps(globals()[f"probe_{args.probe}"](args)))
+        return 0
+    trees = [("this", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
+    results: dict[str, dict[str, dict]] = {}
+    for probe in args.only.split(","):
+        for label, code in trees:
+            began = time.monotonic()
+            print(f"[{probe} on {label} ({code})]", flush=True)
+            results.setdefault(probe, {})[label] = result = run_probe(probe, code, args)
+            print(f"  {json.dumps(result)[:2000]}  ({time.monotonic() - began:.0f} s)",
+                  flush=True)
+    _table(results, [t[0] for t in trees])
+    return 0
+
+
+def _fmt_ms(seconds) -> str:
+    if seconds is None:
+        return "—"
+    if isinstance(seconds, str):
+        return seconds
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def _cell(results, probe, tree, key, fmt=_fmt_ms) -> str:
+    result = results.get(probe, {}).get(tree)
+    if result is None:
+        return "not run"
+    if "error" in result:
+        return "error"
+    value = result
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return fmt(value) if value is not None else "—"
+
+
+def _page(p) -> str:
+    if not isinstance(p, dict):
+        return str(p)
+    parts = [_fmt_ms(p.get("seconds"))]
+    if p.get("queries") is not None:
+        parts.append(f"{p['queries']} q")
+    if p.get("bytes") is not None:
+        parts.append(f"{p['bytes'] / 1e6:.2f} MB")
+    return ", ".join(parts)
+
+
+def _table(results, trees) -> None:
+    head = "| what | " + " | ".join(trees) + " | target |"
+    print("\n" + head + "\n|" + " --- |" * (len(trees) + 2))
+
+    def row(what, probe, key, target, fmt=_page):
+        cells = [_cell(results, probe, t, key, fmt) for t in trees]
+        print(f"| {what} | " + " | ".join(cells) + f" | {target} |")
+
+    row("API set list, big brief", "brief", "pages.api_set_list", "< 100 ms")
+    row("API set detail, big brief", "brief", "pages.api_set_detail", "< 1 s, < 15 queries")
+    row("curation page, big brief", "brief", "pages.curation", "< 1 s, < 2 MB")
+    row("annotate page, big brief (issue 13)", "brief", "pages.annotate", "< 300 ms")
+    row("feedback page, big brief", "brief", "pages.feedback", "—")
+    row("agreement disagreement view, big brief", "brief", "pages.agreement_document", "—")
+    row("JSONL export, big brief", "brief", "export_jsonl", "—", _fmt_ms)
+    row("slowest page of the big project", "project", "slowest", "< 200 ms", _slowest)
+    row("assign 3 per document, big project", "project", "assign_seconds", "< 1 min",
+        _fmt_ms)
+    row("agreement, one process", "agreement", "in_process", "—", _fmt_ms)
+    row("agreement, 1 worker", "agreement", "workers_1.seconds", "—", _fmt_ms)
+    row("agreement, 2 workers", "agreement", "workers_2.seconds", "< 6 s at 10,000",
+        _fmt_ms)
+    row("peak memory per worker (2 workers)", "agreement", "workers_2.peak_mib", "< 512 MiB",
+        lambda v: f"{v:.0f} MiB")
+    row("600 submissions with automatic runs, CPU", "autoruns", "cpu_seconds", "< 30 s",
+        _fmt_ms)
+    row("batch API, 8 clients, submissions/s", "batch", "submissions_per_s",
+        f"≥ Label Studio's {LABEL_STUDIO_SUBMISSIONS_PER_S} (quoted)",
+        lambda v: f"{v:.2f}")
+    row("idle memory, 5 gunicorn workers", "memory", "total_mib", "< 400 MB",
+        lambda v: f"{v:.0f} MiB")
+    for tree in trees:
+        pages = results.get("project", {}).get(tree, {}).get("pages")
+        if pages:
+            print(f"\nbig project pages ({tree}): "
+                  + "; ".join(f"{k} {_page(v)}" for k, v in pages.items()))
+
+
+def _slowest(pages) -> str:
+    return str(pages)
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def _setup() -> None:
+    import django
+
+    django.setup()
+
+
+def _scale_module():
+    """tests/scale.py of this checkout (the fixture builder), whatever code is measured."""
+    spec = importlib.util.spec_from_file_location("scale_fixtures", ROOT / "tests" / "scale.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _timed_get(client, url, *, repeat: int = 2) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    best, queries, size, status = None, None, None, None
+    for _ in range(repeat):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        began = time.perf_counter()
+        try:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+        except Exception as exc:  # a cancelled statement: the old set list
+            return {"seconds": f"timeout ({type(exc).__name__})"}
+        took = time.perf_counter() - began
+        best = took if best is None else min(best, took)
+        queries, size, status = len(captured), len(response.content), response.status_code
+    return {"seconds": best, "queries": queries, "bytes": size, "status": status}
+
+
+def probe_brief(args) -> dict:
+    from django.test import Client
+    from django.urls import reverse
+
+    scale = _scale_module()
+    began = time.perf_counter()
+    built = scale.build_project(slug="bigbrief", documents=1, students=2, spans=5000,
+                               relations=2000, words=160_000, with_jobs=False)
+    build_s = time.perf_counter() - began
+    doc = built.documents[0]
+    own = built.sets[0]
+    client = Client()
+    slug = built.project.slug
+    pages = {}
+    client.force_login(built.users["manager"])
+    pages["api_set_list"] = _timed_get(client, reverse(
+        "api-annotation-set-list", kwargs={"slug": slug, "document_id": doc.pk}))
+    pages["api_set_detail"] = _timed_get(client, reverse(
+        "api-annotation-set-detail", kwargs={"set_id": own.pk}))
+    client.force_login(built.users["curator"])
+    pages["curation"] = _timed_get(client, reverse(
+        "curation-document", kwargs={"slug": slug, "document_id": doc.pk}))
+    client.force_login(built.users["annotator"])
+    pages["annotate"] = _timed_get(client, reverse(
+        "annotate", kwargs={"slug": slug, "document_id": doc.pk}))
+    pages["feedback"] = _timed_get(client, reverse(
+        "feedback-document", kwargs={"slug": slug, "document_id": doc.pk}))
+    from annotator.services.agreement import agreement_run_execute, agreement_run_request
+
+    began = time.perf_counter()
+    run = agreement_run_execute(run_id=agreement_run_request(project=built.project).pk)
+    agreement_s = time.perf_counter() - began
+    client.force_login(built.users["manager"])
+    pages["agreement_document"] = _timed_get(client, reverse(
+        "agreement-document", kwargs={"slug": slug, "document_id": doc.pk}))
+    from annotator.services.export_jobs import export_job_execute, export_job_request
+
+    began = time.perf_counter()
+    job = export_job_request(project=built.project, format="jsonl")
+    job = export_job_execute(job_id=job.pk)
+    export_s = time.perf_counter() - began
+    return {"build_seconds": build_s, "characters": len(doc.text), "pages": pages,
+            "agreement_seconds": agreement_s, "agreement_status": run.status,
+            "export_jsonl": export_s, "export_status": job.status}
+
+
+def _big_project(slug: str, n_docs: int, *, students: int, per_doc: int, submitted: float,
+                 spans: int, relations: int, words: int, seed: int = 0):
+    """A project of ``n_docs`` briefs, ``per_doc`` students assigned each, a share of the
+    sets submitted with spans and relations; bulk inserts in batches of 2,000 briefs."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from annotator.formats.schema import load_schema
+    from annotator.models import (
+        AnnotationSet,
+        Document,
+        Membership,
+        Relation,
+        RelationType,
+        Role,
+        Span,
+        SpanLabel,
+    )
+    from annotator.services.imports import content_hash
+    from annotator.services.projects import project_create
+
+    scale = _scale_module()
+    rng = random.Random(seed)
+    project = project_create(slug=slug, name=slug, schema=load_schema("argument"))
+    User = get_user_model()
+    manager = User.objects.create_user(username=f"{slug}-manager", password="pw-scale-1")
+    users = User.objects.bulk_create(
+        [User(username=f"{slug}-s{k:04d}") for k in range(students)])
+    Membership.objects.bulk_create(
+        [Membership(project=project, user=manager, role=Role.MANAGER)]
+        + [Membership(project=project, user=u, role=Role.ANNOTATOR) for u in users])
+    label_ids = list(SpanLabel.objects.filter(project=project).values_list("id", flat=True))
+    type_ids = list(RelationType.objects.filter(project=project).values_list("id", flat=True))
+    now = timezone.now()
+    batch = 2000
+    for begin in range(0, n_docs, batch):
+        texts = [f"Brief {i}.\n\n" + scale.brief_text(rng, words)
+                 for i in range(begin, min(n_docs, begin + batch))]
+        docs = Document.objects.bulk_create([
+            Document(project=project, external_id=f"brief-{begin + k}",
+                     title=f"Brief {begin + k}", text=t, content_hash=content_hash(t),
+                     original=t.encode(), source_format="text", position=begin + k)
+            for k, t in enumerate(texts)], batch_size=batch)
+        sets = []
+        for k, d in enumerate(docs):
+            first = (begin + k) * per_doc
+            for j in range(per_doc):
+                done = rng.random() < submitted
+                sets.append(AnnotationSet(
+                    document=d, annotator=users[(first + j) % students],
+                    status="submitted" if done else "assigned", version=1 if done else 0,
+                    started_at=now if done else None, submitted_at=now if done else None))
+        sets = AnnotationSet.objects.bulk_create(sets, batch_size=5000)
+        plans, span_objs = [], []
+        for aset in sets:
+            if aset.status != "submitted":
+                continue
+            rows = scale.span_rows(rng, scale._token_bounds(aset.document.text), spans,
+                                   label_ids)
+            plans.append((aset, len(span_objs), len(rows)))
+            span_objs += [Span(annotation_set=aset, label_id=lab, start=s, end=e)
+                          for s, e, lab in rows]
+        created = Span.objects.bulk_create(span_objs, batch_size=5000)
+        Relation.objects.bulk_create([
+            Relation(annotation_set=aset, source_id=created[first + k + 1].pk,
+                     target_id=created[first + k].pk, type_id=type_ids[k % len(type_ids)])
+            for aset, first, n in plans for k in range(min(relations, n - 1))],
+            batch_size=5000)
+    return project, manager
+
+
+def probe_project(args) -> dict:
+    from django.test import Client
+    from django.urls import reverse
+
+    from annotator.models import AnnotationSet, Document
+    from annotator.services.assignments import assignments_make
+
+    n = args.documents
+    began = time.perf_counter()
+    project, manager = _big_project("bigproject", n, students=300, per_doc=3, submitted=0.1,
+                                    spans=40, relations=20, words=120)
+    build_s = time.perf_counter() - began
+    client = Client()
+    client.force_login(manager)
+    slug = project.slug
+    doc = Document.objects.filter(project=project).order_by("position").first()
+    urls = {
+        "home": reverse("home"),
+        "documents": reverse("project-detail", kwargs={"slug": slug}),
+        "documents_search": reverse("project-detail", kwargs={"slug": slug}) + "?q=Brief+77",
+        "documents_last_page": reverse("project-detail", kwargs={"slug": slug})
+        + f"?page={max(1, n // 50)}",
+        "document": reverse("document-detail", kwargs={"slug": slug, "document_id": doc.pk}),
+        "members": reverse("members", kwargs={"slug": slug}),
+        "assignments": reverse("assignments", kwargs={"slug": slug}),
+        "progress": reverse("progress", kwargs={"slug": slug}),
+        "curation": reverse("curation", kwargs={"slug": slug}),
+        "agreement": reverse("agreement", kwargs={"slug": slug}),
+        "grades": reverse("grades", kwargs={"slug": slug}),
+        "exports": reverse("exports", kwargs={"slug": slug}),
+        "settings": reverse("project-settings", kwargs={"slug": slug}),
+        "api_documents": reverse("api-document-list", kwargs={"slug": slug}),
+        "api_project": reverse("api-project-detail", kwargs={"slug": slug}),
+    }
+    pages = {name: _timed_get(client, url) for name, url in urls.items()}
+    timed = {k: v["seconds"] for k, v in pages.items() if isinstance(v.get("seconds"), float)}
+    slowest = max(timed, key=timed.get) if timed else None
+
+    # Assigning: a second project of as many briefs, nobody assigned yet.
+    other, _ = _big_project("assignproject", n, students=300, per_doc=0, submitted=0,
+                            spans=0, relations=0, words=20)
+    began = time.perf_counter()
+    try:
+        made = len(assignments_make(project=other, per_document=3, seed=1))
+        assign_s = time.perf_counter() - began
+    except Exception as exc:
+        made, assign_s = 0, f"failed ({type(exc).__name__})"
+    return {
+        "documents": n,
+        "sets": AnnotationSet.objects.filter(document__project=project).count(),
+        "submitted": AnnotationSet.objects.filter(document__project=project,
+                                                  status="submitted").count(),
+        "build_seconds": build_s,
+        "pages": pages,
+        "slowest": f"{slowest}: {_page(pages[slowest])}" if slowest else "—",
+        "assigned": made,
+        "assign_seconds": assign_s,
+    }
+
+
+def _worker_peak_mib(pids) -> float:
+    peak = 0.0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+        except OSError:
+            pass
+    return peak
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("PPid:") and int(line.split()[1]) == pid:
+                out.append(int(status.parent.name))
+    return out
+
+
+def probe_agreement(args) -> dict:
+    from django.conf import settings
+
+    from annotator.models import AgreementRun
+    from annotator.services import agreement as service
+
+    n = args.agreement_documents
+    began = time.perf_counter()
+    project, _ = _big_project("agreementproject", n, students=3, per_doc=3, submitted=1.0,
+                              spans=40, relations=20, words=600)
+    out = {"documents": n, "build_seconds": time.perf_counter() - began}
+    chunked = hasattr(service, "agreement_run_pool")
+
+    def clear():
+        if chunked:
+            from annotator.models import AgreementChunk
+
+            AgreementChunk.objects.all().delete()
+
+    clear()
+    began = time.perf_counter()
+    run = service.agreement_run_execute(
+        run_id=service.agreement_run_request(project=project).pk)
+    out["in_process"] = time.perf_counter() - began
+    out["in_process_status"] = run.status
+    if not chunked:
+        out["workers_1"] = out["workers_2"] = {"seconds": "no chunked runs in this code"}
+        return out
+    redis = os.environ.get("WARRANT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    for count in (1, 2):
+        clear()
+        queue = f"warrant-scale-{uuid.uuid4().hex[:8]}"
+        env = {**os.environ, "CELERY_BROKER_URL": redis}
+        with tempfile.TemporaryDirectory() as tmp, _broker(redis, queue):
+            workers = [_start_worker(env, queue, Path(tmp) / f"w{k}.log")
+                       for k in range(count)]
+            try:
+                began = time.perf_counter()
+                run = service.agreement_run_request(project=project)
+                while not AgreementRun.objects.filter(
+                    pk=run.pk, status__in=("done", "failed")
+                ).exists():
+                    time.sleep(0.2)
+                    if time.perf_counter() - began > 1800:
+                        break
+                took = time.perf_counter() - began
+                run.refresh_from_db()
+                pools = [c for w in workers for c in _children(w.pid)]
+                out[f"workers_{count}"] = {
+                    "seconds": took, "status": run.status,
+                    "chunks": len((run.plan or {}).get("chunks", [])),
+                    "peak_mib": _worker_peak_mib(pools),
+                    "coordinator_seconds": run.timings.get("load"),
+                }
+            finally:
+                for w in workers:
+                    os.killpg(w.pid, 15)
+                    w.wait(timeout=30)
+    out["chunk_documents"] = settings.WARRANT_AGREEMENT_CHUNK_DOCUMENTS
+    return out
+
+
+def _start_worker(env: dict, queue: str, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
+         "--concurrency=1", "--loglevel=INFO", "-Q", queue, "--without-mingle",
+         "--without-gossip", "-n", f"{log_path.stem}-{queue}@%h"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 60
+    while b" ready." not in log_path.read_bytes():
+        if time.monotonic() > deadline or worker.poll() is not None:
+            raise RuntimeError(log_path.read_text()[-2000:])
+        time.sleep(0.2)
+    return worker
+
+
+class _broker:
+    """Send this process's tasks to Redis, on ``queue`` (the probe runs eagerly otherwise)."""
+
+    def __init__(self, url: str, queue: str):
+        self.url, self.queue = url, queue
+
+    def __enter__(self):
+        from kombu import pools
+
+        from config.celery import app
+
+        self.app, self.pools = app, pools
+        self.saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url",
+                                               "task_default_queue")}
+        self._reset()
+        app.conf.update(task_always_eager=False, broker_url=self.url,
+                        task_default_queue=self.queue)
+        return self
+
+    def _reset(self):
+        self.pools.reset()
+        self.app._pool = None
+        self.app.__dict__.pop("amqp", None)
+
+    def __exit__(self, *exc):
+        self._reset()
+        self.app.conf.update(self.saved)
+
+
+def probe_autoruns(args) -> dict:
+    from annotator.models import AgreementRun, AnnotationSet
+    from annotator.services.annotations import annotation_set_submit
+
+    project, _ = _big_project("autoruns", 200, students=3, per_doc=3, submitted=0.0,
+                              spans=0, relations=0, words=600)
+    scale = _scale_module()
+    rng = random.Random(1)
+    from annotator.models import Relation, RelationType, Span, SpanLabel
+
+    label_ids = list(SpanLabel.objects.filter(project=project).values_list("id", flat=True))
+    type_ids = list(RelationType.objects.filter(project=project).values_list("id", flat=True))
+    sets = list(AnnotationSet.objects.filter(document__project=project)
+                .select_related("document"))
+    for aset in sets:  # the work is there; the submissions are what is measured
+        rows = scale.span_rows(rng, scale._token_bounds(aset.document.text), 40, label_ids)
+        spans = Span.objects.bulk_create([Span(annotation_set=aset, label_id=lab, start=s,
+                                               end=e) for s, e, lab in rows])
+        Relation.objects.bulk_create([
+            Relation(annotation_set=aset, source_id=spans[k + 1].pk, target_id=spans[k].pk,
+                     type_id=type_ids[k % len(type_ids)]) for k in range(20)])
+    AnnotationSet.objects.filter(pk__in=[s.pk for s in sets]).update(status="in_progress")
+    rng.shuffle(sets)
+    began_cpu = resource.getrusage(resource.RUSAGE_SELF)
+    began = time.perf_counter()
+    for aset in sets:
+        aset.refresh_from_db()
+        annotation_set_submit(annotation_set=aset, expected_version=aset.version)
+    end = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (end.ru_utime - began_cpu.ru_utime) + (end.ru_stime - began_cpu.ru_stime)
+    return {"submissions": len(sets), "wall_seconds": time.perf_counter() - began,
+            "cpu_seconds": cpu, "runs": AgreementRun.objects.filter(project=project).count()}
+
+
+def probe_memory(args) -> dict:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        log = open(Path(tmp) / "gunicorn.log", "wb")  # noqa: SIM115
+        master = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+             f"127.0.0.1:{port}", "--workers", "5", "--no-control-socket"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        try:
+            import urllib.request
+
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            time.sleep(5)
+            workers = _children(master.pid)
+            rss = []
+            for pid in workers:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        rss.append(int(line.split()[1]) / 1024)
+            return {"workers": len(rss), "total_mib": sum(rss),
+                    "per_worker_mib": statistics.mean(rss) if rss else None}
+        finally:
+            os.killpg(master.pid, 15)
+            master.wait(timeout=20)
+
+
+def probe_batch(args) -> dict:
+    import http.client
+    import socket
+
+    from django.urls import NoReverseMatch, reverse
+
+    from annotator.models import AnnotationSet
+    from annotator.services.tokens import api_token_create
+
+    try:
+        reverse("api-annotation-set-batch", kwargs={"set_id": 1})
+    except NoReverseMatch:
+        return {"submissions_per_s": "no batch API in this code"}
+    project, _ = _big_project("batch", 200, students=3, per_doc=3, submitted=0.0, spans=0,
+                              relations=0, words=600)
+    scale = _scale_module()
+    rng = random.Random(2)
+    tokens = {}
+    jobs = []
+    for aset in AnnotationSet.objects.filter(document__project=project).select_related(
+        "document", "annotator"
+    ):
+        if aset.annotator_id not in tokens:
+            tokens[aset.annotator_id] = api_token_create(user=aset.annotator).key
+        bounds = scale._token_bounds(aset.document.text)
+        rows = scale.span_rows(rng, bounds, 40, [0])
+        names = ("Claim", "Reason", "Evidence", "MajorClaim")
+        spans = [{"id": f"T{k}", "label": names[k % 4], "start": s, "end": e}
+                 for k, (s, e, _) in enumerate(rows)]
+        relations = [{"source": f"T{k + 1}", "target": f"T{k}", "type": "attacks"}
+                     for k in range(20)]
+        body = json.dumps({"version": 0, "spans": spans, "relations": relations,
+                           "submit": True})
+        jobs.append((aset.pk, tokens[aset.annotator_id], body))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        log = open(Path(tmp) / "gunicorn.log", "wb")  # noqa: SIM115
+        master = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+             f"127.0.0.1:{port}", "--workers", "4", "--no-control-socket"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        try:
+            import urllib.request
+
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            statuses: list[int] = []
+            server_ms: list[float] = []
+            lock = threading.Lock()
+
+            def client():
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                while True:
+                    with lock:
+                        if not jobs:
+                            break
+                        set_id, token, body = jobs.pop()
+                    conn.request("POST", f"/api/annotation-sets/{set_id}/batch/", body=body,
+                                 headers={"Authorization": f"Token {token}",
+                                          "Content-Type": "application/json"})
+                    response = conn.getresponse()
+                    response.read()
+                    timing = response.getheader("Server-Timing") or ""
+                    with lock:
+                        statuses.append(response.status)
+                        if "dur=" in timing:
+                            server_ms.append(float(timing.split("dur=")[1].split(",")[0]
+                                                   .split(";")[0]))
+                conn.close()
+
+            began = time.perf_counter()
+            threads = [threading.Thread(target=client) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            took = time.perf_counter() - began
+        finally:
+            os.killpg(master.pid, 15)
+            master.wait(timeout=20)
+    ok = statuses.count(201)
+    return {"submissions": len(statuses), "created": ok, "seconds": took,
+            "submissions_per_s": ok / took,
+            "server_ms_median": statistics.median(server_ms) if server_ms else None,
+            "other_statuses": sorted(set(statuses) - {201})}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
