@@ -65,6 +65,28 @@ def agreement_pool_task(run_id: int) -> None:
     agreement_run_pool(run_id=run_id)
 
 
+# --- Import jobs (issue 12) ------------------------------------------------------------
+
+#: A 100,000-brief JSONL imports in a few minutes; the limits of the other jobs hold.
+IMPORT_SOFT_TIME_LIMIT = AGREEMENT_SOFT_TIME_LIMIT
+IMPORT_HARD_TIME_LIMIT = AGREEMENT_HARD_TIME_LIMIT
+
+
+@shared_task(
+    name="annotator.tasks.import_job_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=IMPORT_SOFT_TIME_LIMIT,
+    time_limit=IMPORT_HARD_TIME_LIMIT,
+    ignore_result=True,
+)
+def import_job_task(job_id: int) -> None:
+    """Import job ``job_id``'s files (idempotent: one transaction, a finished job stays)."""
+    from annotator.services.import_jobs import import_job_execute
+
+    import_job_execute(job_id=job_id)
+
+
 # --- Export jobs (issue 6) ------------------------------------------------------------
 
 #: Soft limit of one export job, in seconds: a 5,000-brief project exports in

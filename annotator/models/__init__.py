@@ -1,6 +1,13 @@
 from .actions import ActionKind, AnnotationAction  # noqa: F401 (the undo log, issue 3)
 from .documents import AnnotationSet, AnnotationStatus, Document, Relation, Span
-from .jobs import AgreementChunk, AgreementRun, ExportJob, ExportScope, JobStatus
+from .jobs import (
+    AgreementChunk,
+    AgreementRun,
+    ExportJob,
+    ExportScope,
+    ImportJob,
+    JobStatus,
+)
 from .projects import Membership, Project, RelationType, Role, SpanLabel
 from .security import LoginFailure
 from .users import User
@@ -13,6 +20,7 @@ __all__ = [
     "Document",
     "ExportJob",
     "ExportScope",
+    "ImportJob",
     "JobStatus",
     "LoginFailure",
     "Membership",

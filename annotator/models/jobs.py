@@ -86,6 +86,42 @@ class AgreementChunk(models.Model):
         return f"agreement chunk {self.key[:12]} of {self.project_id}"
 
 
+class ImportJob(models.Model):
+    """A big upload imported in the background, atomically, with its progress.
+
+    The uploaded files wait under ``MEDIA_ROOT/imports/`` until the worker has
+    read them; ``report`` holds the import's report lines once it is DONE.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress = models.FloatField(default=0.0)
+    options = models.JSONField(default=dict, blank=True, help_text="clean, add_labels, annotator.")
+    files = models.JSONField(default=list, blank=True, help_text="The stored uploads.")
+    size = models.PositiveBigIntegerField(default=0)
+    documents = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=1), name="import_progress_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} into {self.project} ({self.status})"
+
+
 class ExportScope(models.TextChoices):
     GOLD = "gold", "Gold only"
     ANNOTATORS = "annotators", "All annotators"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -390,12 +391,14 @@ def documents_import(
     records: list[DocumentRecord],
     add_labels: bool = False,
     annotator: str | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> ImportReport:
     """Write documents, their annotators' sets and their gold into ``project``.
 
     Documents whose canonical text is already in the project are skipped and
     reported. An annotation without an annotator name (a brat .ann, for
     example) becomes the gold set, or ``annotator``'s set when one is given.
+    ``progress`` is called with the share of records written (0 to 1) as it goes.
     """
     if annotator and not get_user_model().objects.filter(username=annotator).exists():
         raise WarrantError(f"no such user: {annotator} (create the account first)")
@@ -404,7 +407,9 @@ def documents_import(
     existing_documents = dict(project.documents.values_list("content_hash", "pk"))
     taken_ids = set(project.documents.values_list("external_id", flat=True))
     position = project.documents.count()
-    for record in records:
+    for done, record in enumerate(records):
+        if progress is not None and done % 100 == 0:
+            progress(done / len(records))
         where = record.original_name or record.external_id
         check_storable(record, where)
         digest = content_hash(record.text)

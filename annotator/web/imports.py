@@ -6,13 +6,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
 
 from annotator.formats.records import FormatError
+from annotator.models import ImportJob, JobStatus
 from annotator.selectors.projects import project_has_annotator
 from annotator.services.errors import WarrantError
+from annotator.services.import_jobs import import_job_request
 from annotator.services.imports import documents_import
 
 from .access import project_for
@@ -94,6 +97,26 @@ class DocumentImportForm(forms.Form):
         return files
 
 
+def _too_big_for_a_request(files) -> bool:
+    return sum(upload.size for upload in files) > settings.WARRANT_IMPORT_INLINE_BYTES
+
+
+@require_GET
+@login_required
+def import_job_page(request, slug, job_id):
+    """An import job: its progress while it runs (polled; HTTP 286 stops the polling),
+    then its report or its error."""
+    project = project_for(request.user, slug, "document.import")
+    job = get_object_or_404(ImportJob, pk=job_id, project=project)
+    active = job.status in (JobStatus.PENDING, JobStatus.RUNNING)
+    context = {"project": project, "job": job, "active": active,
+               "percent": round(job.progress * 100)}
+    if request.htmx:
+        response = render(request, "annotator/import_job.html#import-job", context)
+        return response if active else HttpResponseStopPolling(response.content)
+    return render(request, "annotator/import_job.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def document_import(request, slug):
@@ -104,7 +127,24 @@ def document_import(request, slug):
         form, error, status = DocumentImportForm(project=project), refusal, 413
     elif request.method == "POST":
         form = DocumentImportForm(request.POST, request.FILES, project=project)
-        if form.is_valid():
+        if form.is_valid() and _too_big_for_a_request(form.cleaned_data["files"]):
+            # A big upload is imported by the worker, with a progress bar, instead
+            # of outliving the request's timeout (a 500 under gunicorn).
+            data = form.cleaned_data
+            try:
+                job = import_job_request(
+                    project=project,
+                    files=[(upload.name, upload.read()) for upload in data["files"]],
+                    requested_by=request.user,
+                    clean=data["clean"],
+                    add_labels=data["add_labels"],
+                    annotator=data["annotator"] or None,
+                )
+            except WarrantError as exc:
+                error = str(exc)
+            else:
+                return redirect("import-job", slug=project.slug, job_id=job.pk)
+        elif form.is_valid():
             data = form.cleaned_data
             # The readers pull in lxml and trafilatura: loaded on the first
             # import, not in every web process at start (issue 12, point 8).

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", projects.home, name="home"),
     path("p/<slug:slug>/", projects.project_detail, name="project-detail"),
     path("p/<slug:slug>/import/", imports.document_import, name="document-import"),
+    path("p/<slug:slug>/import/<int:job_id>/", imports.import_job_page, name="import-job"),
     path("p/<slug:slug>/d/<int:document_id>/", documents.document_detail, name="document-detail"),
     path("p/<slug:slug>/d/<int:document_id>/title/", documents.document_title,
          name="document-title"),

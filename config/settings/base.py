@@ -179,6 +179,9 @@ WARRANT_PROJECT_CREATORS = os.environ.get("WARRANT_PROJECT_CREATORS", "any")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 WARRANT_MAX_UPLOAD_BYTES = int(os.environ.get("WARRANT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
+# An upload bigger than this is imported by the worker, with a progress bar,
+# instead of in the request (1,000 annotated briefs outlived gunicorn's timeout).
+WARRANT_IMPORT_INLINE_BYTES = int(os.environ.get("WARRANT_IMPORT_INLINE_BYTES", 2 * 1024 * 1024))
 # A body over that limit is refused unread (annotator.web.uploads), not streamed to disk first.
 FILE_UPLOAD_HANDLERS = [
     "annotator.web.uploads.BoundedUploadHandler",

@@ -264,6 +264,7 @@ PER_ACTOR_ELSEWHERE = {
         "api-span-detail", "api-relation-list", "api-relation-detail",
         "api-annotation-set-submit", "api-annotation-set-reopen"],
     "tests/api/test_batch_api.py": ["api-annotation-set-batch"],
+    "tests/web/test_import_jobs.py": ["import-job"],
     "tests/api/test_export_jobs_api.py": ["api-export-job-list", "api-export-job-detail",
                                           "api-export-job-download"],
     "tests/api/test_agreement_api.py": ["api-agreement", "api-agreement-run"],
