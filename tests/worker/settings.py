@@ -21,3 +21,4 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 WARRANT_AGREEMENT_TEST_DELAY = float(os.environ.get("WARRANT_AGREEMENT_TEST_DELAY", "0"))
+WARRANT_IMPORT_TEST_DELAY = float(os.environ.get("WARRANT_IMPORT_TEST_DELAY", "0"))
