@@ -626,46 +626,56 @@ def probe_autoruns(args) -> dict:
             "cpu_seconds": cpu, "runs": AgreementRun.objects.filter(project=project).count()}
 
 
-def probe_memory(args) -> dict:
-    import socket
+class _gunicorn:
+    """gunicorn serving the measured code on a free loopback port, until the block ends."""
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        log = open(Path(tmp) / "gunicorn.log", "wb")  # noqa: SIM115
-        master = subprocess.Popen(
+    def __init__(self, workers: int):
+        self.workers = workers
+
+    def __enter__(self):
+        import socket
+        import urllib.request
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.tmp = tempfile.TemporaryDirectory()
+        log = open(Path(self.tmp.name) / "gunicorn.log", "wb")
+        self.master = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-             f"127.0.0.1:{port}", "--workers", "5", "--no-control-socket"],
+             f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+             "--no-control-socket"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        try:
-            import urllib.request
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        return self
 
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.3)
-            time.sleep(5)
-            workers = _children(master.pid)
-            rss = []
-            for pid in workers:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        rss.append(int(line.split()[1]) / 1024)
-            return {"workers": len(rss), "total_mib": sum(rss),
-                    "per_worker_mib": statistics.mean(rss) if rss else None}
-        finally:
-            os.killpg(master.pid, 15)
-            master.wait(timeout=20)
+    def __exit__(self, *exc):
+        os.killpg(self.master.pid, 15)
+        self.master.wait(timeout=20)
+        self.tmp.cleanup()
+
+
+def probe_memory(args) -> dict:
+    with _gunicorn(5) as web:
+        time.sleep(5)
+        rss = []
+        for pid in _children(web.master.pid):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss.append(int(line.split()[1]) / 1024)
+    return {"workers": len(rss), "total_mib": sum(rss),
+            "per_worker_mib": statistics.mean(rss) if rss else None}
 
 
 def probe_batch(args) -> dict:
     import http.client
-    import socket
 
     from django.urls import NoReverseMatch, reverse
 
@@ -697,60 +707,39 @@ def probe_batch(args) -> dict:
         body = json.dumps({"version": 0, "spans": spans, "relations": relations,
                            "submit": True})
         jobs.append((aset.pk, tokens[aset.annotator_id], body))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        log = open(Path(tmp) / "gunicorn.log", "wb")  # noqa: SIM115
-        master = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-             f"127.0.0.1:{port}", "--workers", "4", "--no-control-socket"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        try:
-            import urllib.request
+    with _gunicorn(4) as web:
+        port = web.port
+        statuses: list[int] = []
+        server_ms: list[float] = []
+        lock = threading.Lock()
 
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.3)
-            statuses: list[int] = []
-            server_ms: list[float] = []
-            lock = threading.Lock()
+        def client():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            while True:
+                with lock:
+                    if not jobs:
+                        break
+                    set_id, token, body = jobs.pop()
+                conn.request("POST", f"/api/annotation-sets/{set_id}/batch/", body=body,
+                             headers={"Authorization": f"Token {token}",
+                                      "Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                timing = response.getheader("Server-Timing") or ""
+                with lock:
+                    statuses.append(response.status)
+                    if "dur=" in timing:
+                        server_ms.append(float(timing.split("dur=")[1].split(",")[0]
+                                               .split(";")[0]))
+            conn.close()
 
-            def client():
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                while True:
-                    with lock:
-                        if not jobs:
-                            break
-                        set_id, token, body = jobs.pop()
-                    conn.request("POST", f"/api/annotation-sets/{set_id}/batch/", body=body,
-                                 headers={"Authorization": f"Token {token}",
-                                          "Content-Type": "application/json"})
-                    response = conn.getresponse()
-                    response.read()
-                    timing = response.getheader("Server-Timing") or ""
-                    with lock:
-                        statuses.append(response.status)
-                        if "dur=" in timing:
-                            server_ms.append(float(timing.split("dur=")[1].split(",")[0]
-                                                   .split(";")[0]))
-                conn.close()
-
-            began = time.perf_counter()
-            threads = [threading.Thread(target=client) for _ in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            took = time.perf_counter() - began
-        finally:
-            os.killpg(master.pid, 15)
-            master.wait(timeout=20)
+        began = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        took = time.perf_counter() - began
     ok = statuses.count(201)
     return {"submissions": len(statuses), "created": ok, "seconds": took,
             "submissions_per_s": ok / took,
