@@ -173,10 +173,11 @@ class AnnotationSetDetailView(WarrantAPIMixin, generics.GenericAPIView):
         ]
         relations = [
             {"id": pk, "source": source, "target": target, "type": type_name,
-             "external_id": external_id}
-            for pk, source, target, type_name, external_id in aset.relations.order_by(
+             "attributes": attributes, "external_id": external_id}
+            for pk, source, target, type_name, attributes, external_id in aset.relations.order_by(
                 "id"
-            ).values_list("id", "source_id", "target_id", "type__name", "external_id")
+            ).values_list("id", "source_id", "target_id", "type__name", "attributes",
+                          "external_id")
         ]
         aset.span_count = len(spans)
         aset.relation_count = len(relations)

@@ -234,3 +234,18 @@ def test_a_batch_costs_the_same_queries_for_5_and_300_items(api_for, own, member
     assert counts[1] == counts[2], counts
     # A fixed number, small: the items are written in bulk, not one by one.
     assert counts[2] <= 20, counts
+
+
+def test_the_set_detail_lists_exactly_the_serializers_fields(api_for, own, long_document):
+    """The detail builds its rows by hand (for speed): they keep the documented fields."""
+    from annotator.api.serializers import RelationSerializer, SpanSerializer
+
+    api_for("annotator").post(
+        url(own), {"version": 0, "spans": span_items(long_document, 2), "relations": chain(1)},
+        format="json",
+    )
+    data = api_for("annotator").get(
+        reverse("api-annotation-set-detail", kwargs={"set_id": own.pk})
+    ).json()
+    assert set(data["spans"][0]) == set(SpanSerializer().fields)
+    assert set(data["relations"][0]) == set(RelationSerializer().fields)
