@@ -6,7 +6,8 @@ paragraphs, headings and list items, removes running headers, footers and page
 numbers (when ``clean``), and keeps the page of every paragraph. The record's
 ``meta`` holds ``"pages"`` (the page count) and ``"page_map"``: ``[start, end,
 page]`` runs of the text, one per paragraph, split where a paragraph goes on to
-the next page.
+the next page; and ``"pages_without_text"`` when some pages have no text layer
+(a scanned page among typeset ones: its text is not in the document).
 
 Why PDFium: it is fast (C++, ~100x pdfminer.six, on which pdfplumber is
 built), well kept (the PDF engine of Chromium), permissively licensed (PDFium
@@ -107,12 +108,23 @@ def read_pdf(data: bytes, *, name: str, clean: bool = True) -> DocumentRecord:
         text=laid.text,
         title=title,
         title_source=source,
-        meta={"pages": len(pages), "page_map": laid.page_map},
+        meta=_meta(pages, laid),
         original=data,
         original_name=name,
         source_format="pdf",
         cleaning=report,
     )
+
+
+def _meta(pages: list[Page], laid: Laid) -> dict:
+    """``pages``, ``page_map``, and ``pages_without_text`` when some pages are images
+    only (scanned pages in a PDF that has text elsewhere, or blank pages)."""
+    meta: dict = {"pages": len(pages), "page_map": laid.page_map}
+    empty = [page.number for page in pages
+             if sum(len(f.text) for f in page.fragments) < _MIN_TEXT_CHARS]
+    if empty:
+        meta["pages_without_text"] = empty
+    return meta
 
 
 def _title_candidates(laid: Laid, info_title: str) -> list[Candidate]:

@@ -223,3 +223,23 @@ def test_fpdf2s_own_justified_columns_with_small_margins_read_in_order():
     assert pages >= 2
     # Centred page numbers, and a header from page 2 on.
     assert record.cleaning.reasons == {"page number": pages, "running header": pages - 1}
+
+
+def test_a_scanned_page_among_typeset_ones_is_named_in_meta():
+    import io
+
+    from fpdf import FPDF
+    from PIL import Image
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, " ".join(text for _, text in brief_article(1)[:3]))
+    pdf.add_page()
+    buffer = io.BytesIO()
+    Image.new("L", (200, 280), 200).save(buffer, format="PNG")
+    pdf.image(io.BytesIO(buffer.getvalue()), x=10, y=10, w=190)
+    record = read_pdf(bytes(pdf.output()), name="mixed.pdf")
+    assert record.meta["pages"] == 2
+    assert record.meta["pages_without_text"] == [2]
+    assert "pages_without_text" not in read_pdf(two_column_pdf().data, name="b.pdf").meta
