@@ -39,6 +39,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from annotator.models import AnnotationStatus, Relation, Span, SpanLabel
 from annotator.selectors import annotations as sel
 from annotator.selectors.permissions import has_permission
+from annotator.selectors.projects import label_spec
 from annotator.services import annotations as svc
 from annotator.services.errors import ConflictError, WarrantError
 from annotator.text.markdown import render_markdown
@@ -48,7 +49,6 @@ from .text_render import render_plain_blocks
 
 # Outline and relation lists quote this much of a span.
 EXCERPT_CHARS = 70
-ATTRIBUTE_STANCES = ("for", "against")
 # A page of the outline and of the relation list: what a reader scans at once; a
 # save re-renders the pages shown, so these bound its work too.
 OUTLINE_ROWS = 100
@@ -296,7 +296,9 @@ def _set_data(contents: Contents) -> dict:
 
 def _schema_data(project, document, schema: Schema) -> dict:
     return {
-        "labels": [{"id": lab.pk, "name": lab.name, "hotkey": lab.hotkey, "colour": lab.colour}
+        "labels": [{"id": lab.pk, "name": lab.name, "hotkey": lab.hotkey, "colour": lab.colour,
+                    "attributes": [{"name": a.name, "type": a.type, "hotkey": a.hotkey}
+                                   for a in label_spec(lab).attributes]}
                    for lab in schema.labels],
         "types": [{"id": t.pk, "name": t.name, "key": str(i + 1), "allowed": t.allowed,
                    "directed": t.directed, "attack": t.name in sel.ATTACK_TYPES}
@@ -611,11 +613,7 @@ def _editor_html(request, project, document, aset, span, editable, oob=False) ->
         "span": span,
         "excerpt": _excerpt(text, span.start, span.end),
         "labels": list(_span_labels(project).values()),
-        "stance": span.attributes.get("stance", ""),
-        "stances": ATTRIBUTE_STANCES,
-        "other_attributes": "\n".join(
-            f"{k}: {v}" for k, v in span.attributes.items() if k != "stance"
-        ),
+        "attributes": _attribute_fields(span),
         "span_relations": [
             {
                 "id": r.pk,
@@ -637,22 +635,41 @@ def _editor_html(request, project, document, aset, span, editable, oob=False) ->
     return render_to_string("annotator/annotate.html#span-editor", context, request)
 
 
-def _parse_attributes(request, span: Span) -> dict:
-    """The stance menu plus free ``name: value`` lines, one attribute per line."""
-    attributes = {}
-    for line in request.POST.get("other_attributes", "").splitlines():
-        if not line.strip():
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise WarrantError(f"write attributes as 'name: value', one a line (not {line!r})")
-        attributes[name.strip()] = value.strip()
-    stance = request.POST.get("stance", "")
-    if stance:
-        if stance not in ATTRIBUTE_STANCES:
-            raise WarrantError("stance is for or against")
-        attributes["stance"] = stance
-    return attributes
+# How the editor shows a yes/no attribute, and back.
+_YES_NO = {True: "yes", False: "no"}
+
+
+def _attribute_fields(span: Span) -> list[dict]:
+    """The editor's fields for the span's attributes, as its label's schema declares them
+    (formats/schema.py: choice, yes/no, short text); values it does not declare, shown."""
+    spec = label_spec(span.label)
+    fields = []
+    for attribute in spec.attributes:
+        value = span.attributes.get(attribute.name)
+        options = list(attribute.values) if attribute.type == "choice" else []
+        if attribute.type == "boolean":
+            options, value = ["yes", "no"], _YES_NO.get(value, "")
+        fields.append({"name": attribute.name, "type": attribute.type, "options": options,
+                       "current": "" if value is None else value, "hotkey": attribute.hotkey,
+                       "description": attribute.description})
+    declared = {a.name for a in spec.attributes}
+    fields += [{"name": name, "type": "text", "current": value, "undeclared": True}
+               for name, value in span.attributes.items() if name not in declared]
+    return fields
+
+
+def _typed_attributes(fields, label: SpanLabel) -> dict:
+    """The attributes the editor's fields hold, typed as ``label`` declares them."""
+    values = {}
+    for attribute in label_spec(label).attributes:
+        raw = fields.get(f"attr-{attribute.name}", "")
+        if attribute.type == "boolean":
+            if raw not in ("", "yes", "no"):
+                raise WarrantError(f"attribute {attribute.name!r} is yes or no")
+            values[attribute.name] = {"yes": True, "no": False}.get(raw)
+        else:
+            values[attribute.name] = raw.strip()
+    return values
 
 
 @require_http_methods(["GET", "POST"])
@@ -695,8 +712,12 @@ def annotate_span(request, slug, document_id, span_id):
                 changes[name] = value
         if "start" in changes or "end" in changes:
             changes["snap"] = _snap(request)
-        if "stance" in fields or "other_attributes" in fields:
-            changes["attributes"] = _parse_attributes(request, span)
+        # The fields are those of the label the editor was drawn for: with a new label (or
+        # an editor drawn for another one) they are left alone, and the service keeps what
+        # the new label can hold.
+        relabel = "label" in changes and changes["label"].pk != span.label_id
+        if fields.get("attributes_form") == str(span.label_id) and not relabel:
+            changes["attributes"] = _typed_attributes(fields, span.label)
         if "note" in fields:
             changes["note"] = fields["note"]
         return svc.span_update(

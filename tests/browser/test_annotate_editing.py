@@ -284,3 +284,88 @@ def test_find_and_mark_all_by_mouse_is_one_undoable_action(page_for, members, br
     wait_saved(page, "Redone")
     assert len(spans_of(own_set)) == 2
     expect(page.locator(".tag")).to_have_count(2)
+
+
+# ---------------------------------------------------------------- point 8: typed attributes
+
+
+@pytest.fixture
+def reason_attributes(project):
+    """Reason gains a yes/no and a short text attribute, each with a hotkey."""
+    project.span_labels.filter(name="Reason").update(attributes=[
+        {"name": "strong", "type": "boolean", "hotkey": "g", "description": "A strong reason?"},
+        {"name": "source", "type": "text", "hotkey": "o", "description": "Who gives it."},
+    ])
+
+
+def test_attribute_fields_follow_the_labels_schema_by_mouse(page_for, members, brief, own_set,
+                                                             reason_attributes):
+    claim = _span(own_set, "Claim", "Sanctions don't work.")
+    reason = _span(own_set, "Reason", "Prices rose sharply in 2024.")
+    page = page_for(members["annotator"])
+    open_page(page, brief)
+    editor = page.locator("#span-editor")
+    click_phrase(page, "Sanctions don't")
+    expect(editor.get_by_label("stance")).to_be_visible()
+    expect(editor.locator("#attr-stance option")).to_have_text(["—", "for", "against"])
+    editor.get_by_label("stance").select_option("against")
+    editor.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#set-version")).to_have_text("version 1")
+    claim.refresh_from_db()
+    assert claim.attributes == {"stance": "against"}
+
+    click_phrase(page, "Prices rose")
+    expect(editor.get_by_label("strong")).to_be_visible()
+    expect(editor.get_by_label("stance")).to_have_count(0)
+    editor.get_by_label("strong").select_option("yes")
+    editor.get_by_label("source").fill("the finance ministry")
+    editor.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#set-version")).to_have_text("version 2")
+    reason.refresh_from_db()
+    assert reason.attributes == {"strong": True, "source": "the finance ministry"}
+    # Relabelled, a span keeps only what its new label holds.
+    editor.get_by_label("Label").select_option("Evidence")
+    editor.get_by_role("button", name="Save changes").click()
+    wait_saved(page, "Saved: Evidence")
+    expect(editor.get_by_label("kind")).to_be_visible()
+    reason.refresh_from_db()
+    assert reason.attributes == {}
+    page.get_by_role("button", name="Undo").click()
+    wait_saved(page, "Undone")
+    reason.refresh_from_db()
+    assert (reason.label.name, reason.attributes) == (
+        "Reason", {"strong": True, "source": "the finance ministry"})
+
+
+def test_attribute_hotkeys_by_keyboard(page_for, members, brief, own_set, reason_attributes):
+    claim = _span(own_set, "Claim", "Sanctions don't work.")
+    reason = _span(own_set, "Reason", "Prices rose sharply in 2024.")
+    page = page_for(members["annotator"])
+    open_page(page, brief)
+    _focus_text(page)
+    page.keyboard.press("j")
+    expect(page.locator("#status-line")).to_contain_text("Claim")
+    for version, expected in enumerate(["for", "against", None], start=1):
+        page.keyboard.press("f")  # f steps through the values, then back to unset
+        expect(page.locator("#set-version")).to_have_text(f"version {version}")
+        expect(page.locator("#attr-stance")).to_have_value(expected or "")
+        claim.refresh_from_db()
+        assert claim.attributes == ({"stance": expected} if expected else {})
+    page.keyboard.press("j")
+    expect(page.locator("#status-line")).to_contain_text("Reason")
+    page.keyboard.press("g")  # yes/no
+    expect(page.locator("#set-version")).to_have_text("version 4")
+    reason.refresh_from_db()
+    assert reason.attributes == {"strong": True}
+    page.keyboard.press("o")  # a text: its field, to type in
+    expect(page.locator("#attr-source")).to_be_focused()
+    page.keyboard.type("the IMF")
+    page.keyboard.press("Enter")
+    expect(page.locator("#set-version")).to_have_text("version 5")
+    reason.refresh_from_db()
+    assert reason.attributes == {"strong": True, "source": "the IMF"}
+    page.keyboard.press("Escape")  # back out of the field, to the keys
+    page.locator("#doc-text").focus()
+    page.keyboard.press("?")
+    expect(page.locator("#help-dialog")).to_contain_text("Reason: source")
+    expect(page.locator("#help-dialog")).to_contain_text("for, against, not set in turn")

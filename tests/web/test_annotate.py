@@ -437,3 +437,38 @@ def test_past_the_first_panel_page_a_span_adds_only_its_compact_data(client_for,
         sizes[n] = len(client_for("annotator").get(url("annotate", document)).content)
     per_span = (sizes[600] - sizes[200]) / 400
     assert per_span < 30, per_span  # [id, label, start, end], and nothing else
+
+
+def test_the_editor_saves_typed_attributes_of_the_spans_label(client_for, document, own_set,
+                                                              project):
+    claim_label = project.span_labels.get(name="Claim")
+    project.span_labels.filter(name="Reason").update(
+        attributes=[{"name": "strong", "type": "boolean"}, {"name": "who", "type": "text"}])
+    span = SpanFactory(annotation_set=own_set, label=claim_label, start=0, end=5)
+    client = client_for("annotator")
+    editor = client.get(url("annotate-span", document, span_id=span.pk)).content.decode()
+    assert 'id="attr-stance"' in editor and '<option value="against">' in editor
+
+    def save(data, version):
+        return client.post(url("annotate-span", document, span_id=span.pk),
+                           {**data, "expected_version": version}, HTTP_HX_REQUEST="true")
+
+    response = save({"label": claim_label.pk, "attributes_form": claim_label.pk,
+                     "attr-stance": "against", "note": ""}, 0)
+    assert response.status_code == 200
+    span.refresh_from_db()
+    assert span.attributes == {"stance": "against"}
+    refused = save({"attributes_form": claim_label.pk, "attr-stance": "maybe"}, 1)
+    assert refused.status_code == 400 and b"one of for, against" in refused.content
+    # Fields drawn for another label are not this label's: they are left alone.
+    reason = project.span_labels.get(name="Reason")
+    response = save({"label": reason.pk, "attributes_form": claim_label.pk,
+                     "attr-stance": "for"}, 1)
+    assert response.status_code == 200
+    span.refresh_from_db()
+    assert (span.label_id, span.attributes) == (reason.pk, {})
+    response = save({"attributes_form": reason.pk, "attr-strong": "yes", "attr-who": " IMF "}, 2)
+    span.refresh_from_db()
+    assert span.attributes == {"strong": True, "who": "IMF"}
+    refused = save({"attributes_form": reason.pk, "attr-strong": "perhaps"}, 3)
+    assert refused.status_code == 400 and b"yes or no" in refused.content

@@ -475,8 +475,12 @@ function start(root) {
     if (had && !arcsAll()) redraw();
   }
 
+  // The editor of a span, unless the one shown is it, drawn at this version (a span's
+  // save brings its editor along: loading it again would undo what is being typed).
   function loadEditor(id) {
     if (state.selected !== id) return;
+    const shown = document.getElementById("span-editor")?.dataset;
+    if (shown?.span === String(id) && shown.version === String(state.version)) return;
     load("editor", fill(urls.span, id, "spans") + state.setParam, "#span-editor");
   }
 
@@ -579,6 +583,50 @@ function start(root) {
     if (!state.moving || !change) return;
     if (change.spans.some(([id]) => id === state.moving.id)) state.moving.pending -= 1;
     if (state.moving.pending <= 0) state.moving = null;
+  }
+
+  // ------------------------------------------------------------------ attributes
+
+  /**
+   * An attribute's hotkey, with a span of a label that declares it selected: a choice
+   * or yes/no steps to its next value (and back to unset) and saves; a short text
+   * opens its field in the editor. False when the key is no attribute's here.
+   */
+  function attributeKey(key) {
+    const span = spanOf(state.selected);
+    const attribute = span && labels.get(span.label)?.attributes.find((a) => a.hotkey === key);
+    if (!attribute) return false;
+    if (!state.editable) {
+      readOnly();
+      return true;
+    }
+    withEditor(span.id, (editor) => {
+      const field = editor.querySelector(`[data-attribute="${attribute.name}"]`);
+      if (!field) return;
+      if (attribute.type === "text") {
+        field.focus();
+        return;
+      }
+      field.selectedIndex = (field.selectedIndex + 1) % field.options.length;
+      announce(`${attribute.name}: ${field.value || "not set"}. Saving…`);
+      htmx.trigger(field.form, "submit");
+    });
+    return true;
+  }
+
+  // Run `act` on the span editor once it shows span `id` (loading it now if need be).
+  function withEditor(id, act) {
+    const editor = document.getElementById("span-editor");
+    if (editor?.dataset.span === String(id) && editor.querySelector("form")) return act(editor);
+    const settled = () => {
+      const now = document.getElementById("span-editor");
+      if (now?.dataset.span !== String(id)) return;
+      document.body.removeEventListener("htmx:afterSettle", settled);
+      if (now.querySelector("form")) act(now);
+    };
+    document.body.addEventListener("htmx:afterSettle", settled);
+    window.clearTimeout(state.editorTimer);
+    loadEditor(id);
   }
 
   // ------------------------------------------------------------------ relations (keyboard)
@@ -909,6 +957,8 @@ function start(root) {
         if (labelByKey.has(lower)) {
           handled();
           labelKey(labelByKey.get(lower));
+        } else if (attributeKey(lower)) {
+          handled();
         }
     }
   });
