@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -422,16 +423,26 @@ def agreement_document_comparison(
         for span in work.spans:
             cuts.update((span.start, span.end))
     bounds = sorted(c for c in cuts if 0 <= c <= len(text))
+    # One sweep over the cuts: at each cut, the spans that start there join each
+    # annotator's active labels and those that end there leave (a span covers a
+    # stretch exactly when it is active at the stretch's start).
+    opens: dict[str, dict[int, list[str]]] = {name: {} for name in names}
+    closes: dict[str, dict[int, list[str]]] = {name: {} for name in names}
+    for name in names:
+        for span in record.work[name].spans:
+            opens[name].setdefault(span.start, []).append(span.label)
+            closes[name].setdefault(span.end, []).append(span.label)
+    active: dict[str, Counter] = {name: Counter() for name in names}
     segments = []
     for start, end in pairwise(bounds):
-        labels = {
-            name: tuple(
-                sorted(
-                    {s.label for s in record.work[name].spans if s.start < end and s.end > start}
-                )
-            )
-            for name in names
-        }
+        labels = {}
+        for name in names:
+            counts = active[name]
+            for label in closes[name].get(start, ()):
+                counts[label] -= 1
+            for label in opens[name].get(start, ()):
+                counts[label] += 1
+            labels[name] = tuple(sorted(label for label, n in counts.items() if n > 0))
         piece = text[start:end]
         disagree = len(set(labels.values())) > 1 and not piece.isspace()
         segments.append(Segment(start, end, piece, labels, disagree))
