@@ -1,8 +1,10 @@
 """Agreement over the API: the latest report, requesting a run, and a run's state.
 
 ``GET /api/projects/<slug>/agreement/`` answers with the report JSON itself,
-byte for byte the shape of DESIGN.md, as the page's download and
-``manage.py agreement --json`` give it; ``POST`` asks for a run (202, the run);
+the shape of DESIGN.md plus what a reader needs later (the bootstrap
+``intervals``, the ``run``'s id and times, ``warrant_version`` and the
+``conventions``: unit, pooling, CI method, resamples), as
+``manage.py agreement --json`` gives it; ``POST`` asks for a run (202, the run);
 ``GET /api/agreement-runs/<id>/`` is the run row, polled until it is done.
 """
 
@@ -18,9 +20,10 @@ from rest_framework.views import APIView
 
 from annotator.metrics.types import UNITS
 from annotator.models import AgreementRun
-from annotator.selectors.agreement import agreement_run_latest
+from annotator.selectors.agreement import agreement_report_document, agreement_run_latest
 from annotator.selectors.permissions import has_permission, require_permission
 from annotator.services.agreement import agreement_run_request
+from annotator.services.backup import warrant_version
 
 from .base import WarrantAPIMixin, api_project
 from .openapi import error_responses
@@ -105,7 +108,7 @@ class ProjectAgreementView(WarrantAPIMixin, APIView):
         run = agreement_run_latest(project=project, finished=True, unit=unit)
         if run is None:
             raise Http404("No agreement run of this project has finished yet.")
-        return Response(run.report)
+        return Response(agreement_report_document(run, version=warrant_version()))
 
     @extend_schema(
         summary="Ask for an agreement run",

@@ -7,7 +7,7 @@ agreement runs by id, each checked against its project's permission matrix.
 from django.urls import path, re_path
 
 from . import agreement as agreement_api
-from . import annotation_sets, documents, errors, export_jobs, projects
+from . import annotation_sets, bulk, documents, errors, export_jobs, projects
 
 urlpatterns = [
     path("projects/", projects.ProjectListView.as_view(), name="api-project-list"),
@@ -26,6 +26,16 @@ urlpatterns = [
         "projects/<slug:slug>/documents/<int:document_id>/annotation-sets/",
         annotation_sets.AnnotationSetListView.as_view(),
         name="api-annotation-set-list",
+    ),
+    path(
+        "projects/<slug:slug>/annotation-sets/",
+        bulk.ProjectAnnotationSetListView.as_view(),
+        name="api-project-annotation-sets",
+    ),
+    path(
+        "projects/<slug:slug>/annotations.jsonl",
+        bulk.ProjectAnnotationsView.as_view(),
+        name="api-project-annotations",
     ),
     path(
         "annotation-sets/<int:set_id>/",

@@ -447,3 +447,54 @@ def agreement_document_comparison(
         disagree = len(set(labels.values())) > 1 and not piece.isspace()
         segments.append(Segment(start, end, piece, labels, disagree))
     return DocumentComparison(document, names, segments, colours)
+
+
+#: How every report is computed, said in the report itself (docs/agreement.md gives
+#: the formulas and references).
+REPORT_CONVENTIONS = {
+    "token": "units are maximal runs of non-whitespace (\\S+); a unit's category for one "
+             "annotator is the labels of the spans that overlap it, sorted and joined with "
+             "'+', or 'O'",
+    "char": "units are characters, whitespace included; a unit's category is as for tokens",
+    "pooling": "overall pools every document (units and span pairs summed across "
+               "documents), not a mean of per-document scores; a pairwise figure's value is "
+               "the mean over pairs",
+    "ci_method": "percentile bootstrap over documents, resampled with replacement",
+}
+
+
+def agreement_report_document(run, *, version: str) -> dict:
+    """A finished run's report with what it needs to be read later: the bootstrap
+    intervals, the run's id and times, Warrant's version and the conventions.
+
+    The same dict for the API and ``manage.py agreement --json``.
+    """
+    report = dict(run.report or {})
+    parameters = run.parameters if isinstance(run.parameters, dict) else {}
+    unit = report.get("unit", parameters.get("unit", "token"))
+    intervals = run.intervals or {}
+    resamples = intervals.get("n_resamples") if isinstance(intervals, dict) else None
+
+    def when(moment):
+        return moment.isoformat() if moment else None
+
+    report["intervals"] = run.intervals
+    report["run"] = {
+        "id": run.pk,
+        "automatic": run.automatic,
+        "requested_at": when(run.created_at),
+        "started_at": when(run.started_at),
+        "finished_at": when(run.finished_at),
+    }
+    report["warrant_version"] = version
+    report["conventions"] = {
+        "unit": unit,
+        "units": REPORT_CONVENTIONS.get(unit, ""),
+        "pooling": REPORT_CONVENTIONS["pooling"],
+        "ci_method": REPORT_CONVENTIONS["ci_method"],
+        "confidence": intervals.get("confidence", 0.95) if isinstance(intervals, dict) else 0.95,
+        "resamples": resamples,
+        "undefined": "a value that is mathematically undefined is null",
+        "reference": "docs/agreement.md",
+    }
+    return report

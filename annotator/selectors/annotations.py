@@ -54,15 +54,61 @@ def readable_sets(*, user, project: Project, document: Document) -> QuerySet[Ann
     One's own set always; every set for roles with ``annotation_set.view_any``.
     In a project that is not blind every member also reads the others' sets (as
     the project page lists them); the gold standard stays with managers and
-    curators. :func:`set_readable` is the same rule for one set.
+    curators. :func:`set_readable` is the same rule for one set, and
+    :func:`readable_sets_in_project` for the whole project.
     """
-    sets = AnnotationSet.objects.filter(document=document)
+    return readable_sets_in_project(user=user, project=project).filter(document=document)
+
+
+def readable_sets_in_project(*, user, project: Project) -> QuerySet[AnnotationSet]:
+    """Every set of ``project`` that ``user`` may read (the rule of :func:`readable_sets`)."""
+    sets = AnnotationSet.objects.filter(document__project=project)
     if has_permission(user, project, "annotation_set.view_any"):
         return sets
     visible = Q(annotator=user)
     if not project.blind:
         visible |= Q(is_gold=False)
     return sets.filter(visible)
+
+
+#: The filters of the bulk API and the project's set list, with what each takes.
+SET_FILTERS = {
+    "annotator": "usernames, comma-separated",
+    "status": "assigned, in_progress or submitted, comma-separated",
+    "gold": "true (the gold only) or false (annotators' sets only)",
+    "split": "the documents' split (meta.split: train, dev, test…), comma-separated",
+    "document": "document ids (the imported id, as in exports), comma-separated",
+}
+
+
+def filter_sets(
+    sets: QuerySet[AnnotationSet], *, annotator: list[str] | None = None,
+    status: list[str] | None = None, gold: bool | None = None,
+    split: list[str] | None = None, document: list[str] | None = None,
+) -> QuerySet[AnnotationSet]:
+    """``sets`` narrowed by the bulk API's filters (None: not filtered)."""
+    if annotator is not None:
+        sets = sets.filter(annotator__username__in=annotator)
+    if status is not None:
+        sets = sets.filter(status__in=status)
+    if gold is not None:
+        sets = sets.filter(is_gold=gold)
+    if split is not None:
+        sets = sets.filter(document__meta__split__in=split)
+    if document is not None:
+        sets = sets.filter(document__external_id__in=document)
+    return sets
+
+
+def filter_documents(
+    documents: QuerySet[Document], *, split: list[str] | None = None,
+    document: list[str] | None = None,
+) -> QuerySet[Document]:
+    if split is not None:
+        documents = documents.filter(meta__split__in=split)
+    if document is not None:
+        documents = documents.filter(external_id__in=document)
+    return documents
 
 
 def annotation_set_access(

@@ -26,11 +26,13 @@ from annotator.selectors.agreement import (
     REPORT_FIGURES,
     agreement_data_version,
     agreement_document_comparison,
+    agreement_report_document,
     agreement_run_latest,
     agreement_submitted_annotators,
 )
 from annotator.selectors.permissions import has_permission
 from annotator.services.agreement import agreement_run_request
+from annotator.services.backup import warrant_version
 from annotator.services.errors import WarrantError
 
 from . import paging
@@ -306,7 +308,8 @@ def agreement_report_download(request, slug, run_id):
     """The run's report JSON, exactly as the API and ``manage.py agreement --json`` give it."""
     project = project_for(request.user, slug, "agreement.view")
     run = get_object_or_404(AgreementRun, pk=run_id, project=project, status=JobStatus.DONE)
-    body = json.dumps(run.report, indent=2, ensure_ascii=False)
+    document = agreement_report_document(run, version=warrant_version())
+    body = json.dumps(document, indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{project.slug}-agreement-{run.pk}.json"'

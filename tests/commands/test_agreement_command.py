@@ -28,13 +28,19 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def test_json_is_exactly_the_report_of_the_run(project, members):
+def test_json_is_the_report_of_the_run_with_its_intervals_run_version_and_conventions(
+    project, members
+):
     annotated_project(project)
     report = json.loads(run("sanctions", "--json"))
     stored = AgreementRun.objects.get()
     assert stored.status == JobStatus.DONE and stored.requested_by is None
-    assert report == stored.report
-    assert set(report) == {"project", "unit", "documents", "annotators", "overall", "by_document"}
+    assert {k: report[k] for k in stored.report} == stored.report
+    assert set(report) == {"project", "unit", "documents", "annotators", "overall", "by_document",
+                           "intervals", "run", "warrant_version", "conventions"}
+    assert report["intervals"] == stored.intervals
+    assert report["run"]["id"] == stored.pk
+    assert report["conventions"]["pooling"].startswith("overall pools every document")
     assert report["unit"] == "token" and report["annotators"] == ["alice", "bob"]
 
 

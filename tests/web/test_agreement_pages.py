@@ -253,7 +253,9 @@ def test_report_download_by_actor(client_for, project, done_run, actor):
     if response.status_code == 200:
         assert response["Content-Type"].startswith("application/json")
         assert "attachment" in response["Content-Disposition"]
-        assert json.loads(response.content) == done_run.report
+        body = json.loads(response.content)
+        assert {k: body[k] for k in done_run.report} == done_run.report
+        assert (body["run"]["id"], body["intervals"]) == (done_run.pk, done_run.intervals)
 
 
 def test_report_download_of_an_unfinished_run_is_not_found(client_for, project, docs):

@@ -265,6 +265,7 @@ PER_ACTOR_ELSEWHERE = {
         "api-annotation-set-submit", "api-annotation-set-reopen"],
     "tests/api/test_batch_api.py": ["api-annotation-set-batch"],
     "tests/web/test_import_jobs.py": ["import-job"],
+    "tests/api/test_bulk_api.py": ["api-project-annotation-sets", "api-project-annotations"],
     "tests/api/test_export_jobs_api.py": ["api-export-job-list", "api-export-job-detail",
                                           "api-export-job-download"],
     "tests/api/test_agreement_api.py": ["api-agreement", "api-agreement-run"],

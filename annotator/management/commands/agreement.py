@@ -16,8 +16,13 @@ from kombu.utils.url import maybe_sanitize_url
 
 from annotator.metrics.units import UNITS
 from annotator.models import AgreementRun, JobStatus
-from annotator.selectors.agreement import ACTIVE_STATUSES, REPORT_FIGURES
+from annotator.selectors.agreement import (
+    ACTIVE_STATUSES,
+    REPORT_FIGURES,
+    agreement_report_document,
+)
 from annotator.services.agreement import agreement_run_execute, agreement_run_request
+from annotator.services.backup import warrant_version
 from annotator.tasks import agreement_run_task
 
 from ._base import WarrantCommand, get_project
@@ -139,7 +144,8 @@ class Command(WarrantCommand):
         if run.status == JobStatus.FAILED:
             raise CommandError(f"agreement run #{run.pk} failed: {run.error}")
         if as_json:
-            self.stdout.write(json.dumps(run.report, indent=2, ensure_ascii=False))
+            document = agreement_report_document(run, version=warrant_version())
+            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
         else:
             self.stdout.write(format_report(run.report, run.intervals, run))
 
