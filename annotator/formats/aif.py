@@ -19,10 +19,12 @@ The mapping:
 - every span becomes an I-node (its text), an L-node (the same text, as said by
   the annotator, who is the only participant) and a YA-node ``Asserting`` with
   edges L → YA → I;
-- ``supports`` and ``evidence_for`` relations become an RA-node ``Default
-  Inference`` with edges source I → RA → target I;
-- ``attacks`` relations become a CA-node ``Default Conflict`` with edges
-  source I → CA → target I;
+- each relation type says how AIF sees it (the schema's ``aif``, by default
+  from the type's name: ``formats.schema.default_aif``): an ``inference``
+  (supports, evidence_for, Support, reason…) becomes an RA-node ``Default
+  Inference`` with edges source I → RA → target I; a ``conflict`` (attacks,
+  Attack, Partial-Attack…) a CA-node ``Default Conflict``; a ``rephrase`` an
+  MA-node ``Default Rephrase`` (AIF+, Reed et al. 2010);
 - a relation of another type (a custom schema) cannot be placed in AIF and is
   listed in the graph's ``warrant.unrepresented``, not written as an edge.
 
@@ -42,24 +44,27 @@ argument". The canonical JSONL export keeps every set with its status.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 
 from annotator.formats._export_common import FolderSink, ZipSink, annotation_sets, safe_file_stem
 from annotator.formats.records import AnnotationRecord, DocumentRecord
+from annotator.formats.schema import default_aif
 
-__all__ = ["CA_TYPES", "RA_TYPES", "aif_graph", "write_aif"]
+__all__ = ["SCHEME_NODES", "aif_graph", "write_aif"]
 
-#: Relation types written as inference (RA) and as conflict (CA).
-RA_TYPES = frozenset({"supports", "evidence_for"})
-CA_TYPES = frozenset({"attacks"})
-#: Scheme names AIFdb uses for the default inference, conflict and assertion.
-RA_TEXT = "Default Inference"
-CA_TEXT = "Default Conflict"
+#: The scheme node each AIF kind of relation type becomes, with the name AIFdb gives it.
+SCHEME_NODES = {
+    "inference": ("RA", "Default Inference"),
+    "conflict": ("CA", "Default Conflict"),
+    "rephrase": ("MA", "Default Rephrase"),
+}
 YA_TEXT = "Asserting"
 
 
 def aif_graph(
-    record: DocumentRecord, annotation: AnnotationRecord, *, timestamp: str = ""
+    record: DocumentRecord, annotation: AnnotationRecord, *, timestamp: str = "",
+    aif_kinds: dict[str, str] | None = None,
 ) -> dict:
     """Return the AIF JSON object for one annotation set of one document.
 
@@ -72,6 +77,9 @@ def aif_graph(
     timestamp : str
         Written on every node (``YYYY-MM-DD HH:MM:SS``, AIFdb's form); empty by default so
         that the same data gives the same file.
+    aif_kinds : dict, optional
+        Relation type -> ``inference``, ``conflict``, ``rephrase`` or ``none`` (the
+        schema's mapping); a type it does not name is mapped by its name.
 
     Examples
     --------
@@ -133,14 +141,12 @@ def aif_graph(
         }
 
     for relation in annotation.relations:
-        if relation.type in RA_TYPES:
-            kind, scheme = "RA", RA_TEXT
-        elif relation.type in CA_TYPES:
-            kind, scheme = "CA", CA_TEXT
-        else:
+        aif = (aif_kinds or {}).get(relation.type) or default_aif(relation.type)
+        if aif not in SCHEME_NODES:
             unrepresented.append({"relation": relation.id, "type": relation.type,
-                                  "reason": "no AIF scheme for this relation type"})
+                                  "reason": "the schema maps this relation type to no AIF node"})
             continue
+        kind, scheme = SCHEME_NODES[aif]
         source, target = i_node_of.get(relation.source), i_node_of.get(relation.target)
         if source is None or target is None:
             unrepresented.append({"relation": relation.id, "type": relation.type,
@@ -170,19 +176,24 @@ def aif_graph(
 
 
 def write_aif(
-    records: Iterable[DocumentRecord], sink: FolderSink | ZipSink, *, timestamp: str = ""
-) -> int:
+    records: Iterable[DocumentRecord], sink: FolderSink | ZipSink, *, timestamp: str = "",
+    aif_kinds: dict[str, str] | None = None,
+) -> tuple[int, Counter]:
     """Write ``gold/<document>.json`` and ``annotators/<name>/<document>.json`` into ``sink``.
 
     ``timestamp`` (AIFdb's ``YYYY-MM-DD HH:MM:SS``, normally the time of the export)
-    is written on every node and locution. Returns the number of relations that
-    could not be written (see ``warrant.unrepresented``).
+    is written on every node and locution. Returns how many relations were
+    written as scheme nodes, and how many were not, by type (see
+    ``warrant.unrepresented`` in each graph).
     """
-    unrepresented = 0
+    written = 0
+    left_out: Counter = Counter()
     for record in records:
         stem = safe_file_stem(record.external_id)
         for where, annotation in annotation_sets(record):
-            graph = aif_graph(record, annotation, timestamp=timestamp)
-            unrepresented += len(graph["warrant"]["unrepresented"])
+            graph = aif_graph(record, annotation, timestamp=timestamp, aif_kinds=aif_kinds)
+            missing = graph["warrant"]["unrepresented"]
+            left_out.update(item["type"] for item in missing)
+            written += len(annotation.relations) - len(missing)
             sink.write_text(f"{where}/{stem}.json", json.dumps(graph, ensure_ascii=False))
-    return unrepresented
+    return written, left_out

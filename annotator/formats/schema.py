@@ -150,7 +150,7 @@ _AIF_BY_NAME = {
     "conflict": ("attack", "attacks", "partial-attack", "partial_attack", "rebut",
                  "rebuts", "rebuttal", "undercut", "undercuts", "reb", "und", "conflict",
                  "contradicts"),
-    "rephrase": ("rephrase", "rephrases", "restatement", "restates", "paraphrase", "same"),
+    "rephrase": ("rephrase", "rephrases", "paraphrase"),
 }
 
 

@@ -121,6 +121,8 @@ class ExportSummary:
     #: (every format but the canonical JSONL; see the module docstring).
     unfinished: Counter = field(default_factory=Counter)
     details: dict = field(default_factory=dict)
+    #: What the format could not hold, one line each (named in the summary).
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def unfinished_sets(self) -> int:
@@ -137,15 +139,18 @@ class ExportSummary:
         submitted sets and the gold; the canonical JSONL export keeps every set with its
         status.'
         """
+        notes = [f"left out {line}." for line in self.left_out]
         count = self.unfinished_sets
-        if not count:
-            return ""
-        by_status = ", ".join(f"{n} {status}" for status, n in sorted(self.unfinished.items()))
-        return (
-            f"left out {count} unfinished annotation set{'' if count == 1 else 's'} "
-            f"({by_status}): this format holds only submitted sets and the gold; the "
-            "canonical JSONL export keeps every set with its status."
-        )
+        if count:
+            by_status = ", ".join(
+                f"{n} {status}" for status, n in sorted(self.unfinished.items())
+            )
+            notes.insert(0, (
+                f"left out {count} unfinished annotation set{'' if count == 1 else 's'} "
+                f"({by_status}): this format holds only submitted sets and the gold; the "
+                "canonical JSONL export keeps every set with its status."
+            ))
+        return " ".join(notes)
 
 
 @dataclass
@@ -206,9 +211,18 @@ def _write_conll(records: Iterable[DocumentRecord], folder: Path, ctx: ExportCon
 
 
 def _write_aif(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext) -> None:
-    ctx.summary.unrepresented = aif.write_aif(
-        records, sink, timestamp=timezone.now().strftime("%Y-%m-%d %H:%M:%S")
+    kinds = {rt.name: rt.aif for rt in ctx.relation_types()}
+    written, left_out = aif.write_aif(
+        records, sink, timestamp=timezone.now().strftime("%Y-%m-%d %H:%M:%S"), aif_kinds=kinds
     )
+    # The summary counts what the files hold, and names what they do not.
+    ctx.summary.relations = written
+    ctx.summary.unrepresented = sum(left_out.values())
+    for type_name, count in sorted(left_out.items()):
+        ctx.summary.left_out.append(
+            f"{count} {type_name} relation(s): the schema maps {type_name} to no AIF node "
+            "(set its AIF mapping in the project's settings)"
+        )
 
 
 def latest_agreement(project: Project) -> tuple[dict | None, str]:

@@ -85,8 +85,44 @@ def test_supports_and_evidence_for_are_ra_and_attacks_are_ca():
 def test_a_relation_type_without_a_scheme_is_reported_not_drawn():
     graph = sample_graph()
     assert graph["warrant"]["unrepresented"] == [
-        {"relation": "R4", "type": "restates", "reason": "no AIF scheme for this relation type"}
+        {"relation": "R4", "type": "restates",
+         "reason": "the schema maps this relation type to no AIF node"}
     ]
+
+
+def test_corpus_relation_types_map_by_name_and_the_schema_decides():
+    """AbstRCT's Support/Attack/Partial-Attack and CDCP's reason/evidence all reach AIF."""
+    doc = DocumentRecord("d", "A b. C d. E f.")
+    spans = [SpanRecord("T1", 0, 4, "Claim"), SpanRecord("T2", 5, 9, "Premise"),
+             SpanRecord("T3", 10, 14, "Premise")]
+    relations = [RelationRecord("R1", "T2", "T1", "Support"),
+                 RelationRecord("R2", "T3", "T1", "Partial-Attack"),
+                 RelationRecord("R3", "T3", "T2", "reason"),
+                 RelationRecord("R4", "T2", "T3", "sequence")]
+    graph = aif_graph(doc, AnnotationRecord("", spans=spans, relations=relations))
+    assert Counter(n["type"] for n in graph["nodes"] if n["type"] in ("RA", "CA", "MA")) == {
+        "RA": 2, "CA": 1}
+    assert [u["relation"] for u in graph["warrant"]["unrepresented"]] == ["R4"]
+    graph = aif_graph(doc, AnnotationRecord("", spans=spans, relations=relations),
+                      aif_kinds={"sequence": "rephrase", "Support": "none"})
+    assert Counter(n["type"] for n in graph["nodes"] if n["type"] in ("RA", "CA", "MA")) == {
+        "RA": 1, "CA": 1, "MA": 1}
+    assert [u["relation"] for u in graph["warrant"]["unrepresented"]] == ["R1"]
+
+
+def test_the_summary_counts_the_relations_the_files_hold_and_names_the_rest(project, tmp_path):
+    import_sample(project)
+    project.relation_types.filter(name="attacks").update(aif="none")
+    summary = export_write(project=project, format="aif", path=tmp_path / "aif.zip")
+    in_files = 0
+    with zipfile.ZipFile(tmp_path / "aif.zip") as zf:
+        for name in zf.namelist():
+            graph = json.loads(zf.read(name))
+            in_files += sum(n["type"] in ("RA", "CA", "MA") for n in graph["nodes"])
+    assert summary.relations == in_files == 4  # gold 1 + 2, alice 1; R2 attacks left out
+    assert summary.unrepresented == 1
+    assert "1 attacks relation(s): the schema maps attacks to no AIF node" in (
+        summary.left_out_note())
 
 
 def test_export_zip_has_a_graph_per_document_and_annotation_set(project, tmp_path):
