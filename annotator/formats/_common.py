@@ -63,3 +63,43 @@ def first_line_title(text: str) -> str:
     """The first line that is not a date, byline or series line (else the first
     line), trimmed and cut to ``TITLE_MAX_CHARS``: see :mod:`annotator.text.titles`."""
     return pick_title([], text=text)[0]
+
+
+#: Folder names that say which split of a corpus a file belongs to (AbstRCT's
+#: train/ and test/, "neoplasm_train", a dev/ folder...).
+SPLIT_NAMES = ("train", "dev", "test", "validation", "valid", "val")
+#: How far up from a file its folders are read for a split or an annotator.
+_ROLE_DEPTH = 3
+
+
+def folder_roles(name: str) -> tuple[str | None, bool, str | None]:
+    """What a file's folders say: ``(annotator, is_gold, split)``.
+
+    A brat export of Warrant keeps ``gold/`` and ``annotators/<name>/``; a corpus
+    keeps ``train/``, ``test/`` or ``dev/`` (also as a suffix: ``neoplasm_train``).
+    Only the three folders nearest the file count, so that where the corpus sits
+    on a disk does not.
+
+    >>> folder_roles("export/annotators/alice/brief-1.ann")
+    ('alice', False, None)
+    >>> folder_roles("abstrct/train/neoplasm_train/10561201.ann")
+    (None, False, 'train')
+    >>> folder_roles("gold/b.ann"), folder_roles("b.ann")
+    ((None, True, None), (None, False, None))
+    """
+    folders = PurePosixPath(name.replace("\\", "/")).parts[:-1][-_ROLE_DEPTH:]
+    annotator, gold, split = None, False, None
+    for index, folder in enumerate(folders):
+        if folder == "annotators" and index + 1 < len(folders):
+            annotator = folders[index + 1]
+        elif folder == "gold":
+            gold = True
+    for folder in reversed(folders):
+        lowered = folder.lower()
+        for candidate in SPLIT_NAMES:
+            if lowered == candidate or lowered.endswith(("_" + candidate, "-" + candidate)):
+                split = candidate
+                break
+        if split:
+            break
+    return annotator, gold and annotator is None, split

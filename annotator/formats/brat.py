@@ -4,8 +4,8 @@ Supported ``.ann`` lines (https://brat.nlplab.org/standoff.html):
 
 - ``T1<TAB>Label START END<TAB>text`` - a text-bound annotation (a span);
 - ``R1<TAB>Type Arg1:T1 Arg2:T2`` - a relation, ``Arg1`` is the source;
-- ``A1<TAB>Name T1 Value`` / ``M1<TAB>Name T1`` - an attribute of a span
-  (a binary attribute is stored as ``True``); attributes of relations are skipped;
+- ``A1<TAB>Name T1 Value`` / ``M1<TAB>Name T1`` - an attribute of a span or of
+  a relation (``R1``); a binary attribute is stored as ``True``;
 - ``#1<TAB>AnnotatorNotes T1<TAB>note`` - a note on a span (notes on other
   annotations are skipped).
 
@@ -21,6 +21,12 @@ commit c667cd1a); the format page says "character offsets". The AbstRCT corpus
 confirms it: ``23075680.txt`` has U+00B2 characters before its first span, whose
 offsets are right in code points and wrong in bytes.
 
+Attribute values: brat's are one word. Warrant writes every value it holds:
+``True`` as a binary attribute, ``False`` as the word ``false``, numbers as
+their text, and text with its whitespace and ``%`` percent-encoded (RFC 3986,
+``%20`` for a space); the reader decodes a ``%XX`` escape, so any value comes
+back as it was.
+
 Line ends: the ``.txt`` is normalised to ``\\n`` and every offset is moved with
 it (:mod:`annotator.text.newlines`); the text column is checked against the
 original text. The text is never cleaned. A text column cannot hold a line
@@ -33,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
+from urllib.parse import quote, unquote
 
 from annotator.formats._common import decode_utf8, external_id_from_name, first_line_title
 from annotator.formats.records import (
@@ -149,16 +156,20 @@ def read_brat(
                     file=ann_name,
                     line=number,
                 )
+    relation_of = {relation.id: relation for _, relation in relations}
     for number, target, name, value in attributes:
+        if isinstance(value, str) and "%" in value:
+            value = unquote(value)
         if target in spans:
             spans[target].attributes[name] = value
-        elif _SPAN_ID.fullmatch(target):
+        elif target in relation_of:
+            relation_of[target].attributes[name] = value
+        elif _SPAN_ID.fullmatch(target) or _RELATION_ID.fullmatch(target):
             raise FormatError(
                 f"attribute {name} refers to {target}, which is not in this file",
                 file=ann_name,
                 line=number,
             )
-        # Attributes of relations or events have no place in Warrant: skipped.
     for _number, target, note in notes:
         if target in spans:
             span = spans[target]
@@ -275,16 +286,7 @@ def write_brat(text: str, annotation: AnnotationRecord) -> str:
         lines.append(f"{span_id}\t{span.label} {span.start} {span.end}\t{covered}")
         for name, value in span.attributes.items():
             _check_name(name, f"attribute name on span {span.id}")
-            number = len(attribute_lines) + 1
-            if value is True:
-                attribute_lines.append(f"A{number}\t{name} {span_id}")
-            elif isinstance(value, str) and _NAME.fullmatch(value):
-                attribute_lines.append(f"A{number}\t{name} {span_id} {value}")
-            elif value is not False:
-                raise ValueError(
-                    f"attribute {name}={value!r} on span {span.id} cannot be written in brat "
-                    "(values are True or one word)"
-                )
+            attribute_lines.append(_attribute_line(len(attribute_lines) + 1, name, span_id, value))
         if span.note:
             number = len(note_lines) + 1
             note_lines.append(f"#{number}\tAnnotatorNotes {span_id}\t{_one_line(span.note)}")
@@ -297,7 +299,29 @@ def write_brat(text: str, annotation: AnnotationRecord) -> str:
             f"{relation_id}\t{relation.type} "
             f"Arg1:{span_ids[relation.source]} Arg2:{span_ids[relation.target]}\t"
         )
+        for name, value in relation.attributes.items():
+            _check_name(name, f"attribute name on relation {relation.id}")
+            attribute_lines.append(
+                _attribute_line(len(attribute_lines) + 1, name, relation_id, value)
+            )
     return "".join(f"{line}\n" for line in lines + attribute_lines + note_lines)
+
+
+def _attribute_line(number: int, name: str, target: str, value: object) -> str:
+    """One ``A`` line; any value Warrant holds (see "Attribute values" above).
+
+    >>> _attribute_line(1, "kind", "T2", "peer reviewed")
+    'A1\\tkind T2 peer%20reviewed'
+    >>> unquote("peer%20reviewed")
+    'peer reviewed'
+    """
+    if value is True:
+        return f"A{number}\t{name} {target}"
+    word = "false" if value is False else str(value)
+    if not word:
+        raise ValueError(f"attribute {name} on {target} is empty")
+    word = "".join(c if not (c.isspace() or c == "%") else quote(c) for c in word)
+    return f"A{number}\t{name} {target} {word}"
 
 
 def _check_name(value: str, what: str) -> None:

@@ -39,6 +39,9 @@ goes to the split where ``u = int(sha256(f"{seed}:{id}")[:16 hex]) / 16**16``
 falls, against the cumulative ratios (0.8 / 0.1 / 0.1 by default). It depends
 on nothing but the seed and the document's id: re-exporting after adding
 documents keeps every old document in its split, and no random state is kept.
+A document whose corpus says its split (``meta["split"]``, from the folders
+train/dev/test of an import or a JSONL's meta) keeps that one instead
+(``dev``, ``valid`` and ``val`` are written as ``validation``, the Hub's name).
 
 The Parquet files are written a row group at a time (``ROW_GROUP_DOCUMENTS``
 rows), so memory does not grow with the project. pyarrow is imported only
@@ -87,6 +90,21 @@ _RELATION_FIELDS = (("id", "string"), ("source", "string"), ("target", "string")
 _DOCUMENT_FIELDS = (("id", "string"), ("title", "string"), ("text", "string"),
                     ("meta", "string"))
 _SET_FIELDS = (("annotator", "string"), ("status", "string"))
+
+
+#: The corpus's own split names, as the Hub's.
+_CORPUS_SPLITS = {"train": "train", "test": "test", "dev": "validation", "valid": "validation",
+                  "val": "validation", "validation": "validation"}
+
+
+def corpus_split(meta: dict) -> str | None:
+    """The split the corpus gave a document (``meta["split"]``), as a split of the export.
+
+    >>> corpus_split({"split": "dev"}), corpus_split({}), corpus_split({"split": "Train"})
+    ('validation', None, 'train')
+    """
+    value = meta.get("split") if isinstance(meta, dict) else None
+    return _CORPUS_SPLITS.get(value.lower()) if isinstance(value, str) else None
 
 
 def document_split(
@@ -295,7 +313,9 @@ class HFDatasetWriter:
         return self._files[key]
 
     def add(self, record: DocumentRecord) -> None:
-        split = document_split(record.external_id, seed=self.seed, ratios=self.ratios)
+        split = corpus_split(record.meta) or document_split(
+            record.external_id, seed=self.seed, ratios=self.ratios
+        )
         self.documents += 1
         if record.gold is not None:
             self._file(GOLD_CONFIG, split).add(_row(record, record.gold, with_set=False))

@@ -33,6 +33,7 @@ refused whole before any member is read.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -41,6 +42,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from annotator.formats._common import folder_roles
 from annotator.formats.brat import read_brat
 from annotator.formats.cdcp import read_cdcp
 from annotator.formats.jsonl import read_jsonl
@@ -307,7 +309,7 @@ def _read_group(
     records: list[DocumentRecord] = []
     for name, ann_name in entries:
         if ann_name is not None:
-            records.append(_read_pair(contents, name, ann_name))
+            records.append(_with_folder_roles(_read_pair(contents, name, ann_name), ann_name))
             continue
         extension = _extension(name)
         if extension in _ANNOTATION_FILES:
@@ -327,12 +329,26 @@ def _read_group(
             continue
         data = contents[name]
         if extension == ".jsonl":
-            records += read_jsonl(data, name=name)
+            records += [_with_folder_roles(r, name) for r in read_jsonl(data, name=name)]
         elif extension == ".zip":
             records += _read_zip(name, data, clean=clean, depth=depth, budget=budget or _Budget())
         else:
             records.append(_READERS[extension](data, name=name, clean=clean))
     return records
+
+
+def _with_folder_roles(record: DocumentRecord, name: str) -> DocumentRecord:
+    """The record as its folders place it: a split (kept in ``meta``), and for a brat
+    ``.ann`` under ``annotators/<name>/`` that annotator's set (``gold/``: the gold)."""
+    annotator, _gold, split = folder_roles(name)
+    if split and "split" not in record.meta:
+        record.meta = {**record.meta, "split": split}
+    if annotator and record.gold is None:
+        record.annotations = [
+            dataclasses.replace(a, annotator=annotator) if not a.annotator else a
+            for a in record.annotations
+        ]
+    return record
 
 
 def _pair_files(names) -> tuple[list[tuple[str, str]], list[str]]:

@@ -211,6 +211,8 @@ class _Importer:
                     raise WarrantError(
                         f"{where}: cannot add attribute {key!r} of {label_name}: a name {NAME_RULE}"
                     )
+                if all(v in (True, False, "true", "false", None) for v in values):
+                    values = [v in (True, "true") for v in values if v is not None]  # brat
                 added.append(infer_attribute(key, values).to_dict())
                 self.report.labels_added.append(f"{key} (attribute of {label_name})")
             if added:
@@ -264,9 +266,19 @@ class _Importer:
         return added, kept
 
     def span_attributes(self, label: SpanLabel, span, where: str) -> dict:
-        plain = {k: plain_attribute_value(v) for k, v in span.attributes.items()}
+        spec = label_spec(label)
+        plain = {}
+        for key, value in span.attributes.items():
+            value = plain_attribute_value(value)
+            declared = spec.attribute(key)
+            # brat writes yes/no as a binary attribute and the word "false".
+            if declared is not None and declared.type == "boolean" and value in ("true", "false"):
+                value = value == "true"
+            elif declared is not None and declared.type != "boolean" and isinstance(value, bool):
+                value = "true" if value else "false"
+            plain[key] = value
         try:
-            return label_spec(label).clean_attributes(plain)
+            return spec.clean_attributes(plain)
         except ValueError as exc:
             raise WarrantError(f"{where}: span {span.id}: {exc}") from None
 

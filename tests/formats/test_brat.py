@@ -157,12 +157,14 @@ def test_write_renumbers_non_brat_ids_in_span_order():
     assert again.relations == [RelationRecord("R1", "T2", "T1", "supports")]
 
 
-def test_write_refuses_labels_and_values_brat_cannot_hold():
+def test_write_refuses_labels_brat_cannot_hold_but_writes_any_value():
     with pytest.raises(ValueError, match="one word"):
         write_brat(TEXT, AnnotationRecord(spans=[SpanRecord("T1", 0, 2, "Major Claim")]))
+    with pytest.raises(ValueError, match="one word"):
+        write_brat(TEXT, AnnotationRecord(spans=[SpanRecord("T1", 0, 2, "Claim",
+                                                            attributes={"the score": "1"})]))
     span = SpanRecord("T1", 0, 2, "Claim", attributes={"Score": 0.5})
-    with pytest.raises(ValueError, match="Score"):
-        write_brat(TEXT, AnnotationRecord(spans=[span]))
+    assert "A1\tScore T1 0.5\n" in write_brat(TEXT, AnnotationRecord(spans=[span]))
 
 
 def test_annotation_conf_groups_pairs_into_brat_lines():
