@@ -15,7 +15,12 @@ Mapping to Warrant, decided here:
 - a replaced URL becomes the span attribute ``{"url": ...}``;
 - a reason or evidence link from the range ``[first, last]`` becomes one relation
   per proposition of the range (``reason`` / ``evidence``, source -> target),
-  because a Warrant relation joins two spans; ids ``R1...`` in file order.
+  because a Warrant relation joins two spans; ids ``R1...`` in file order. When
+  the range holds several propositions, their relations share the attribute
+  ``{"group": "<key>-<n>"}`` (the n-th link of ``reasons`` or ``evidences``), so
+  that the link can be put together again;
+- every span whose offsets the trimming moved is listed (``DocumentRecord.moved``)
+  for the import report.
 
 Like brat and JSONL, this text arrives with offsets: it is never cleaned, and
 CRLF is normalised with offsets moved.
@@ -31,6 +36,7 @@ from annotator.formats.records import (
     AnnotationRecord,
     DocumentRecord,
     FormatError,
+    OffsetMove,
     RelationRecord,
     SpanRecord,
 )
@@ -91,6 +97,7 @@ def read_cdcp(
         raise FormatError("url must be an object", file=ann_name)
 
     spans: list[SpanRecord] = []
+    moved: list[OffsetMove] = []
     for index, (label, position) in enumerate(zip(labels, positions, strict=True)):
         span_id = f"T{index + 1}"
         if (
@@ -112,11 +119,17 @@ def read_cdcp(
                 file=ann_name,
             )
         try:
+            given = start, end
             start, end = trim_whitespace(text, offsets.map(start), offsets.map(end))
         except ValueError:
             raise FormatError(
                 f"proposition {index} ({span_id}) holds only whitespace", file=ann_name
             ) from None
+        if (start, end) != given:
+            moved.append(OffsetMove("", span_id, *given, start, end,
+                                    "whitespace at the ends trimmed"
+                                    if (offsets.map(given[0]), offsets.map(given[1])) == given
+                                    else "CRLF line ends and whitespace"))
         attributes = {"url": urls[str(index)]} if str(index) in urls else {}
         spans.append(SpanRecord(span_id, start, end, label, text[start:end], attributes))
 
@@ -125,12 +138,14 @@ def read_cdcp(
         links = data.get(key) or []
         if not isinstance(links, list):
             raise FormatError(f"{key} must be a list", file=ann_name)
-        for link in links:
+        for number, link in enumerate(links, start=1):
             sources, target = _link(link, key, len(spans), ann_name)
+            group = {"group": f"{key}-{number}"} if len(sources) > 1 else {}
             for source in sources:
                 relations.append(
                     RelationRecord(
-                        f"R{len(relations) + 1}", f"T{source + 1}", f"T{target + 1}", relation_type
+                        f"R{len(relations) + 1}", f"T{source + 1}", f"T{target + 1}",
+                        relation_type, dict(group),
                     )
                 )
 
@@ -142,6 +157,7 @@ def read_cdcp(
         original=txt_bytes,
         original_name=txt_name,
         source_format="cdcp",
+        moved=moved,
     )
 
 

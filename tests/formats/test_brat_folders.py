@@ -79,3 +79,12 @@ def test_the_hf_export_keeps_the_corpus_splits(db, project, shared_corpora, tmp_
                          .column("id").to_pylist())
            for split in ("train", "test")}
     assert ids == {"train": ["10561201", "21871978", "23075680"], "test": ["10080213"]}
+
+
+def test_the_import_report_lists_every_offset_cdcp_trimming_moved(db, project, shared_corpora):
+    records = read_paths([shared_corpora / "cdcp" / "train"])
+    report = documents_import(project=project, records=records, add_labels=True)
+    listed = {name: moves for name, moves in report.moved.items()}
+    assert sum(len(m) for m in listed.values()) == sum(len(r.moved) for r in records) > 0
+    line = next(line for line in report.lines() if line.startswith("moved "))
+    assert "(whitespace at the ends trimmed)" in line

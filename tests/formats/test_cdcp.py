@@ -35,8 +35,8 @@ def test_propositions_become_trimmed_spans_and_ranges_become_relations():
         ("T3", "fact", "and this is against the law."),
     ]
     assert annotation.relations == [
-        RelationRecord("R1", "T2", "T1", "reason"),
-        RelationRecord("R2", "T3", "T1", "reason"),
+        RelationRecord("R1", "T2", "T1", "reason", {"group": "reasons-1"}),
+        RelationRecord("R2", "T3", "T1", "reason", {"group": "reasons-1"}),
     ]
     assert record.external_id == "00528"
     assert record.source_format == "cdcp"
@@ -75,3 +75,36 @@ def test_cdcp_samples_import(corpora):
         assert all(s.text == s.text.strip() and s.text for s in annotation.spans)
         links = raw["reasons"] + raw["evidences"]
         assert len(annotation.relations) == sum(last - first + 1 for (first, last), _ in links)
+
+
+def test_multi_source_links_share_a_group_and_every_trimmed_offset_is_listed(corpora):
+    from annotator.formats.readers import read_paths
+
+    records = {r.external_id: r for r in read_paths([corpora / "cdcp" / "train"])}
+    record = records["00528"]
+    data = json.loads((corpora / "cdcp" / "train" / "00528.ann.json").read_text())
+    multi = [(key, n) for key in ("reasons", "evidences")
+             for n, (sources, _t) in enumerate(data.get(key) or [], start=1)
+             if sources[0] != sources[1]]
+    assert multi  # the sample was chosen for them (SOURCE.md)
+    relations = record.annotations[0].relations
+    for key, n in multi:
+        grouped = [r for r in relations if r.attributes.get("group") == f"{key}-{n}"]
+        sources, _target = data[key][n - 1]
+        assert len(grouped) == sources[1] - sources[0] + 1
+    assert all(not r.attributes for r in relations
+               if r.attributes.get("group") is None)
+    # Each listed move is a real one: the file's offsets differ from the span's.
+    offsets = data["prop_offsets"]
+    spans = {s.id: s for s in record.annotations[0].spans}
+    moved = {m.span: m for m in record.moved}
+    for index, (start, end) in enumerate(offsets):
+        span = spans[f"T{index + 1}"]
+        if (span.start, span.end) != (start, end):
+            move = moved[span.id]
+            assert (move.old_start, move.old_end, move.start, move.end) == (
+                start, end, span.start, span.end)
+            assert move.reason == "whitespace at the ends trimmed"
+        else:
+            assert span.id not in moved
+    assert moved  # CDCP's propositions carry their spaces
