@@ -42,6 +42,29 @@ class SpanCandidate:
     text: str
     annotators: list[str] = field(default_factory=list)
     gold_span_id: int | None = None
+    #: Each voter's attributes on this span, and the gold's.
+    attributes_of: dict[str, dict] = field(default_factory=dict)
+    gold_attributes: dict = field(default_factory=dict)
+
+    @property
+    def attribute_votes(self) -> list[tuple[str, list[tuple[object, list[str]]]]]:
+        """Per attribute name, each value the voters gave with who gave it (for the page)."""
+        by_name: dict[str, dict[object, list[str]]] = {}
+        for name in sorted(self.attributes_of):
+            for key, value in self.attributes_of[name].items():
+                by_name.setdefault(key, {}).setdefault(value, []).append(name)
+        return [(key, sorted(values.items(), key=lambda item: (-len(item[1]), str(item[0]))))
+                for key, values in sorted(by_name.items())]
+
+    def agreed_attributes(self, min_votes: int) -> dict:
+        """The attribute values at least ``min_votes`` voters gave (what a pre-merge keeps)."""
+        agreed = {}
+        for key, values in self.attribute_votes:
+            value, voters = values[0]
+            if len(voters) >= min_votes and not (len(values) > 1 and
+                                                 len(values[1][1]) == len(voters)):
+                agreed[key] = value
+        return agreed
 
     @property
     def start(self) -> int:
@@ -120,9 +143,9 @@ def curation_data(*, project: Project, document: Document) -> CurationData:
 
     key_of_span: dict[int, SpanKey] = {}
     candidates: dict[SpanKey, SpanCandidate] = {}
-    for span_id, set_id, start, end, label_id in Span.objects.filter(
+    for span_id, set_id, start, end, label_id, attributes in Span.objects.filter(
         annotation_set__in=set_ids
-    ).values_list("id", "annotation_set_id", "start", "end", "label_id"):
+    ).values_list("id", "annotation_set_id", "start", "end", "label_id", "attributes"):
         key = (start, end, label_id)
         key_of_span[span_id] = key
         cand = candidates.get(key)
@@ -132,8 +155,11 @@ def curation_data(*, project: Project, document: Document) -> CurationData:
             )
         if gold and set_id == gold.pk:
             cand.gold_span_id = span_id
+            cand.gold_attributes = attributes or {}
         elif names[set_id] not in cand.annotators:
             cand.annotators.append(names[set_id])
+            if attributes:
+                cand.attributes_of[names[set_id]] = attributes
 
     rel_candidates: dict[RelationKey, RelationCandidate] = {}
     for rel_id, set_id, source_id, target_id, type_id in Relation.objects.filter(

@@ -106,6 +106,7 @@ def gold_premerge(
                 span = edits.span_create(
                     annotation_set=gold, label=cand.label, start=cand.start, end=cand.end,
                     expected_version=gold.version, user=user, snap=False,
+                    attributes=cand.agreed_attributes(min_votes),
                 )
             except ConflictError:
                 raise
