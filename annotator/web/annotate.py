@@ -70,6 +70,15 @@ def _page_url(project, document, set_id: int | None = None) -> str:
 
 
 def _urls(project, document) -> dict[str, str]:
+    """The page's endpoints (once per request: a save renders them in two places)."""
+    cached = getattr(document, "_annotate_urls", None)
+    if cached is not None:
+        return cached
+    document._annotate_urls = urls = _reverse_urls(project, document)
+    return urls
+
+
+def _reverse_urls(project, document) -> dict[str, str]:
     kwargs = {"slug": project.slug, "document_id": document.pk}
     names = ["span_create", "spans_bulk", "undo", "redo", "submit", "reopen",
              "relation_create", "panels"]
@@ -112,8 +121,6 @@ def _write(request, page_url: str, call):
 class Schema:
     labels: list
     types: list
-    label_names: dict[int, str]
-    type_names: dict[int, str]
 
 
 # The models' default ordering starts with the project, which joins the project
@@ -133,14 +140,8 @@ def _span_labels(project) -> dict[int, SpanLabel]:
 def _schema(project) -> Schema:
     schema = getattr(project, "_annotate_schema", None)
     if schema is None:
-        labels = list(_span_labels(project).values())
         types = list(project.relation_types.order_by(*SCHEMA_ORDER))
-        schema = project._annotate_schema = Schema(
-            labels=labels,
-            types=types,
-            label_names={lab.pk: lab.name for lab in labels},
-            type_names={t.pk: t.name for t in types},
-        )
+        schema = project._annotate_schema = Schema(list(_span_labels(project).values()), types)
     return schema
 
 
@@ -156,15 +157,15 @@ def _page_number(value, count: int, per_page: int) -> int:
 
 @dataclass
 class Contents:
-    """The set's spans and relations, read once per request."""
+    """The set's spans and relations (and the names of their types), read once per request."""
 
     spans: list[sel.SpanRow]
     relations: list[sel.RelationRow]
+    type_names: dict[int, str]
 
 
 def _contents(aset) -> Contents:
-    spans, relations = sel.set_contents(aset)
-    return Contents(spans=spans, relations=relations)
+    return Contents(*sel.set_contents(aset))
 
 
 def _pager(name: str, pages_now: dict, count: int, per_page: int, url: str, label: str) -> str:
@@ -194,15 +195,16 @@ def _pager(name: str, pages_now: dict, count: int, per_page: int, url: str, labe
     )
 
 
-def _panels_context(aset, schema: Schema, editable: bool, contents: Contents, params,
-                    panels_url: str) -> dict:
+def _panels_context(aset, labels: dict[int, SpanLabel], editable: bool, contents: Contents,
+                    params, panels_url: str) -> dict:
     """Outline, warnings and relations, one page of each, as HTML rows built here
     (the template engine would spend a long brief's budget on them)."""
     text = aset.document.text
     spans, relations = contents.spans, contents.relations
     by_id = {s.id: s for s in spans}
     esc = html.escape
-    names = {lab.pk: esc(lab.name) for lab in schema.labels}
+    label_names = {pk: lab.name for pk, lab in labels.items()}
+    names = {pk: esc(name) for pk, name in label_names.items()}
     quoted: dict[int, str] = {}
 
     def quote(span_id: int) -> str:
@@ -220,7 +222,7 @@ def _panels_context(aset, schema: Schema, editable: bool, contents: Contents, pa
             f'<button type="button" class="{css}" data-span="{span_id}">{quote(span_id)}</button>'
         )
 
-    outline = sel.argument_outline(spans, relations, schema.label_names, schema.type_names)
+    outline = sel.argument_outline(spans, relations, label_names, contents.type_names)
     # The outline's rows, then its unlinked spans, page by page as one list.
     entries = [("row", r) for r in outline.rows] + [("unlinked", i) for i in outline.unlinked]
     pages = {
@@ -249,7 +251,7 @@ def _panels_context(aset, schema: Schema, editable: bool, contents: Contents, pa
         f"<li>{esc(w.message)} {' '.join(jump(i) for i in w.span_ids)}</li>"
         for w in outline.warnings[:WARNING_ROWS]
     ]
-    type_names = {t.pk: esc(t.name) for t in schema.types}
+    type_names = {pk: esc(name) for pk, name in contents.type_names.items()}
     delete_url = _urls(aset.document.project, aset.document)["relation_delete"]
     relation_rows = []
     for r in relations[(rpage - 1) * RELATION_ROWS : rpage * RELATION_ROWS]:
@@ -364,7 +366,8 @@ def annotate(request, slug, document_id):
         "next_url": _page_url(project, nxt.document) if nxt else None,
         "queue_position": position,
         "queue_length": len(queue),
-        **_panels_context(aset, schema, access.editable, contents, request.GET, panels_url),
+        **_panels_context(aset, _span_labels(project), access.editable, contents, request.GET,
+                          panels_url),
     }
     return render(request, "annotator/annotate.html", context)
 
@@ -396,7 +399,7 @@ def annotate_panels(request, slug, document_id):
         "aset": aset,
         "urls": _urls(project, document),
         "panels_url": panels_url,
-        **_panels_context(aset, _schema(project), access.editable, contents, request.GET,
+        **_panels_context(aset, _span_labels(project), access.editable, contents, request.GET,
                           panels_url),
     }
     response = render(request, "annotator/annotate.html#panels", context)
@@ -483,7 +486,8 @@ def _saved(
         "project": project, "document": document, "aset": aset, "oob": True,
         "editable": True, "own": True, "urls": _urls(project, document),
         "panels_url": panels_url,
-        **_panels_context(aset, _schema(project), True, contents, request.POST, panels_url),
+        **_panels_context(aset, _span_labels(project), True, contents, request.POST,
+                          panels_url),
     }
     parts = [
         render_to_string("annotator/annotate.html#set-meta", context, request),
