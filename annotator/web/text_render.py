@@ -22,6 +22,11 @@ MAX_LANES = 4
 WHOLE_TEXT_CHARS = 20_000
 
 
+def _blocks_touching(blocks: list[tuple[int, int]], start: int, end: int) -> list[int]:
+    """Indexes of the blocks that share a character with ``[start, end)``."""
+    return [i for i, (b0, b1) in enumerate(blocks) if b0 < end and start < b1]
+
+
 def passage_blocks(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int, list[int] | None]:
     """Which part of ``text`` a page about ``ranges`` shows: ``(start, end, blocks)``.
 
@@ -33,7 +38,7 @@ def passage_blocks(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int, 
     blocks = sel.text_blocks(text)
     lo = min((a for a, _ in ranges), default=0)
     hi = max((b for _, b in ranges), default=1)
-    only = sel.blocks_touching(blocks, lo, max(hi, lo + 1)) or [0]
+    only = _blocks_touching(blocks, lo, max(hi, lo + 1)) or [0]
     return blocks[only[0]][0], blocks[only[-1]][1], only
 
 
