@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 import re
 import stat
@@ -45,7 +46,9 @@ from pathlib import Path, PurePosixPath
 from annotator.formats._common import folder_roles
 from annotator.formats.brat import read_brat
 from annotator.formats.cdcp import read_cdcp
+from annotator.formats.doccano import looks_like_doccano, read_doccano
 from annotator.formats.jsonl import read_jsonl
+from annotator.formats.labelstudio import looks_like_labelstudio, read_labelstudio
 from annotator.formats.microtexts import read_microtext
 from annotator.formats.pdf import read_pdf
 from annotator.formats.plaintext import read_html, read_markdown, read_text
@@ -67,7 +70,8 @@ __all__ = [
 ]
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
-    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ann", ".zip"}
+    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ann", ".zip",
+     ".json"}
 )
 # Annotation files read only with the .txt of the same name beside them. Kept apart
 # from SUPPORTED_EXTENSIONS because ``.json`` and ``.xml`` alone are not documents.
@@ -329,12 +333,35 @@ def _read_group(
             continue
         data = contents[name]
         if extension == ".jsonl":
-            records += [_with_folder_roles(r, name) for r in read_jsonl(data, name=name)]
+            records += [_with_folder_roles(r, name) for r in _read_any_jsonl(data, name)]
+        elif extension == ".json":
+            # A Label Studio export; any other JSON in a folder or archive is not ours.
+            if strict or _is_labelstudio(data):
+                records += read_labelstudio(data, name=name)
         elif extension == ".zip":
             records += _read_zip(name, data, clean=clean, depth=depth, budget=budget or _Budget())
         else:
             records.append(_READERS[extension](data, name=name, clean=clean))
     return records
+
+
+def _is_labelstudio(data: bytes) -> bool:
+    try:
+        return looks_like_labelstudio(json.loads(data.decode("utf-8-sig")))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return False
+
+
+def _read_any_jsonl(data: bytes, name: str) -> list[DocumentRecord]:
+    """Canonical JSONL or doccano's, told apart by the first line's keys."""
+    first = next((line for line in data.split(b"\n", 64)[:64] if line.strip()), b"")
+    try:
+        value = json.loads(first.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        value = None
+    if looks_like_doccano(value):
+        return read_doccano(data, name=name)
+    return read_jsonl(data, name=name)
 
 
 def _with_folder_roles(record: DocumentRecord, name: str) -> DocumentRecord:

@@ -261,7 +261,7 @@ def test_a_cdcp_file_given_by_name_pairs_with_its_partner(tmp_path, given):
     [
         ("micro_t001.xml", XML.encode(), r"an arg-microtexts \.xml file needs .*micro_t001\.txt"),
         ("00001.ann.json", CDCP_ANN, r"a CDCP \.ann\.json file needs .*00001\.txt"),
-        ("data.json", b"{}", r"unsupported file type '\.json'"),
+        ("data.json", b"{}", r"not a Label Studio export"),
     ],
 )
 def test_annotation_files_alone_and_plain_json_are_refused(name, data, reason):

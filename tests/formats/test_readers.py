@@ -33,7 +33,8 @@ def _zip(members: dict[str, bytes], *, level: int = 6) -> bytes:
 
 def test_supported_extensions_cover_the_design():
     assert {
-        ".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ann", ".zip"
+        ".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ann", ".zip",
+        ".json",  # Label Studio's export; doccano's is a .jsonl told apart by its keys
     } == set(SUPPORTED_EXTENSIONS)
 
 
