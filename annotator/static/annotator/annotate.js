@@ -328,8 +328,8 @@ function start(root) {
     return (state.units[kind] ||= textUnits(view.text, kind));
   }
 
-  const toUnits = (points) => view.index.toUtf16(points);
-  const toPoints = (u16) => view.index.toCodePoints(u16);
+  const toUnits = (points) => view.toUnits(points);
+  const toPoints = (u16) => view.toPoints(u16);
 
   function showKeyboardSelection() {
     const { anchor, focus } = state.kbd;

@@ -64,14 +64,14 @@ export class FindBar {
     if (query.trim()) {
       const escaped = query.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       const pattern = new RegExp(escaped, "giu");
-      const { text, index } = this.view;
+      const { text } = this.view;
       for (const m of text.matchAll(pattern)) {
         if (!m[0].length) continue;
         if (this.matches.length >= MAX_MATCHES) {
           this.capped = true;
           break;
         }
-        this.matches.push([index.toCodePoints(m.index), index.toCodePoints(m.index + m[0].length)]);
+        this.matches.push([this.view.toPoints(m.index), this.view.toPoints(m.index + m[0].length)]);
       }
     }
     if (this.matches.length) this.current = 0;

@@ -30,22 +30,35 @@ export class TextView {
     this.labelName = labelName || (() => "");
     this.chips = chips;
     this.blocks = [...root.querySelectorAll(".blk")].map((el) => ({ el, s: Number(el.dataset.s) }));
-    // The text is what the blocks hold before anything is drawn into them.
+    // The text is what the blocks hold before anything is drawn into them: the whole
+    // brief, or a passage of it starting at offset `base` (the first block's).
     this.text = this.blocks.map((b) => b.el.textContent).join("");
     this.index = new TextIndex(this.text);
+    this.base = this.blocks.length ? this.blocks[0].s : 0;
     this.blocks.forEach((b, i) => {
-      b.e = i + 1 < this.blocks.length ? this.blocks[i + 1].s : this.index.length;
+      b.e = i + 1 < this.blocks.length ? this.blocks[i + 1].s : this.base + this.index.length;
     });
     this.spans = new Map(); // id -> {id, label, start, end} in code points
   }
 
+  /** The offset just past the text (the brief's length when it is all here). */
   get length() {
-    return this.index.length;
+    return this.base + this.index.length;
+  }
+
+  /** The UTF-16 offset in `text` of a code point offset of the brief. */
+  toUnits(points) {
+    return this.index.toUtf16(points - this.base);
+  }
+
+  /** The code point offset in the brief of a UTF-16 offset in `text`. */
+  toPoints(units) {
+    return this.base + this.index.toCodePoints(units);
   }
 
   /** The text between two code point offsets. */
   slice(start, end) {
-    return this.text.slice(this.index.toUtf16(start), this.index.toUtf16(end));
+    return this.text.slice(this.toUnits(start), this.toUnits(end));
   }
 
   setSpans(spans) {
@@ -179,7 +192,7 @@ export class TextView {
 
   // The offset just after an element's text.
   endOf(el) {
-    if (el === this.root) return this.length;
+    if (el === this.root || el.contains(this.root)) return this.length;
     const block = el.closest(".blk");
     if (!block) return this.length;
     if (el.matches(".g")) return Number(el.dataset.s) + utf16ToCodePoints(el.textContent, el.textContent.length);
@@ -193,7 +206,7 @@ export class TextView {
     const segs = block.el.querySelectorAll(".g");
     if (!segs.length) {
       const node = block.el.firstChild;
-      return [node, this.index.toUtf16(points) - this.index.toUtf16(block.s)];
+      return [node, this.toUnits(points) - this.toUnits(block.s)];
     }
     let lo = 0;
     let hi = segs.length - 1;
