@@ -23,6 +23,7 @@ from annotator.models import (
     Span,
     SpanLabel,
 )
+from annotator.selectors.permissions import require_permission
 from annotator.services import annotations as annotation_services
 from annotator.services.annotation_batches import (
     MAX_BATCH_RELATIONS,
@@ -30,6 +31,7 @@ from annotator.services.annotation_batches import (
     annotation_set_batch_write,
 )
 from annotator.services.errors import WarrantError
+from annotator.services.grading import annotation_set_reopen_for_student
 
 from .base import (
     WarrantAPIMixin,
@@ -406,9 +408,23 @@ class AnnotationSetSubmitView(_StatusView):
 @extend_schema(
     tags=["annotation sets"],
     summary="Reopen a submitted annotation set",
-    description=f"Only while the project allows reopening. {VERSION_HELP}",
+    description="One's own set: only while the project allows reopening, and not once it "
+    "counts for a grade that is fixed (grades released, or its deadline passed: 409). A "
+    "manager may reopen a student's set at any time; that is recorded and shown on the "
+    f"grades page. {VERSION_HELP}",
     request=VersionSerializer,
     responses={200: AnnotationSetStatusSerializer, **WRITE_ERRORS},
 )
 class AnnotationSetReopenView(_StatusView):
     service = staticmethod(annotation_services.annotation_set_reopen)
+
+    def post(self, request, set_id):
+        aset = api_annotation_set(request.user, set_id)
+        if aset.is_gold or aset.annotator_id == request.user.pk:
+            return super().post(request, set_id)
+        require_permission(request.user, aset.document.project, "annotation_set.reopen_any")
+        data = _valid(VersionSerializer, request.data)
+        aset = annotation_set_reopen_for_student(
+            annotation_set=aset, by=request.user, expected_version=data["version"]
+        )
+        return Response(AnnotationSetStatusSerializer(aset).data)

@@ -1,5 +1,6 @@
 from .actions import ActionKind, AnnotationAction  # noqa: F401 (the undo log, issue 3)
 from .documents import AnnotationSet, AnnotationStatus, Document, Relation, Span
+from .grading import SetReopening
 from .jobs import (
     AgreementChunk,
     AgreementRun,
@@ -28,6 +29,7 @@ __all__ = [
     "Relation",
     "RelationType",
     "Role",
+    "SetReopening",
     "Span",
     "SpanLabel",
     "User",

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from annotator.models import (
     AnnotationSet,
@@ -28,6 +29,7 @@ from annotator.models import (
     Span,
 )
 
+from .grading import grade_lock
 from .permissions import has_permission, require_permission
 
 # ----------------------------------------------------------------------------- access
@@ -40,6 +42,8 @@ class SetAccess:
     annotation_set: AnnotationSet
     own: bool
     editable: bool
+    #: Why the user's own set is closed for a grade (``grading.grade_lock``), or None.
+    closed: str | None = None
 
 
 def set_readable(*, user, project: Project, annotation_set: AnnotationSet) -> bool:
@@ -135,12 +139,14 @@ def annotation_set_access(
     own = aset.annotator_id == user.pk
     if not own and not set_readable(user=user, project=project, annotation_set=aset):
         raise PermissionDenied("this annotation set belongs to someone else")
+    closed = grade_lock(aset, timezone.localdate()) if own else None
     editable = (
         own
+        and closed is None
         and aset.status != AnnotationStatus.SUBMITTED
         and has_permission(user, project, "annotation_set.annotate")
     )
-    return SetAccess(annotation_set=aset, own=own, editable=editable)
+    return SetAccess(annotation_set=aset, own=own, editable=editable, closed=closed)
 
 
 def annotation_set_editable(*, user, project: Project, document: Document) -> AnnotationSet:

@@ -18,11 +18,12 @@ nothing on either side is undefined (None, an empty CSV cell), never 0.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from annotator.metrics.types import AnnotatorWork
@@ -36,6 +37,7 @@ from annotator.models import (
     Project,
     Relation,
     Role,
+    SetReopening,
     Span,
 )
 from annotator.text.spreadsheet import spreadsheet_csv
@@ -255,6 +257,73 @@ def grades_csv(*, project: Project) -> str:
     """The grades table for a spreadsheet (formulas in usernames neutralised)."""
     rows = (row.as_csv_row() for row in grades_for_project(project=project))
     return spreadsheet_csv(GRADE_COLUMNS, ([row[c] for c in GRADE_COLUMNS] for row in rows))
+
+
+# ----------------------------------------------------------------------------- closed sets
+
+GRADES_RELEASED = (
+    "grades are released: this brief counts for your grade and can no longer be changed; "
+    "ask a manager to reopen it"
+)
+DEADLINE_PASSED = (
+    "the deadline ({due}) has passed: this brief counts for your grade and can no longer be "
+    "changed; ask a manager to reopen it"
+)
+
+
+def grade_locked_sets(today: dt.date) -> Q:
+    """The annotation sets closed to their students, as a filter on ``AnnotationSet``.
+
+    A set *counts for a grade* when it is a student's (an annotator's; see
+    :func:`students`) and its brief has a final gold: that is what
+    :func:`grades_for_project` grades, and what feedback shows the gold of. It
+    is *closed* once the project's grades are released or once its own
+    deadline (``due``) has passed, until a manager reopens it
+    (``services.grading.annotation_set_reopen_for_student``, a ``SetReopening``);
+    submitted again, it is closed again. A closed set takes no edit, submission
+    or reopening from its student (``services.annotations._bump``), so that
+    released grades move only when a manager or a curator acts (reopening a
+    set, correcting the gold, moving a deadline).
+    """
+    student = Exists(Membership.objects.filter(
+        project=OuterRef("document__project"), user=OuterRef("annotator"), role=Role.ANNOTATOR))
+    final_gold = Exists(AnnotationSet.objects.filter(
+        document=OuterRef("document"), is_gold=True, gold_final=True))
+    reopened = Exists(SetReopening.objects.filter(annotation_set=OuterRef("pk")))
+    closed = Q(document__project__grades_released=True) | Q(due__lt=today)
+    reopened_for_student = ~Q(status=AnnotationStatus.SUBMITTED) & Q(reopened)
+    return Q(is_gold=False) & Q(student) & Q(final_gold) & closed & ~reopened_for_student
+
+
+def reopenings_of(*, project: Project, people) -> dict[int, list[SetReopening]]:
+    """The managers' reopenings of these students' sets, newest first, by student id."""
+    found: dict[int, list[SetReopening]] = {}
+    for reopening in (
+        SetReopening.objects.filter(
+            annotation_set__document__project=project, annotation_set__annotator__in=people
+        )
+        .select_related("reopened_by", "annotation_set__document")
+        .defer("annotation_set__document__text", "annotation_set__document__original",
+               "annotation_set__document__cleaning")
+        .order_by("-reopened_at", "-id")
+    ):
+        found.setdefault(reopening.annotation_set.annotator_id, []).append(reopening)
+    return found
+
+
+def grade_lock(annotation_set: AnnotationSet, today: dt.date) -> str | None:
+    """Why ``annotation_set`` is closed to its student (see :func:`grade_locked_sets`), or None."""
+    row = (
+        AnnotationSet.objects.filter(pk=annotation_set.pk)
+        .filter(grade_locked_sets(today))
+        .values("document__project__grades_released", "due")
+        .first()
+    )
+    if row is None:
+        return None
+    if row["document__project__grades_released"]:
+        return GRADES_RELEASED
+    return DEADLINE_PASSED.format(due=row["due"].isoformat())
 
 
 # ----------------------------------------------------------------------------- feedback

@@ -34,6 +34,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "gold.curate": frozenset({MANAGER, CURATOR}),
     "grade.view": frozenset({MANAGER}),
     "grade.release": frozenset({MANAGER}),
+    # Reopening a student's submitted set, also once it is closed for a grade
+    # (selectors.grading.grade_locked_sets); recorded and shown on the grades page.
+    "annotation_set.reopen_any": frozenset({MANAGER}),
     # A student's own feedback against the gold, once grades are released
     # (annotator.selectors.grading adds that condition); managers preview anyone's.
     "feedback.view": frozenset({MANAGER, ANNOTATOR}),
@@ -58,6 +61,7 @@ ACTION_WORDS: dict[str, str] = {
     "gold.curate": "curate the gold standard",
     "grade.view": "see grades",
     "grade.release": "release grades",
+    "annotation_set.reopen_any": "reopen someone else's submitted work",
     "feedback.view": "see feedback",
     "agreement.view": "see agreement figures",
     "agreement.run": "start agreement runs",

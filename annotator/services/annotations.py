@@ -37,12 +37,13 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.models.actions import ActionKind, AnnotationAction
+from annotator.selectors.grading import grade_lock, grade_locked_sets
 from annotator.selectors.projects import label_spec
 from annotator.text.storable import first_unstorable
 from annotator.text.tokens import snap_to_words, trim_whitespace
 
 from .agreement import agreement_after_submission
-from .errors import ConflictError, WarrantError
+from .errors import ClosedError, ConflictError, WarrantError
 from .rows import create_keeping_times
 
 # Undo reaches back this many edits: "recent actions", not the whole history,
@@ -70,7 +71,12 @@ def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = 
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise WarrantError("expected_version must be a whole number")
     changes = {"version": F("version") + 1, "updated_at": timezone.now()}
-    rows = AnnotationSet.objects.filter(pk=annotation_set.pk, version=expected_version)
+    today = timezone.localdate()
+    # A student's set that counts for a fixed grade is closed to every write here,
+    # in the same statement as the version check (selectors.grading.grade_locked_sets).
+    rows = AnnotationSet.objects.filter(pk=annotation_set.pk, version=expected_version).filter(
+        ~grade_locked_sets(today)
+    )
     if edit:
         changes["status"] = Case(
             When(status=AnnotationStatus.ASSIGNED, then=Value(AnnotationStatus.IN_PROGRESS)),
@@ -92,11 +98,17 @@ def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = 
             f"this page shows version {expected_version}): reload the page to see the newest "
             "work; your last action was not saved"
         )
+    closed = grade_lock(annotation_set, today)
+    if closed:
+        raise ClosedError(closed)
     raise WarrantError("this annotation set is submitted: reopen it before changing it")
 
 
 def _require_editable(annotation_set: AnnotationSet) -> None:
     if annotation_set.status == AnnotationStatus.SUBMITTED:
+        closed = grade_lock(annotation_set, timezone.localdate())
+        if closed:
+            raise ClosedError(closed)
         raise WarrantError("this annotation set is submitted: reopen it before changing it")
 
 

@@ -87,6 +87,7 @@ from annotator.models import (
     Project,
     Relation,
     RelationType,
+    SetReopening,
     Span,
     SpanLabel,
 )
@@ -165,6 +166,7 @@ def _fields() -> dict[str, list[models.Field]]:
         "span": _plain_fields(Span),
         "relation": _plain_fields(Relation),
         "action": _plain_fields(AnnotationAction),
+        "set_reopening": _plain_fields(SetReopening),
         # data_version is replaced by data_current (see the design note).
         "agreement_run": _plain_fields(AgreementRun),
     }
@@ -439,6 +441,7 @@ def _users_of(project: Project):
         | models.Q(annotation_sets__document__project=project)
         | models.Q(agreementrun__project=project)
         | models.Q(annotationaction__annotation_set__document__project=project)
+        | models.Q(set_reopenings__annotation_set__document__project=project)
     ).distinct().order_by("username")
 
 
@@ -506,6 +509,19 @@ def project_backup(project: Project, out: IO[bytes]) -> BackupReport:
                 report.counts["relation"] += len(s["relations"])
                 report.counts["action"] += len(s["actions"])
             write(record)
+        for reopening in (
+            SetReopening.objects.filter(annotation_set__document__project=project)
+            .select_related("reopened_by", "annotation_set__annotator")
+            .annotate(document_external_id=models.F("annotation_set__document__external_id"))
+            .order_by("id")
+        ):
+            write({
+                "kind": "set_reopening",
+                "document": reopening.document_external_id,
+                "annotator": reopening.annotation_set.annotator.username,
+                "reopened_by": reopening.reopened_by.username if reopening.reopened_by else None,
+                **_row(reopening, fields["set_reopening"]),
+            })
         current: dict[str, str] = {}
         for run in project.agreement_runs.select_related("requested_by").order_by("id"):
             row = _row(run, fields["agreement_run"])
@@ -530,8 +546,11 @@ def project_backup(project: Project, out: IO[bytes]) -> BackupReport:
 
 COUNTED = (
     "project", "span_label", "relation_type", "user", "membership", "document",
-    "annotation_set", "span", "relation", "action", "agreement_run",
+    "annotation_set", "span", "relation", "action", "set_reopening", "agreement_run",
 )
+#: Kinds newer than version 1's first files: a file made before them has none and
+#: does not count them.
+COUNTED_SINCE_LATER = frozenset({"set_reopening"})
 
 
 # --------------------------------------------------------------------------- restore
@@ -625,7 +644,7 @@ class _Restorer:
 
     # Records must come in the order the backup writes them.
     ORDER = ("project", "span_label", "relation_type", "user", "membership", "document",
-             "agreement_run", "end")
+             "set_reopening", "agreement_run", "end")
 
     def record(self, number: int, record: dict) -> None:
         kind = record.get("kind")
@@ -896,6 +915,26 @@ class _Restorer:
         self.counts["relation"] += len(relations)
         self.counts["action"] += len(actions)
 
+    def _set_reopening(self, record, where):
+        values = _take(record, self.fields["set_reopening"], where,
+                       links=("document", "annotator", "reopened_by"))
+        annotator = self._user_named(record["annotator"], where, "annotator")
+        aset = None
+        if isinstance(record["document"], str) and annotator is not None:
+            aset = AnnotationSet.objects.filter(
+                document__project=self.project, document__external_id=record["document"],
+                annotator=annotator,
+            ).first()
+        if aset is None:
+            raise WarrantError(
+                f"{where}: no annotation set of {record['annotator']!r} on document "
+                f"{record['document']!r} in the file"
+            )
+        SetReopening.objects.create(
+            annotation_set=aset, reopened_by=self._user_named(record["reopened_by"], where),
+            **values,
+        )
+
     def _agreement_run(self, record, where):
         fields = self.fields["agreement_run"]
         if isinstance(record, dict) and record.get("data_current") is True:
@@ -936,9 +975,10 @@ class _Restorer:
         if not isinstance(counts, dict):
             raise WarrantError(f"{where}: missing counts")
         for kind in COUNTED:
-            if counts.get(kind) != self.counts[kind]:
+            announced = counts.get(kind, 0 if kind in COUNTED_SINCE_LATER else None)
+            if announced != self.counts[kind]:
                 raise WarrantError(
-                    f"backup file is incomplete or altered: it announces {counts.get(kind)} "
+                    f"backup file is incomplete or altered: it announces {announced} "
                     f"{kind} record(s) and holds {self.counts[kind]}"
                 )
         self._declare_free_attributes()

@@ -9,3 +9,8 @@ class WarrantError(ValueError):
 
 class ConflictError(WarrantError):
     """A write based on a stale version of an annotation set (HTTP 409)."""
+
+
+class ClosedError(ConflictError):
+    """A student's write to a set that counts for a grade that is fixed (HTTP 409):
+    grades are released, or the set's deadline has passed (``selectors.grading.grade_lock``)."""

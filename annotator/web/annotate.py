@@ -348,7 +348,9 @@ def annotate(request, slug, document_id):
         "editable": access.editable,
         "can_reopen": access.own
         and aset.status == AnnotationStatus.SUBMITTED
-        and project.allow_reopen,
+        and project.allow_reopen
+        and access.closed is None,
+        "closed": access.closed,
         "labels": schema.labels,
         "types": [
             {"type": t, "key": i + 1, "allowed_text": svc.describe_allowed(t.allowed, t.name)}

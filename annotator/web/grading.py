@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.models import AnnotationSet
 from annotator.selectors.annotations import SpanRow
 from annotator.selectors.grading import (
     feedback_document,
@@ -15,10 +18,12 @@ from annotator.selectors.grading import (
     final_gold_sets,
     grades_csv,
     grades_for_project,
+    reopenings_of,
     student_memberships,
 )
 from annotator.selectors.permissions import has_permission
-from annotator.services.grading import grades_release
+from annotator.services.errors import WarrantError
+from annotator.services.grading import annotation_set_reopen_for_student, grades_release
 
 from .access import project_for
 from .downloads import csv_download
@@ -46,13 +51,16 @@ _STRIDE = 1_000_000
 def grades_page(request, slug):
     project = project_for(request.user, slug, "grade.view")
     page = page_of(request, student_memberships(project))
-    rows = grades_for_project(project=project, people=[m.user for m in page])
+    people = [m.user for m in page]
+    rows = grades_for_project(project=project, people=people)
+    reopened = reopenings_of(project=project, people=people)
     return render(
         request,
         "annotator/grades.html",
         {
             "project": project,
-            "rows": rows,
+            "rows": [(row, reopened.get(person.pk, ())) for row, person
+                     in zip(rows, people, strict=True)],
             "page": page,
             "final_documents": len(final_gold_sets(project)),
             "documents": project.documents.count(),
@@ -80,6 +88,31 @@ def grades_release_toggle(request, slug):
     return redirect("grades", slug=project.slug)
 
 
+@require_POST
+@login_required
+def grades_reopen(request, slug, document_id):
+    """A manager reopens a student's submitted set (from the student's feedback page)."""
+    project = project_for(request.user, slug, "annotation_set.reopen_any")
+    document = get_object_or_404(project.documents.defer("original", "cleaning"), pk=document_id)
+    username = request.POST.get("student", "")
+    aset = get_object_or_404(
+        AnnotationSet.objects.filter(is_gold=False).select_related("annotator", "document"),
+        document=document, annotator__username=username,
+    )
+    try:
+        annotation_set_reopen_for_student(annotation_set=aset, by=request.user)
+    except WarrantError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Reopened {document.title or document.external_id} for {username}: they can change "
+            "it and submit it again. The grades page lists this reopening.",
+        )
+    return redirect(f"{reverse('feedback', kwargs={'slug': project.slug})}?"
+                    f"{urlencode({'student': username})}")
+
+
 @require_GET
 @login_required
 def feedback_page(request, slug):
@@ -104,6 +137,7 @@ def feedback_page(request, slug):
             "documents": page_of(request, row.documents if row else []),
             "keep": keep_params(student=request.GET.get("student") if manager else None),
             "manager": manager,
+            "can_reopen": has_permission(request.user, project, "annotation_set.reopen_any"),
         },
     )
 

@@ -142,6 +142,8 @@ urlpatterns += [
     path(f"{_P}grades/", grading_views.grades_page, name="grades"),
     path(f"{_P}grades.csv", grading_views.grades_download, name="grades-csv"),
     path(f"{_P}grades/release/", grading_views.grades_release_toggle, name="grades-release"),
+    path(f"{_P}grades/reopen/<int:document_id>/", grading_views.grades_reopen,
+         name="grades-reopen"),
     path(f"{_P}feedback/", grading_views.feedback_page, name="feedback"),
     path(f"{_P}feedback/d/<int:document_id>/", grading_views.feedback_document_page,
          name="feedback-document"),

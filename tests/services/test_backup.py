@@ -30,6 +30,7 @@ from annotator.models import (
     Project,
     Relation,
     RelationType,
+    SetReopening,
     Span,
     SpanLabel,
 )
@@ -45,6 +46,7 @@ from annotator.services.backup import (
 from annotator.services.curation import gold_finalize, gold_premerge
 from annotator.services.demo import demo_create
 from annotator.services.errors import WarrantError
+from annotator.services.grading import annotation_set_reopen_for_student
 from annotator.services.imports import documents_import
 from annotator.services.members import members_add
 from annotator.services.projects import schema_apply
@@ -55,7 +57,7 @@ PASSWORD = "Old-Pass-123"
 TEXT = "Sanctions 👩\u200d💻 work.\nThe 𝔘-shaped recovery failed (IMF).\nSo lift them now.\n"
 
 MODELS = [Project, SpanLabel, RelationType, Membership, Document, AnnotationSet, Span,
-          Relation, AnnotationAction, AgreementRun, ExportJob, User]
+          Relation, AnnotationAction, AgreementRun, ExportJob, User, SetReopening]
 
 
 # --------------------------------------------------------------------------- the rich project
@@ -77,7 +79,7 @@ def build_rich_project(capture) -> Project:
     members_add(project=project, role="viewer", usernames=["victor"])
     Project.objects.filter(pk=project.pk).update(
         description="Briefs on *congestion*.", blind=False, allow_reopen=False,
-        default_due=dt.date(2031, 5, 17), grades_released=True, join_code="abc23xyz",
+        default_due=dt.date(2031, 5, 17), join_code="abc23xyz",
     )
     SpanLabel.objects.filter(project=project, name="Claim").update(description="A claim 𝔘.")
     schema_apply(project=project, schema=parse_schema({"span_labels": [
@@ -151,6 +153,14 @@ def build_rich_project(capture) -> Project:
     # Agreement runs: the demo's (done, with report and intervals, made stale by
     # carol's submission), a failed one, and a fresh one that covers the data as it is.
     carols = AnnotationSet.objects.get(document=brief, annotator=carol)
+    edits.annotation_set_submit(annotation_set=carols, expected_version=carols.version)
+    # Grades released; the instructor reopened carol's graded set once, and a manager
+    # whose account is gone did so before (issue 11: the grades page lists both).
+    Project.objects.filter(pk=project.pk).update(grades_released=True)
+    SetReopening.objects.create(annotation_set=carols, reopened_by=None,
+                                reopened_at=dt.datetime(2030, 3, 1, 9, 0, tzinfo=dt.UTC))
+    annotation_set_reopen_for_student(annotation_set=carols,
+                                      by=User.objects.get(username="instructor"))
     edits.annotation_set_submit(annotation_set=carols, expected_version=carols.version)
     AgreementRun.objects.create(
         project=project, status="failed", error="worker died\ntwice", attempts=3,
@@ -236,6 +246,7 @@ def canonical(slug: str, *, skip_project=()) -> dict:
         Q(memberships__project=project) | Q(annotation_sets__document__project=project)
         | Q(agreementrun__project=project)
         | Q(annotationaction__annotation_set__document__project=project)
+        | Q(set_reopenings__annotation_set__document__project=project)
     ).distinct()
     out = {
         "project": _plain(project, skip=skip_project),
@@ -266,6 +277,10 @@ def canonical(slug: str, *, skip_project=()) -> dict:
                      "payload": _payload(a.kind, a.payload, live_spans, live_relations, gone,
                                          labels, types)}
                     for a in s.actions.order_by("id")
+                ],
+                "reopenings": [
+                    (r.reopened_by.username if r.reopened_by else None, r.reopened_at)
+                    for r in s.reopenings.order_by("reopened_at", "id")
                 ],
             }
         out["documents"][document.external_id] = {**_plain(document), "sets": sets}
@@ -332,6 +347,8 @@ def test_the_rich_project_has_what_the_backup_must_carry(rich):
     assert runs.filter(status="failed").exists()
     document = rich.documents.get(position=7)
     assert b"\r\n" in bytes(document.original) and "𝔘" in document.text
+    assert rich.grades_released
+    assert SetReopening.objects.filter(annotation_set__document__project=rich).count() == 2
     actions = AnnotationAction.objects.filter(annotation_set__document=document)
     assert set(actions.values_list("kind", flat=True)) == {
         "span_create", "span_update", "span_delete", "relation_create", "relation_delete",
@@ -636,7 +653,24 @@ BAD_EDITS = {
     "a done run's report empty": (_set("agreement_run", "report", {}, status="done"),
                                   "a done run's report must hold overall, by_document"),
     "timings null": (_set("agreement_run", "timings", None), "timings may not be empty"),
+    "reopening of no set": (_set("set_reopening", "annotator", "victor"),
+                            "no annotation set of 'victor' on document 'congestion-pricing'"),
+    "reopening by a stranger": (_set("set_reopening", "reopened_by", "mallory"),
+                                "'mallory' is not among the file's users"),
 }
+
+
+def test_a_file_from_before_set_reopenings_restores(rich):
+    """Files written before issue 11 have no set_reopening records and do not count them."""
+    def older(records):
+        records[:] = [r for r in records if r.get("kind") != "set_reopening"]
+        del records[-1]["counts"]["set_reopening"]
+
+    data = with_lines(backup_bytes(rich), older)
+    empty_the_instance()
+    project = project_restore(io.BytesIO(data))
+    assert project.documents.count() == 2
+    assert not SetReopening.objects.exists()
 
 
 @pytest.mark.parametrize("name", BAD_EDITS)

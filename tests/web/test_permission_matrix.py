@@ -26,6 +26,7 @@ ACTIONS = {
     "gold.curate": {"manager", "curator"},
     "grade.view": {"manager"},
     "grade.release": {"manager"},
+    "annotation_set.reopen_any": {"manager"},
     "feedback.view": {"manager", "annotator"},
 }
 
@@ -81,6 +82,7 @@ def url(name, world, **extra):
         "curation-finalize": ["slug", "document_id"],
         "curation-reopen": ["slug", "document_id"],
         "feedback-document": ["slug", "document_id"],
+        "grades-reopen": ["slug", "document_id"],
         "member-role": ["slug", "user_id"],
         "member-remove": ["slug", "user_id"],
         "assignment-update": ["slug", "assignment_id"],
@@ -138,6 +140,7 @@ POST_STATUS = {
     "curation-finalize":        ({"expected_version": "1"},      (302, 302, 403, 403, 404, 302)),
     "curation-reopen":          ({"expected_version": "1"},      (302, 302, 403, 403, 404, 302)),
     "grades-release":           ({"released": "0"},              (302, 403, 403, 403, 404, 302)),
+    "grades-reopen":            ({"student": "annotator"},       (302, 403, 403, 403, 404, 302)),
 }
 # fmt: on
 
