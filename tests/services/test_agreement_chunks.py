@@ -43,8 +43,11 @@ def built(settings):
     settings.WARRANT_AGREEMENT_CHUNK_DOCUMENTS = 3
     built = build_project(slug="incremental", documents=12, students=3, spans=8, relations=3,
                           words=120, with_jobs=False)
+    # Students change their work below: grades not released, so their sets stay open
+    # (released grades close a graded set to its student: issue 11).
     built.project.allow_reopen = True
-    built.project.save(update_fields=["allow_reopen"])
+    built.project.grades_released = False
+    built.project.save(update_fields=["allow_reopen", "grades_released"])
     return built
 
 
