@@ -129,8 +129,10 @@ def test_automatic_runs_wait_so_that_submissions_meanwhile_join_them(
     settings.WARRANT_AGREEMENT_COALESCE_SECONDS = 3
     built = build_project(slug="coalesce", documents=4, students=2, spans=6, relations=2,
                           with_jobs=False)
+    # Grades not released: released grades would close these graded sets (issue 11).
     built.project.allow_reopen = True
-    built.project.save(update_fields=["allow_reopen"])
+    built.project.grades_released = False
+    built.project.save(update_fields=["allow_reopen", "grades_released"])
     worker = start_worker(queue)
     first, second = built.sets[0], built.sets[3]
     for aset in (first, second):  # back to in progress (runs in-process: no broker yet)
