@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 
 from annotator.formats._common import decode_utf8, first_line_title
+from annotator.formats.bounded_json import JSONTooDeep, json_loads
 from annotator.formats.records import (
     AnnotationRecord,
     DocumentRecord,
@@ -58,9 +59,11 @@ def read_doccano(data: bytes, *, name: str, annotator: str = "doccano") -> list[
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json_loads(line)
         except json.JSONDecodeError as exc:
             raise FormatError(f"invalid JSON: {exc.msg}", file=name, line=number) from None
+        except JSONTooDeep as exc:
+            raise FormatError(f"the line {exc}", file=name, line=number) from None
         if not looks_like_doccano(value):
             raise FormatError("not a doccano line (text with label or entities)", file=name,
                               line=number)

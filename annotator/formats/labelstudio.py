@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 
 from annotator.formats._common import clip_title, decode_utf8, first_line_title
+from annotator.formats.bounded_json import JSONTooDeep, json_loads
 from annotator.formats.records import (
     AnnotationRecord,
     DocumentRecord,
@@ -106,9 +107,11 @@ def read_labelstudio(data: bytes, *, name: str) -> list[DocumentRecord]:
         offsets do not fit its text, a relation to a result that is not a span.
     """
     try:
-        tasks = json.loads(decode_utf8(data, name=name))
+        tasks = json_loads(decode_utf8(data, name=name))
     except json.JSONDecodeError as exc:
         raise FormatError(f"not valid JSON: {exc.msg}", file=name, line=exc.lineno) from None
+    except JSONTooDeep as exc:
+        raise FormatError(f"the file {exc}", file=name) from None
     if not looks_like_labelstudio(tasks):
         raise FormatError("not a Label Studio export (a list of tasks with data)", file=name)
     records: list[DocumentRecord] = []

@@ -44,6 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from annotator.formats._common import folder_roles
+from annotator.formats.bounded_json import JSONTooDeep, json_loads
 from annotator.formats.brat import read_brat
 from annotator.formats.cdcp import read_cdcp
 from annotator.formats.doccano import looks_like_doccano, read_doccano
@@ -347,8 +348,8 @@ def _read_group(
 
 def _is_labelstudio(data: bytes) -> bool:
     try:
-        return looks_like_labelstudio(json.loads(data.decode("utf-8-sig")))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return looks_like_labelstudio(json_loads(data.decode("utf-8-sig")))
+    except (UnicodeDecodeError, json.JSONDecodeError, JSONTooDeep):
         return False
 
 
@@ -356,9 +357,9 @@ def _read_any_jsonl(data: bytes, name: str) -> list[DocumentRecord]:
     """Canonical JSONL or doccano's, told apart by the first line's keys."""
     first = next((line for line in data.split(b"\n", 64)[:64] if line.strip()), b"")
     try:
-        value = json.loads(first.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        value = None
+        value = json_loads(first.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, JSONTooDeep):
+        value = None  # read_jsonl names the problem
     if looks_like_doccano(value):
         return read_doccano(data, name=name)
     return read_jsonl(data, name=name)

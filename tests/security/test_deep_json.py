@@ -117,3 +117,29 @@ def test_a_backup_nested_too_deep_is_refused_in_one_line(db, tmp_path, depth):
         call_command("restore", str(path), stdout=io.StringIO())
     one_line(str(refused.value))
     assert Project.objects.count() == 0
+
+
+@pytest.mark.parametrize("depth", [FAR, NEAR])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        # Label Studio's JSON export: a list of tasks.
+        ("tasks.json", lambda d: '[{"id": 1, "data": {"text": "Sanctions work."}, "meta": '
+                                 + deep_object(d) + "}]"),
+        # doccano's JSONL: the first line decides the format, the second is deep.
+        ("doccano.jsonl", lambda d: '{"text": "Sanctions work.", "label": []}\n'
+                                    '{"text": "Prices rose.", "label": [], "x": '
+                                    + deep_object(d) + "}\n"),
+        # A first line too deep to tell the format by.
+        ("first.jsonl", lambda d: deep_object(d) + "\n"),
+    ],
+)
+def test_foreign_json_nested_too_deep_is_refused_in_one_line(project, tmp_path, name, content,
+                                                             depth):
+    path = tmp_path / name
+    path.write_text(content(depth))
+    with pytest.raises(CommandError) as refused:
+        call_command("import_documents", project.slug, str(path), stdout=io.StringIO())
+    one_line(str(refused.value))
+    assert name in str(refused.value) and "deep" in str(refused.value)
+    assert Document.objects.count() == 0
