@@ -42,7 +42,9 @@ def test_the_task_is_queued_only_when_the_row_is_committed(
     sample, members, django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr(export_job_task, "delay", lambda job_id: queued.append(job_id))
+    monkeypatch.setattr(
+        export_job_task, "apply_async", lambda args, **options: queued.append(args[0])
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = export_job_request(project=sample, requested_by=members["curator"],
                                  format="jsonl", scope="both")
@@ -143,10 +145,10 @@ def test_a_failed_job_is_not_retried(sample, media_root):
 def test_an_unreachable_broker_fails_the_job_visibly(
     sample, django_capture_on_commit_callbacks, monkeypatch
 ):
-    def refuse(job_id):
+    def refuse(args, **options):
         raise ConnectionRefusedError("connection refused")
 
-    monkeypatch.setattr(export_job_task, "delay", refuse)
+    monkeypatch.setattr(export_job_task, "apply_async", refuse)
     with django_capture_on_commit_callbacks(execute=True):
         job = export_job_request(project=sample, format="jsonl")
     job.refresh_from_db()
