@@ -55,6 +55,7 @@ from annotator.formats.pdf import read_pdf
 from annotator.formats.plaintext import read_html, read_markdown, read_text
 from annotator.formats.records import DocumentRecord, FormatError
 from annotator.formats.word import read_docx
+from annotator.formats.xmi import TYPESYSTEM_NAME, read_xmi
 
 __all__ = [
     "MAX_COMPRESSION_RATIO",
@@ -72,7 +73,7 @@ __all__ = [
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ann", ".zip",
-     ".json"}
+     ".json", ".xmi"}
 )
 # Annotation files read only with the .txt of the same name beside them. Kept apart
 # from SUPPORTED_EXTENSIONS because ``.json`` and ``.xml`` alone are not documents.
@@ -313,6 +314,8 @@ def _read_group(
 
     records: list[DocumentRecord] = []
     for name, ann_name in entries:
+        if PurePosixPath(name.replace("\\", "/")).name.lower() == TYPESYSTEM_NAME.lower():
+            continue  # read with the .xmi files beside it
         if ann_name is not None:
             records.append(_with_folder_roles(_read_pair(contents, name, ann_name), ann_name))
             continue
@@ -335,6 +338,10 @@ def _read_group(
         data = contents[name]
         if extension == ".jsonl":
             records += [_with_folder_roles(r, name) for r in _read_any_jsonl(data, name)]
+        elif extension == ".xmi":
+            ts_name = _typesystem_for(contents, name)
+            record = read_xmi(data, contents[ts_name], xmi_name=name, ts_name=ts_name)
+            records.append(_with_folder_roles(record, name))
         elif extension == ".json":
             # A Label Studio export; any other JSON in a folder or archive is not ours.
             if strict or _is_labelstudio(data):
@@ -344,6 +351,20 @@ def _read_group(
         else:
             records.append(_READERS[extension](data, name=name, clean=clean))
     return records
+
+
+def _typesystem_for(contents: dict[str, bytes], xmi_name: str) -> str:
+    """The ``TypeSystem.xml`` nearest an ``.xmi``: beside it, or in a folder above it."""
+    folder = PurePosixPath(xmi_name.replace("\\", "/")).parent
+    by_lower = {name.replace("\\", "/").lower(): name for name in contents}
+    for place in (folder, *folder.parents):
+        found = by_lower.get(str(place / TYPESYSTEM_NAME).lower().removeprefix("./"))
+        if found is not None:
+            return found
+    raise FormatError(
+        f"a UIMA CAS XMI needs its {TYPESYSTEM_NAME} beside it (upload both, or a .zip of "
+        "INCEpTION's export)", file=xmi_name,
+    )
 
 
 def _is_labelstudio(data: bytes) -> bool:

@@ -52,6 +52,7 @@ from annotator.formats.records import DocumentRecord
 from annotator.formats.schema import ANY_LABEL
 from annotator.models import AgreementRun, AnnotationStatus, ExportScope, JobStatus, Project
 from annotator.selectors.export_records import export_document_records
+from annotator.selectors.projects import project_schema
 
 from .errors import WarrantError
 
@@ -225,6 +226,18 @@ def _write_aif(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext
         )
 
 
+def _write_xmi(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext) -> None:
+    from annotator.formats import xmi
+    from annotator.formats._export_common import annotation_sets, safe_file_stem
+
+    names = project_schema(ctx.project).attribute_names()
+    sink.write_text(xmi.TYPESYSTEM_NAME, xmi.typesystem_xml(names))
+    for record in records:
+        stem = safe_file_stem(record.external_id)
+        for where, annotation in annotation_sets(record):
+            sink.write_text(f"{where}/{stem}.xmi", xmi.write_xmi(record, annotation, names))
+
+
 def latest_agreement(project: Project) -> tuple[dict | None, str]:
     """The headline part of the latest finished agreement run's report, and where it is from.
 
@@ -314,6 +327,9 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
                      "report; submitted sets only", FOLDER, _write_conll, ".zip"),
         ExportFormat("aif", "AIF JSON per document and annotation set (OVA, AIFdb); "
                      "submitted sets only", MEMBERS, _write_aif, ".zip"),
+        ExportFormat("xmi", "UIMA CAS XMI per document and annotation set with its "
+                     "TypeSystem.xml, for INCEpTION; submitted sets only", MEMBERS,
+                     _write_xmi, ".zip"),
     ]
 }
 #: Kept for callers that only need the names and writers.

@@ -35,6 +35,7 @@ def test_supported_extensions_cover_the_design():
     assert {
         ".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ann", ".zip",
         ".json",  # Label Studio's export; doccano's is a .jsonl told apart by its keys
+        ".xmi",  # UIMA CAS XMI with its TypeSystem.xml (INCEpTION)
     } == set(SUPPORTED_EXTENSIONS)
 
 
