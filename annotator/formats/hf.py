@@ -50,8 +50,10 @@ when a dataset is written.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -276,6 +278,10 @@ class CardInfo:
     generated_at: str = ""
     #: Annotators' sets left out because they were not submitted (assigned, in progress).
     unfinished_sets: int = 0
+    #: How to cite the corpus (the project's BibTeX), quoted as it is.
+    citation: str = ""
+    #: Spans per label and relations per type, per configuration (set by the writer).
+    label_counts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -305,6 +311,8 @@ class HFDatasetWriter:
         self.ratios = tuple(ratios)
         self._files: dict[tuple[str, str], _SplitFile] = {}
         self.documents = 0
+        #: config -> Counter of span labels and of relation types ("type:" + name).
+        self.label_counts: dict[str, Counter] = {}
 
     def _file(self, config: str, split: str) -> _SplitFile:
         key = (config, split)
@@ -319,8 +327,15 @@ class HFDatasetWriter:
         self.documents += 1
         if record.gold is not None:
             self._file(GOLD_CONFIG, split).add(_row(record, record.gold, with_set=False))
+            self._count(GOLD_CONFIG, record.gold)
         for annotation in record.annotations:
             self._file(ANNOTATORS_CONFIG, split).add(_row(record, annotation, with_set=True))
+            self._count(ANNOTATORS_CONFIG, annotation)
+
+    def _count(self, config: str, annotation) -> None:
+        counter = self.label_counts.setdefault(config, Counter())
+        counter.update(span.label for span in annotation.spans)
+        counter.update("type:" + relation.type for relation in annotation.relations)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Rows per config and split, for the splits that have rows."""
@@ -344,6 +359,7 @@ class HFDatasetWriter:
         for split_file in self._files.values():
             split_file.close()
         counts = self.counts()
+        card = dataclasses.replace(card, label_counts=self.label_counts)
         (self.folder / "README.md").write_text(
             dataset_card(card, counts, seed=self.seed, ratios=self.ratios, sizes=self.sizes()),
             encoding="utf-8",
@@ -489,6 +505,30 @@ def _cell(value: str) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
+def _counts_section(card: CardInfo) -> list[str]:
+    """Spans per label and relations per type in each configuration of this export."""
+    if not card.label_counts:
+        return []
+    configs = [c for c in (GOLD_CONFIG, ANNOTATORS_CONFIG) if c in card.label_counts]
+    names = [name for name, _ in card.span_labels]
+    names += sorted({k for c in configs for k in card.label_counts[c]
+                     if not k.startswith("type:") and k not in names})
+    types = [name for name, _, _ in card.relation_types]
+    types += sorted({k[5:] for c in configs for k in card.label_counts[c]
+                     if k.startswith("type:") and k[5:] not in types})
+    lines = ["", "### Counts in this export", "",
+             "| | " + " | ".join(f"`{c}`" for c in configs) + " |",
+             "| --- |" + " ---: |" * len(configs)]
+    for name in names:
+        lines.append(f"| span {_cell(name)} | "
+                     + " | ".join(str(card.label_counts[c][name]) for c in configs) + " |")
+    for name in types:
+        lines.append(f"| relation {_cell(name)} | "
+                     + " | ".join(str(card.label_counts[c]["type:" + name]) for c in configs)
+                     + " |")
+    return lines
+
+
 def dataset_card(
     card: CardInfo,
     counts: dict[str, dict[str, int]],
@@ -516,8 +556,8 @@ def dataset_card(
     if card.description.strip():
         lines += [card.description.strip(), ""]
     lines += [
-        f"Argument structure annotated with Warrant, project `{card.slug}`: "
-        "spans (claims, reasons, evidence...) in policy briefs and the relations between them. "
+        f"Argument structure annotated with Warrant, project `{card.slug}`: labelled spans "
+        "of the documents and the relations between them. "
         f"Exported {card.generated_at or datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, "
         f"scope: {card.scope}.",
         "",
@@ -584,6 +624,7 @@ def dataset_card(
         "| --- | --- |",
     ]
     lines += [f"| {_cell(name)} | {_cell(text) or '—'} |" for name, text in card.span_labels]
+    lines += _counts_section(card)
     if card.relation_types:
         lines += ["", "| relation type | definition | allowed (source → target) |",
                   "| --- | --- | --- |"]
@@ -593,6 +634,8 @@ def dataset_card(
         lines += ["", "`*` stands for any span label."]
     lines.append("")
     lines += _agreement_section(card)
+    if card.citation.strip():
+        lines += ["## Citation", "", "```bibtex", card.citation.strip(), "```", ""]
     lines += ["## Licence", "",
               f"The annotations and texts are distributed under `{card.license}` as set by the "
               "project that exported them; check the licences of the source briefs before "

@@ -287,6 +287,7 @@ def _write_hf(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContex
         scope=ctx.scope,
         generated_at=timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
         unfinished_sets=ctx.summary.unfinished_sets,  # complete: every record has been read
+        citation=ctx.project.citation,
     )
     ctx.summary.details["rows"] = writer.close(card)
 

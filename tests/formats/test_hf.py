@@ -267,3 +267,22 @@ def test_a_card_with_no_row_says_there_is_nothing_to_load():
     card = dataset_card(CardInfo(name="P", slug="p", scope="gold"), {})
     assert "load_dataset" not in card
     assert "nothing to load" in card
+
+
+def test_the_card_cites_the_project_counts_each_label_and_says_no_policy_briefs(project,
+                                                                                tmp_path):
+    from annotator.models import Project
+    from annotator.services.exports import export_write
+    from tests.formats.export_samples import import_sample
+
+    import_sample(project)
+    Project.objects.filter(pk=project.pk).update(citation="@misc{briefs, title={Briefs}}")
+    project.refresh_from_db()
+    export_write(project=project, format="hf", path=tmp_path / "hf", scope="gold")
+    card = (tmp_path / "hf" / "README.md").read_text(encoding="utf-8")
+    assert "## Citation\n\n```bibtex\n@misc{briefs, title={Briefs}}\n```" in card
+    assert "policy briefs" not in card
+    # The gold holds Claim 1, Reason 1, MajorClaim 2, Evidence 2 (export_samples).
+    for label, n in {"MajorClaim": 2, "Claim": 1, "Reason": 1, "Evidence": 2}.items():
+        assert f"| span {label} | {n} |" in card
+    assert "| relation evidence_for | 2 |" in card and "| relation attacks | 1 |" in card
