@@ -181,6 +181,18 @@ def _write_jsonl(records: Iterable[DocumentRecord], fh: TextIO, ctx: ExportConte
 
 def _write_csv(records: Iterable[DocumentRecord], fh: TextIO, ctx: ExportContext) -> None:
     csv_spans.write_csv(records, fh)
+    _relations_left_out(ctx, "the CSV holds one row per span")
+
+
+def _relations_left_out(ctx: ExportContext, why: str) -> None:
+    """For a format that holds no relation: the summary claims none and names them."""
+    left_out = ctx.summary.relations  # counted as the records went by: complete now
+    ctx.summary.relations = 0
+    if left_out:
+        ctx.summary.left_out.append(
+            f"{left_out} relation(s): {why}; the jsonl, brat, aif and xmi exports hold the "
+            "relations"
+        )
 
 
 def _write_brat(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext) -> None:
@@ -205,6 +217,7 @@ def _write_brat(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContex
 def _write_conll(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContext) -> None:
     labels = [label.name for label in ctx.span_labels()]
     ctx.summary.unrepresented = conll.write_conll(records, folder, labels)
+    _relations_left_out(ctx, "BIO tags hold spans only")
     note = ctx.summary.left_out_note()  # complete: every record has been read
     if note:
         with open(folder / conll.README_NAME, "a", encoding="utf-8", newline="\n") as fh:

@@ -54,3 +54,11 @@ def test_text_with_line_breaks_commas_and_quotes_survives():
     row = frame.iloc[0]
     assert (row.document, row.text, row.note) == ("d,1", text, "x,\ny")
     assert json.loads(row.attributes) == {"q": 'a "b"'}
+
+
+def test_the_summary_claims_no_relation_and_names_those_it_left_out(project, tmp_path):
+    import_sample(project)
+    summary = export_write(project=project, format="csv", path=tmp_path / "spans.csv",
+                           scope="gold")
+    assert summary.relations == 0
+    assert "left out 4 relation(s): the CSV holds one row per span" in summary.left_out_note()
