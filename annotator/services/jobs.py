@@ -38,7 +38,10 @@ def job_enqueue(
     runs start at once).
     """
     try:
-        task.apply_async(args or (pk,), countdown=countdown)
+        if countdown:
+            task.apply_async(args or (pk,), countdown=countdown)
+        else:
+            task.delay(*(args or (pk,)))
     except Exception as exc:  # kombu's OperationalError, a refused connection, DNS...
         logger.exception("could not queue %s %s", what, pk)
         model.objects.filter(pk=pk, status=JobStatus.PENDING).update(
