@@ -9,10 +9,12 @@ leaves no partial file.
 
 Formats (``EXPORT_FORMATS``) and what ``PATH`` is for each:
 
-- ``jsonl``, ``csv``: one file.
-- ``hf``, ``brat``, ``conll``, ``aif``: several files. ``PATH`` ending in
-  ``.zip`` gets a zip archive of them; any other ``PATH`` is a folder, created
-  (it must not exist, or be empty). Export jobs always make the zip.
+- ``jsonl``: one file.
+- ``csv``, ``hf``, ``brat``, ``conll``, ``aif``, ``xmi``: several files. ``PATH``
+  ending in ``.zip`` gets a zip archive of them; any other ``PATH`` is a folder,
+  created (it must not exist, or be empty); a name ending in the format's own
+  name (``out.csv`` for csv) is refused, so that nobody takes a folder for the
+  single file the csv export used to be. Export jobs always make the zip.
 
 Unfinished work: only the canonical ``jsonl`` keeps every annotation set, each
 with its ``status`` (``assigned``, ``in_progress``, ``submitted``); it is
@@ -179,9 +181,9 @@ def _write_jsonl(records: Iterable[DocumentRecord], fh: TextIO, ctx: ExportConte
         fh.write("\n")
 
 
-def _write_csv(records: Iterable[DocumentRecord], fh: TextIO, ctx: ExportContext) -> None:
-    csv_spans.write_csv(records, fh)
-    _relations_left_out(ctx, "the CSV holds one row per span")
+def _write_csv(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContext) -> None:
+    # The summary counts the rows the files hold (the files are the truth, not the records).
+    ctx.summary.spans, ctx.summary.relations = csv_spans.write_csv_files(records, folder)
 
 
 def _relations_left_out(ctx: ExportContext, why: str) -> None:
@@ -190,8 +192,8 @@ def _relations_left_out(ctx: ExportContext, why: str) -> None:
     ctx.summary.relations = 0
     if left_out:
         ctx.summary.left_out.append(
-            f"{left_out} relation(s): {why}; the jsonl, brat, aif and xmi exports hold the "
-            "relations"
+            f"{left_out} relation(s): {why}; the jsonl, csv, brat, aif, xmi and hf exports "
+            "hold the relations"
         )
 
 
@@ -330,8 +332,10 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ExportFormat("jsonl", "canonical JSONL, one document per line (lossless: every "
                      "annotation set, with its status)", FILE, _write_jsonl, ".jsonl",
                      submitted_only=False),
-        ExportFormat("csv", "one row per span (document, annotator, span, label, offsets, "
-                     "text); submitted sets only", FILE, _write_csv, ".csv"),
+        ExportFormat("csv", "spans.csv (a row per span: document, annotator, span id, "
+                     "label, offsets, text) and relations.csv (a row per relation, with the "
+                     "span ids that join them); submitted sets only", FOLDER, _write_csv,
+                     ".zip"),
         ExportFormat("hf", "Hugging Face dataset: Parquet per split and a README.md card; "
                      "submitted sets only", FOLDER, _write_hf, ".zip"),
         ExportFormat("brat", "brat .txt/.ann pairs with annotation.conf, a folder per "
@@ -481,6 +485,11 @@ def export_write(
     if not target.parent.is_dir():
         raise WarrantError(f"{target.parent}: no such folder")
     as_folder = spec.many_files and target.suffix.lower() != ".zip"
+    if as_folder and target.suffix.lower() == f".{format}":
+        raise WarrantError(
+            f"{target}: the {format} export is several files: give a PATH ending in .zip, "
+            "or a folder"
+        )
     if as_folder and target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise WarrantError(f"{target}: exists and is not an empty folder")
     if not as_folder and target.is_dir():

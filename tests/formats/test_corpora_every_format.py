@@ -1,6 +1,7 @@
 """Each sample corpus of ../shared/corpora imported and exported in every format: what each
-file holds is counted from the file itself and compared with the source files' counts
-(independent counters of tests/formats/test_corpora.py) and with the export's summary."""
+file holds is read from the file itself and compared with the source files (their counts,
+from the independent counters of tests/formats/test_corpora.py, and every span's offsets and
+label, every relation's endpoints and type) and with the export's summary."""
 
 from __future__ import annotations
 
@@ -9,14 +10,31 @@ import io
 import json
 import re
 import zipfile
+from collections import Counter
+from dataclasses import dataclass
 
 import pytest
 
 from annotator.formats.jsonl import read_jsonl
 from annotator.formats.readers import read_paths, read_upload
+from annotator.formats.schema import default_aif
 from annotator.services.exports import EXPORT_FORMATS, export_write
 from annotator.services.imports import documents_import
 from tests.formats.test_corpora import CORPORA, _data_folders, _raw_counts
+
+_TOKEN = re.compile(r"\S+")
+
+
+@dataclass
+class Held:
+    """What one export's files hold, read from them."""
+
+    documents: int
+    #: (document, start, end, label) of every span, as a multiset.
+    spans: Counter
+    #: (document, source span, target span, type) of every relation, spans as
+    #: (start, end, label); None when the format holds no relation.
+    relations: Counter | None
 
 
 def _members(path):
@@ -24,90 +42,179 @@ def _members(path):
         return {name: zf.read(name) for name in zf.namelist()}
 
 
-def _count_jsonl(path):
-    records = read_jsonl(path.read_bytes(), name=path.name)
-    sets = [a for r in records for a in [*r.annotations, *([r.gold] if r.gold else [])]]
-    spans = {(r.external_id, s.start, s.end, s.label) for r in records
-             for a in [*r.annotations, *([r.gold] if r.gold else [])] for s in a.spans}
-    return (len(records), sum(len(a.spans) for a in sets), sum(len(a.relations) for a in sets),
-            spans)
+def _held_records(records) -> Held:
+    spans, relations = Counter(), Counter()
+    for record in records:
+        for annotation in [*record.annotations, *([record.gold] if record.gold else [])]:
+            by_id = {s.id: (s.start, s.end, s.label) for s in annotation.spans}
+            spans.update((record.external_id, *by_id[s.id]) for s in annotation.spans)
+            relations.update((record.external_id, by_id[r.source], by_id[r.target], r.type)
+                             for r in annotation.relations)
+    return Held(len(records), spans, relations)
 
 
-def _count_brat(path):
+def _held_jsonl(path):
+    return _held_records(read_jsonl(path.read_bytes(), name=path.name))
+
+
+def _held_xmi(path):
+    # Read back through dkpro-cassis (the importer), which INCEpTION's files go through too.
+    return _held_records(read_upload(path.name, path.read_bytes()))
+
+
+_T_LINE = re.compile(r"^(T\d+)\t(\S+) (\d+) (\d+)\t")
+_R_LINE = re.compile(r"^(R\d+)\t(\S+) Arg1:(T\d+) Arg2:(T\d+)")
+
+
+def _held_brat(path):
+    """The .ann lines parsed here, by the standoff format's own rules."""
+    spans, relations = Counter(), Counter()
+    anns = {name: data.decode() for name, data in _members(path).items() if name.endswith(".ann")}
+    for name, ann in anns.items():
+        document = name.rsplit("/", 1)[-1][: -len(".ann")]
+        by_id = {}
+        for line in ann.splitlines():
+            if match := _T_LINE.match(line):
+                by_id[match[1]] = (int(match[3]), int(match[4]), match[2])
+                spans[(document, *by_id[match[1]])] += 1
+        for line in ann.splitlines():
+            if match := _R_LINE.match(line):
+                relations[(document, by_id[match[3]], by_id[match[4]], match[2])] += 1
+    return Held(len(anns), spans, relations)
+
+
+def _held_csv(path):
     members = _members(path)
-    anns = [data.decode() for name, data in members.items() if name.endswith(".ann")]
-    lines = [line for ann in anns for line in ann.splitlines()]
-    return (len(anns), sum(line.startswith("T") for line in lines),
-            sum(line.startswith("R") for line in lines))
+    spans_rows = list(csv.DictReader(io.StringIO(members["spans.csv"].decode())))
+    relation_rows = list(csv.DictReader(io.StringIO(members["relations.csv"].decode())))
+    by_key = {(r["document"], r["annotator"], r["span_id"]):
+              (int(r["start"]), int(r["end"]), r["label"]) for r in spans_rows}
+    spans = Counter((r["document"], int(r["start"]), int(r["end"]), r["label"])
+                    for r in spans_rows)
+    relations = Counter(
+        (r["document"], by_key[(r["document"], r["annotator"], r["source_span_id"])],
+         by_key[(r["document"], r["annotator"], r["target_span_id"])], r["type"])
+        for r in relation_rows
+    )
+    return Held(len({r["document"] for r in spans_rows}), spans, relations)
 
 
-def _count_csv(path):
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    return len({row["document"] for row in rows}), len(rows), None
-
-
-def _count_aif(path):
+def _held_aif(path):
+    """Spans from the I-nodes (offsets in ``warrant.spans``), relations as I → RA/CA/MA → I;
+    AIF keeps the kind of a relation, not its type's name (compared through default_aif)."""
+    spans, relations = Counter(), Counter()
     graphs = [json.loads(data) for data in _members(path).values()]
-    return (len(graphs),
-            sum(n["type"] == "I" for g in graphs for n in g["nodes"]),
-            sum(n["type"] in ("RA", "CA", "MA") for g in graphs for n in g["nodes"]))
+    for graph in graphs:
+        document = graph["warrant"]["document"]
+        info = graph["warrant"]["spans"]
+        kinds = {n["nodeID"]: n["type"] for n in graph["nodes"]}
+        for node_id, span in info.items():
+            assert graph["text"][span["start"] : span["end"]] == next(
+                n["text"] for n in graph["nodes"] if n["nodeID"] == node_id)
+            spans[(document, span["start"], span["end"], span["label"])] += 1
+        into = {e["toID"]: e["fromID"] for e in graph["edges"] if kinds[e["toID"]] != "I"}
+        for edge in graph["edges"]:
+            scheme = edge["fromID"]
+            if kinds[scheme] in ("RA", "CA", "MA"):
+                source, target = info[into[scheme]], info[edge["toID"]]
+                relations[(document, (source["start"], source["end"], source["label"]),
+                           (target["start"], target["end"], target["label"]),
+                           kinds[scheme])] += 1
+    return Held(len(graphs), spans, relations)
 
 
-def _count_xmi(path):
-    records = read_upload(path.name, path.read_bytes())
-    sets = [a for r in records for a in [*r.annotations, *([r.gold] if r.gold else [])]]
-    return (len(records), sum(len(a.spans) for a in sets), sum(len(a.relations) for a in sets))
-
-
-def _count_conll(path):
-    members = _members(path)
-    text = "".join(data.decode() for name, data in members.items() if name.endswith(".conll"))
-    begins = len(re.findall(r"\tB-", text))
-    return text.count("# document = "), begins, None
-
-
-def _count_hf(path):
+def _held_hf(path):
     import pyarrow.parquet as pq
 
-    gold = [f for f in path.rglob("*.parquet") if f.parent.name == "gold"]
-    rows = [row for f in gold for row in pq.read_table(f).to_pylist()]
-    return len(rows), sum(len(r["spans"]) for r in rows), sum(len(r["relations"]) for r in rows)
+    spans, relations, documents = Counter(), Counter(), 0
+    for file in path.rglob("*.parquet"):
+        if file.parent.name != "gold":
+            continue
+        for row in pq.read_table(file).to_pylist():
+            documents += 1
+            by_id = {s["id"]: (s["start"], s["end"], s["label"]) for s in row["spans"]}
+            spans.update((row["id"], *by_id[s["id"]]) for s in row["spans"])
+            relations.update((row["id"], by_id[r["source"]], by_id[r["target"]], r["type"])
+                             for r in row["relations"])
+    return Held(documents, spans, relations)
 
 
-COUNTERS = {"jsonl": _count_jsonl, "brat": _count_brat, "csv": _count_csv,
-            "aif": _count_aif, "xmi": _count_xmi, "conll": _count_conll, "hf": _count_hf}
+def _held_conll(path):
+    """Each B- tag as (document, start of its token, label); BIO holds no relation."""
+    spans = Counter()
+    documents = 0
+    for name, data in _members(path).items():
+        if not name.endswith(".conll"):
+            continue
+        lines = data.decode().splitlines()
+        columns = lines[0].split(" = ")[1].split()
+        document = None
+        for line in lines[1:]:
+            if line.startswith("# document = "):
+                document = line[len("# document = "):]
+                documents += 1
+            elif line and not line.startswith("#"):
+                cells = dict(zip(columns, line.split("\t"), strict=True))
+                for label in columns[3:]:
+                    if cells[label] == f"B-{label}":
+                        spans[(document, int(cells["START"]), label)] += 1
+    return Held(documents, spans, None)
 
 
-def test_every_format_has_a_counter():
-    assert set(COUNTERS) == set(EXPORT_FORMATS)
+READERS = {"jsonl": _held_jsonl, "brat": _held_brat, "csv": _held_csv, "aif": _held_aif,
+           "xmi": _held_xmi, "conll": _held_conll, "hf": _held_hf}
+
+
+def test_every_format_has_a_reader():
+    assert set(READERS) == set(EXPORT_FORMATS)
+
+
+def _first_token_starts(text: str, start: int, end: int) -> int:
+    return next(m.start() for m in _TOKEN.finditer(text) if m.end() > start and m.start() < end)
 
 
 @pytest.mark.parametrize("corpus", list(CORPORA))
-def test_a_corpus_exports_in_every_format_with_the_counts_of_its_files(db, project,
-                                                                       shared_corpora, corpus,
-                                                                       tmp_path):
+def test_a_corpus_exports_in_every_format_with_the_counts_and_offsets_of_its_files(
+    db, project, shared_corpora, corpus, tmp_path
+):
     records = read_paths(_data_folders(shared_corpora, corpus))
-    documents, spans, relations = _raw_counts(shared_corpora, corpus)
+    documents, span_count, relation_count = _raw_counts(shared_corpora, corpus)
     documents_import(project=project, records=records, add_labels=True)
-    source_offsets = {(r.external_id, s.start, s.end, s.label)
-                      for r in records for a in r.annotations for s in a.spans}
+    source = _held_records(records)
+    assert (source.documents, sum(source.spans.values()), sum(source.relations.values())) == (
+        documents, span_count, relation_count)
+    texts = {r.external_id: r.text for r in records}
 
     for fmt, spec in EXPORT_FORMATS.items():
         path = tmp_path / (fmt if fmt == "hf" else f"{fmt}{spec.suffix}")
         summary = export_write(project=project, format=fmt, path=path, scope="gold")
-        counted = COUNTERS[fmt](path)
-        assert summary.documents == documents, fmt
-        assert (summary.spans, summary.unrepresented) == (spans, summary.unrepresented), fmt
+        held = READERS[fmt](path)
+        assert held.documents == summary.documents == documents, fmt
         if fmt == "conll":
-            # Nested spans share tokens: a B- tag per span that starts a token run, at most.
-            assert counted[0] == documents and 0 < counted[1] <= spans, fmt
+            # One B- tag per span that starts a token run in its label's column, at the
+            # first token the span touches; nested spans of one label share tokens, so a
+            # few are left out, and the report counts them.
+            expected = Counter((doc, _first_token_starts(texts[doc], start, end), label)
+                               for doc, start, end, label in source.spans)
+            assert not held.spans - expected, fmt
+            assert sum(held.spans.values()) + summary.unrepresented >= span_count, fmt
+            assert summary.relations == 0 and f"{relation_count} relation(s)" in \
+                summary.left_out_note(), fmt
             continue
-        assert counted[0] == documents, fmt
-        assert counted[1] == spans, fmt
-        if counted[2] is not None:
-            # What the file holds is what the summary says it wrote; only AIF leaves out
-            # (types the schema maps to no AIF node), and then it says so.
-            assert counted[2] == summary.relations, fmt
-            assert summary.relations + summary.unrepresented == relations or fmt == "conll", fmt
-        if fmt == "jsonl":
-            assert counted[3] == source_offsets  # offsets and labels as the source gave them
+        # Every span where the source put it, with its label; the summary counts the file.
+        assert held.spans == source.spans, fmt
+        assert summary.spans == sum(held.spans.values()), fmt
+        assert summary.relations == sum(held.relations.values()), fmt
+        if fmt == "aif":
+            # AIF keeps how a relation argues (RA, CA), not the type's name; a type it
+            # cannot place is left out and named, never claimed.
+            kinds = {"inference": "RA", "conflict": "CA", "rephrase": "MA"}
+            expected = Counter()
+            for (doc, s, t, kind), n in source.relations.items():
+                if default_aif(kind) in kinds:
+                    expected[(doc, s, t, kinds[default_aif(kind)])] += n
+            assert held.relations == expected, fmt
+            assert summary.relations + summary.unrepresented == relation_count, fmt
+        else:
+            assert held.relations == source.relations, fmt
+            assert summary.unrepresented == 0 and "relation" not in summary.left_out_note(), fmt

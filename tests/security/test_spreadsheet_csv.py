@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -99,21 +100,37 @@ def test_the_command_line_grades_and_assignments_are_neutralised(project, hostil
     _assert_no_formula(table.read_text(), ["=1+2"])
 
 
-def test_the_dataset_csv_export_keeps_text_exact(project, members):
+def test_the_dataset_csv_export_keeps_text_exact(project, members, tmp_path):
     """The CSV export is data for pandas.read_csv: a span text is never altered."""
-    from annotator.formats.csv_spans import write_csv
-    from annotator.formats.records import AnnotationRecord, DocumentRecord, SpanRecord
+    from annotator.formats.csv_spans import write_csv_files
+    from annotator.formats.records import (
+        AnnotationRecord,
+        DocumentRecord,
+        RelationRecord,
+        SpanRecord,
+    )
 
     text = "=SUM(A1:A9) is what the brief says."
     record = DocumentRecord(
         external_id="=d1", title="=t", text=text,
         annotations=[AnnotationRecord(annotator="-x", status="submitted",
                                       spans=[SpanRecord(id="T1", start=0, end=11,
-                                                        label="Claim")])],
+                                                        label="Claim"),
+                                             SpanRecord(id="@2", start=12, end=14,
+                                                        label="Claim")],
+                                      relations=[RelationRecord(
+                                          "+R1", "@2", "T1", "supports",
+                                          attributes={"group": "=g"})])],
     )
-    out = io.StringIO()
-    write_csv([record], out)
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert write_csv_files([record], tmp_path) == (2, 1)
+    with open(tmp_path / "spans.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     assert rows[0]["text"] == "=SUM(A1:A9)"
     assert rows[0]["annotator"] == "-x"
     assert rows[0]["document"] == "=d1"
+    assert rows[1]["span_id"] == "@2"
+    with open(tmp_path / "relations.csv", encoding="utf-8", newline="") as fh:
+        [relation] = list(csv.DictReader(fh))
+    assert (relation["document"], relation["annotator"], relation["relation_id"],
+            relation["source_span_id"]) == ("=d1", "-x", "+R1", "@2")
+    assert json.loads(relation["attributes"]) == {"group": "=g"}

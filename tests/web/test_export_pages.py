@@ -1,5 +1,8 @@
 """The export page, its progress partial and downloads, for every actor."""
 
+import csv
+import io
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -77,6 +80,24 @@ def test_starting_an_export_builds_a_job_for_allowed_actors_only(
     else:
         assert_refused(response, actor)
         assert not ExportJob.objects.exists()
+
+
+def test_a_csv_export_downloads_as_a_zip_of_spans_and_relations(
+    client_for, project, django_capture_on_commit_callbacks
+):
+    import_sample(project)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for("manager").post(url("exports", project), {"format": "csv", "scope": "gold"})
+    job = ExportJob.objects.get()
+    response = client_for("manager").get(url("export-download", project, job))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.zip"')
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as zf:
+        assert sorted(zf.namelist()) == ["relations.csv", "spans.csv"]
+        # the gold's 6 spans and 4 relations of the sample
+        rows = {name: list(csv.DictReader(io.StringIO(zf.read(name).decode())))
+                for name in zf.namelist()}
+    assert (len(rows["spans.csv"]), len(rows["relations.csv"])) == (6, 4)
 
 
 def test_an_invalid_form_is_shown_again_with_its_error(client_for, project):
