@@ -43,7 +43,7 @@ def test_the_task_is_queued_only_when_the_row_is_committed(
 ):
     queued = []
     monkeypatch.setattr(
-        export_job_task, "apply_async", lambda args, **options: queued.append(args[0])
+        export_job_task, "apply_async", lambda args, kwargs=None, **options: queued.append(args[0])
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = export_job_request(project=sample, requested_by=members["curator"],
