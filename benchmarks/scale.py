@@ -308,7 +308,8 @@ def probe_brief(args) -> dict:
     from annotator.services.export_jobs import export_job_execute, export_job_request
 
     began = time.perf_counter()
-    job = export_job_request(project=built.project, format="jsonl")
+    job = export_job_request(project=built.project, requested_by=built.users["manager"],
+                             format="jsonl")
     job = export_job_execute(job_id=job.pk)
     export_s = time.perf_counter() - began
     return {"build_seconds": build_s, "characters": len(doc.text), "pages": pages,

@@ -17,6 +17,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from annotator.models import ExportJob, ExportScope, JobStatus
+from annotator.selectors.export_jobs import export_jobs_visible
 from annotator.selectors.permissions import has_permission, require_permission
 from annotator.services.export_jobs import (
     download_name,
@@ -96,6 +97,8 @@ def _job(user, job_id: int) -> ExportJob:
     if job is None or not has_permission(user, job.project, "project.view"):
         raise Http404("No such export job.")
     require_permission(user, job.project, "export.create")
+    if not export_jobs_visible(user=user, project=job.project).filter(pk=job.pk).exists():
+        raise Http404("No such export job.")  # someone else's: it may hold what you may not read
     return job
 
 
@@ -106,8 +109,10 @@ class ExportJobListView(WarrantAPIMixin, generics.ListAPIView):
 
     def get_queryset(self):
         project = api_project(self.request.user, self.kwargs["slug"], "export.create")
-        return project.export_jobs.select_related("project", "requested_by").order_by(
-            "-created_at", "-id"
+        return (
+            export_jobs_visible(user=self.request.user, project=project)
+            .select_related("project", "requested_by")
+            .order_by("-created_at", "-id")
         )
 
     @extend_schema(

@@ -46,36 +46,69 @@ class SetAccess:
     closed: str | None = None
 
 
-def set_readable(*, user, project: Project, annotation_set: AnnotationSet) -> bool:
-    """Whether ``user`` may read ``annotation_set`` (see :func:`readable_sets`)."""
-    if annotation_set.annotator_id == user.pk:
-        return True
-    if has_permission(user, project, "annotation_set.view_any"):
-        return True
-    return not project.blind and not annotation_set.is_gold
+def readable_set_filter(*, user, project: Project) -> Q:
+    """Who reads which annotation set: the one rule, as a filter on ``AnnotationSet``.
 
+    Every exit that reveals a set's contents or existence asks it, through
+    :func:`readable_sets_in_project` (or :func:`readable_sets`,
+    :func:`set_readable`): the pages, the API, every export (its format and
+    scope only narrow it further), the agreement page's side-by-side view,
+    curation and feedback. A member reads
 
-def readable_sets(*, user, project: Project, document: Document) -> QuerySet[AnnotationSet]:
-    """The sets of ``document`` that ``user`` may read.
+    * their own sets, always;
+    * every set, gold included, with ``annotation_set.view_any`` (managers,
+      curators);
+    * in a project that is not blind, every annotator's set (not the gold);
+    * once grades are released, with ``feedback.view``, the final gold of a
+      brief whose own set they submitted: their feedback shows it.
 
-    One's own set always; every set for roles with ``annotation_set.view_any``.
-    In a project that is not blind every member also reads the others' sets (as
-    the project page lists them); the gold standard stays with managers and
-    curators. :func:`set_readable` is the same rule for one set, and
-    :func:`readable_sets_in_project` for the whole project.
+    A non-member or an anonymous user reads nothing. The caller narrows to
+    the project (or a document) itself.
     """
-    return readable_sets_in_project(user=user, project=project).filter(document=document)
-
-
-def readable_sets_in_project(*, user, project: Project) -> QuerySet[AnnotationSet]:
-    """Every set of ``project`` that ``user`` may read (the rule of :func:`readable_sets`)."""
-    sets = AnnotationSet.objects.filter(document__project=project)
+    if user is None or not has_permission(user, project, "project.view"):
+        return Q(pk__in=[])
     if has_permission(user, project, "annotation_set.view_any"):
-        return sets
+        return Q()
     visible = Q(annotator=user)
     if not project.blind:
         visible |= Q(is_gold=False)
-    return sets.filter(visible)
+    if project.grades_released and has_permission(user, project, "feedback.view"):
+        submitted = AnnotationSet.objects.filter(
+            annotator=user, is_gold=False, status=AnnotationStatus.SUBMITTED
+        ).values("document_id")
+        visible |= Q(is_gold=True, gold_final=True, document_id__in=submitted)
+    return visible
+
+
+def readable_sets_in_project(*, user, project: Project) -> QuerySet[AnnotationSet]:
+    """Every set of ``project`` that ``user`` may read (:func:`readable_set_filter`)."""
+    return AnnotationSet.objects.filter(document__project=project).filter(
+        readable_set_filter(user=user, project=project)
+    )
+
+
+def readable_sets(*, user, project: Project, document: Document) -> QuerySet[AnnotationSet]:
+    """The sets of ``document`` that ``user`` may read (:func:`readable_set_filter`)."""
+    return AnnotationSet.objects.filter(document=document).filter(
+        readable_set_filter(user=user, project=project)
+    )
+
+
+def readable_annotators(
+    *, user, project: Project, document: Document, among: list[str] | None = None
+) -> list[str]:
+    """The usernames whose sets of ``document`` ``user`` may read (optionally only those
+    ``among``): the annotators a side-by-side view of the document may show."""
+    sets = readable_sets(user=user, project=project, document=document).filter(is_gold=False)
+    if among is not None:
+        sets = sets.filter(annotator__username__in=list(among))
+    return sorted(sets.values_list("annotator__username", flat=True))
+
+
+def set_readable(*, user, project: Project, annotation_set: AnnotationSet) -> bool:
+    """Whether ``user`` may read ``annotation_set`` (:func:`readable_set_filter`)."""
+    return readable_sets(user=user, project=project, document=annotation_set.document_id) \
+        .filter(pk=annotation_set.pk).exists()
 
 
 #: The filters of the bulk API and the project's set list, with what each takes.
@@ -204,12 +237,9 @@ def own_annotation_set(*, user, slug: str, document_id: int) -> AnnotationSet | 
 
 
 def document_sets(*, user, project: Project, document: Document) -> list[AnnotationSet]:
-    """The sets of a document a curator or manager may open read-only."""
-    if not has_permission(user, project, "annotation_set.view_any"):
-        return []
-    return list(
-        AnnotationSet.objects.filter(document=document).select_related("annotator")
-    )
+    """The sets of a document ``user`` may open read-only (:func:`readable_sets`)."""
+    return list(readable_sets(user=user, project=project, document=document)
+                .select_related("annotator"))
 
 
 # ----------------------------------------------------------------------------- queue

@@ -7,6 +7,7 @@ from datetime import date
 from django.db.models import QuerySet
 
 from annotator.models import AnnotationSet, AnnotationStatus, Project
+from annotator.selectors.annotations import readable_sets_in_project
 from annotator.selectors.permissions import has_permission
 
 
@@ -22,11 +23,9 @@ def sees_every_assignment(user, project: Project) -> bool:
 
 
 def visible_assignments(user, project: Project) -> QuerySet[AnnotationSet]:
-    """The assignments (non-gold annotation sets) of ``project`` the user may see listed."""
-    sets = AnnotationSet.objects.filter(document__project=project, is_gold=False)
-    if sees_every_assignment(user, project):
-        return sets
-    return sets.filter(annotator=user)
+    """The assignments (non-gold annotation sets) of ``project`` the user may see listed:
+    those whose sets they may read (``annotations.readable_set_filter``, the one rule)."""
+    return readable_sets_in_project(user=user, project=project).filter(is_gold=False)
 
 
 def is_overdue(assignment: AnnotationSet, today: date) -> bool:

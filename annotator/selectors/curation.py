@@ -23,6 +23,7 @@ from annotator.models import (
     Span,
     SpanLabel,
 )
+from annotator.selectors.annotations import readable_sets
 
 SpanKey = tuple[int, int, int]  # start, end, label id
 RelationKey = tuple[SpanKey, SpanKey, int]  # source, target, relation type id
@@ -121,23 +122,26 @@ def _excerpt(text: str, start: int, end: int) -> str:
     return piece if len(piece) <= EXCERPT_CHARS else piece[: EXCERPT_CHARS - 1] + "…"
 
 
-def gold_set(document: Document) -> AnnotationSet | None:
-    return AnnotationSet.objects.filter(document=document, is_gold=True).first()
+def curation_data(*, project: Project, document: Document, reader=None) -> CurationData:
+    """Every candidate span and relation of ``document`` with its voters and gold status.
 
-
-def curation_data(*, project: Project, document: Document) -> CurationData:
-    """Every candidate span and relation of ``document`` with its voters and gold status."""
+    ``reader``: the person the page is for; only the sets they may read
+    (``annotations.readable_set_filter``) take part. Curation is for roles that
+    read every set, so for them that is every set; the services that write the
+    gold pass none.
+    """
     text = document.text
     labels = {lab.pk: lab for lab in SpanLabel.objects.filter(project=project)}
     types = {t.pk: t for t in RelationType.objects.filter(project=project)}
+    all_sets = AnnotationSet.objects.filter(document=document)
+    if reader is not None:
+        all_sets = readable_sets(user=reader, project=project, document=document)
     sets = list(
-        AnnotationSet.objects.filter(document=document, is_gold=False)
-        .select_related("annotator")
-        .order_by("annotator__username")
+        all_sets.filter(is_gold=False).select_related("annotator").order_by("annotator__username")
     )
     voters = [s for s in sets if s.status == AnnotationStatus.SUBMITTED]
     waiting = [s for s in sets if s.status != AnnotationStatus.SUBMITTED]
-    gold = gold_set(document)
+    gold = all_sets.filter(is_gold=True).first()
     names = {s.pk: s.annotator.username for s in voters}
     set_ids = list(names) + ([gold.pk] if gold else [])
 

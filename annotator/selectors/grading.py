@@ -384,9 +384,18 @@ class DocumentFeedback:
     gold_for: dict[str, SpanRecord] = field(default_factory=dict)
 
 
-def feedback_document(*, project: Project, student, document: Document) -> DocumentFeedback:
-    """A student's spans and relations on one document, classed against the final gold."""
+def feedback_document(
+    *, project: Project, student, document: Document, reader=None
+) -> DocumentFeedback:
+    """A student's spans and relations on one document, classed against the final gold.
+
+    ``reader``: who reads it; both sets must be theirs to read
+    (``annotations.readable_set_filter``: the student themself once grades are
+    released, a manager always), or PermissionDenied.
+    """
     from annotator.metrics.relation_f1 import relation_keys
+
+    from .annotations import readable_sets  # annotations imports this module
 
     gold_id = final_gold_sets(project).get(document.pk)
     aset = AnnotationSet.objects.filter(
@@ -394,6 +403,10 @@ def feedback_document(*, project: Project, student, document: Document) -> Docum
     ).first()
     if gold_id is None or aset is None:
         raise Http404("There is no feedback for this document: no final gold or no submission.")
+    if reader is not None and readable_sets(
+        user=reader, project=project, document=document
+    ).filter(pk__in=[aset.pk, gold_id]).count() != 2:
+        raise PermissionDenied("you may not read this feedback")
     works = _works(project, [aset.pk, gold_id])
     mine, gold = works[aset.pk], works[gold_id]
     score, feedback = score_document(mine, gold)

@@ -2,8 +2,16 @@
 command line all consult.
 
 Roles are per project (``Membership.role``). Superusers may do everything.
-Annotation sets add one rule on top: an annotator may always work on their own
-set; seeing other people's sets needs ``annotation_set.view_any``.
+README.md ("Who may do what") documents this matrix; a test keeps the two equal.
+
+Annotation sets add one rule on top, for reading:
+``annotator.selectors.annotations.readable_set_filter`` decides which sets every
+way out (pages, API, exports of every format and scope, the agreement page's
+side-by-side view, curation, feedback) may reveal: one's own sets; every set
+with ``annotation_set.view_any``; annotators' sets in a project that is not
+blind; the final gold of a submitted brief once grades are released, with
+``feedback.view``. Writing adds one more: a student's set that counts for a
+fixed grade is closed to them (``selectors.grading.grade_locked_sets``).
 """
 
 from __future__ import annotations

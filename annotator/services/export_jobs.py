@@ -58,7 +58,7 @@ def _enqueue(job_id: int) -> None:
 
 @transaction.atomic
 def export_job_request(
-    *, project: Project, requested_by=None, format: str, scope: str = ExportScope.BOTH,
+    *, project: Project, requested_by, format: str, scope: str = ExportScope.BOTH,
     parameters: dict | None = None,
 ) -> ExportJob:
     """Ask for an export of ``project``; the job is queued when this transaction commits.
@@ -66,7 +66,9 @@ def export_job_request(
     Parameters
     ----------
     project : Project
-    requested_by : User, optional
+    requested_by : User
+        Whom the export is for: its file holds only the sets they may read, and
+        only they (and those who read every set) see the job.
     format : str
         One of ``export_formats()``.
     scope : {"gold", "annotators", "both"}
@@ -84,6 +86,8 @@ def export_job_request(
         )
     if scope not in ExportScope.values:
         raise WarrantError(f"unknown scope {scope!r} (scopes: {', '.join(ExportScope.values)})")
+    if requested_by is None:
+        raise WarrantError("an export job is made for someone: give requested_by")
     job = ExportJob.objects.create(
         project=project,
         requested_by=requested_by,
@@ -173,6 +177,7 @@ def export_job_execute(*, job_id: int) -> ExportJob | None:
             scope=job.scope,
             options=job.parameters or {},
             progress=progress,
+            reader=job.requested_by,
         )
         finished = timezone.now()
         stored = ExportJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(

@@ -53,6 +53,7 @@ from annotator.formats._export_common import ZIP_DATE_TIME, FolderSink, ZipSink
 from annotator.formats.records import DocumentRecord
 from annotator.formats.schema import ANY_LABEL
 from annotator.models import AgreementRun, AnnotationStatus, ExportScope, JobStatus, Project
+from annotator.selectors.annotations import readable_sets_in_project
 from annotator.selectors.export_records import export_document_records
 from annotator.selectors.projects import project_schema
 
@@ -443,6 +444,19 @@ def _zip_folder(folder: Path, fh) -> None:
                 shutil.copyfileobj(source, member, 1024 * 1024)
 
 
+class _CommandLine:
+    """The reader of an export made on the command line (see :data:`COMMAND_LINE`)."""
+
+    def __repr__(self) -> str:
+        return "COMMAND_LINE"
+
+
+#: ``reader`` of :func:`export_write` for ``manage.py export``: whoever runs it has the
+#: database itself, so the export holds every set of its scope. Every other export is
+#: made for a person and holds only the sets they may read.
+COMMAND_LINE = _CommandLine()
+
+
 def export_write(
     *,
     project: Project,
@@ -451,6 +465,7 @@ def export_write(
     scope: str = ExportScope.BOTH,
     options: dict | None = None,
     progress: ProgressCallback | None = None,
+    reader=COMMAND_LINE,
 ) -> ExportSummary:
     """Export ``project`` as ``format`` to ``path``, atomically.
 
@@ -466,13 +481,20 @@ def export_write(
         ``seed`` (hf split), ``license`` and ``language`` (hf card).
     progress : callable, optional
         Called as ``progress(documents_done, documents_total)`` after each document.
+    reader : User or COMMAND_LINE
+        Whom the export is for: it holds only the sets they may read
+        (``selectors.annotations.readable_sets_in_project``, the rule every page and
+        the API follow), within ``scope``. ``COMMAND_LINE``: every set.
 
     Raises
     ------
     WarrantError
         Unknown format or scope, a missing parent folder, a folder target that
-        is not empty, or data the format cannot hold.
+        is not empty, data the format cannot hold, or no reader (``None``: the
+        account an export job was for is gone).
     """
+    if reader is None:
+        raise WarrantError("the account this export was for no longer exists")
     if format not in EXPORT_FORMATS:
         raise WarrantError(
             f"unknown export format {format!r} (available: {', '.join(export_formats())})"
@@ -501,7 +523,11 @@ def export_write(
         summary=summary,
     )
     total = project.documents.count() if progress is not None else 0
-    records = export_document_records(project, scope=scope)
+    readable = (
+        None if reader is COMMAND_LINE
+        else readable_sets_in_project(user=reader, project=project)
+    )
+    records = export_document_records(project, scope=scope, sets=readable)
     if spec.submitted_only:
         records = _submitted_only(records, summary)
     records = _counted(records, summary, total, progress)

@@ -30,6 +30,8 @@ from annotator.selectors.agreement import (
     agreement_run_latest,
     agreement_submitted_annotators,
 )
+from annotator.selectors.annotations import readable_annotators
+from annotator.selectors.assignments import sees_every_assignment
 from annotator.selectors.permissions import has_permission
 from annotator.services.agreement import agreement_run_request
 from annotator.services.backup import warrant_version
@@ -330,7 +332,10 @@ def agreement_document(request, slug, document_id):
     comparison = agreement_document_comparison(
         project=project,
         document=document,
-        annotators=(done.parameters or {}).get("annotators") if done else None,
+        annotators=readable_annotators(
+            user=request.user, project=project, document=document,
+            among=(done.parameters or {}).get("annotators") if done else None,
+        ),
     )
     # The stretches of disagreement a page at a time; on a long brief the columns
     # show the passage that page covers, not the whole text once per annotator.
@@ -382,5 +387,6 @@ def agreement_document(request, slug, document_id):
         "stretch_page": stretch_page,
         "passage": None if only is None else (lo, hi, len(document.text)),
         "annotate_url": annotate_url(project, document),
+        "blind_to_you": not sees_every_assignment(request.user, project),
     }
     return render(request, DOCUMENT_TEMPLATE, context)

@@ -68,7 +68,7 @@ def _page_url(request, project, document) -> tuple[str, QueryDict]:
 
 
 def _context(request, project, document, *, error=None, success=None) -> dict:
-    data = curation_data(project=project, document=document)
+    data = curation_data(project=project, document=document, reader=request.user)
     page_url, params = _page_url(request, project, document)
     view = params.get("view") if params.get("view") in VIEWS else "merged"
     disputed_only = params.get("show") == "disputed"

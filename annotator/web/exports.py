@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from annotator.models import ExportJob, ExportScope, JobStatus
+from annotator.selectors.export_jobs import export_jobs_visible
 from annotator.services.errors import WarrantError
 from annotator.services.export_jobs import (
     EXPORT_RETENTION,
@@ -44,7 +45,7 @@ class ExportForm(forms.Form):
 
 def _page(request, project, form, *, status=200):
     jobs = list(
-        ExportJob.objects.filter(project=project)
+        export_jobs_visible(user=request.user, project=project)
         .select_related("requested_by", "project")
         .order_by("-created_at", "-id")[:JOBS_SHOWN]
     )
@@ -98,8 +99,10 @@ def export_page(request, slug):
 def export_job_progress(request, slug, job_id):
     """One job's row; polled while the job is pending or running, then HTTP 286 stops it."""
     project = project_for(request.user, slug, "export.create")
-    job = get_object_or_404(ExportJob.objects.select_related("project"), pk=job_id,
-                            project=project)
+    job = get_object_or_404(
+        export_jobs_visible(user=request.user, project=project).select_related("project"),
+        pk=job_id,
+    )
     context = {"project": project, "row": _job_context(job)}
     response = render(request, "annotator/exports.html#export-job", context)
     if job.status in ACTIVE:
@@ -111,8 +114,10 @@ def export_job_progress(request, slug, job_id):
 @login_required
 def export_job_download(request, slug, job_id):
     project = project_for(request.user, slug, "export.create")
-    job = get_object_or_404(ExportJob.objects.select_related("project"), pk=job_id,
-                            project=project)
+    job = get_object_or_404(
+        export_jobs_visible(user=request.user, project=project).select_related("project"),
+        pk=job_id,
+    )
     if not export_job_available(job):
         raise Http404("This export is not ready, has failed or has expired.")
     try:

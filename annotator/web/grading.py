@@ -165,7 +165,8 @@ def feedback_document_page(request, slug, document_id):
     if student is None:  # a manager who named nobody
         return redirect("feedback", slug=project.slug)
     document = get_object_or_404(project.documents.defer("original", "cleaning"), pk=document_id)
-    fb = feedback_document(project=project, student=student, document=document)
+    fb = feedback_document(project=project, student=student, document=document,
+                           reader=request.user)
     labels = {lab.name: lab for lab in project.span_labels.all()}
     # A page of spans at a time, and on a long brief the passage they cover.
     span_page = page_of(request, fb.spans, param="spans")

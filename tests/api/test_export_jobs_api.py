@@ -21,8 +21,10 @@ STATUS = {
     #                 manager curator annotator viewer non_member anonymous
     "list":          (200,    200,    403,      200,   404,       401),
     "create":        (202,    202,    403,      202,   404,       401),
-    "detail":        (200,    200,    403,      200,   404,       401),
-    "download":      (200,    200,    403,      200,   404,       401),
+    # The job is the manager's: a viewer sees only their own jobs, which hold only what
+    # they may read (issue 11); managers and curators read every set, and every job.
+    "detail":        (200,    200,    403,      404,   404,       401),
+    "download":      (200,    200,    403,      404,   404,       401),
 }
 # fmt: on
 
@@ -157,8 +159,9 @@ def test_a_bad_export_request_is_400_and_starts_nothing(api_for, project, body, 
     assert not ExportJob.objects.exists()
 
 
-def test_the_job_list_is_newest_first_and_paginated(api_for, project):
-    jobs = [ExportJob.objects.create(project=project, format="csv") for _ in range(3)]
+def test_the_job_list_is_newest_first_and_paginated(api_for, project, members):
+    jobs = [ExportJob.objects.create(project=project, format="csv",
+                                     requested_by=members["viewer"]) for _ in range(3)]
     body = api_for("viewer").get(f"/api/projects/{project.slug}/export-jobs/").json()
     assert body["count"] == 3
     assert [j["id"] for j in body["results"]] == [j.pk for j in reversed(jobs)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from annotator.models import ExportJob, JobStatus
+from annotator.models import ExportJob, JobStatus, Membership
 from annotator.services import exports
 from annotator.services.errors import WarrantError
 from annotator.services.export_jobs import (
@@ -18,6 +18,7 @@ from annotator.services.export_jobs import (
     export_jobs_purge_expired,
 )
 from annotator.tasks import export_job_task
+from tests.factories import UserFactory
 from tests.formats.export_samples import import_sample
 
 
@@ -36,6 +37,13 @@ def export_files(media_root) -> list[str]:
 def sample(project):
     import_sample(project)
     return project
+
+
+def requester(project):
+    """A manager of ``project``: a job is built for someone, and holds what they may read."""
+    user = UserFactory(username="job-requester")
+    Membership.objects.get_or_create(project=project, user=user, defaults={"role": "manager"})
+    return user
 
 
 def test_the_task_is_queued_only_when_the_row_is_committed(
@@ -78,7 +86,8 @@ def test_a_queued_job_runs_in_process_and_records_its_file(
 
 @pytest.mark.parametrize("fmt", sorted(exports.EXPORT_FORMATS))
 def test_every_format_can_be_built_as_a_job(sample, fmt, media_root):
-    job = ExportJob.objects.create(project=sample, format=fmt, scope="both")
+    job = ExportJob.objects.create(project=sample, requested_by=requester(sample), format=fmt,
+                                   scope="both")
     job = export_job_execute(job_id=job.pk)
     assert job.status == JobStatus.DONE, job.error
     assert job.file.name.endswith(exports.EXPORT_FORMATS[fmt].suffix)
@@ -91,7 +100,8 @@ def test_every_format_can_be_built_as_a_job(sample, fmt, media_root):
 
 
 def test_running_a_finished_job_again_changes_nothing(sample, media_root):
-    job = ExportJob.objects.create(project=sample, format="csv", scope="gold")
+    job = ExportJob.objects.create(project=sample, requested_by=requester(sample),
+                                   format="csv", scope="gold")
     done = export_job_execute(job_id=job.pk)
     before = (done.finished_at, done.md5, done.size, done.file.name)
     mtime = (Path(media_root) / done.file.name).stat().st_mtime_ns
@@ -102,7 +112,8 @@ def test_running_a_finished_job_again_changes_nothing(sample, media_root):
 
 
 def test_a_job_whose_worker_died_while_running_is_built_again(sample, media_root):
-    job = ExportJob.objects.create(project=sample, format="jsonl", status=JobStatus.RUNNING,
+    job = ExportJob.objects.create(project=sample, requested_by=requester(sample),
+                                   format="jsonl", status=JobStatus.RUNNING,
                                    progress=0.4)
     job = export_job_execute(job_id=job.pk)
     assert job.status == JobStatus.DONE
@@ -126,7 +137,8 @@ def test_a_failure_is_recorded_and_leaves_no_file(sample, media_root, monkeypatc
 
     monkeypatch.setitem(exports.EXPORT_FORMATS, fmt, spec.__class__(
         spec.name, spec.description, spec.kind, broken, spec.suffix))
-    job = ExportJob.objects.create(project=sample, format=fmt, scope="both")
+    job = ExportJob.objects.create(project=sample, requested_by=requester(sample), format=fmt,
+                                   scope="both")
     job = export_job_execute(job_id=job.pk)
     assert job.status == JobStatus.FAILED
     assert job.error == "RuntimeError: disk on fire"
@@ -136,7 +148,8 @@ def test_a_failure_is_recorded_and_leaves_no_file(sample, media_root, monkeypatc
 
 
 def test_a_failed_job_is_not_retried(sample, media_root):
-    job = ExportJob.objects.create(project=sample, format="jsonl", status=JobStatus.FAILED,
+    job = ExportJob.objects.create(project=sample, requested_by=requester(sample),
+                                   format="jsonl", status=JobStatus.FAILED,
                                    error="earlier")
     assert export_job_execute(job_id=job.pk).error == "earlier"
     assert export_files(media_root) == []
@@ -150,7 +163,7 @@ def test_an_unreachable_broker_fails_the_job_visibly(
 
     monkeypatch.setattr(export_job_task, "apply_async", refuse)
     with django_capture_on_commit_callbacks(execute=True):
-        job = export_job_request(project=sample, format="jsonl")
+        job = export_job_request(project=sample, requested_by=requester(sample), format="jsonl")
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert "worker queue is unreachable" in job.error
@@ -159,14 +172,18 @@ def test_an_unreachable_broker_fails_the_job_visibly(
 @pytest.mark.parametrize(("fmt", "scope"), [("xml", "both"), ("jsonl", "everyone")])
 def test_unknown_formats_and_scopes_are_refused_before_a_row_exists(sample, fmt, scope):
     with pytest.raises(WarrantError):
-        export_job_request(project=sample, format=fmt, scope=scope)
+        export_job_request(project=sample, requested_by=requester(sample), format=fmt, scope=scope)
     assert not ExportJob.objects.exists()
 
 
 def test_expired_jobs_lose_their_file_and_row(sample, media_root):
-    old = export_job_execute(job_id=ExportJob.objects.create(project=sample, format="csv").pk)
-    fresh = export_job_execute(job_id=ExportJob.objects.create(project=sample, format="jsonl").pk)
-    failed = ExportJob.objects.create(project=sample, format="csv", status=JobStatus.FAILED,
+    by = requester(sample)
+    old = export_job_execute(job_id=ExportJob.objects.create(project=sample, requested_by=by,
+                                                             format="csv").pk)
+    fresh = export_job_execute(job_id=ExportJob.objects.create(project=sample, requested_by=by,
+                                                               format="jsonl").pk)
+    failed = ExportJob.objects.create(project=sample, requested_by=by, format="csv",
+                                      status=JobStatus.FAILED,
                                       finished_at=timezone.now() - EXPORT_RETENTION * 2)
     ExportJob.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert export_jobs_purge_expired() == 2
@@ -236,14 +253,15 @@ def test_bad_export_options_are_refused_before_a_job_exists(project, parameters,
     from annotator.services.export_jobs import export_job_request
 
     with pytest.raises(WarrantError, match=message):
-        export_job_request(project=project, format="hf", parameters=parameters)
+        export_job_request(project=project, requested_by=requester(project), format="hf",
+                           parameters=parameters)
     assert not ExportJob.objects.exists()
 
 
 def test_good_export_options_are_kept_on_the_job(project):
     from annotator.services.export_jobs import export_job_request
 
-    job = export_job_request(project=project, format="hf",
+    job = export_job_request(project=project, requested_by=requester(project), format="hf",
                              parameters={"seed": 3, "license": "cc-by-4.0", "language": ["en"]})
     assert job.parameters == {"seed": 3, "license": "cc-by-4.0", "language": ["en"]}
 

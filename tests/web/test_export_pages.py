@@ -124,9 +124,11 @@ def test_downloads_are_served_only_to_those_allowed_to_export(
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_the_progress_partial_follows_the_permission_matrix(client_for, project, actor):
+def test_the_progress_partial_follows_the_permission_matrix(client_for, project, members,
+                                                             actor):
+    # The viewer's own job: one sees one's own jobs, managers and curators every job.
     job = ExportJob.objects.create(project=project, format="jsonl", status=JobStatus.RUNNING,
-                                   progress=0.42)
+                                   progress=0.42, requested_by=members["viewer"])
     response = client_for(actor).get(url("export-progress", project, job))
     if actor in ALLOWED:
         assert response.status_code == 200
@@ -158,7 +160,8 @@ def test_a_job_of_another_project_is_not_found(client_for, project, members):
     other = ProjectFactory(slug="other")
     import_sample(other)
     job = export_job_execute(
-        job_id=ExportJob.objects.create(project=other, format="jsonl").pk
+        job_id=ExportJob.objects.create(project=other, format="jsonl",
+                                        requested_by=members["manager"]).pk
     )
     assert job.status == JobStatus.DONE
     client = client_for("manager")  # a manager of "sanctions", not of "other"
@@ -182,7 +185,8 @@ def test_an_expired_export_is_no_longer_served(client_for, project, done_job):
 def test_the_page_lists_pending_jobs_with_polling_and_finished_ones_without(
     client_for, project, done_job
 ):
-    pending = ExportJob.objects.create(project=project, format="hf")
+    pending = ExportJob.objects.create(project=project, format="hf",
+                                       requested_by=done_job.requested_by)
     html = client_for("viewer").get(url("exports", project)).content.decode()
     assert f'hx-get="{url("export-progress", project, pending)}"' in html
     assert f'hx-get="{url("export-progress", project, done_job)}"' not in html

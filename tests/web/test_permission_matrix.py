@@ -297,3 +297,23 @@ def test_every_named_route_is_in_a_per_actor_table():
         covered |= set(names)
     missing = (_route_names(web_urls) | _route_names(api_urls)) - covered
     assert not missing, f"routes with no per-actor test: {sorted(missing)}"
+
+
+def test_the_readme_documents_the_matrix_as_it_is():
+    """README's "Who may do what" table names every action once, with its roles."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Who may do what", 1)[1].split("\n## ", 1)[0]
+    documented: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        roles = {role for role, mark in zip(("manager", "curator", "annotator", "viewer"),
+                                            cells[1:], strict=True) if mark == "✓"}
+        for action in re.findall(r"`([a-z_]+\.[a-z_]+)`", cells[0]):
+            assert action not in documented, f"{action} is in the table twice"
+            documented[action] = roles
+    assert documented == {action: set(roles) for action, roles in PERMISSIONS.items()}
