@@ -253,6 +253,29 @@ def export_jobs_purge_expired(*, now=None) -> int:
     return count
 
 
+def export_jobs_withdraw(*, project: Project, user) -> int:
+    """Delete the export jobs ``user`` asked for in ``project``, with their files.
+
+    An export holds what its requester could read when it was built; when their
+    role changes or they leave the project, those files go at once (a manager
+    made a viewer must not keep downloading every annotator's work), and jobs
+    still waiting or running go too (a worker that finishes one finds no row and
+    keeps no file). Files are deleted once the change is committed. Returns how
+    many jobs went.
+    """
+    jobs = list(ExportJob.objects.filter(project=project, requested_by=user).only("pk", "file"))
+    names = [job.file.name for job in jobs if job.file]
+    ExportJob.objects.filter(pk__in=[job.pk for job in jobs]).delete()
+    storage = ExportJob._meta.get_field("file").storage
+
+    def delete_files():
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
+    return len(jobs)
+
+
 def export_job_available(job: ExportJob, *, now=None) -> bool:
     """Whether the job's file may be downloaded now."""
     now = now or timezone.now()

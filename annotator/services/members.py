@@ -13,6 +13,7 @@ from django.db import transaction
 from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
 
 from .errors import WarrantError
+from .export_jobs import export_jobs_withdraw
 
 CSV_COLUMNS = ("username", "email", "password")
 
@@ -150,6 +151,8 @@ def membership_role_change(*, project: Project, user, role: str) -> Membership:
     if membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
+        # What the old role could read leaves with it: the exports built for it.
+        export_jobs_withdraw(project=project, user=user)
     return membership
 
 
@@ -179,6 +182,7 @@ def membership_remove(*, project: Project, user) -> RemovalReport:
     AnnotationSet.objects.filter(pk__in=list(untouched.values_list("pk", flat=True))).delete()
     kept = sets.count()
     membership.delete()
+    export_jobs_withdraw(project=project, user=user)
     return RemovalReport(username=user.username, assignments_dropped=dropped, sets_kept=kept)
 
 
