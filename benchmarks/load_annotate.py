@@ -361,16 +361,16 @@ def _student_session(state: ClientState, *, port: int, labels: list[int],
             state.acked_writes += 1
             event = json.loads(headers["HX-Trigger-After-Swap"])["warrant:saved"]
             if kind == "save":
-                span_id, label, start, end = event["span"]
+                span_id, label, start, end = event["change"]["spans"][0]
                 state.saved[span_id] = (label, start, end)
                 taken.add((label, start, end))
                 state.snapped += (label, start, end) != sent
             else:
                 state.deleted[span_id] = state.saved.pop(span_id)
                 taken.discard(state.deleted[span_id])
-                if event.get("removed") != span_id:
+                if event["change"]["removed_spans"] != [span_id]:
                     state.failures.append(f"{student.username}: deleted {span_id}, the answer "
-                                          f"says {event.get('removed')}")
+                                          f"says {event['change']['removed_spans']}")
         elif status >= 500:
             state.failures.append(f"{student.username} {kind}: {status} {body[:300]!r}")
             state.uncertain_writes += 1

@@ -69,3 +69,21 @@ def test_categories_equal_a_naive_unit_by_unit_implementation(seed, unit):
 def test_span_outside_the_text_is_rejected_with_its_id():
     with pytest.raises(ValueError, match="'T9'"):
         unit_categories("short", [[Span("T9", 2, 40, "Claim")]])
+
+
+def test_a_snapped_span_that_stops_before_punctuation_covers_the_last_token():
+    """Issue 13: snapping no longer adds a full stop, and agreement tokens stay \\S+ runs,
+    so a span ending inside "partnership." still covers that token."""
+    from annotator.metrics.types import Span
+    from annotator.metrics.units import unit_categories
+    from annotator.text.tokens import snap_to_words
+
+    text = "Russia builds a new partnership. It costs 96 million euros a year, they say."
+    cut = text.index("partnership") + 4  # the mouse stopped inside the word
+    start, end = snap_to_words(text, text.index("a new"), cut)
+    assert text[start:end] == "a new partnership"  # completed, the stop not added
+    with_stop = [Span("T1", start, end + 1, "Claim")]
+    without = [Span("T1", start, end, "Claim")]
+    codes, names = unit_categories(text, [with_stop, without])
+    assert codes[0].tolist() == codes[1].tolist()  # the same tokens, the same categories
+    assert [names[c] for c in codes[0][:5]] == ["O", "O", "Claim", "Claim", "Claim"]

@@ -229,12 +229,12 @@ def test_stack_serves_annotation_agreement_and_exports_then_stops_cleanly(stack)
                         start=_offsets(REASON)[0], end=_offsets(REASON)[1], snap="1")
     gone = _htmx_post(carol, page, page.url("span_create"), label=page.labels["Reason"],
                       start=_offsets(DELETED)[0], end=_offsets(DELETED)[1], snap="1")
-    claim_id, reason_id, gone_id = claim["span"][0], reason["span"][0], gone["span"][0]
-    assert claim["span"][2:] == list(_offsets(CLAIM))
+    claim_id, reason_id, gone_id = (e["change"]["spans"][0][0] for e in (claim, reason, gone))
+    assert claim["change"]["spans"][0][2:] == list(_offsets(CLAIM))
     _htmx_post(carol, page, page.url("relation_create"), source=reason_id, target=claim_id,
                type=page.types["supports"])
     deleted = _htmx_post(carol, page, page.url("span_delete", gone_id))
-    assert deleted["removed"] == gone_id
+    assert deleted["change"]["removed_spans"] == [gone_id]
     # A stale version is refused, as a second tab's save would be.
     stale = carol.post(page.url("span_delete", claim_id),
                        {"expected_version": page.version - 1}, headers={"HX-Request": "true"})
