@@ -117,3 +117,26 @@ def export_jobs_purge_task() -> int:
     from annotator.services.export_jobs import export_jobs_purge_expired
 
     return export_jobs_purge_expired()
+
+
+# --- Suggestion models (issue 16) ---------------------------------------------------------
+
+#: Training on 1,000 briefs takes under a minute (benchmarks/suggestions.py); the limits of
+#: the other jobs leave room for far larger projects.
+SUGGESTION_SOFT_TIME_LIMIT = AGREEMENT_SOFT_TIME_LIMIT
+SUGGESTION_HARD_TIME_LIMIT = AGREEMENT_HARD_TIME_LIMIT
+
+
+@shared_task(
+    name="annotator.tasks.suggestion_model_train_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=SUGGESTION_SOFT_TIME_LIMIT,
+    time_limit=SUGGESTION_HARD_TIME_LIMIT,
+    ignore_result=True,
+)
+def suggestion_model_train_task(model_id: int) -> None:
+    """Train suggestion model ``model_id`` (idempotent: a finished job is left alone)."""
+    from annotator.services.suggestions import suggestion_model_train
+
+    suggestion_model_train(model_id=model_id)

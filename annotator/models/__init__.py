@@ -11,6 +11,12 @@ from .jobs import (
 )
 from .projects import Membership, Project, RelationType, Role, SpanLabel
 from .security import LoginFailure
+from .suggestions import (
+    DismissedSuggestion,
+    SuggestionAudience,
+    SuggestionModel,
+    SuggestionSettings,
+)
 from .users import User
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "AgreementRun",
     "AnnotationSet",
     "AnnotationStatus",
+    "DismissedSuggestion",
     "Document",
     "ExportJob",
     "ExportScope",
@@ -32,5 +39,8 @@ __all__ = [
     "SetReopening",
     "Span",
     "SpanLabel",
+    "SuggestionAudience",
+    "SuggestionModel",
+    "SuggestionSettings",
     "User",
 ]

@@ -116,6 +116,11 @@ class Span(models.Model):
     external_id = models.CharField(
         max_length=64, blank=True, help_text="The id the span had in an imported file."
     )
+    suggested_by = models.CharField(
+        max_length=16, blank=True, default="",
+        help_text="The recommender whose suggestion became this span (cues, model, external); "
+        "empty for a span drawn by hand.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

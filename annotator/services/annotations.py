@@ -244,6 +244,7 @@ def _span_row(span: Span) -> dict:
         "attributes": span.attributes,
         "note": span.note,
         "external_id": span.external_id,
+        "suggested_by": span.suggested_by,
         "created_at": span.created_at.isoformat() if span.created_at else None,
     }
 
@@ -287,12 +288,14 @@ def span_create(
     snap: bool = True,
     attributes: dict | None = None,
     note: str = "",
+    suggested_by: str = "",
 ) -> Span:
     """Mark ``[start, end)`` (code points) with ``label``.
 
     Whitespace at either end is always dropped; with ``snap`` the range grows
     to whole words (tokens). The same label on exactly the same text twice is
-    refused.
+    refused. ``suggested_by`` names the recommender when the span is an accepted
+    suggestion (services/suggestions.py).
     """
     _require_editable(annotation_set)
     _check_label(annotation_set, label)
@@ -311,6 +314,7 @@ def span_create(
         end=end,
         attributes=attributes,
         note=note,
+        suggested_by=suggested_by,
     )
     _log(
         annotation_set=annotation_set,
@@ -450,6 +454,105 @@ def spans_create(
     return spans
 
 
+@dataclass(frozen=True)
+class NewSpan:
+    """A span for :func:`spans_and_relations_create`."""
+
+    label: SpanLabel
+    start: int
+    end: int
+    suggested_by: str = ""
+
+
+@transaction.atomic
+def spans_and_relations_create(
+    *,
+    annotation_set: AnnotationSet,
+    spans: list[NewSpan],
+    relations: list[tuple[Span | int, Span | int, RelationType]],
+    expected_version: int,
+    user=None,
+) -> tuple[list[Span], list[Relation]]:
+    """Add spans and relations in one edit, which one undo takes back whole.
+
+    A relation's ends are existing spans of the set or indices into ``spans``.
+    Offsets are kept as given, trimmed of whitespace (no snapping); every check of
+    :func:`span_create` and :func:`relation_create` applies, and the edit is
+    refused whole when one fails. Accepting suggestions writes through here.
+    """
+    _require_editable(annotation_set)
+    if not spans and not relations:
+        raise WarrantError("nothing to add")
+    if len(spans) + len(relations) > MAX_SPANS_PER_ACTION:
+        raise WarrantError(f"at most {MAX_SPANS_PER_ACTION} spans and relations at once")
+    text = annotation_set.document.text
+    wanted: list[tuple[SpanLabel, int, int, str]] = []
+    for new in spans:
+        _check_label(annotation_set, new.label)
+        start, end = _snap(text, new.start, new.end, False)
+        wanted.append((new.label, start, end, new.suggested_by))
+    keys = [(label.pk, start, end) for label, start, end, _ in wanted]
+    if len(set(keys)) != len(keys):
+        raise WarrantError("the same span is given twice")
+    if keys:
+        lo, hi = min(k[1] for k in keys), max(k[2] for k in keys)
+        taken = set(Span.objects.filter(annotation_set=annotation_set, start__gte=lo,
+                                        end__lte=hi).values_list("label_id", "start", "end"))
+        clash = next((w for w, k in zip(wanted, keys, strict=True) if k in taken), None)
+        if clash is not None:
+            raise WarrantError(f"this text is already marked {clash[0].name}")
+    _bump(annotation_set=annotation_set, expected_version=expected_version)
+    created = Span.objects.bulk_create([
+        Span(annotation_set=annotation_set, label=label, start=start, end=end,
+             suggested_by=suggested_by)
+        for label, start, end, suggested_by in wanted
+    ])
+
+    def end_of(ref: Span | int) -> Span:
+        if isinstance(ref, Span):
+            if ref.annotation_set_id != annotation_set.pk:
+                raise WarrantError("both spans of a relation must belong to this annotation set")
+            return ref
+        return created[ref]
+
+    links: list[Relation] = []
+    seen = set()
+    for src_ref, tgt_ref, rtype in relations:
+        source, target = end_of(src_ref), end_of(tgt_ref)
+        if source.pk == target.pk:
+            raise WarrantError("a span cannot be related to itself")
+        if rtype.project_id != annotation_set.document.project_id:
+            raise WarrantError(f"relation type {rtype.name!r} is not part of this project's "
+                               "schema")
+        why = relation_refusal(rtype, source.label.name, target.label.name)
+        if why:
+            raise WarrantError(why)
+        if (source.pk, target.pk, rtype.pk) in seen:
+            continue
+        seen.add((source.pk, target.pk, rtype.pk))
+        links.append(Relation(annotation_set=annotation_set, source=source, target=target,
+                              type=rtype))
+    new_ids = {span.pk for span in created}
+    between_old = [r for r in links if r.source.pk not in new_ids and r.target.pk not in new_ids]
+    if between_old:
+        same = Q()
+        for r in between_old:
+            same |= Q(source=r.source, target=r.target, type=r.type)
+        if Relation.objects.filter(same).exists():
+            raise WarrantError("these two spans are already linked")
+    made = Relation.objects.bulk_create(links)
+    _log(
+        annotation_set=annotation_set,
+        user=user,
+        kind=ActionKind.SPANS_CREATE,
+        payload={"spans": [span.pk for span in created],
+                 "links": [r.pk for r in made
+                           if r.source_id not in new_ids and r.target_id not in new_ids],
+                 "label": "suggestions"},
+    )
+    return created, made
+
+
 @transaction.atomic
 def span_delete(*, span: Span, expected_version: int, user=None) -> None:
     """Delete a span; the relations that start or end at it go with it."""
@@ -553,8 +656,12 @@ def annotation_set_submit(
 
 
 def _queue_agreement(*, project_id: int) -> None:
-    """The submitted data changed: an automatic agreement run follows the commit."""
+    """The submitted data changed: an automatic agreement run follows the commit, and a
+    new suggestion model when enough new work came in."""
+    from .suggestions import suggestions_after_submission  # it imports this module
+
     transaction.on_commit(lambda: agreement_after_submission(project_id=project_id))
+    transaction.on_commit(lambda: suggestions_after_submission(project_id=project_id))
 
 
 @transaction.atomic
@@ -608,6 +715,7 @@ def _restore(annotation_set: AnnotationSet, span_rows: list, relation_rows: list
         Span(pk=row["id"], annotation_set=annotation_set, label_id=row["label"],
              start=row["start"], end=row["end"], attributes=row["attributes"],
              note=row["note"], external_id=row.get("external_id", ""),
+             suggested_by=row.get("suggested_by", ""),
              created_at=_when(row.get("created_at")))
         for row in span_rows
     ]
@@ -686,6 +794,10 @@ def _apply(annotation_set: AnnotationSet, action: AnnotationAction, *, undo: boo
         what = "the new span" if kind == ActionKind.SPAN_CREATE else f"{len(ids)} new spans"
         if undo:
             span_rows, relation_rows = _take_away(annotation_set, ids)
+            # Relations the same edit drew between spans that were already there.
+            links = list(relations.filter(pk__in=payload.get("links", [])).order_by("id"))
+            relation_rows += [_relation_row(r) for r in links]
+            relations.filter(pk__in=[r.pk for r in links]).delete()
             payload["rows"], payload["relations"] = span_rows, relation_rows
             return Replayed(f"{word}: {what} removed", removed_spans=tuple(ids),
                             removed_relations=tuple(r["id"] for r in relation_rows),

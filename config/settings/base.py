@@ -182,6 +182,9 @@ WARRANT_MAX_UPLOAD_BYTES = int(os.environ.get("WARRANT_MAX_UPLOAD_BYTES", 50 * 1
 # An upload bigger than this is imported by the worker, with a progress bar,
 # instead of in the request (1,000 annotated briefs outlived gunicorn's timeout).
 WARRANT_IMPORT_INLINE_BYTES = int(os.environ.get("WARRANT_IMPORT_INLINE_BYTES", 2 * 1024 * 1024))
+# The external recommenders projects may use (URL prefixes, comma-separated): the web
+# process posts briefs there, so the site's operator chooses; none when unset.
+WARRANT_SUGGEST_EXTERNAL_URLS = env_list("WARRANT_SUGGEST_EXTERNAL_URLS", [])
 # A body over that limit is refused unread (annotator.web.uploads), not streamed to disk first.
 FILE_UPLOAD_HANDLERS = [
     "annotator.web.uploads.BoundedUploadHandler",
