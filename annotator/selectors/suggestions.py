@@ -243,13 +243,14 @@ def recommenders_for(
     return out
 
 
-def set_suggestions(*, annotation_set: AnnotationSet, user, schema: SchemaSpec | None = None
-                    ) -> SetSuggestions:
+def set_suggestions(*, annotation_set: AnnotationSet, user, schema: SchemaSpec | None = None,
+                    hide_drawn: bool = True) -> SetSuggestions:
     """The suggestions ``annotation_set`` shows ``user`` now (a fixed number of queries).
 
     The caller has checked that ``user`` may read the set. Suggestions that repeat a
     span or relation of the set, that the annotator dismissed, or that are less
-    confident than the project's threshold are left out.
+    confident than the project's threshold are left out (those that repeat a drawn
+    span stay with ``hide_drawn`` False).
     """
     from annotator.suggest.combine import combine
 
@@ -286,7 +287,7 @@ def set_suggestions(*, annotation_set: AnnotationSet, user, schema: SchemaSpec |
                              annotation_set.pk)
             result.errors.append(f"the {recommender.name} recommender failed: {exc}")
     combined = combine(answers, drawn=drawn, drawn_relations=drawn_relations,
-                       dismissed=dismissed)
+                       dismissed=dismissed, keep_drawn=not hide_drawn)
     floor = settings_row.min_confidence
     result.spans = [s for s in combined.spans if s.confidence >= floor]
     kept = {s.endpoint for s in result.spans} | set(drawn)

@@ -15,13 +15,16 @@ def combine(
     drawn: Collection[Endpoint] = (),
     drawn_relations: Collection[tuple[Endpoint, Endpoint, str]] = (),
     dismissed: Collection[str] = (),
+    keep_drawn: bool = False,
 ) -> Suggestions:
     """One suggestion per span and per relation, none that repeats the set's work.
 
     Of suggestions for the same label and range (from several recommenders), the most
     confident stays. A suggestion for a span or a relation the set already has, or
     that the annotator dismissed (by :attr:`SpanSuggestion.key`), is left out, and
-    so is a relation whose ends are neither drawn nor suggested any more.
+    so is a relation whose ends are neither drawn nor suggested any more. With
+    ``keep_drawn`` the suggestions that repeat a drawn span stay (a page hides them
+    while the span is there, and shows them again if an undo takes it away).
 
     >>> a = Suggestions([SpanSuggestion("Claim", 0, 4, 0.4, "cues"),
     ...                  SpanSuggestion("Reason", 5, 9, 0.9, "cues")])
@@ -36,7 +39,7 @@ def combine(
     for result in results:
         for s in result.spans:
             e = s.endpoint
-            if e in drawn or s.key in dismissed:
+            if (e in drawn and not keep_drawn) or s.key in dismissed:
                 continue
             if e not in spans or s.confidence > spans[e].confidence:
                 spans[e] = s

@@ -14,6 +14,7 @@ register = template.Library()
 PROJECT_PAGES = [
     ("documents", "Documents", "project-detail", "document.view"),
     ("settings", "Settings", "project-settings", "project.manage"),
+    ("suggestions", "Suggestions", "suggestion-settings", "project.manage"),
     ("members", "Members", "members", "member.manage"),
     ("assignments", "Assignments", "assignments", "assignment.manage"),
     ("progress", "Progress", "progress", "progress.view"),

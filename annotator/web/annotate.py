@@ -47,6 +47,13 @@ from annotator.text.markdown import render_markdown
 from .access import int_or_none, project_document, project_for
 from .text_render import render_plain_blocks
 
+
+def page_suggestions(project, document, aset, editable: bool) -> dict | None:
+    """What suggestions.js needs when this set shows suggestions (web/suggestions.py)."""
+    from .suggestions import page_suggestion_data  # it imports this module
+
+    return page_suggestion_data(project, document, aset, editable)
+
 # Outline and relation lists quote this much of a span.
 EXCERPT_CHARS = 70
 # A page of the outline and of the relation list: what a reader scans at once; a
@@ -368,6 +375,7 @@ def annotate(request, slug, document_id):
         "next_url": _page_url(project, nxt.document) if nxt else None,
         "queue_position": position,
         "queue_length": len(queue),
+        "suggestions": page_suggestions(project, document, aset, access.editable),
         **_panels_context(aset, _span_labels(project), access.editable, contents, request.GET,
                           panels_url),
     }

@@ -3,6 +3,7 @@ from django.urls import path
 from . import agreement as agreement_views
 from . import annotate as annotate_views
 from . import documents, imports, projects
+from . import suggestions as suggestion_views
 from . import tokens as token_views
 
 urlpatterns = [
@@ -147,4 +148,20 @@ urlpatterns += [
     path(f"{_P}feedback/", grading_views.feedback_page, name="feedback"),
     path(f"{_P}feedback/d/<int:document_id>/", grading_views.feedback_document_page,
          name="feedback-document"),
+]
+
+# Suggestions (issue 16): the project's page, and the annotation page's ghost spans.
+urlpatterns += [
+    path("p/<slug:slug>/suggestions/", suggestion_views.suggestion_settings_page,
+         name="suggestion-settings"),
+    path("p/<slug:slug>/suggestions/train/", suggestion_views.suggestion_model_create,
+         name="suggestion-train"),
+    path("p/<slug:slug>/suggestions/models/<int:model_id>/",
+         suggestion_views.suggestion_model_status, name="suggestion-model-status"),
+    path(f"{_ANNOTATE}suggestions/", suggestion_views.annotate_suggestions,
+         name="annotate-suggestions"),
+    path(f"{_ANNOTATE}suggestions/accept/", suggestion_views.annotate_suggestions_accept,
+         name="annotate-suggestions-accept"),
+    path(f"{_ANNOTATE}suggestions/dismiss/", suggestion_views.annotate_suggestions_dismiss,
+         name="annotate-suggestions-dismiss"),
 ]

@@ -770,6 +770,7 @@ function start(root) {
       });
       handles.place();
       root.dataset.arcs = String(state.raf);
+      root.dispatchEvent(new CustomEvent("warrant:redrawn"));
     });
   }
 
@@ -1039,5 +1040,13 @@ function start(root) {
     resizeTimer = window.setTimeout(redraw, 100);
   });
   document.fonts?.ready.then(redraw);
+  // What suggestions.js (loaded after this module) draws and writes through.
+  root.annotate = {
+    view,
+    post,
+    announce,
+    spans: () => state.spans,
+    relations: () => state.relations,
+  };
   root.dataset.ready = "true";
 }
