@@ -167,11 +167,12 @@ class AnnotationSetDetailView(WarrantAPIMixin, generics.GenericAPIView):
         text = aset.document.text
         spans = [
             {"id": pk, "label": label, "start": start, "end": end, "text": text[start:end],
-             "attributes": attributes, "note": note, "external_id": external_id}
-            for pk, label, start, end, attributes, note, external_id in aset.spans.order_by(
-                "start", "-end", "id"
-            ).values_list("id", "label__name", "start", "end", "attributes", "note",
-                          "external_id")
+             "attributes": attributes, "note": note, "external_id": external_id,
+             "suggested_by": suggested_by}
+            for pk, label, start, end, attributes, note, external_id, suggested_by
+            in aset.spans.order_by("start", "-end", "id").values_list(
+                "id", "label__name", "start", "end", "attributes", "note", "external_id",
+                "suggested_by")
         ]
         relations = [
             {"id": pk, "source": source, "target": target, "type": type_name,

@@ -157,6 +157,11 @@ class SpanSerializer(serializers.Serializer):
     attributes = serializers.DictField()
     note = serializers.CharField(allow_blank=True)
     external_id = serializers.CharField(allow_blank=True)
+    suggested_by = serializers.CharField(
+        allow_blank=True,
+        help_text="The recommender whose accepted suggestion this span is (cues, model, "
+        "external); empty for a span drawn by hand.",
+    )
 
     @extend_schema_field(serializers.CharField(help_text="text[start:end] of the document."))
     def get_text(self, span) -> str:

@@ -7,7 +7,7 @@ agreement runs by id, each checked against its project's permission matrix.
 from django.urls import path, re_path
 
 from . import agreement as agreement_api
-from . import annotation_sets, bulk, documents, errors, export_jobs, projects
+from . import annotation_sets, bulk, documents, errors, export_jobs, projects, suggestions
 
 urlpatterns = [
     path("projects/", projects.ProjectListView.as_view(), name="api-project-list"),
@@ -71,6 +71,21 @@ urlpatterns = [
         "annotation-sets/<int:set_id>/batch/",
         annotation_sets.AnnotationSetBatchView.as_view(),
         name="api-annotation-set-batch",
+    ),
+    path(
+        "annotation-sets/<int:set_id>/suggestions/",
+        suggestions.SetSuggestionsView.as_view(),
+        name="api-set-suggestions",
+    ),
+    path(
+        "annotation-sets/<int:set_id>/suggestions/accept/",
+        suggestions.SetSuggestionsAcceptView.as_view(),
+        name="api-set-suggestions-accept",
+    ),
+    path(
+        "annotation-sets/<int:set_id>/suggestions/dismiss/",
+        suggestions.SetSuggestionsDismissView.as_view(),
+        name="api-set-suggestions-dismiss",
     ),
     path(
         "annotation-sets/<int:set_id>/reopen/",

@@ -269,7 +269,7 @@ def suggestion_model_train(*, model_id: int) -> SuggestionModel | None:
     SuggestionModel.objects.filter(pk=model_id).update(attempts=row.attempts + 1)
     progress = _Progress(model_id)
     try:
-        slow_down_for_tests("WARRANT_TEST_SUGGESTION_TRAINING_DELAY")
+        slow_down_for_tests("WARRANT_SUGGESTION_TEST_DELAY")
         project = row.project
         schema = project_schema(project)
         data = reference_data(project)

@@ -272,6 +272,11 @@ PER_ACTOR_ELSEWHERE = {
     "tests/api/test_export_jobs_api.py": ["api-export-job-list", "api-export-job-detail",
                                           "api-export-job-download"],
     "tests/api/test_agreement_api.py": ["api-agreement", "api-agreement-run"],
+    "tests/web/test_suggestion_pages.py": [
+        "suggestion-settings", "suggestion-train", "suggestion-model-status",
+        "annotate-suggestions", "annotate-suggestions-accept", "annotate-suggestions-dismiss"],
+    "tests/api/test_suggestions_api.py": ["api-set-suggestions", "api-set-suggestions-accept",
+                                          "api-set-suggestions-dismiss"],
 }
 # Deliberately outside the matrix, with the reason.
 NOT_PER_ACTOR = {

@@ -29,6 +29,9 @@ from annotator.suggest.types import RECOMMENDERS, RecommenderError
 
 from ._base import WarrantCommand, get_project
 
+#: How long --train waits for a worker to finish the job.
+TRAIN_TIMEOUT_SECONDS = 600
+
 
 def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
@@ -174,21 +177,28 @@ class Command(WarrantCommand):
                               f"{r.target.end}]  {r.confidence:.2f}")
 
     def _train(self, project) -> None:
-        from django.db import transaction
-
-        with transaction.atomic():
-            row = suggestion_model_request(project=project)
-        # Without a broker the job ran in-process at the commit; with one, wait for it.
+        """Train now: in-process in the embedded mode (no broker), else on a worker."""
         import time
 
-        for _ in range(1200):
-            row.refresh_from_db(fields=["status", "error", "progress"])
+        from django.conf import settings
+        from django.db import transaction
+
+        from annotator.services.suggestions import suggestion_model_train
+
+        eager = settings.CELERY_TASK_ALWAYS_EAGER
+        with transaction.atomic():
+            row = suggestion_model_request(project=project)
+        if eager:
+            suggestion_model_train(model_id=row.pk)
+        deadline = time.monotonic() + TRAIN_TIMEOUT_SECONDS
+        while True:
+            row.refresh_from_db(fields=["status", "error"])
             if row.status in (JobStatus.DONE, JobStatus.FAILED):
                 break
+            if time.monotonic() > deadline:
+                raise CommandError(f"training job #{row.pk} did not finish within "
+                                   f"{TRAIN_TIMEOUT_SECONDS} s (is a worker running?)")
             time.sleep(0.5)
-        else:
-            raise CommandError(f"training job #{row.pk} did not finish within 10 minutes "
-                               "(is a worker running?)")
         if row.status == JobStatus.FAILED:
             raise CommandError(f"training failed: {row.error}")
         self.stderr.write(f"Trained model #{row.pk}.")
