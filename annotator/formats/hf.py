@@ -86,6 +86,8 @@ _SPAN_FIELDS = (
     ("text", "string"),
     ("attributes", "string"),
     ("note", "string"),
+    # The recommender whose accepted suggestion the span is; "" when drawn by hand.
+    ("suggested_by", "string"),
 )
 _RELATION_FIELDS = (("id", "string"), ("source", "string"), ("target", "string"),
                     ("type", "string"))
@@ -168,6 +170,7 @@ def _row(record: DocumentRecord, annotation: AnnotationRecord, *, with_set: bool
             "text": record.text[span.start : span.end],
             "attributes": json.dumps(span.attributes, ensure_ascii=False, sort_keys=True),
             "note": span.note,
+            "suggested_by": span.suggested_by,
         }
         for span in annotation.spans
     ]
@@ -473,6 +476,36 @@ def _agreement_section(card: CardInfo) -> list[str]:
         lines += ["", "Krippendorff's alpha per label (covered by the label or not):", "",
                   "| label | alpha |", "| --- | --- |"]
         lines += [f"| {label} | {_figure(value)} |" for label, value in per_label.items()]
+    lines.append("")
+    lines += _suggestion_lines(report.get("suggestions"))
+    return lines
+
+
+def _suggestion_lines(split: dict | None) -> list[str]:
+    """The agreement split by spans from accepted suggestions and by hand (issue 16).
+
+    >>> split = {"recommenders": {"cues": 3},
+    ...          "suggested": {"spans": 3, "pair_f1_exact": 1.0, "gold_precision_exact": None},
+    ...          "hand": {"spans": 9, "pair_f1_exact": 0.5, "gold_precision_exact": None}}
+    >>> "| drawn by hand | 9 | 0.500 | undefined |" in _suggestion_lines(split)
+    True
+    """
+    if not split:
+        return []
+    sources = ", ".join(f"{name}: {count}" for name, count in split["recommenders"].items())
+    lines = [
+        "### Suggested or drawn by hand", "",
+        f"Some spans were accepted from Warrant's suggestions ({sources}), the others drawn by "
+        "hand. Span F1 (exact) between two annotators counts one group's spans on both sides; "
+        "much higher agreement on suggested spans may come from the suggestions rather than "
+        "the annotators. Each span's `suggested_by` field names its recommender.", "",
+        "| spans | count | span F1 between annotators, exact | share in the final gold, exact |",
+        "| --- | --- | --- | --- |",
+    ]
+    for group, words in (("suggested", "from accepted suggestions"), ("hand", "drawn by hand")):
+        row = split[group]
+        lines.append(f"| {words} | {row['spans']} | {_figure(row['pair_f1_exact'])} | "
+                     f"{_figure(row['gold_precision_exact'])} |")
     lines.append("")
     return lines
 

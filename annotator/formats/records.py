@@ -33,6 +33,9 @@ class SpanRecord:
     text: str | None = None
     attributes: dict = field(default_factory=dict)
     note: str = ""
+    #: The recommender whose accepted suggestion the span is ("" when drawn by hand); the
+    #: Hugging Face export carries it, for studies of suggestions' effect.
+    suggested_by: str = ""
 
 
 @dataclass

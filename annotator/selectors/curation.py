@@ -42,6 +42,8 @@ class SpanCandidate:
     label: SpanLabel
     text: str
     annotators: list[str] = field(default_factory=list)
+    #: The annotators whose span here came from an accepted suggestion (issue 16).
+    suggested: list[str] = field(default_factory=list)
     gold_span_id: int | None = None
     #: Each voter's attributes on this span, and the gold's.
     attributes_of: dict[str, dict] = field(default_factory=dict)
@@ -147,9 +149,10 @@ def curation_data(*, project: Project, document: Document, reader=None) -> Curat
 
     key_of_span: dict[int, SpanKey] = {}
     candidates: dict[SpanKey, SpanCandidate] = {}
-    for span_id, set_id, start, end, label_id, attributes in Span.objects.filter(
+    for span_id, set_id, start, end, label_id, attributes, suggested_by in Span.objects.filter(
         annotation_set__in=set_ids
-    ).values_list("id", "annotation_set_id", "start", "end", "label_id", "attributes"):
+    ).values_list("id", "annotation_set_id", "start", "end", "label_id", "attributes",
+                  "suggested_by"):
         key = (start, end, label_id)
         key_of_span[span_id] = key
         cand = candidates.get(key)
@@ -164,6 +167,8 @@ def curation_data(*, project: Project, document: Document, reader=None) -> Curat
             cand.annotators.append(names[set_id])
             if attributes:
                 cand.attributes_of[names[set_id]] = attributes
+            if suggested_by:
+                cand.suggested.append(names[set_id])
 
     rel_candidates: dict[RelationKey, RelationCandidate] = {}
     for rel_id, set_id, source_id, target_id, type_id in Relation.objects.filter(

@@ -99,7 +99,7 @@ def export_document_records(
             .order_by("start", "-end", "id")
             .annotate(attributes_text=Cast("attributes", output_field=TextField()))
             .values_list("pk", "annotation_set_id", "label_id", "start", "end",
-                         "attributes_text", "note", "external_id")
+                         "attributes_text", "note", "external_id", "suggested_by")
         ):
             spans_of[row[1]].append(row)
         relations_of: dict[int, list[tuple]] = defaultdict(list)
@@ -137,8 +137,10 @@ def export_document_records(
                             text=text[start:end],
                             attributes=_attributes(attributes),
                             note=note,
+                            suggested_by=suggested_by,
                         )
-                        for pk, _s, label_id, start, end, attributes, note, _e in span_rows
+                        for pk, _s, label_id, start, end, attributes, note, _e, suggested_by
+                        in span_rows
                     ],
                     relations=[
                         RelationRecord(

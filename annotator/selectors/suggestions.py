@@ -342,3 +342,69 @@ def suggestion_evaluation(
         else:
             raise ValueError(f"unknown recommender {name!r}")
     return out
+
+
+# --------------------------------------------------------------------------- study figures
+
+#: The two groups of spans the figures are split into.
+SPLIT_GROUPS = ("suggested", "hand")
+
+
+def suggestion_split(*, project: Project, set_ids: Sequence[int]) -> dict | None:
+    """Agreement split by spans that came from an accepted suggestion and spans drawn by hand.
+
+    For the submitted sets ``set_ids`` (an agreement run's), per group: ``spans``;
+    ``pair_f1_exact``, the span F1 (exact) between every two annotators of a document
+    counting only that group's spans on both sides, pooled over pairs and documents
+    (``2 sum |A ∩ B| / sum (|A| + |B|)``; exact matching is one to one, since a set holds
+    a label on a range once); and ``gold_precision_exact``, the share of the group's
+    spans that the document's final gold has exactly (over documents with a final
+    gold). None (no section) when no span of these sets came from a suggestion.
+    Undefined figures are None. Reads the spans once, streamed: it runs on the worker,
+    with the agreement run.
+    """
+    from itertools import combinations
+
+    rows = (Span.objects.filter(annotation_set_id__in=list(set_ids)).order_by()
+            .values_list("annotation_set_id", "annotation_set__document_id", "start", "end",
+                         "label_id", "suggested_by"))
+    if not Span.objects.filter(annotation_set_id__in=list(set_ids)).exclude(
+            suggested_by="").exists():
+        return None
+    by_doc: dict[int, dict[int, dict[str, set]]] = {}
+    recommenders: dict[str, int] = {}
+    for set_id, doc_id, start, end, label_id, suggested_by in rows.iterator(chunk_size=10_000):
+        group = "suggested" if suggested_by else "hand"
+        if suggested_by:
+            recommenders[suggested_by] = recommenders.get(suggested_by, 0) + 1
+        sets = by_doc.setdefault(doc_id, {})
+        sets.setdefault(set_id, {g: set() for g in SPLIT_GROUPS})[group].add(
+            (start, end, label_id))
+    gold: dict[int, set] = {}
+    for doc_id, start, end, label_id in (
+            Span.objects.filter(annotation_set__is_gold=True, annotation_set__gold_final=True,
+                                annotation_set__document_id__in=list(by_doc)).order_by()
+            .values_list("annotation_set__document_id", "start", "end", "label_id")
+            .iterator(chunk_size=10_000)):
+        gold.setdefault(doc_id, set()).add((start, end, label_id))
+    out: dict = {"recommenders": dict(sorted(recommenders.items()))}
+    for group in SPLIT_GROUPS:
+        spans = matched = sizes = 0
+        in_gold = with_gold = 0
+        for doc_id, sets in by_doc.items():
+            for a, b in combinations(sorted(sets), 2):
+                sa, sb = sets[a][group], sets[b][group]
+                matched += len(sa & sb)
+                sizes += len(sa) + len(sb)
+            for spans_of in sets.values():
+                mine = spans_of[group]
+                spans += len(mine)
+                if doc_id in gold:
+                    with_gold += len(mine)
+                    in_gold += len(mine & gold[doc_id])
+        out[group] = {
+            "spans": spans,
+            "pair_f1_exact": None if sizes == 0 else round(2 * matched / sizes, 4),
+            "gold_precision_exact": None if with_gold == 0 else round(in_gold / with_gold, 4),
+        }
+    return out

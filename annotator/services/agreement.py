@@ -508,6 +508,7 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         )
         timings["report"] = report_done[0] - clock
         timings["intervals"] = time.perf_counter() - report_done[0]
+        _add_suggestion_split(report, run.project, plan)
         progress.set(PHASES["intervals"][1], force=True)
         _test_delay()
         clock = time.perf_counter()
@@ -533,6 +534,17 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
     except Exception as exc:
         _fail(run.pk, exc, {**timings, "total": time.perf_counter() - began})
     return AgreementRun.objects.filter(pk=run.pk).first()
+
+
+def _add_suggestion_split(report: dict, project, plan: dict) -> None:
+    """Figures split by spans from accepted suggestions and by hand (issue 16), when the
+    run's sets have any of the first: ``report["suggestions"]``."""
+    from annotator.selectors.suggestions import suggestion_split
+
+    set_ids = [set_id for chunk in plan["chunks"] for set_id, _ in chunk["sets"]]
+    split = suggestion_split(project=project, set_ids=set_ids)
+    if split is not None:
+        report["suggestions"] = split
 
 
 def _total_seconds(run: AgreementRun) -> float:

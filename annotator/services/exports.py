@@ -257,14 +257,14 @@ def _write_xmi(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext
 def latest_agreement(project: Project) -> tuple[dict | None, str]:
     """The headline part of the latest finished agreement run's report, and where it is from.
 
-    Only ``overall`` and the run's description are read (``report`` may hold
+    Only ``overall``, the suggestion split and the run's description are read (``report`` may hold
     every document's figures as well).
     """
     run = (
         AgreementRun.objects.filter(project=project, status=JobStatus.DONE, report__isnull=False)
         .order_by("-finished_at", "-id")
         .values("pk", "finished_at", "report__overall", "report__unit", "report__documents",
-                "report__annotators")
+                "report__annotators", "report__suggestions")
         .first()
     )
     if run is None:
@@ -275,6 +275,8 @@ def latest_agreement(project: Project) -> tuple[dict | None, str]:
         "documents": run["report__documents"],
         "annotators": run["report__annotators"] or [],
     }
+    if run["report__suggestions"]:  # the split by suggested and hand-drawn spans (issue 16)
+        report["suggestions"] = run["report__suggestions"]
     when = run["finished_at"].strftime("%Y-%m-%d %H:%M UTC") if run["finished_at"] else "?"
     return report, f"From agreement run #{run['pk']}, finished {when}."
 

@@ -208,6 +208,17 @@ def _document_rows(project, report: dict, page_number) -> tuple[list[dict], obje
     return rows, page
 
 
+def _suggestion_rows(report: dict) -> list[dict]:
+    """The split by spans from accepted suggestions and by hand (issue 16), if the run has it."""
+    split = report.get("suggestions")
+    if not split:
+        return []
+    words = {"suggested": "From accepted suggestions", "hand": "Drawn by hand"}
+    return [{"group": words[group], "spans": split[group]["spans"],
+             "pair_f1": _fmt(split[group]["pair_f1_exact"]),
+             "gold": _fmt(split[group]["gold_precision_exact"])} for group in words]
+
+
 def _run_context(request, project) -> dict:
     """What the #agreement-run region shows: progress, the last error, the report."""
     latest = agreement_run_latest(project=project)
@@ -225,6 +236,7 @@ def _run_context(request, project) -> dict:
             summary_rows=_summary_rows(report, done.intervals),
             label_rows=label_rows,
             type_rows=type_rows,
+            suggestion_rows=_suggestion_rows(report),
             heatmaps=_heatmaps(report),
             document_rows=document_rows,
             page=page,

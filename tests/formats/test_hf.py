@@ -30,6 +30,7 @@ EXPECTED_SPAN = {
     "text": datasets.Value("string"),
     "attributes": datasets.Value("string"),
     "note": datasets.Value("string"),
+    "suggested_by": datasets.Value("string"),
 }
 EXPECTED_RELATION = {k: datasets.Value("string") for k in ("id", "source", "target", "type")}
 

@@ -171,3 +171,84 @@ def test_the_annotation_page_loads_the_suggestion_module_only_where_they_show(cl
     suggestion_settings_update(project=project, enabled=False, recommenders=["cues"])
     off = client_for("annotator").get(page)
     assert b"suggestions.js" not in off.content and b"suggestion-bar" not in off.content
+
+
+# --------------------------------------------------------------------------- study figures
+
+TEXT = "Sanctions work. Exports fell sharply (Reuters). Prices rose. We should keep them."
+
+
+@pytest.fixture
+def suggested_work(project, members):
+    from annotator.models import AnnotationSet
+    from tests.agreement_helpers import annotate
+
+    doc = DocumentFactory(project=project, text=TEXT)
+    alice = annotate(project, doc, "alice", [(0, 15, "Claim"), (16, 46, "Evidence")])
+    bob = annotate(project, doc, "bob", [(0, 15, "Claim"), (16, 30, "Evidence")])
+    Span.objects.filter(annotation_set__in=[alice, bob], label__name="Claim").update(
+        suggested_by="cues")
+    gold = annotate(project, doc, "goldmaker", [(0, 15, "Claim"), (16, 46, "Evidence")])
+    AnnotationSet.objects.filter(pk=gold.pk).update(annotator=None, is_gold=True,
+                                                   gold_final=True)
+    return doc
+
+
+def test_the_agreement_run_splits_figures_by_suggested_and_hand_drawn_spans(
+        client_for, project, suggested_work):
+    from annotator.services.agreement import agreement_run_execute, agreement_run_request
+
+    run = agreement_run_request(project=project)
+    run = agreement_run_execute(run_id=run.pk)
+    split = run.report["suggestions"]
+    # Counted by hand: both Claims came from the cues and match (F1 1); the hand-drawn
+    # Evidence differ (F1 0). Against the gold: 2 of 2 suggested, 1 of 2 hand-drawn.
+    assert split == {
+        "recommenders": {"cues": 2},
+        "suggested": {"spans": 2, "pair_f1_exact": 1.0, "gold_precision_exact": 1.0},
+        "hand": {"spans": 2, "pair_f1_exact": 0.0, "gold_precision_exact": 0.5},
+    }
+    page = client_for("manager").get(reverse("agreement", kwargs={"slug": project.slug}))
+    html = page.content.decode()
+    assert 'id="suggestion-split"' in html and "From accepted suggestions" in html
+    assert "cues: 2" in html
+
+
+def test_an_agreement_run_without_suggested_spans_has_no_split(project, members):
+    from annotator.services.agreement import agreement_run_execute, agreement_run_request
+    from tests.agreement_helpers import annotate
+
+    doc = DocumentFactory(project=project, text=TEXT)
+    annotate(project, doc, "alice", [(0, 15, "Claim")])
+    annotate(project, doc, "bob", [(0, 15, "Claim")])
+    run = agreement_run_execute(run_id=agreement_run_request(project=project).pk)
+    assert "suggestions" not in run.report
+
+
+def test_curation_marks_the_spans_that_came_from_a_suggestion(client_for, project,
+                                                               suggested_work):
+    url = reverse("curation-document", kwargs={"slug": project.slug,
+                                               "document_id": suggested_work.pk})
+    html = client_for("curator").get(url).content.decode()
+    assert html.count('class="suggested-mark"') == 2
+    assert 'title="alice accepted this from a suggestion"' in html
+
+
+def test_the_hugging_face_export_carries_the_mark_and_the_card_the_split(project, members,
+                                                                          suggested_work,
+                                                                          tmp_path):
+    import pyarrow.parquet as pq
+
+    from annotator.services.agreement import agreement_run_execute, agreement_run_request
+    from annotator.services.exports import export_write
+
+    agreement_run_execute(run_id=agreement_run_request(project=project).pk)
+    export_write(project=project, format="hf", path=tmp_path / "hf", scope="annotators")
+    card = (tmp_path / "hf" / "README.md").read_text()
+    assert "### Suggested or drawn by hand" in card
+    assert "| from accepted suggestions | 2 | 1.000 | 1.000 |" in card
+    table = pq.read_table(next((tmp_path / "hf").rglob("*.parquet"))).to_pylist()
+    marks = {(row["annotator"], s["label"]): s["suggested_by"] for row in table
+             for s in row["spans"]}
+    assert marks == {("alice", "Claim"): "cues", ("alice", "Evidence"): "",
+                     ("bob", "Claim"): "cues", ("bob", "Evidence"): ""}
