@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotator', '0010_import_jobs'),
+        ('annotator', '0011_set_reopening'),
     ]
 
     operations = [
