@@ -167,28 +167,18 @@ def final_gold_sets(project: Project) -> dict[int, int]:
     )
 
 
-def _arrays(spans: list[SpanRecord], labels: dict[str, int]):
-    import numpy as np
-
-    return (
-        np.array([s.start for s in spans], dtype=np.int64),
-        np.array([s.end for s in spans], dtype=np.int64),
-        np.array([labels[s.label] for s in spans], dtype=np.int64),
-    )
-
-
 def score_document(student: AnnotatorWork, gold: AnnotatorWork) -> tuple[Score, SpanFeedback]:
     """One student's figures on one document, and each span's class."""
     from annotator.metrics.grading import span_feedback
     from annotator.metrics.relation_f1 import relation_keys, relation_match_counts
-    from annotator.metrics.span_f1 import CRITERIA, span_match_counts
+    from annotator.metrics.span_f1 import CRITERIA, span_arrays, span_match_counts
 
     exact, overlap = CRITERIA.index("exact"), CRITERIA.index("overlap")
     labels = {
         name: k for k, name in enumerate(sorted({s.label for s in [*student.spans, *gold.spans]}))
     }
     counts = span_match_counts(
-        _arrays(student.spans, labels), _arrays(gold.spans, labels), len(labels)
+        span_arrays(student.spans, labels), span_arrays(gold.spans, labels), len(labels)
     )
     relations = relation_match_counts(relation_keys(student), relation_keys(gold))
     feedback = span_feedback(student.spans, gold.spans)

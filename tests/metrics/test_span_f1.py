@@ -93,7 +93,7 @@ def test_matching_equals_a_brute_force_over_all_one_to_one_assignments(seed):
 
 def test_maximum_matching_returns_pairs_of_candidates():
     cand = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=bool)
-    rows, cols = maximum_matching(cand)
+    rows, cols = maximum_matching(*np.nonzero(cand), cand.shape)
     assert len(rows) == 3
     assert cand[rows, cols].all()
     assert len(set(rows.tolist())) == len(set(cols.tolist())) == 3
