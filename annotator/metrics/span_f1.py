@@ -118,7 +118,8 @@ def overlapping_pairs(a: SpanArrays, b: SpanArrays) -> tuple[np.ndarray, np.ndar
     >>> sorted(zip(*(p.tolist() for p in overlapping_pairs(a, b))))
     [(0, 0), (1, 0)]
     """
-    (sa, ea, la), (sb, eb, lb) = a, b
+    sa, ea, la = (np.asarray(x, dtype=np.int64) for x in a)
+    sb, eb, lb = (np.asarray(x, dtype=np.int64) for x in b)
     n_a, n_b = len(sa), len(sb)
     if not n_a or not n_b:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)

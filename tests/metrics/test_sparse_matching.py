@@ -174,3 +174,11 @@ def test_bad_offsets_are_refused():
         overlapping_pairs(ok, (np.array([0]), np.array([1 << 42]), np.array([0])))
     with pytest.raises(ValueError, match="1-D"):
         maximum_matching([[0]], [[0]], (1, 1))
+
+
+def test_int32_offsets_and_lists_give_the_same_pairs():
+    """The label is shifted above the offsets: narrow arrays must not overflow."""
+    a = (np.array([0, 10], np.int32), np.array([5, 20], np.int32), np.array([1, 1], np.int32))
+    b = ([4, 12], [12, 14], [1, 1])
+    assert sorted(zip(*(p.tolist() for p in overlapping_pairs(a, b)), strict=True)) == [
+        (0, 0), (1, 0), (1, 1)]
