@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotator.services.errors import ConflictError, WarrantError
+from annotator.services.jobs import QUEUE_UNREACHABLE
 
 
 def _first_message(errors, prefix: str = "") -> str:
@@ -62,6 +63,26 @@ def api_exception_handler(exc, context):
     elif not isinstance(response.data, dict) or "detail" not in response.data:
         response.data = {"detail": _first_message(response.data)}
     return response
+
+
+class QueueUnavailable(exceptions.APIException):
+    """A job row was made but the broker could not take its task: 503, with Retry-After.
+
+    The row stays, failed with the same sentence (the pages list it); the client asks
+    again later. ``wait`` is what DRF's handler turns into ``Retry-After``.
+    """
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "queue_unavailable"
+
+    def __init__(self, what: str, row_id: int):
+        from annotator.web.outage import RETRY_AFTER_SECONDS
+
+        self.wait = RETRY_AFTER_SECONDS
+        super().__init__(
+            f"The {what} was not started: {QUEUE_UNREACHABLE} ({what} #{row_id} is marked "
+            f"failed). Try again in a minute; annotating keeps working meanwhile."
+        )
 
 
 def api_not_found(request, *args, **kwargs) -> JsonResponse:

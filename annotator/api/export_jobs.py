@@ -25,8 +25,10 @@ from annotator.services.export_jobs import (
     export_job_request,
 )
 from annotator.services.exports import export_formats
+from annotator.services.jobs import job_not_queued
 
 from .base import WarrantAPIMixin, api_project
+from .errors import QueueUnavailable
 from .openapi import error_responses
 from .parsers import BoundedJSONParser
 
@@ -128,7 +130,7 @@ class ExportJobListView(WarrantAPIMixin, generics.ListAPIView):
         description="The job is built by the worker; poll it until `status` is `done`, then "
         "fetch `download_url`. Exported offsets count Unicode code points.",
         request=ExportJobRequestSerializer,
-        responses={202: ExportJobSerializer, **error_responses(400, 403)},
+        responses={202: ExportJobSerializer, **error_responses(400, 403, 503)},
     )
     def post(self, request, slug):
         project = api_project(request.user, slug, "export.create")
@@ -142,6 +144,8 @@ class ExportJobListView(WarrantAPIMixin, generics.ListAPIView):
             parameters=body.validated_data["parameters"],
         )
         job.refresh_from_db()  # in the embedded mode it may have run already
+        if job_not_queued(job):
+            raise QueueUnavailable("export", job.pk)
         data = ExportJobSerializer(job).data
         location = reverse("api-export-job-detail", kwargs={"job_id": job.pk})
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

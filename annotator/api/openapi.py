@@ -14,6 +14,8 @@ _WHY = {
     409: "The annotation set changed since the version you sent: reload it.",
     410: "Gone.",
     413: "The request body is too large.",
+    503: "The worker queue is unreachable: the job was not started (its row is marked "
+         "failed). Try again after `Retry-After` seconds.",
 }
 
 

@@ -18,6 +18,11 @@ from annotator.models import JobStatus
 
 logger = logging.getLogger(__name__)
 
+#: What a row says when the broker could not take its task (the pages show it; the
+#: API answers 503 with it: ``job_not_queued``).
+QUEUE_UNREACHABLE = "the worker queue is unreachable"
+_NOT_QUEUED = "could not queue the {what}: " + QUEUE_UNREACHABLE + " ({exc})"
+
 
 def job_enqueue(
     task,
@@ -46,9 +51,16 @@ def job_enqueue(
         logger.exception("could not queue %s %s", what, pk)
         model.objects.filter(pk=pk, status=JobStatus.PENDING).update(
             status=JobStatus.FAILED,
-            error=f"could not queue the {what}: the worker queue is unreachable ({exc})",
+            error=_NOT_QUEUED.format(what=what, exc=exc),
             finished_at=timezone.now(),
         )
+
+
+def job_not_queued(row) -> bool:
+    """Whether ``job_enqueue`` failed ``row`` because the broker could not take its task."""
+    prefix = _NOT_QUEUED.split("{what}", 1)[0]
+    return (row.status == JobStatus.FAILED and row.error.startswith(prefix)
+            and QUEUE_UNREACHABLE in row.error)
 
 
 def slow_down_for_tests(setting: str) -> None:

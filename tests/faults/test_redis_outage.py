@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from annotator.web.outage import RETRY_AFTER_SECONDS
 from tests import live
 from tests.faults.conftest import PASSWORD, RedisServer, sql, timed, wait_until
 
@@ -201,6 +202,18 @@ def test_redis_stopped_and_restarted_under_gunicorn_and_a_worker(stack):
         assert status == "failed" and UNREACHABLE in error
         assert f"Agreement run #{run_id} failed" in agreement.text
         assert UNREACHABLE in agreement.text
+
+        # The API answers such a request 503 with Retry-After and the sentence, not 202
+        # with a row that has already failed (issue 11).
+        for what, path, body in (
+            ("export", "/api/projects/demo/export-jobs/", {"format": "jsonl"}),
+            ("agreement run", "/api/projects/demo/agreement/", {"unit": "token"}),
+        ):
+            answer, took[f"API: request an {what}"] = timed(
+                manager.request, "POST", path, json_body=body, follow=False)
+            assert answer.status == 503, answer.text
+            assert answer.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+            assert UNREACHABLE in answer.json()["detail"]
 
         print("\nwith Redis stopped: " + ", ".join(f"{k} {v:.2f} s" for k, v in took.items()))
         # Logging in hashes a password (PBKDF2, CPU-bound, about a second on a busy
