@@ -24,6 +24,7 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.selectors.annotations import readable_sets
+from annotator.text.quote import quote
 
 SpanKey = tuple[int, int, int]  # start, end, label id
 RelationKey = tuple[SpanKey, SpanKey, int]  # source, target, relation type id
@@ -120,8 +121,7 @@ class CurationData:
 
 
 def _excerpt(text: str, start: int, end: int) -> str:
-    piece = " ".join(text[start:end].split())
-    return piece if len(piece) <= EXCERPT_CHARS else piece[: EXCERPT_CHARS - 1] + "…"
+    return quote(text, start, end, EXCERPT_CHARS)
 
 
 def curation_data(*, project: Project, document: Document, reader=None) -> CurationData:

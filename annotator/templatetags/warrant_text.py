@@ -13,7 +13,15 @@ import html
 from django import template
 from django.utils.safestring import mark_safe
 
+from annotator.text.quote import quote
+
 register = template.Library()
+
+
+@register.filter
+def quoted(text: str, limit: int = 40) -> str:
+    """A span's text cut at a word for a list line (``annotator.text.quote``)."""
+    return quote(str(text), limit=int(limit))
 
 # Text shown on either side of the span, so that its edges can move into it.
 CONTEXT_CHARS = 160

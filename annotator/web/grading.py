@@ -24,6 +24,7 @@ from annotator.selectors.grading import (
 from annotator.selectors.permissions import has_permission
 from annotator.services.errors import WarrantError
 from annotator.services.grading import annotation_set_reopen_for_student, grades_release
+from annotator.text.quote import quote
 
 from .access import project_for
 from .downloads import csv_download
@@ -198,6 +199,17 @@ def feedback_document_page(request, slug, document_id):
         }
         for span, outcome in span_page
     ]
+    relation_rows = [
+        {
+            "outcome": r.outcome,
+            "type": r.type,
+            "source": {"label": labels[r.source.label], "text": quote(document.text, r.source.start,
+                                                                       r.source.end)},
+            "target": {"label": labels[r.target.label], "text": quote(document.text, r.target.start,
+                                                                       r.target.end)},
+        }
+        for r in relation_page
+    ]
     keep = {"student": request.GET.get("student")}
     return render(
         request,
@@ -218,6 +230,7 @@ def feedback_document_page(request, slug, document_id):
             "span_rows": span_rows,
             "span_page": span_page,
             "relation_page": relation_page,
+            "relation_rows": relation_rows,
             "span_keep": keep_params(relations=request.GET.get("relations"), **keep),
             "relation_keep": keep_params(spans=request.GET.get("spans"), **keep),
             "passage": None if only is None else (lo, hi, len(document.text)),

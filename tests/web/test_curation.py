@@ -40,6 +40,11 @@ def test_merged_view_lists_candidates_with_who_marked_them(client_for, project, 
     assert "2/2" in claim
     assert "carol" in body and "no vote" in body  # in progress: listed, does not vote
     assert '<option value="2" selected>' in body  # the default majority of two voters
+    # The relation candidate names both of its spans by their text (issue 14).
+    relations = body[body.index('id="relation-candidates"'):]
+    relations = relations[: relations.index("</table>")]
+    assert '“<bdi class="quote">Sanctions work</bdi>”' in relations
+    assert '“<bdi class="quote">We should keep them</bdi>”' in relations
 
 
 def test_side_by_side_renders_each_annotators_text(client_for, project, brief):

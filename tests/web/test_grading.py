@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -92,3 +93,29 @@ def test_no_feedback_without_a_final_gold(client_for, project, graded):
     project.save()
     doc = reverse("feedback-document", kwargs={"slug": project.slug, "document_id": graded.pk})
     assert client_for("annotator").get(doc).status_code == 404
+
+
+def test_feedback_relations_name_both_spans_by_their_text(client_for, project, members):
+    """A relation line quotes its two spans ("“Sanctions work” —supports→ “We should…”"),
+    not only their labels, and a long span is cut at a word with "…" (issue 14)."""
+    long_claim = "We should keep them in force until the government reports real change."
+    document = DocumentFactory(project=project, text=f"{TEXT} {long_claim}", title="Keep")
+    claim = (len(TEXT) + 1, len(TEXT) + 1 + len(long_claim), "MajorClaim")
+    gold = annotate(project, document, "gold-maker", [claim, REASON, (16, 36, "Evidence")],
+                    [(1, 0, "supports"), (2, 0, "supports")])
+    AnnotationSet.objects.filter(pk=gold.pk).update(annotator=None, is_gold=True, gold_final=True)
+    gold.annotator.memberships.all().delete()
+    annotate(project, document, "annotator", [claim, REASON, (48, 59, "Claim")],
+             [(1, 0, "supports"), (2, 0, "supports")])
+    client = client_for("manager")
+    url = reverse("feedback-document", kwargs={"slug": project.slug, "document_id": document.pk})
+    body = client.get(url + "?student=annotator").content.decode()
+    items = body.split('id="feedback-relations"')[1].split("</ul>")[0]
+    lines = [" ".join(li.split()) for li in items.split("<li")[1:]]
+    plain = [re.sub(r"<[^>]+>", "", li.split(">", 1)[1]) for li in lines]
+    quoted = "“We should keep them in force until the…” MajorClaim"
+    assert plain == [
+        f"matched: “Sanctions work” Reason —supports→ {quoted}",
+        f"extra: “Prices rose” Claim —supports→ {quoted}",
+        f"missed: “Exports fell sharply” Evidence —supports→ {quoted}",
+    ]
