@@ -50,7 +50,7 @@ def boundary_editor(text: str, start: int, end: int, label_id: int) -> str:
         f'<div class="boundary-edit" data-label="{int(label_id)}" tabindex="0" role="group"'
         ' aria-label="The span in its passage: Shift+arrows move its end by a word,'
         ' Alt+Shift+arrows its start; or drag the handles">'
-        '<div class="boundary-wrap"><div class="boundary-text doc-text compact-text">'
+        '<div class="boundary-wrap"><div class="boundary-text doc-text compact-text" dir="auto">'
         f'<span class="blk" data-s="{lo}">{passage}</span></div>'
         '<div class="handles" aria-hidden="true"></div></div>'
         '<p class="boundary-buttons">'

@@ -88,8 +88,10 @@ def trim_whitespace(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 # Inside a word, an apostrophe or a hyphen joins two letters or digits ("don't",
-# "well-known", "COVID-19"); anywhere else it is punctuation.
-WORD_JOINERS = frozenset("'\u2019\u02bc-\u2010\u2011")
+# "well-known", "COVID-19"); anywhere else it is punctuation. So does a zero-width
+# non-joiner or joiner (U+200C, U+200D), with which Urdu and Persian write one
+# word in two unjoined pieces ("ٹیکس‌دہندگان", taxpayers); textunits.js agrees.
+WORD_JOINERS = frozenset("'\u2019\u02bc-\u2010\u2011\u200c\u200d")
 
 
 def _is_word_char(char: str) -> bool:

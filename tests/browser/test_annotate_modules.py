@@ -93,6 +93,34 @@ def test_sentences_and_paragraphs(page):
         'One is here. Two (with a quote)." Three!', "New one? Yes", "last line…"]
 
 
+def test_urdu_units_and_paragraph_directions(page):
+    """Words and sentences of Urdu text (a word in two pieces with U+200C is one word; the
+    Urdu full stop U+06D4 ends a sentence) and each paragraph's direction from its first
+    letter (issue 14)."""
+    text = "ٹیکس بڑھایا جائے تاکہ ٹیکس\u200cدہندگان کا بوجھ کم ہو۔ نقد امداد دی جائے۔\n" \
+        "The subsidy: اس پر اربوں خرچ ہوتے ہیں۔\n«۔» 42 غریب\n\n"
+    result = page.evaluate(
+        """async (text) => {
+          const { textUnits, paragraphDirection, charDirection } =
+            await import('/static/annotator/textunits.js');
+          const cut = (kind) => textUnits(text, kind).map(([a, b]) => text.slice(a, b));
+          const dirs = [0, 10, text.indexOf('The'), text.indexOf('اس'), text.indexOf('«'),
+                        text.length].map((i) => paragraphDirection(text, i));
+          const chars = [text.indexOf('The'), text.indexOf('اس'), text.indexOf(':')]
+            .map((i) => charDirection(text, i));
+          return { words: cut('word'), sentences: cut('sentence'), dirs, chars };
+        }""",
+        text,
+    )
+    assert result["words"][:6] == ["ٹیکس", "بڑھایا", "جائے", "تاکہ", "ٹیکس\u200cدہندگان", "کا"]
+    assert "۔" in result["words"] and "ہو" in result["words"]
+    assert result["sentences"][:2] == ["ٹیکس بڑھایا جائے تاکہ ٹیکس\u200cدہندگان کا بوجھ کم ہو۔",
+                                       "نقد امداد دی جائے۔"]
+    # Urdu, English first (then Urdu inside it), neutrals before the first letter, empty.
+    assert result["dirs"] == ["rtl", "rtl", "ltr", "ltr", "rtl", "ltr"]
+    assert result["chars"] == ["ltr", "rtl", "ltr"]
+
+
 def test_arc_levels_never_put_two_overlapping_extents_on_one_level(page):
     rng = random.Random(7)
     extents = []

@@ -124,7 +124,7 @@ def test_a_hyphen_or_apostrophe_outside_a_word_is_punctuation():
 def test_snapping_keeps_every_selected_character_and_adds_only_word_characters():
     """Checked on random selections against the rule, not against the function's cases."""
     rng = random.Random(13)
-    joiners = set("'\u2019\u02bc-\u2010\u2011")
+    joiners = set("'\u2019\u02bc-\u2010\u2011\u200c\u200d")
     for _ in range(2000):
         a = rng.randrange(len(BRIEF))
         b = rng.randrange(a, len(BRIEF)) + 1
@@ -148,3 +148,22 @@ def test_the_demo_spans_stay_as_they_are_under_snapping():
     for record in (_alice(text), _bob(text)):
         for span in record.spans:
             assert snap_to_words(text, span.start, span.end) == (span.start, span.end), span
+
+
+def test_urdu_words_snap_whole_and_a_non_joiner_stays_inside_its_word():
+    """Urdu letters are letters; a word written in two pieces with U+200C (taxpayers) is
+    one word; the Urdu full stop U+06D4 is punctuation."""
+    text = "بڑی کمپنیوں پر ٹیکس بڑھایا جائے تاکہ ٹیکس\u200cدہندگان کا بوجھ کم ہو۔"
+    word = "ٹیکس\u200cدہندگان"
+    at = text.index(word)
+    # A selection inside the second piece grows over the non-joiner to the whole word.
+    assert snap_to_words(text, at + 7, at + 9) == (at, at + len(word))
+    # Cutting "کمپنیوں" after two letters completes it.
+    k = text.index("کمپنیوں")
+    assert snap_to_words(text, k + 2, k + 5) == (k, k + len("کمپنیوں"))
+    # The full stop is kept when selected, never added.
+    end = len(text)
+    assert snap_to_words(text, end - 4, end) == (end - 3, end)  # " ہو۔" -> "ہو۔"
+    assert snap_to_words(text, end - 3, end - 2) == (end - 3, end - 1)  # "ہ" -> "ہو"
+    # A non-joiner outside a word (after a space) joins nothing.
+    assert snap_to_words("ab \u200ccd", 4, 6) == (4, 6)

@@ -72,7 +72,7 @@ def test_a_student_sees_their_colour_coded_feedback_once_released(client_for, pr
     assert 'data-t="MajorClaim ✓"' in body
     assert 'data-t="Evidence \u2212"' in body  # a minus sign: missed
     assert "#047857" in body and "#6d28d9" in body  # colours of right and missed
-    assert "the gold marks “Sanctions work”" in body  # where a boundary-off span should end
+    assert 'the gold marks “<bdi class="quote">Sanctions work</bdi>”' in body  # where it should end
     # Someone else's feedback is not theirs to read.
     assert client.get(doc + "?student=manager").status_code == 403
 

@@ -20,6 +20,7 @@ import { enableLinkDrag } from "./linkdrag.js";
 import {
   extendSelection,
   moveBoundary,
+  paragraphDirection,
   textUnits,
   unitAt,
   unitBefore,
@@ -357,6 +358,18 @@ function start(root) {
     const range = view.selection();
     if (range) return toUnits(dir > 0 ? range.end : range.start);
     return dir > 0 ? 0 : view.text.length;
+  }
+
+  /** The direction of the paragraph the keys act in: the keyboard selection's, the
+   *  selected span's, or the text selection's (the first paragraph's without any). */
+  function caretDirection() {
+    const span = spanOf(state.selected);
+    const range = view.selection();
+    let at = 0;
+    if (state.kbd) at = state.kbd.focus;
+    else if (span) at = toUnits(span.start);
+    else if (range) at = toUnits(range.start);
+    return paragraphDirection(view.text, Math.min(at, view.text.length));
   }
 
   /** Select the next (dir 1) or previous (-1) unit of a kind. */
@@ -882,8 +895,9 @@ function start(root) {
     // Arrows, Home and End select text in the brief, or move a selected span's boundaries.
     const arrows = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 1, ArrowUp: -1 };
     if (key in arrows && inText) {
-      const dir = arrows[key];
       const horizontal = key === "ArrowRight" || key === "ArrowLeft";
+      // ← and → go the way the paragraph reads: in Urdu ← is onwards.
+      const dir = horizontal && caretDirection() === "rtl" ? -arrows[key] : arrows[key];
       if (horizontal && event.shiftKey && !ctrl && state.selected != null && !state.kbd) {
         handled(); // Shift+←/→ the end, Alt+Shift+←/→ the start of the selected span
         return moveSpan(event.altKey ? "start" : "end", { dir });

@@ -6,7 +6,8 @@
 // relation whose two spans sit on different lines is drawn as two halves: on
 // the source's line from the chip to the margin it continues towards, on the
 // target's line from the other margin down onto the target (both halves carry
-// the label). So no arc ever crosses a line of text.
+// the label). So no arc ever crosses a line of text. In a right-to-left
+// paragraph (a chip with data-dir="rtl") the text runs on at the left margin.
 //
 // Arcs on one line are stacked in levels (layoutLevels): narrow arcs first, each
 // on the lowest level where its extent (its span on the line, widened to its
@@ -149,6 +150,7 @@ function planArcs(items, wrap, textRoot) {
         w: r.width,
         top: r.top - base.top,
         line: lineOf(lines, baseline - base.top - 1),
+        rtl: chip.dataset.dir === "rtl",
         chip,
       });
     }
@@ -162,10 +164,14 @@ function planArcs(items, wrap, textRoot) {
     if (a.line === b.line) {
       pieces.push({ ...common, line: a.line, from: a, to: b, x1: a.x, x2: b.x, arrow: true });
     } else {
+      // Towards the margin the text runs on to: in a right-to-left paragraph a line
+      // goes on at the left margin and the next one starts at the right.
       const forward = b.line > a.line;
-      pieces.push({ ...common, line: a.line, from: a, to: null, x1: a.x, x2: forward ? right : left,
+      const onwards = (end) => (forward !== end.rtl ? right : left);
+      const back = (end) => (forward !== end.rtl ? left : right);
+      pieces.push({ ...common, line: a.line, from: a, to: null, x1: a.x, x2: onwards(a),
                     arrow: false, half: "source" });
-      pieces.push({ ...common, line: b.line, from: null, to: b, x1: forward ? left : right, x2: b.x,
+      pieces.push({ ...common, line: b.line, from: null, to: b, x1: back(b), x2: b.x,
                     arrow: true, half: "target" });
     }
   }

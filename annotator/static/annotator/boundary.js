@@ -36,9 +36,11 @@ export class BoundaryEditor {
       if (button) this.step(button.dataset.move, Number(button.dataset.dir));
     });
     el.addEventListener("keydown", (event) => {
-      const dir = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
-      if (!dir || !event.shiftKey || event.ctrlKey || event.metaKey) return;
+      const key = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!key || !event.shiftKey || event.ctrlKey || event.metaKey) return;
       event.preventDefault();
+      // In a right-to-left passage ← moves onwards, as it reads.
+      const dir = this.view.paragraphDirection(this.span.start) === "rtl" ? -key : key;
       this.step(event.altKey ? "start" : "end", dir);
     });
     this.read();

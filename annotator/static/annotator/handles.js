@@ -1,7 +1,8 @@
 // Drag handles on both ends of the selected span, to move its boundaries with the mouse.
 //
-// The handles sit over the text (absolutely placed in `wrap`), at the left edge
-// of the span's first character and the right edge of its last. Dragging one
+// The handles sit over the text (absolutely placed in `wrap`), at the leading
+// edge of the span's first character and the trailing edge of its last (left
+// and right in English, right and left in Urdu: TextView.edges). Dragging one
 // previews the new range (a CSS highlight) and, on release, calls
 // `onMove("start" | "end", offset)` with the code point offset under the
 // pointer. The keyboard does the same with Shift+arrows (see annotate.js).
@@ -52,13 +53,12 @@ export class BoundaryHandles {
     const span = this.drag ? { ...this.span, ...this.drag.range } : this.span;
     for (const el of Object.values(this.handles)) el.hidden = !span;
     if (!span) return;
-    const rects = this.view.range(span.start, span.end).getClientRects();
-    if (!rects.length) return;
+    const edges = this.view.edges(span.start, span.end);
     const base = this.wrap.getBoundingClientRect();
-    const first = rects[0];
-    const last = rects[rects.length - 1];
-    this.put(this.handles.start, first.left - base.left, first.top - base.top, first.height);
-    this.put(this.handles.end, last.right - base.left, last.top - base.top, last.height);
+    for (const which of ["start", "end"]) {
+      const edge = edges[which];
+      if (edge) this.put(this.handles[which], edge.x - base.left, edge.top - base.top, edge.height);
+    }
   }
 
   put(el, x, y, h) {

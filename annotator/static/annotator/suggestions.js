@@ -58,7 +58,7 @@ function start(root, page, config) {
   pop.setAttribute("role", "group");
   pop.setAttribute("aria-label", "Suggestion");
   pop.innerHTML =
-    '<p class="ghost-what"></p><div class="ghost-buttons">' +
+    '<p class="ghost-what" dir="auto"></p><div class="ghost-buttons">' +
     '<button type="button" data-ghost="accept">Accept <kbd>a</kbd></button>' +
     '<button type="button" class="secondary" data-ghost="dismiss">Dismiss <kbd>d</kbd></button></div>';
   wrap.append(layer, arcs, tip, pop);
@@ -168,6 +168,11 @@ function start(root, page, config) {
       chip.style.left = `${boxes[0].left}px`;
       chip.style.top = `${boxes[0].top - CHIP_LIFT}px`;
       layer.append(chip);
+      if (page.view.charDirection(s.start) === "rtl") {
+        // Over the span's first character, which is on its right in a right-to-left run.
+        const edge = page.view.edges(s.start, s.end).start;
+        if (edge) chip.style.left = `${edge.x - base.left - chip.offsetWidth}px`;
+      }
       chips.set(drawnKey(s.label, s.start, s.end), chip);
     }
     const point = (end) => {

@@ -7,10 +7,45 @@
 // of its own, so that a keyboard user decides whether punctuation goes into a
 // span, one key press at a time, as a mouse user does.
 
-const UNIT = /[\p{L}\p{N}\p{M}]+(?:['\u2019\u02bc\-\u2010\u2011][\p{L}\p{N}\p{M}]+)*|[^\s\p{L}\p{N}\p{M}]+/gu;
-// A sentence ends after . ! ? or … (and closing quotes or brackets) before a
-// space, or at a line end.
-const SENTENCE_END = /[.!?\u2026]+['"\u2019\u201d)\]]*(?=\s|$)|(?=\n)/gu;
+//
+// A zero-width non-joiner or joiner (U+200C, U+200D) between two letters is
+// inside the word too: Urdu and Persian write one word in two joined pieces
+// with it ("ٹیکس‌دہندگان"), as tokens.py's WORD_JOINERS says.
+const UNIT =
+  /[\p{L}\p{N}\p{M}]+(?:['\u2019\u02bc\-\u2010\u2011\u200c\u200d][\p{L}\p{N}\p{M}]+)*|[^\s\p{L}\p{N}\p{M}]+/gu;
+// A sentence ends after . ! ? or … (Urdu's full stop ۔ and the Arabic question
+// mark ؟ too; and closing quotes or brackets) before a space, or at a line end.
+const SENTENCE_END = /[.!?\u2026\u06d4\u061f]+['"\u2019\u201d)\]]*(?=\s|$)|(?=\n)/gu;
+
+// Letters of the scripts written right to left (UAX #9 bidi classes R and AL):
+// Hebrew, Arabic (Urdu's and Persian's letters are in it), Syriac, Thaana, N'Ko,
+// Samaritan, Mandaic, Adlam.
+const RTL_LETTER =
+  /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}]/u;
+const LETTER = /\p{L}/u;
+
+/**
+ * The direction of the paragraph holding UTF-16 offset `pos`: that of its first
+ * letter, as `dir="auto"` and `unicode-bidi: plaintext` find it (UAX #9, rules
+ * P2 and P3, https://www.unicode.org/reports/tr9/#P2): "rtl" or "ltr" (no letter).
+ */
+export function paragraphDirection(text, pos) {
+  const start = pos > 0 ? text.lastIndexOf("\n", pos - 1) + 1 : 0;
+  for (let i = start; i < text.length && text[i] !== "\n"; i++) {
+    const ch = text[i];
+    if (LETTER.test(ch)) return RTL_LETTER.test(ch) ? "rtl" : "ltr";
+  }
+  return "ltr";
+}
+
+/** The direction the character at UTF-16 offset `pos` runs in: its own if it is a
+ * letter, else its paragraph's. */
+export function charDirection(text, pos) {
+  const ch = text[pos] ?? "";
+  if (RTL_LETTER.test(ch)) return "rtl";
+  if (LETTER.test(ch)) return "ltr";
+  return paragraphDirection(text, pos);
+}
 
 function runs(text, pattern) {
   return [...text.matchAll(pattern)].map((m) => [m.index, m.index + m[0].length]);

@@ -14,6 +14,7 @@
 // the UTF-16 units the DOM counts, once per text.
 
 import { TextIndex, codePointsToUtf16, utf16ToCodePoints } from "./offsets.js";
+import { charDirection, paragraphDirection } from "./textunits.js";
 
 // Underline rows a segment shows; deeper nesting shares the last row (as on the server).
 const MAX_LANES = 4;
@@ -127,8 +128,10 @@ export class TextView {
       const b = points[i + 1];
       if (this.chips) {
         for (const span of startsAt.get(a) || []) {
+          // A chip in a right-to-left paragraph says so: its arcs leave it leftwards.
+          const rtl = this.paragraphDirection(span.start) === "rtl" ? ' data-dir="rtl"' : "";
           out.push(
-            `<span class="tag c${span.label}" data-span="${span.id}"><i class="strut"></i>` +
+            `<span class="tag c${span.label}" data-span="${span.id}"${rtl}><i class="strut"></i>` +
               `${escapeHtml(this.labelName(span.label))}</span>`,
           );
         }
@@ -152,6 +155,46 @@ export class TextView {
       );
     }
     block.el.innerHTML = out.join("");
+  }
+
+  // ------------------------------------------------------------------ direction
+
+  /** "rtl" or "ltr": the direction of the paragraph at a code point offset. */
+  paragraphDirection(points) {
+    return paragraphDirection(this.text, this.toUnits(points));
+  }
+
+  /** "rtl" or "ltr": the direction the character at a code point offset runs in. */
+  charDirection(points) {
+    return charDirection(this.text, this.toUnits(points));
+  }
+
+  /**
+   * Where a span's edges are on screen: {start: {x, top, height}, end: {...}} in
+   * viewport coordinates. The start is the leading edge of its first character (the
+   * right edge in a right-to-left run), the end the trailing edge of its last.
+   */
+  edges(start, end) {
+    const at = (points, side) => {
+      const from = side === "start" ? points : this.previous(points);
+      const rects = [...this.range(from, side === "start" ? this.next(points) : points).getClientRects()]
+        .filter((r) => r.width > 0 || r.height > 0);
+      if (!rects.length) return null;
+      const r = rects[side === "start" ? 0 : rects.length - 1];
+      const rtl = this.charDirection(from) === "rtl";
+      const x = (side === "start") === rtl ? r.right : r.left;
+      return { x, top: r.top, height: r.height };
+    };
+    return { start: at(start, "start"), end: at(end, "end") };
+  }
+
+  /** The code point offset one character after (before) `points`, within the text. */
+  next(points) {
+    return Math.min(points + 1, this.length);
+  }
+
+  previous(points) {
+    return Math.max(points - 1, this.base);
   }
 
   // ------------------------------------------------------------------ DOM <-> offsets
