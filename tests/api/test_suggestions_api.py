@@ -10,6 +10,7 @@ from annotator.services.demo import demo_brief_text
 from annotator.services.suggestions import suggestion_settings_update
 from tests.conftest import ALL_ACTORS
 from tests.factories import AnnotationSetFactory, DocumentFactory
+from tests.suggestion_server import SuggestServer
 
 from .conftest import detail
 
@@ -96,3 +97,57 @@ def test_bad_requests_are_400_and_change_nothing(api_for, own):
     off = reverse("api-set-suggestions-dismiss", kwargs={"set_id": own.pk})
     assert client.post(off, {"keys": []}, format="json").status_code == 400
     assert DismissedSuggestion.objects.count() == 0
+
+
+@pytest.fixture
+def external(project, settings):
+    """An external recommender the test starts, allowed by the site and chosen by the
+    project beside the structure cues."""
+    with SuggestServer() as server:
+        settings.WARRANT_SUGGEST_EXTERNAL_URLS = [server.url]
+        suggestion_settings_update(project=project, enabled=True,
+                                   recommenders=["cues", "external"],
+                                   external_url=server.url, external_timeout=0.5)
+        yield server
+
+
+def test_an_external_recommenders_suggestions_are_served_and_accepted(api_for, own, external):
+    text = own.document.text
+    start = text.index(REASON_1)
+    external.answer = (200, {"spans": [
+        {"label": "Claim", "start": start, "end": start + 17, "confidence": 0.9,
+         "cue": "transformer"}]})
+    client = api_for("annotator")
+    data = client.get(reverse("api-set-suggestions", kwargs={"set_id": own.pk})).json()
+    assert data["errors"] == []
+    mine = [s for s in data["spans"] if s["recommender"] == "external"]
+    assert mine == [{"key": f"span:Claim:{start}:{start + 17}", "label": "Claim",
+                     "start": start, "end": start + 17, "text": text[start:start + 17],
+                     "confidence": 0.9, "recommender": "external", "cue": "transformer"}]
+    assert any(s["recommender"] == "cues" for s in data["spans"])
+    # Warrant sent the brief, its id and the schema (docs/suggestions.md).
+    sent = external.requests[0]
+    assert sent["protocol"] == "warrant-suggest/1"
+    assert sent["document"] == {"id": own.document.external_id, "text": text}
+    accepted = client.post(reverse("api-set-suggestions-accept", kwargs={"set_id": own.pk}),
+                           {"keys": [mine[0]["key"]], "version": 0}, format="json")
+    assert accepted.status_code == 200
+    span = Span.objects.get(annotation_set=own)
+    assert (span.start, span.end, span.label.name, span.suggested_by) == (
+        start, start + 17, "Claim", "external")
+
+
+@pytest.mark.parametrize(("answer", "delay", "message"), [
+    ((500, b"out of memory"), 0, "the external recommender answered HTTP 500: out of memory"),
+    ((200, {"spans": []}), 1.5, "the external recommender did not answer within 0.5 s"),
+    ((200, b"<html>"), 0, "the external recommender's answer is not JSON"),
+])
+def test_an_external_recommenders_failure_is_shown_and_the_cues_still_are(
+        api_for, own, external, answer, delay, message):
+    external.answer, external.delay = answer, delay
+    response = api_for("annotator").get(reverse("api-set-suggestions",
+                                                kwargs={"set_id": own.pk}))
+    assert response.status_code == 200
+    data = response.json()
+    assert len(data["errors"]) == 1 and data["errors"][0].startswith(message)
+    assert data["spans"] and {s["recommender"] for s in data["spans"]} == {"cues"}

@@ -10,6 +10,7 @@ from annotator.models import DismissedSuggestion, Span
 from annotator.services.demo import demo_brief_text
 from annotator.services.suggestions import suggestion_settings_update
 from tests.factories import AnnotationSetFactory, DocumentFactory, UserFactory
+from tests.suggestion_server import SuggestServer
 
 from .helpers import open_page, wait_saved
 
@@ -83,6 +84,42 @@ def test_accept_by_mouse_makes_an_ordinary_span_that_u_undoes(page_for, members,
     wait_saved(page, "Undone")
     assert not Span.objects.filter(annotation_set=aset).exists()
     expect(chip).to_have_count(1)
+
+
+def test_dismiss_by_mouse_and_it_does_not_come_back(page_for, members, brief):
+    document, aset = brief
+    page = _open(page_for, members, document)
+    start = demo_brief_text().index(REASON_1)
+    chip, _ = _ghost(page, start, "Reason")
+    key = chip.get_attribute("data-key")
+    chip.click()
+    expect(page.locator("#ghost-popover")).to_be_visible()
+    page.locator('#ghost-popover [data-ghost="dismiss"]').click()
+    expect(chip).to_have_count(0)
+    expect(page.locator("#ghost-popover")).to_be_hidden()
+    expect(page.locator("#status-line")).to_contain_text("Dismissed")
+    page.wait_for_timeout(300)
+    assert DismissedSuggestion.objects.filter(annotation_set=aset, key=key).exists()
+    assert not Span.objects.filter(annotation_set=aset).exists()
+    page.reload()
+    expect(page.locator("#annotate-root")).to_have_attribute("data-suggestions", "ready")
+    expect(page.locator(".ghost-chip")).not_to_have_count(0)
+    expect(page.locator(f'.ghost-chip[data-key="{key}"]')).to_have_count(0)
+
+
+def test_an_external_recommenders_timeout_is_shown_beside_the_cues(page_for, members, brief,
+                                                                   project, settings):
+    document, _ = brief
+    with SuggestServer() as server:
+        server.delay = 2.0
+        settings.WARRANT_SUGGEST_EXTERNAL_URLS = [server.url]
+        suggestion_settings_update(project=project, enabled=True,
+                                   recommenders=["cues", "external"],
+                                   external_url=server.url, external_timeout=0.5)
+        page = _open(page_for, members, document)
+        expect(page.locator("#suggestion-summary")).to_contain_text(
+            "the external recommender did not answer within 0.5 s")
+        expect(page.locator(".ghost-chip")).not_to_have_count(0)
 
 
 def test_accept_and_dismiss_by_keyboard(page_for, members, brief):

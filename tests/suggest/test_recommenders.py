@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import json
 import random
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -26,6 +23,7 @@ from annotator.suggest.types import (
     Suggestions,
 )
 from tests.suggestion_briefs import make_brief
+from tests.suggestion_server import SuggestServer
 
 ARGUMENT = load_schema("argument")
 
@@ -267,46 +265,10 @@ def test_combine_keeps_the_most_confident_and_drops_drawn_dismissed_and_orphans(
 # --------------------------------------------------------------------------- external
 
 
-class _Server:
-    """A small warrant-suggest/1 server in a thread: answers what the test sets."""
-
-    def __init__(self):
-        self.answer = (200, {"spans": []})
-        self.delay = 0.0
-        self.requests = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                server.requests.append(json.loads(body))
-                time.sleep(server.delay)
-                status, payload = server.answer
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/suggest"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def server():
-    s = _Server()
-    yield s
-    s.close()
+    with SuggestServer() as s:
+        yield s
 
 
 def test_external_recommender_posts_text_schema_and_drawn_spans_and_reads_suggestions(server):
