@@ -31,6 +31,7 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.selectors.curation import curation_data
+from annotator.text.quote import quote
 
 from . import annotations as edits
 from .errors import ConflictError, WarrantError
@@ -221,14 +222,119 @@ def _swap(gold: AnnotationSet, expected_version: int, **changes) -> AnnotationSe
     return gold
 
 
+# At most this many conflicts are named (the rest are counted): the list and the page
+# that shows it stay bounded on a brief with thousands of spans.
+CONFLICTS_SHOWN = 50
+QUOTE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class GoldConflict:
+    """Something in a gold that a curator should look at before marking it final."""
+
+    kind: str  # "overlap" (one label), "crossing" (two spans cut each other), "lost_relation"
+    message: str  # one line that names the spans by their label and text
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message}
+
+
+class GoldConflictsError(ConflictError):
+    """Marking the gold final was refused: it has conflicts the curator has not confirmed."""
+
+    def __init__(self, conflicts: list[GoldConflict], total: int):
+        self.conflicts = conflicts
+        self.total = total
+        super().__init__(
+            f"the gold has {total} conflict{'s' if total != 1 else ''} to look at before it is "
+            "final: fix them, or confirm to mark it final as it is"
+        )
+
+
+def gold_conflicts(*, document: Document) -> tuple[list[GoldConflict], int]:
+    """What to confirm before the gold of ``document`` is final: the first CONFLICTS_SHOWN
+    conflicts, and how many there are.
+
+    * two gold spans of one label that share characters (nested or overlapping);
+    * two gold spans that cross: each holds one end of the other, whatever labels;
+    * a relation most annotators drew (``majority`` of the voters) that the gold
+      lost because one of its spans is not in the gold (rejected or never accepted).
+
+    Pairs are found by a sweep over the spans sorted by start: each span meets only
+    the spans still open where it starts.
+    """
+    from annotator.selectors.curation import majority
+
+    text = document.text
+    gold = AnnotationSet.objects.filter(document=document, is_gold=True).first()
+    found: list[GoldConflict] = []
+    total = 0
+
+    def add(kind: str, message: str) -> None:
+        nonlocal total
+        total += 1
+        if len(found) < CONFLICTS_SHOWN:
+            found.append(GoldConflict(kind, message))
+
+    def name(label: str, start: int, end: int) -> str:
+        return f"{label} “{quote(text, start, end, QUOTE_CHARS)}” ({start}-{end})"
+
+    if gold is not None:
+        spans = list(
+            Span.objects.filter(annotation_set=gold)
+            .order_by("start", "-end", "pk")
+            .values_list("start", "end", "label__name")
+        )
+        open_spans: list[tuple[int, int, str]] = []
+        for start, end, label in spans:
+            open_spans = [o for o in open_spans if o[1] > start]
+            for o_start, o_end, o_label in open_spans:
+                if o_label == label:
+                    add("overlap", f"{name(o_label, o_start, o_end)} and "
+                                   f"{name(label, start, end)} overlap: one label twice")
+                elif o_start < start < o_end < end:
+                    add("crossing", f"{name(o_label, o_start, o_end)} and "
+                                    f"{name(label, start, end)} cross")
+            open_spans.append((start, end, label))
+    data = curation_data(project=document.project, document=document)
+    needed = majority(len(data.voters))
+    for rel in data.relations:
+        if rel.gold_relation_id is not None or rel.votes < needed or not data.voters:
+            continue
+        missing = [c for c in (rel.source, rel.target) if c.gold_span_id is None]
+        if missing:
+            add("lost_relation",
+                f"{name(rel.source.label.name, rel.source.start, rel.source.end)} "
+                f"—{rel.type.name}→ {name(rel.target.label.name, rel.target.start, rel.target.end)}"
+                f" ({rel.votes} of {len(data.voters)} annotators) is lost: its "
+                + " and its ".join("source" if c is rel.source else "target" for c in missing)
+                + " is not in the gold")
+    return found, total
+
+
 @transaction.atomic
-def gold_finalize(*, document: Document, expected_version: int) -> AnnotationSet:
-    """Mark the document's gold standard final: it grades students from now on."""
+def gold_finalize(
+    *, document: Document, expected_version: int, confirm: bool = False
+) -> AnnotationSet:
+    """Mark the document's gold standard final: it grades students from now on.
+
+    When the gold has conflicts (``gold_conflicts``) it is refused with
+    GoldConflictsError (409, the list in it) unless ``confirm`` says the curator
+    has seen them.
+    """
     gold = AnnotationSet.objects.filter(document=document, is_gold=True).first()
     if gold is None:
         raise WarrantError("this document has no gold standard yet: merge or accept spans first")
     if gold.gold_final:
         raise WarrantError("the gold standard is already final")
+    if gold.version != expected_version:
+        raise ConflictError(
+            "the gold standard was changed elsewhere: reload the page to see the newest version"
+        )
+    if not confirm:
+        conflicts, total = gold_conflicts(document=document)
+        if total:
+            raise GoldConflictsError(conflicts, total)
     return _swap(
         gold, expected_version, gold_final=True, status=AnnotationStatus.SUBMITTED,
         submitted_at=timezone.now(),

@@ -138,6 +138,8 @@ def _respond(request, project, document, call, success: str):
     error = None
     try:
         result = call()
+    except svc.GoldConflictsError:
+        raise  # the caller lists them
     except WarrantError as exc:
         error, result = str(exc), None
     if callable(success):
@@ -272,11 +274,24 @@ def curation_relation_reject(request, project, document, relation_id):
 
 @_post
 def curation_finalize(request, project, document):
-    def call():
-        return svc.gold_finalize(document=document, expected_version=_version(request))
+    """Mark the gold final; with conflicts, answer the page with their list and a button
+    to confirm (409 without htmx; htmx swaps only a 2xx, so it gets 200 and the list)."""
+    confirm = request.POST.get("confirm") == "yes"
 
-    return _respond(request, project, document, call,
-                    "The gold standard is final: it now grades the students.")
+    def call():
+        return svc.gold_finalize(document=document, expected_version=_version(request),
+                                 confirm=confirm)
+
+    try:
+        return _respond(request, project, document, call,
+                        "The gold standard is final: it now grades the students.")
+    except svc.GoldConflictsError as exc:
+        context = _context(request, project, document, error=str(exc))
+        context["conflicts"] = exc.conflicts
+        context["conflict_total"] = exc.total
+        if request.htmx:
+            return render(request, "annotator/curation.html#curation-body", context)
+        return render(request, "annotator/curation.html", context, status=409)
 
 
 @_post

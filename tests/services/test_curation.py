@@ -243,3 +243,78 @@ def test_premerge_without_any_submission_is_refused(project):
     annotate(project, document, "erin", [CLAIM], status="in_progress")
     with pytest.raises(WarrantError, match="nothing to merge"):
         svc.gold_premerge(document=document, min_votes=1, expected_version=0)
+
+
+# --- Conflicts before the gold is final (issue 14) -----------------------------------------
+
+
+def _accept(project, brief, *spans):
+    labels = {lab.name: lab for lab in project.span_labels.all()}
+    for start, end, label in spans:
+        gold = AnnotationSet.objects.filter(document=brief, is_gold=True).first()
+        svc.gold_span_accept(document=brief, label=labels[label], start=start, end=end,
+                             expected_version=gold.version if gold else 0)
+    return AnnotationSet.objects.get(document=brief, is_gold=True)
+
+
+def test_conflicts_name_overlaps_of_one_label_crossings_and_lost_relations(project, brief):
+    # Three MajorClaim variants (overlapping), an Evidence crossing a Claim, and the
+    # reason that alice and bob linked to the major claim left out of the gold.
+    gold = _accept(project, brief, CLAIM, (64, 80, "MajorClaim"), (61, 72, "MajorClaim"),
+                   EVIDENCE, (29, 47, "Claim"))
+    conflicts, total = svc.gold_conflicts(document=brief)
+    messages = [c.message for c in conflicts]
+    assert [c.kind for c in conflicts] == [
+        "crossing", "overlap", "overlap", "overlap", "lost_relation"]
+    assert total == 5
+    assert messages[0] == ("Evidence “Exports fell sharply” (16-36) and "
+                           "Claim “sharply (Reuters).” (29-47) cross")
+    assert messages[1] == ("MajorClaim “We should keep them” (61-80) and "
+                           "MajorClaim “We should k” (61-72) overlap: one label twice")
+    assert messages[4] == ("Reason “Sanctions work” (0-14) —supports→ MajorClaim “We should "
+                           "keep them” (61-80) (2 of 3 annotators) is lost: its source is not "
+                           "in the gold")
+    # Refused with the list, nothing written; confirmed, final.
+    with pytest.raises(svc.GoldConflictsError) as refused:
+        svc.gold_finalize(document=brief, expected_version=gold.version)
+    assert refused.value.total == 5 and refused.value.conflicts == conflicts
+    assert isinstance(refused.value, ConflictError)  # a 409
+    gold.refresh_from_db()
+    assert not gold.gold_final
+    gold = svc.gold_finalize(document=brief, expected_version=gold.version, confirm=True)
+    assert gold.gold_final
+
+
+def test_a_clean_gold_is_final_without_confirming(project, brief):
+    svc.gold_premerge(document=brief, min_votes=2, expected_version=0)
+    assert svc.gold_conflicts(document=brief) == ([], 0)
+    gold = AnnotationSet.objects.get(document=brief, is_gold=True)
+    assert svc.gold_finalize(document=brief, expected_version=gold.version).gold_final
+
+
+def test_a_relation_few_annotators_drew_is_not_a_conflict(project, brief):
+    # carol alone would link the evidence: one of three is not a majority.
+    _accept(project, brief, CLAIM, REASON)
+    gold = AnnotationSet.objects.get(document=brief, is_gold=True)
+    rel = Relation.objects.get(annotation_set__annotator__username="alice")
+    svc.gold_relation_accept(document=brief, source=gold.spans.get(start=0),
+                             target=gold.spans.get(start=61), type=rel.type,
+                             expected_version=gold.version)
+    annotate(project, brief, "erin", [SHORT_EVIDENCE, CLAIM], [(0, 1, "supports")],
+             status="in_progress")  # not submitted: no vote
+    assert svc.gold_conflicts(document=brief) == ([], 0)
+
+
+def test_the_conflict_list_is_bounded(project, brief):
+    spans = [(s, s + 10, "Claim") for s in range(0, 70)]
+    gold = _accept(project, brief, *spans[:1])
+    labels = {lab.name: lab for lab in project.span_labels.all()}
+    from annotator.models import Span as SpanModel
+
+    SpanModel.objects.bulk_create(
+        SpanModel(annotation_set=gold, label=labels["Claim"], start=a, end=b)
+        for a, b, _ in spans[1:]
+    )
+    conflicts, total = svc.gold_conflicts(document=brief)
+    assert len(conflicts) == svc.CONFLICTS_SHOWN
+    assert total == sum(1 for i in range(70) for j in range(i + 1, 70) if j < i + 10)

@@ -129,3 +129,34 @@ def test_an_annotators_span_cannot_be_rejected_through_the_page(client_for, proj
         u(project, "curation-span-reject", brief, span_id=alice_span.pk), {"expected_version": "1"})
     assert response.status_code == 404
     assert AnnotationSet.objects.get(document=brief, annotator__username="alice").spans.count() == 2
+
+
+def test_overlapping_variants_are_listed_and_must_be_confirmed(client_for, project, brief):
+    """Three overlapping MajorClaim variants do not go into a final gold unseen (issue 14)."""
+    client = client_for("curator")
+    labels = {lab.name: lab.pk for lab in project.span_labels.all()}
+    for version, (start, end) in enumerate([(61, 80), (64, 80), (61, 72)]):
+        client.post(u(project, "curation-span-accept", brief), {
+            "label": labels["MajorClaim"], "start": start, "end": end,
+            "expected_version": str(version)})
+    gold = AnnotationSet.objects.get(document=brief, is_gold=True)
+    assert gold.spans.count() == 3
+    # With htmx: the body comes back with the list and a button to confirm.
+    response = client.post(u(project, "curation-finalize", brief),
+                           {"expected_version": "3"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="gold-conflicts"' in body
+    assert "3 conflicts" in body and body.count('class="conflict-overlap"') == 3
+    assert ("MajorClaim “We should keep them” (61-80) and MajorClaim “should keep them” (64-80) "
+            "overlap: one label twice") in body
+    assert 'id="confirm-finalize-button"' in body
+    # Without htmx: 409 and the same list; nothing changed.
+    response = client.post(u(project, "curation-finalize", brief), {"expected_version": "3"})
+    assert response.status_code == 409 and body.count("overlap: one label twice") == 3
+    gold.refresh_from_db()
+    assert not gold.gold_final and gold.version == 3
+    response = client.post(u(project, "curation-finalize", brief),
+                           {"expected_version": "3", "confirm": "yes"}, follow=True)
+    assert "The gold standard is final" in response.content.decode()
+    gold.refresh_from_db()
+    assert gold.gold_final
