@@ -37,7 +37,7 @@ reader accepts that.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 from urllib.parse import quote, unquote
 
@@ -51,7 +51,7 @@ from annotator.formats.records import (
 )
 from annotator.text.newlines import normalize_newlines
 
-__all__ = ["annotation_conf", "pair_brat_files", "read_brat", "write_brat"]
+__all__ = ["pair_brat_files", "read_brat", "write_brat"]
 
 _SPAN_ID = re.compile(r"T\d+")
 _RELATION_ID = re.compile(r"R\d+")
@@ -327,56 +327,6 @@ def _attribute_line(number: int, name: str, target: str, value: object) -> str:
 def _check_name(value: str, what: str) -> None:
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ValueError(f"{what} {value!r} cannot be written in brat (one word, no spaces)")
-
-
-def annotation_conf(
-    span_labels: Sequence[str],
-    relation_types: Sequence[tuple[str, Iterable[tuple[str, str]]]],
-) -> str:
-    """Return a brat ``annotation.conf`` for a label schema.
-
-    Parameters
-    ----------
-    span_labels : sequence of str
-        Span label names.
-    relation_types : sequence of (str, iterable of (str, str))
-        Relation type names with their allowed ``(source label, target label)``
-        pairs; no pairs means any label to any label.
-
-    Returns
-    -------
-    str
-        The configuration. A brat relation line allows every ``Arg1`` label
-        with every ``Arg2`` label, so the pairs are grouped by source label and
-        sources with the same targets share a line; a type may take several
-        lines.
-
-    Examples
-    --------
-    >>> conf = annotation_conf(["Claim", "Reason"], [("supports", [("Reason", "Claim")])])
-    >>> conf.splitlines()[:6]
-    ['[entities]', 'Claim', 'Reason', '', '[relations]', 'supports\\tArg1:Reason, Arg2:Claim']
-    """
-    for label in span_labels:
-        _check_name(label, "span label")
-    out = ["[entities]", *span_labels, "", "[relations]"]
-    for name, pairs in relation_types:
-        _check_name(name, "relation type")
-        targets_by_source: dict[str, list[str]] = {}
-        for source, target in pairs:
-            targets = targets_by_source.setdefault(source, [])
-            if target not in targets:
-                targets.append(target)
-        if not targets_by_source:
-            out.append(f"{name}\tArg1:<ENTITY>, Arg2:<ENTITY>")
-            continue
-        sources_by_targets: dict[tuple[str, ...], list[str]] = {}
-        for source, targets in targets_by_source.items():
-            sources_by_targets.setdefault(tuple(targets), []).append(source)
-        for targets, sources in sources_by_targets.items():
-            out.append(f"{name}\tArg1:{'|'.join(sources)}, Arg2:{'|'.join(targets)}")
-    out += ["", "[events]", "", "[attributes]", ""]
-    return "\n".join(out)
 
 
 def pair_brat_files(names: Iterable[str]) -> tuple[list[tuple[str, str]], list[str]]:

@@ -2,7 +2,7 @@
 
 Layout::
 
-    gold/annotation.conf            the project's schema for brat
+    gold/annotation.conf            the project's schema for brat (imports back as the schema)
     gold/<document>.txt             canonical text, UTF-8, \\n line ends
     gold/<document>.ann             the gold standard's spans, relations, attributes, notes
     annotators/<name>/annotation.conf
@@ -29,11 +29,13 @@ a document.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from annotator.formats._export_common import FolderSink, ZipSink, annotation_sets, safe_file_stem
-from annotator.formats.brat import annotation_conf, write_brat
+from annotator.formats.brat import write_brat
+from annotator.formats.brat_conf import write_annotation_conf
 from annotator.formats.records import AnnotationRecord, DocumentRecord
+from annotator.formats.schema import SchemaSpec
 
 __all__ = ["brat_ann", "write_brat_collection"]
 
@@ -71,8 +73,7 @@ def write_brat_collection(
     records: Iterable[DocumentRecord],
     sink: FolderSink | ZipSink,
     *,
-    span_labels: Sequence[str],
-    relation_types: Sequence[tuple[str, Iterable[tuple[str, str]]]],
+    schema: SchemaSpec,
 ) -> None:
     """Write every annotation set of ``records`` as brat into ``sink``.
 
@@ -81,15 +82,17 @@ def write_brat_collection(
     records : iterable of DocumentRecord
     sink : FolderSink or ZipSink
         Where the files go (an empty folder, or an open zip archive).
-    span_labels, relation_types
-        The schema, as :func:`annotator.formats.brat.annotation_conf` takes it.
+    schema : SchemaSpec
+        The project's schema, written as each folder's ``annotation.conf``
+        (:func:`annotator.formats.brat_conf.write_annotation_conf`), which imports
+        back to the same schema.
 
     Raises
     ------
     ValueError
         From :func:`write_brat`, when a label or attribute cannot be written in brat.
     """
-    conf = annotation_conf(span_labels, relation_types)
+    conf = write_annotation_conf(schema)
     made: set[str] = set()
     for record in records:
         stem = safe_file_stem(record.external_id)

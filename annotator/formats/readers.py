@@ -11,6 +11,9 @@ is none:
 - ``foo.txt`` + ``foo.ann.json`` - CDCP (:mod:`annotator.formats.cdcp`);
 - ``foo.txt`` + ``foo.xml`` - arg-microtexts ``<arggraph>`` (:mod:`annotator.formats.microtexts`).
 
+A brat pair takes the schema of the nearest ``annotation.conf`` in its folder or
+above (:mod:`annotator.formats.brat_conf`; the import applies it).
+
 An annotation file without its ``.txt`` is an error, and so is a ``.txt`` with more
 than one of them. ``.ann.json`` and ``.xml`` are in ``PAIRED_EXTENSIONS``, read
 only beside their ``.txt``: a lone ``.json`` is unsupported, as before. The ``.txt``
@@ -43,9 +46,10 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from annotator.formats._common import folder_roles
+from annotator.formats._common import decode_utf8, folder_roles
 from annotator.formats.bounded_json import JSONTooDeep, json_loads
 from annotator.formats.brat import read_brat
+from annotator.formats.brat_conf import CONF_NAME, read_annotation_conf
 from annotator.formats.cdcp import read_cdcp
 from annotator.formats.doccano import looks_like_doccano, read_doccano
 from annotator.formats.jsonl import read_jsonl
@@ -122,7 +126,13 @@ def _extension(name: str) -> str:
     return PurePosixPath(lowered.replace("\\", "/")).suffix
 
 
+def _basename(name: str) -> str:
+    return PurePosixPath(name.replace("\\", "/")).name
+
+
 def _known(name: str) -> bool:
+    if _basename(name).lower() == CONF_NAME:
+        return True
     extension = _extension(name)
     return extension in SUPPORTED_EXTENSIONS or extension in PAIRED_EXTENSIONS
 
@@ -313,11 +323,15 @@ def _read_group(
     entries.sort(key=lambda entry: entry[0])
 
     records: list[DocumentRecord] = []
+    confs: dict[str, dict | None] = {}
     for name, ann_name in entries:
-        if PurePosixPath(name.replace("\\", "/")).name.lower() == TYPESYSTEM_NAME.lower():
-            continue  # read with the .xmi files beside it
+        if _basename(name).lower() in (TYPESYSTEM_NAME.lower(), CONF_NAME):
+            continue  # read with the .xmi files / the brat collection beside it
         if ann_name is not None:
-            records.append(_with_folder_roles(_read_pair(contents, name, ann_name), ann_name))
+            record = _with_folder_roles(_read_pair(contents, name, ann_name), ann_name)
+            if record.source_format == "brat":
+                _with_conf(record, contents, ann_name, confs)
+            records.append(record)
             continue
         extension = _extension(name)
         if extension in _ANNOTATION_FILES:
@@ -353,14 +367,36 @@ def _read_group(
     return records
 
 
-def _typesystem_for(contents: dict[str, bytes], xmi_name: str) -> str:
-    """The ``TypeSystem.xml`` nearest an ``.xmi``: beside it, or in a folder above it."""
-    folder = PurePosixPath(xmi_name.replace("\\", "/")).parent
-    by_lower = {name.replace("\\", "/").lower(): name for name in contents}
+def _nearest(contents: dict[str, bytes], name: str, wanted: str) -> str | None:
+    """The file called ``wanted`` beside ``name`` or in the nearest folder above it."""
+    folder = PurePosixPath(name.replace("\\", "/")).parent
+    by_lower = {key.replace("\\", "/").lower(): key for key in contents}
     for place in (folder, *folder.parents):
-        found = by_lower.get(str(place / TYPESYSTEM_NAME).lower().removeprefix("./"))
+        found = by_lower.get(str(place / wanted).lower().removeprefix("./"))
         if found is not None:
             return found
+    return None
+
+
+def _with_conf(record: DocumentRecord, contents: dict[str, bytes], ann_name: str,
+               confs: dict[str, dict | None]) -> None:
+    """Give a brat record the schema of its collection's ``annotation.conf``: the nearest
+    one in its folder or above, as brat looks for it (brat's configuration page)."""
+    conf_name = _nearest(contents, ann_name, CONF_NAME)
+    if conf_name is None:
+        return
+    if conf_name not in confs:
+        text = decode_utf8(contents[conf_name], name=conf_name)
+        confs[conf_name] = read_annotation_conf(text, name=conf_name)
+    if confs[conf_name] is not None:
+        record.schema, record.schema_source = confs[conf_name], conf_name
+
+
+def _typesystem_for(contents: dict[str, bytes], xmi_name: str) -> str:
+    """The ``TypeSystem.xml`` nearest an ``.xmi``: beside it, or in a folder above it."""
+    found = _nearest(contents, xmi_name, TYPESYSTEM_NAME)
+    if found is not None:
+        return found
     raise FormatError(
         f"a UIMA CAS XMI needs its {TYPESYSTEM_NAME} beside it (upload both, or a .zip of "
         "INCEpTION's export)", file=xmi_name,

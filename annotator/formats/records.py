@@ -135,3 +135,7 @@ class DocumentRecord:
     cleaning: CleaningReport | None = None
     # Spans whose offsets the reader moved (trimmed whitespace, CRLF line ends), for the report.
     moved: list[OffsetMove] = field(default_factory=list)
+    # The schema its collection declares (brat's annotation.conf), as parse_schema takes
+    # it, and the file that declares it: the import makes it the project's schema.
+    schema: dict | None = None
+    schema_source: str = ""

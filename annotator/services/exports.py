@@ -51,7 +51,6 @@ from django.utils import timezone
 from annotator.formats import aif, brat_export, conll, csv_spans, hf, jsonl
 from annotator.formats._export_common import ZIP_DATE_TIME, FolderSink, ZipSink
 from annotator.formats.records import DocumentRecord
-from annotator.formats.schema import ANY_LABEL
 from annotator.models import AgreementRun, AnnotationStatus, ExportScope, JobStatus, Project
 from annotator.selectors.annotations import readable_sets_in_project
 from annotator.selectors.export_records import export_document_records
@@ -100,8 +99,6 @@ def export_options_check(options: dict | None) -> dict:
         ):
             raise WarrantError("export option language must be language tags such as en or pt-BR")
     return options
-#: brat's wildcard in annotation.conf, for the schema's "*".
-BRAT_ANY_ENTITY = "<ENTITY>"
 
 ProgressCallback = Callable[[int, int], None]
 Sink = FolderSink | ZipSink
@@ -199,20 +196,8 @@ def _relations_left_out(ctx: ExportContext, why: str) -> None:
 
 
 def _write_brat(records: Iterable[DocumentRecord], sink: Sink, ctx: ExportContext) -> None:
-    def brat_end(label: str) -> str:
-        return BRAT_ANY_ENTITY if label == ANY_LABEL else label
-
-    relation_types = [
-        (rt.name, [(brat_end(s), brat_end(t)) for s, t in rt.allowed])
-        for rt in ctx.relation_types()
-    ]
     try:
-        brat_export.write_brat_collection(
-            records,
-            sink,
-            span_labels=[label.name for label in ctx.span_labels()],
-            relation_types=relation_types,
-        )
+        brat_export.write_brat_collection(records, sink, schema=project_schema(ctx.project))
     except ValueError as exc:
         raise WarrantError(f"cannot write brat: {exc}") from None
 

@@ -18,13 +18,21 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from annotator.formats.records import UNANNOTATED_FORMATS, AnnotationRecord, DocumentRecord
+from annotator.formats.records import (
+    UNANNOTATED_FORMATS,
+    AnnotationRecord,
+    DocumentRecord,
+    FormatError,
+)
 from annotator.formats.schema import (
     NAME,
     NAME_RULE,
+    SchemaSpec,
     default_aif,
     infer_attribute,
     pair_allowed,
+    parse_attributes,
+    parse_schema,
     plain_attribute_value,
 )
 from annotator.models import (
@@ -44,6 +52,7 @@ from annotator.text.storable import first_unstorable, unstorable_in
 
 from .annotations import check_relation_attributes
 from .errors import WarrantError
+from .projects import schema_apply
 
 # The document page shows every removed line beside the text; a scraped page
 # rarely has a thousand lines of residue, so past 2,000 only the count is kept.
@@ -71,6 +80,8 @@ class ImportReport:
     sets_skipped: dict[str, list[str]] = field(default_factory=dict)
     #: Spans whose offsets the reader moved, and why: file -> descriptions.
     moved: dict[str, list[str]] = field(default_factory=dict)
+    #: What a declared schema (brat's annotation.conf) did, one sentence each.
+    schema: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [
@@ -92,6 +103,7 @@ class ImportReport:
                 f"cleaned {name}: removed {cleaning['removed_lines']} line(s) of page "
                 f"residue ({reasons})"
             )
+        out += self.schema
         if self.labels_added:
             out.append(f"added to the schema: {', '.join(self.labels_added)}")
         if self.users_created:
@@ -172,6 +184,106 @@ class _Importer:
             )
             self.report.labels_added.append(f"{name} (relation)")
         return self.types[name]
+
+    def declare_schemas(self, records: list[DocumentRecord]) -> None:
+        """Take the schemas the files declare (brat's ``annotation.conf``).
+
+        In a project without documents the first one becomes the schema: labels and
+        relation types it lacks go (they hold nothing), its own are written with
+        their attributes. Otherwise, and for a second file, what the project lacks is
+        added, as ``--add-labels`` would; a declaration that contradicts the
+        project's (an attribute of another type or with other values, a relation
+        pair the project's type does not allow, a direction) is refused.
+        """
+        declared: dict[str, dict] = {}
+        for record in records:
+            if record.schema is not None:
+                declared.setdefault(record.schema_source, record.schema)
+        replace = bool(declared) and not self.project.documents.exists()
+        for source, data in declared.items():
+            where = PurePosixPath(source.replace("\\", "/"))
+            where = f"{where.parent.name}/{where.name}" if where.parent.name else where.name
+            try:
+                spec = parse_schema(data, source=where)
+            except FormatError as exc:
+                raise WarrantError(str(exc)) from None
+            if replace:
+                self._replace_schema(spec, where)
+                replace = False
+            else:
+                self._merge_schema(spec, where)
+        if declared:
+            self.labels = {lab.name: lab for lab in self.project.span_labels.all()}
+            self.types = {rel.name: rel for rel in self.project.relation_types.all()}
+
+    def _replace_schema(self, spec: SchemaSpec, where: str) -> None:
+        gone = [lab.name for lab in self.labels.values() if spec.label(lab.name) is None]
+        kept_types = {rel.name for rel in spec.relation_types}
+        gone_types = [name for name in self.types if name not in kept_types]
+        self.project.span_labels.filter(name__in=gone).delete()
+        self.project.relation_types.filter(name__in=gone_types).delete()
+        schema_apply(project=self.project, schema=spec, exact_attributes=True)
+        line = (f"the schema is now {where}'s: {', '.join(spec.label_names())}; relation types "
+                f"{', '.join(rel.name for rel in spec.relation_types) or 'none'}")
+        if gone or gone_types:
+            line += f" (removed the unused {', '.join(gone + gone_types)})"
+        self.report.schema.append(line)
+
+    def _merge_schema(self, spec: SchemaSpec, where: str) -> None:
+        labels = {lab.name: lab for lab in self.project.span_labels.all()}
+        hotkeys = {lab.hotkey for lab in labels.values() if lab.hotkey}
+        for position, new in enumerate(spec.span_labels, start=len(labels)):
+            old = labels.get(new.name)
+            if old is None:
+                hotkey = new.hotkey if new.hotkey not in hotkeys else ""
+                hotkeys.add(hotkey)
+                SpanLabel.objects.create(
+                    project=self.project, name=new.name, colour=new.colour, hotkey=hotkey,
+                    description=new.description, position=position,
+                    attributes=[a.to_dict() for a in new.attributes],
+                )
+                self.report.labels_added.append(new.name)
+                continue
+            held = {a.name: a for a in parse_attributes(old.attributes, label=old.name)}
+            added = []
+            for attribute in new.attributes:
+                have = held.get(attribute.name)
+                if have is None:
+                    added.append(dataclasses.replace(attribute, hotkey="").to_dict())
+                    self.report.labels_added.append(f"{attribute.name} (attribute of {old.name})")
+                elif have.type != attribute.type or not set(attribute.values) <= set(have.values):
+                    raise WarrantError(
+                        f"{where}: attribute {attribute.name} of {old.name} is "
+                        f"{_attribute_kind(attribute)} there but {_attribute_kind(have)} in "
+                        "the project's schema; make them agree first"
+                    )
+            if added:
+                old.attributes = [*old.attributes, *added]
+                old.save(update_fields=["attributes"])
+        types = {rel.name: rel for rel in self.project.relation_types.all()}
+        for position, new in enumerate(spec.relation_types, start=len(types)):
+            old = types.get(new.name)
+            if old is None:
+                RelationType.objects.create(
+                    project=self.project, name=new.name, directed=new.directed,
+                    description=new.description, allowed=[list(p) for p in new.allowed],
+                    position=position, aif=new.aif,
+                )
+                self.report.labels_added.append(f"{new.name} (relation)")
+                continue
+            if old.directed != new.directed:
+                raise WarrantError(
+                    f"{where}: relation type {new.name} is "
+                    f"{'directed' if new.directed else 'symmetric'} there but not in the "
+                    "project's schema; make them agree first"
+                )
+            for source, target in new.allowed:
+                if not pair_allowed(old.allowed, source, target):
+                    raise WarrantError(
+                        f"{where}: relation type {new.name} allows {source} -> {target}, "
+                        "which the project's schema does not; add the pair in the settings "
+                        "first"
+                    )
 
     def declare_attributes(self, records: list[DocumentRecord]) -> None:
         """Check that the schema declares every attribute the files' spans hold.
@@ -372,6 +484,12 @@ class _Importer:
         self.report.relations += len(relations)
 
 
+def _attribute_kind(attribute) -> str:
+    if attribute.type == "choice":
+        return f"one of {'|'.join(attribute.values)}"
+    return {"boolean": "yes/no", "text": "text"}[attribute.type]
+
+
 def cleaning_summary(record: DocumentRecord) -> dict:
     """What ``Document.cleaning`` keeps of a record's reading.
 
@@ -408,13 +526,16 @@ def documents_import(
     """Write documents, their annotators' sets and their gold into ``project``.
 
     Documents whose canonical text is already in the project are skipped and
-    reported. An annotation without an annotator name (a brat .ann, for
+    reported. A schema the files declare (brat's ``annotation.conf``) becomes the
+    schema of a project without documents, and adds to another's
+    (``_Importer.declare_schemas``). An annotation without an annotator name (a brat .ann, for
     example) becomes the gold set, or ``annotator``'s set when one is given.
     ``progress`` is called with the share of records written (0 to 1) as it goes.
     """
     if annotator and not get_user_model().objects.filter(username=annotator).exists():
         raise WarrantError(f"no such user: {annotator} (create the account first)")
     importer = _Importer(project, add_labels=add_labels)
+    importer.declare_schemas(records)
     importer.declare_attributes(records)
     existing_documents = dict(project.documents.values_list("content_hash", "pk"))
     taken_ids = set(project.documents.values_list("external_id", flat=True))

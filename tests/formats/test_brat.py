@@ -1,6 +1,6 @@
 import pytest
 
-from annotator.formats.brat import annotation_conf, pair_brat_files, read_brat, write_brat
+from annotator.formats.brat import pair_brat_files, read_brat, write_brat
 from annotator.formats.records import AnnotationRecord, FormatError, RelationRecord, SpanRecord
 
 TEXT = "We must act. Sanctions work 👍 well.\nSo extend them."
@@ -165,33 +165,6 @@ def test_write_refuses_labels_brat_cannot_hold_but_writes_any_value():
                                                             attributes={"the score": "1"})]))
     span = SpanRecord("T1", 0, 2, "Claim", attributes={"Score": 0.5})
     assert "A1\tScore T1 0.5\n" in write_brat(TEXT, AnnotationRecord(spans=[span]))
-
-
-def test_annotation_conf_groups_pairs_into_brat_lines():
-    conf = annotation_conf(
-        ["MajorClaim", "Claim", "Reason", "Evidence"],
-        [
-            (
-                "supports",
-                [
-                    ("Reason", "Claim"),
-                    ("Reason", "MajorClaim"),
-                    ("Evidence", "Claim"),
-                    ("Evidence", "MajorClaim"),
-                ],
-            ),
-            ("attacks", [("Claim", "Claim"), ("Reason", "Reason")]),
-            ("related", []),
-        ],
-    )
-    lines = conf.splitlines()
-    assert lines[:5] == ["[entities]", "MajorClaim", "Claim", "Reason", "Evidence"]
-    assert "supports\tArg1:Reason|Evidence, Arg2:Claim|MajorClaim" in lines
-    assert "attacks\tArg1:Claim, Arg2:Claim" in lines
-    assert "attacks\tArg1:Reason, Arg2:Reason" in lines
-    assert "related\tArg1:<ENTITY>, Arg2:<ENTITY>" in lines
-    for section in ("[relations]", "[events]", "[attributes]"):
-        assert section in lines
 
 
 def test_pair_brat_files_pairs_only_within_the_same_folder():
