@@ -91,7 +91,9 @@ def assignments_page(request, slug):
         AnnotationSet.objects.filter(document__project=project, is_gold=False)
         .select_related("annotator", "document")
         .defer("document__text", "document__original", "document__cleaning")
-        .order_by("annotator__username", "document__position", "document_id")
+        # The documents' order, then the annotators' (as in the CSV): the index of
+        # the documents' order answers a page without sorting every assignment.
+        .order_by("document__position", "document_id", "annotator__username")
     )
     if query:
         assignments = assignments.filter(

@@ -42,7 +42,11 @@ VIEWS = ("merged", "side")
 @login_required
 def curation_list(request, slug):
     project = project_for(request.user, slug, "gold.curate")
-    page = paging.page_of(request, curation_documents_queryset(project=project))
+    page = paging.page_of_rows(
+        request,
+        project.documents.order_by("position", "id"),
+        lambda pks: curation_documents_queryset(project=project).filter(pk__in=pks),
+    )
     return render(
         request,
         "annotator/curation_list.html",

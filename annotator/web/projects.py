@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from annotator.models import AnnotationSet, AnnotationStatus, Membership, Role
+from annotator.models import AnnotationSet, AnnotationStatus, Document, Membership, Role
 from annotator.selectors.permissions import has_permission
 from annotator.selectors.projects import projects_for_user
 
@@ -84,20 +84,20 @@ def project_detail(request, slug):
     today = timezone.localdate()
     query = request.GET.get("q", "").strip()[: paging.SEARCH_MAX_CHARS]
     assignments = visible_assignments(request.user, project)
-    documents = (
-        project.documents.defer("original")
-        .prefetch_related(
+    documents = project.documents.order_by("position", "id")
+    if query:
+        documents = documents.filter(Q(title__icontains=query) | Q(external_id__icontains=query))
+    page = paging.page_of_rows(
+        request,
+        documents,
+        lambda pks: Document.objects.filter(pk__in=pks).defer("original").prefetch_related(
             Prefetch(
                 "annotation_sets",
                 queryset=assignments.select_related("annotator").order_by("annotator__username"),
                 to_attr="assignments",
             )
-        )
-        .order_by("position", "id")
+        ),
     )
-    if query:
-        documents = documents.filter(Q(title__icontains=query) | Q(external_id__icontains=query))
-    page = paging.page_of(request, documents)
     rows = []
     for document in page:
         rows.append(
