@@ -487,6 +487,7 @@ def _saved(
     change: Change,
     select: int | None = None,
     editor: Span | None = None,
+    new: bool = False,
     removed: int | None = None,
 ) -> HttpResponse:
     """A save's one answer: panels, header (and editor) out of band, plus the event."""
@@ -504,7 +505,8 @@ def _saved(
         render_to_string("annotator/annotate.html#panels", context, request),
     ]
     if editor is not None:
-        parts.append(_editor_html(request, project, document, aset, editor, True, oob=True))
+        parts.append(_editor_html(request, project, document, aset, editor, True, oob=True,
+                                  new=new))
     if removed is not None:  # the editor showed the deleted span: empty it
         parts.append(render_to_string(
             "annotator/annotate.html#span-editor", {"span": None, "oob": True}, request
@@ -557,6 +559,10 @@ def annotate_span_create(request, slug, document_id):
         message=f"Saved: {label.name} “{_excerpt(document.text, span.start, span.end)}”",
         change=Change(spans=[span]),
         select=span.pk,
+        # The new span is selected: its editor comes along, so the page sends no second
+        # request for it (one request per save, issue 12.5).
+        editor=span,
+        new=True,
     )
 
 
@@ -612,8 +618,10 @@ def _span_of(aset, span_id) -> Span:
     )
 
 
-def _editor_html(request, project, document, aset, span, editable, oob=False) -> str:
-    rels = (
+def _editor_html(request, project, document, aset, span, editable, oob=False,
+                 new=False) -> str:
+    """The span editor; ``new``: the span was made by this request and has no relations."""
+    rels = [] if new else (
         Relation.objects.filter(Q(source=span) | Q(target=span))
         .select_related("type", "source__label", "target__label")
         .order_by("id")
@@ -807,6 +815,7 @@ def annotate_relation_create(request, slug, document_id):
         message=f"Linked: {source.label.name} —{rtype.name}→ {target.label.name}",
         change=Change(relations=[relation]),
         select=source.pk,
+        editor=source,  # its editor lists the new relation: no second request for it
     )
 
 
