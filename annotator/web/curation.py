@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from annotator.models import Relation, Span
-from annotator.selectors.annotations import set_spans
+from annotator.selectors.annotations import ATTACK_TYPES, set_spans
 from annotator.selectors.curation import (
     curation_data,
     curation_documents_queryset,
@@ -33,7 +33,7 @@ from annotator.services.errors import WarrantError
 from . import paging
 from .access import int_or_none, project_document, project_for
 from .paging import keep_params
-from .text_render import passage_blocks, render_blocks
+from .text_render import passage_blocks, render_blocks, render_plain_blocks
 
 VIEWS = ("merged", "side")
 
@@ -104,7 +104,12 @@ def _context(request, project, document, *, error=None, success=None) -> dict:
             render_blocks(text, set_spans(col["set"], lo, hi), label_names, only=only)
         )
     keep = {k: v for k, v in params.items() if k in ("view", "show")}
+    in_text = None
+    if view == "merged":
+        in_text = _candidates_in_text(data, span_page, relation_page, lo, hi)
     return {
+        "in_text": in_text,
+        "candidates_html": mark_safe(render_plain_blocks(text, only)) if in_text else "",
         "project": project,
         "document": document,
         "data": data,
@@ -128,6 +133,48 @@ def _context(request, project, document, *, error=None, success=None) -> dict:
         "success": success,
         "page_url": page_url,
     }
+
+
+def _candidates_in_text(data, span_page, relation_page, lo: int, hi: int) -> dict:
+    """The candidates this page shows, for curation.js to draw in the passage's text:
+    the page's span candidates and the spans of its relation candidates that lie in
+    the passage (at most two pages' worth: bounded), and those relations as arcs.
+
+    Each span: ``{id, label, start, end, votes, who, gold, row}``, ``row`` its row in
+    the candidates table (null for a relation's span listed on another page).
+    """
+    voters = len(data.voters)
+    spans: dict = {}
+
+    def add(cand, row):
+        if cand.key in spans:
+            if row is not None and spans[cand.key]["row"] is None:
+                spans[cand.key]["row"] = row
+            return
+        if cand.start < lo or cand.end > hi:
+            return
+        spans[cand.key] = {
+            "id": len(spans) + 1, "label": cand.label.pk, "start": cand.start, "end": cand.end,
+            "votes": cand.votes, "who": cand.annotators, "gold": cand.gold_span_id is not None,
+            "row": row,
+        }
+
+    for row, cand in enumerate(span_page):
+        add(cand, row)
+    relations = []
+    for rel in relation_page:
+        add(rel.source, None)
+        add(rel.target, None)
+        if rel.source.key in spans and rel.target.key in spans:
+            relations.append({
+                "id": len(relations) + 1,
+                "source": spans[rel.source.key]["id"], "target": spans[rel.target.key]["id"],
+                "name": f"{'✓ ' if rel.gold_relation_id else ''}{rel.type.name} "
+                        f"{rel.votes}/{voters}",
+                "attack": rel.type.name in ATTACK_TYPES,
+            })
+    return {"voters": voters, "spans": list(spans.values()), "relations": relations,
+            "labels": {lab.pk: lab.name for lab in data.labels.values()}}
 
 
 @require_GET

@@ -99,15 +99,18 @@ def render_blocks(
     return "".join(out)
 
 
-def render_plain_blocks(text: str) -> str:
+def render_plain_blocks(text: str, only: list[int] | None = None) -> str:
     """The text as blocks of plain escaped text (``<span class="blk" data-s=START>``).
 
     The annotation page's script draws the segments, chips and arcs into these
     blocks from the set's compact span data; without the script the brief is
-    still there to read.
+    still there to read. ``only``: the indexes of the blocks to give (a passage).
     """
     escape = html.escape
+    blocks = sel.text_blocks(text)
+    wanted = range(len(blocks)) if only is None else only
     return "".join(
-        f'<span class="blk" id="blk-{i}" data-s="{b0}">{escape(text[b0:b1], quote=False)}</span>'
-        for i, (b0, b1) in enumerate(sel.text_blocks(text))
+        f'<span class="blk" id="blk-{i}" data-s="{blocks[i][0]}">'
+        f"{escape(text[blocks[i][0] : blocks[i][1]], quote=False)}</span>"
+        for i in wanted
     )

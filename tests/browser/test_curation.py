@@ -75,7 +75,14 @@ def test_curator_premerges_accepts_rejects_and_finalises(page_for, live_server, 
     page.click("text=Side by side")
     expect(page.locator(".side-column h2")).to_have_text(["alice", "bob", "carol", "Gold"])
 
+    # The reason is out, so the relation alice and bob drew is lost; Evidence and Reason
+    # cover the same words (not a conflict: two labels). Listed, then confirmed.
     page.click("#finalize-button")
+    expect(page.locator("#conflict-list li")).to_have_text([
+        "Reason “Sanctions work” (0-14) —supports→ MajorClaim “We should keep them” (61-80)"
+        " (2 of 3 annotators) is lost: its source is not in the gold"])
+    assert not AnnotationSet.objects.get(document=brief, is_gold=True).gold_final
+    page.click("#confirm-finalize-button")
     expect(page.locator("#gold-state")).to_contain_text("final")
     expect(page.locator("#premerge-button")).to_have_count(0)
     gold = AnnotationSet.objects.get(document=brief, is_gold=True)

@@ -24,11 +24,15 @@ const escapeHtml = (value) => String(value).replace(/[&<>"]/g, (c) => ESCAPES[c]
 export class TextView {
   /**
    * @param {HTMLElement} root  the element holding the .blk blocks
-   * @param {object} options  {labelName(labelId) -> string, chips: true}
+   * @param {object} options  {labelName(labelId) -> string, chips: true,
+   *   chipText(span) -> string, chipTitle(span) -> string}
    */
-  constructor(root, { labelName, chips = true } = {}) {
+  constructor(root, { labelName, chips = true, chipText = null, chipTitle = null } = {}) {
     this.root = root;
     this.labelName = labelName || (() => "");
+    // What a chip says (its label's name unless told) and its tooltip (none unless told).
+    this.chipText = chipText || ((span) => this.labelName(span.label));
+    this.chipTitle = chipTitle;
     this.chips = chips;
     this.blocks = [...root.querySelectorAll(".blk")].map((el) => ({ el, s: Number(el.dataset.s) }));
     // The text is what the blocks hold before anything is drawn into them: the whole
@@ -130,9 +134,10 @@ export class TextView {
         for (const span of startsAt.get(a) || []) {
           // A chip in a right-to-left paragraph says so: its arcs leave it leftwards.
           const rtl = this.paragraphDirection(span.start) === "rtl" ? ' data-dir="rtl"' : "";
+          const title = this.chipTitle ? ` title="${escapeHtml(this.chipTitle(span))}"` : "";
           out.push(
-            `<span class="tag c${span.label}" data-span="${span.id}"${rtl}><i class="strut"></i>` +
-              `${escapeHtml(this.labelName(span.label))}</span>`,
+            `<span class="tag c${span.label}" data-span="${span.id}"${rtl}${title}><i class="strut"></i>` +
+              `${escapeHtml(this.chipText(span))}</span>`,
           );
         }
       }

@@ -1,0 +1,149 @@
+"""Curation in the text, in real Chromium: candidates marked with their votes, decided by
+mouse and by keys, edges moved by handles and keys, relations as arcs (issue 14)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from annotator.models import AnnotationSet
+from tests.agreement_helpers import TEXT, annotate
+from tests.factories import DocumentFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CLAIM = (61, 80, "MajorClaim")  # We should keep them
+REASON = (0, 14, "Reason")  # Sanctions work
+EVIDENCE = (16, 36, "Evidence")  # Exports fell sharply
+
+# A JS function: the viewport box of the characters [start, end) of the candidate text
+# (chips, which hold no text of the brief, left out).
+_RECT = """
+([start, end]) => {
+  const root = document.getElementById('candidate-text');
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => n.parentElement.closest('.tag') ? NodeFilter.FILTER_REJECT
+                                                       : NodeFilter.FILTER_ACCEPT});
+  const nodes = [];
+  let seen = 0;
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    nodes.push([n, seen]);
+    seen += n.data.length;
+  }
+  const point = (u, isEnd) => {
+    for (const [n, s] of nodes) {
+      const last = s + n.data.length;
+      if (isEnd ? u <= last : u < last) return [n, u - s];
+    }
+  };
+  const range = document.createRange();
+  range.setStart(...point(start, false));
+  range.setEnd(...point(end, true));
+  const r = range.getBoundingClientRect();
+  return {x: r.left, y: r.top, w: r.width, h: r.height};
+}
+"""
+
+
+@pytest.fixture
+def brief(project, members):
+    document = DocumentFactory(project=project, text=TEXT, title="Keep sanctions")
+    annotate(project, document, "alice", [CLAIM, REASON, EVIDENCE], [(1, 0, "supports")])
+    annotate(project, document, "bob", [CLAIM, REASON], [(1, 0, "supports")])
+    annotate(project, document, "carol", [CLAIM, (16, 28, "Evidence")])
+    return document
+
+
+def open_curation(page, document):
+    page.goto(reverse("curation-document", kwargs={"slug": document.project.slug,
+                                                   "document_id": document.pk}))
+    expect(page.locator("#in-text")).to_have_attribute("data-ready", "true")
+
+
+def chip(page, text):
+    return page.locator("#candidate-text .tag", has_text=text)
+
+
+def gold(document):
+    aset = AnnotationSet.objects.filter(document=document, is_gold=True).first()
+    if aset is None:
+        return []
+    return sorted(aset.spans.values_list("start", "end", "label__name"))
+
+
+def test_candidates_are_marked_in_the_text_with_votes_and_arcs(page_for, members, brief):
+    page = page_for(members["curator"])
+    open_curation(page, brief)
+    expect(page.locator("#candidate-text .tag")).to_have_text(
+        ["Reason 2/3", "Evidence 1/3", "Evidence 1/3", "MajorClaim 3/3"])
+    expect(chip(page, "MajorClaim")).to_have_attribute(
+        "title", "Marked by alice, bob, carol (3 of 3); not in the gold")
+    # The relation candidate is an arc between its two spans' chips, with its votes.
+    expect(page.locator("#in-text-links .arc-label")).to_have_text(["supports 2/3"])
+    # The marks lie over the words of the text.
+    claim = page.evaluate(_RECT, [61, 80])
+    segs = page.locator("#candidate-text .g[data-k]").filter(has_text="keep them").first
+    box = segs.bounding_box()
+    assert claim["x"] - 1 <= box["x"] and box["x"] + box["width"] <= claim["x"] + claim["w"] + 1
+    page.click("#premerge-button")
+    expect(page.locator("#curation-success")).to_contain_text("2 span(s), 1 relation(s)")
+    expect(chip(page, "MajorClaim")).to_have_text("✓ MajorClaim 3/3")
+    expect(page.locator("#in-text-links .arc-label")).to_have_text(["✓ supports 2/3"])
+
+
+def test_decide_and_move_edges_with_the_mouse(page_for, members, brief):
+    page = page_for(members["curator"])
+    open_curation(page, brief)
+    # Carol's short evidence, "Exports fell": drag its end to the end of "sharply".
+    chip(page, "Evidence 1/3").nth(1).click()
+    expect(page.locator("#in-text-now")).to_contain_text("Evidence “Exports fell” 16–28")
+    handle = page.locator("#in-text-handles .handle-end").bounding_box()
+    target = page.evaluate(_RECT, [35, 36])  # the "y" of sharply
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(target["x"] + target["w"] / 2, target["y"] + target["h"] / 2, steps=6)
+    page.mouse.move(target["x"] + target["w"] - 1, target["y"] + target["h"] / 2, steps=2)
+    page.mouse.up()
+    expect(page.locator("#in-text-now")).to_contain_text("“Exports fell sharply” 16–36")
+    expect(page.locator("#in-text-now")).to_contain_text("edited")
+    page.click("#in-text-accept")
+    expect(page.locator("#curation-success")).to_contain_text("Added to the gold: Evidence 16-36")
+    assert gold(brief) == [(16, 36, "Evidence")]
+    # Accept the major claim, then reject it, by the buttons.
+    chip(page, "MajorClaim").click()
+    page.click("#in-text-accept")
+    expect(page.locator("#curation-success")).to_contain_text("Added to the gold: MajorClaim")
+    expect(chip(page, "MajorClaim")).to_have_text("✓ MajorClaim 3/3")
+    expect(page.locator("#in-text-reject")).to_be_enabled()  # still chosen after the swap
+    page.click("#in-text-reject")
+    expect(page.locator("#curation-success")).to_contain_text("Taken out of the gold")
+    assert gold(brief) == [(16, 36, "Evidence")]
+
+
+def test_decide_and_move_edges_with_the_keys(page_for, members, brief):
+    page = page_for(members["curator"])
+    open_curation(page, brief)
+    page.locator("#candidate-text").focus()
+    now = page.locator("#in-text-now")
+    page.keyboard.press("j")  # the first candidate: the reason
+    expect(now).to_contain_text("Reason “Sanctions work” 0–14 (2 of 3, not in the gold)")
+    page.keyboard.press("a")
+    expect(page.locator("#curation-success")).to_contain_text("Added to the gold: Reason 0-14")
+    expect(now).to_contain_text("Reason “Sanctions work” 0–14 (2 of 3, in the gold)")
+    page.keyboard.press("j")
+    page.keyboard.press("j")  # carol's "Exports fell"
+    expect(now).to_contain_text("Evidence “Exports fell” 16–28")
+    page.keyboard.press("Alt+Shift+ArrowRight")  # its start a word on: "fell"
+    expect(now).to_contain_text("Evidence “fell” 24–28")
+    page.keyboard.press("Shift+ArrowRight")  # its end a word on: "fell sharply"
+    expect(now).to_contain_text("Evidence “fell sharply” 24–36")
+    page.keyboard.press("a")
+    expect(page.locator("#curation-success")).to_contain_text("Added to the gold: Evidence 24-36")
+    # Back to the reason (in the gold) and reject it with x.
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    expect(now).to_contain_text("Reason “Sanctions work”")
+    page.keyboard.press("x")
+    expect(page.locator("#curation-success")).to_contain_text("Taken out of the gold: Reason")
+    assert gold(brief) == [(24, 36, "Evidence")]
