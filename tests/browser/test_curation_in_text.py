@@ -8,14 +8,13 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from annotator.models import AnnotationSet
-from tests.agreement_helpers import TEXT, annotate
-from tests.factories import DocumentFactory
+
+from . import test_curation
+
+# The same brief as the table's tests: alice, bob and carol's candidates, one relation.
+brief = test_curation.brief
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CLAIM = (61, 80, "MajorClaim")  # We should keep them
-REASON = (0, 14, "Reason")  # Sanctions work
-EVIDENCE = (16, 36, "Evidence")  # Exports fell sharply
 
 # A JS function: the viewport box of the characters [start, end) of the candidate text
 # (chips, which hold no text of the brief, left out).
@@ -44,15 +43,6 @@ _RECT = """
   return {x: r.left, y: r.top, w: r.width, h: r.height};
 }
 """
-
-
-@pytest.fixture
-def brief(project, members):
-    document = DocumentFactory(project=project, text=TEXT, title="Keep sanctions")
-    annotate(project, document, "alice", [CLAIM, REASON, EVIDENCE], [(1, 0, "supports")])
-    annotate(project, document, "bob", [CLAIM, REASON], [(1, 0, "supports")])
-    annotate(project, document, "carol", [CLAIM, (16, 28, "Evidence")])
-    return document
 
 
 def open_curation(page, document):
