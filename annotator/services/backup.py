@@ -36,11 +36,19 @@ the new ids, so that "changed since this run" stays true or false as it was.
 Design note (what a restore checks). Every value is checked for what the
 database holds it to: its type, its choices, its length, null, an integer's
 range, and the shape of a JSON value (the type of the field's default, which the
-pages rely on); the database checks its constraints. A field's other
-validators (an e-mail's form, a label name's pattern) are not run: they are
-rules for what people type, some newer than the data (label names were free
-before migration 0006), and a value that came out of a database must go back
-into one, or a backup that succeeded could not be restored.
+pages rely on); the database checks its constraints. What a file writes is also
+held to the rules of every other way in, since a file can be edited by hand
+(a label named ``<img src=x onerror=alert(1)>``): the schema is checked by the
+schema import's own parser (formats/schema.parse_schema: names, colours,
+hotkeys, attribute declarations, allowed pairs, AIF kinds), each span's
+attributes by its label's declaration and each relation's by the annotation
+service's rule, and usernames by the user model's validator (what sign-up, the
+members CSV and the admin run). A backup checks the same before it writes, so
+that a backup that succeeds restores: data that predates a rule (a label named
+``Major Claim`` before migration 0006) is named, to be corrected in the admin
+first. Left alone: a member's e-mail (shown escaped, mailed to no one; addresses
+were not checked before the members CSV began to) and the project's own text
+fields, which only their length bounds.
 
 The file holds password hashes: it is as sensitive as the database.
 """
@@ -72,10 +80,13 @@ from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from annotator.formats.bounded_json import JSONTooDeep, json_loads
+from annotator.formats.records import FormatError
 from annotator.formats.schema import (
+    SchemaSpec,
     attribute_name_for,
     declare_found_attributes,
     default_aif,
+    parse_schema,
     plain_attribute_value,
 )
 from annotator.models import (
@@ -95,6 +106,7 @@ from annotator.models.actions import ActionKind
 from annotator.models.jobs import JobStatus
 from annotator.selectors.agreement import agreement_data_version
 
+from .annotations import check_relation_attributes
 from .errors import WarrantError
 from .imports import content_hash
 from .projects import new_join_code
@@ -264,6 +276,61 @@ def _take(
     if extra:
         raise WarrantError(f"{where}: unknown key {extra[0]!r} (made by a newer Warrant?)")
     return {f.attname: _decode(f, record[f.name], where) for f in fields}
+
+
+# --------------------------------------------------------------------------- rules
+
+_SCHEMA_ITEM = {"span_labels": "span label", "relation_types": "relation type"}
+
+
+def _schema_rows(label_rows: list[dict], type_rows: list[dict]) -> SchemaSpec:
+    """The schema these rows make, checked by the schema import's parser.
+
+    Raises FormatError (one line) for anything the schema import or the schema
+    editor would refuse. No labels and no relation types: an empty schema.
+    """
+    if not label_rows and not type_rows:
+        return SchemaSpec(())
+    return parse_schema({"span_labels": label_rows, "relation_types": type_rows}, source="")
+
+
+def _schema_reason(exc: FormatError, lines: dict[str, list] | None = None) -> tuple[str, str]:
+    """(where, why) of a schema refusal: the record's line when ``lines`` tells it."""
+    reason = exc.reason
+    for key, what in _SCHEMA_ITEM.items():
+        prefix = f"{key}["
+        if reason.startswith(prefix) and "]: " in reason:
+            index, why = reason[len(prefix):].split("]: ", 1)
+            at = lines.get(key) if lines else None
+            if at and index.isdigit() and int(index) < len(at):
+                return f"line {at[int(index)]} ({what.replace(' ', '_')})", why
+            return what, why
+    return "the schema", reason
+
+
+def _check_username(username: str, where: str) -> None:
+    try:
+        get_user_model().username_validator(username)
+    except ValidationError as exc:
+        raise WarrantError(f"{where}: username {username!r}: {' '.join(exc.messages)}") \
+            from None
+
+
+def _check_span_attributes(schema: SchemaSpec, label: str, attributes: Any, where: str) -> None:
+    spec = schema.label(label)
+    if spec is None:
+        return  # an unknown label is refused by its caller
+    try:
+        spec.clean_attributes(attributes)
+    except ValueError as exc:
+        raise WarrantError(f"{where}: {exc}") from None
+
+
+def _check_relation_attributes(attributes: Any, where: str) -> None:
+    try:
+        check_relation_attributes(attributes)
+    except WarrantError as exc:
+        raise WarrantError(f"{where}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- backup
@@ -494,16 +561,29 @@ def project_backup(project: Project, out: IO[bytes]) -> BackupReport:
         labels = list(project.span_labels.order_by("id"))
         types = list(project.relation_types.order_by("id"))
         names = {"label": {x.pk: x.name for x in labels}, "type": {x.pk: x.name for x in types}}
+        try:  # what a restore would refuse (see the design note), named before anything is written
+            schema = _schema_rows([_row(x, fields["span_label"]) for x in labels],
+                                  [_row(x, fields["relation_type"]) for x in types])
+        except FormatError as exc:
+            what, why = _schema_reason(exc)
+            raise WarrantError(f"{what}: {why}: a restore would refuse it; correct it (the admin "
+                               "edits labels and relation types), then back up again") from None
         for label in labels:
             write({"kind": "span_label", **_row(label, fields["span_label"])})
         for rtype in types:
             write({"kind": "relation_type", **_row(rtype, fields["relation_type"])})
         for user in _users_of(project):
+            _check_username(user.username, "a restore would refuse this user")
             write({"kind": "user", **_row(user, fields["user"])})
         for m in project.memberships.select_related("user").order_by("id"):
             write({"kind": "membership", "user": m.user.username, **_row(m, fields["membership"])})
         for record in _document_records(project, fields, names):
+            where = f"document {record['external_id']!r}: a restore would refuse"
             for s in record["annotation_sets"]:
+                for sp in s["spans"]:
+                    _check_span_attributes(schema, sp["label"], sp["attributes"], f"{where} a span")
+                for r in s["relations"]:
+                    _check_relation_attributes(r["attributes"], f"{where} a relation")
                 report.counts["annotation_set"] += 1
                 report.counts["span"] += len(s["spans"])
                 report.counts["relation"] += len(s["relations"])
@@ -641,6 +721,10 @@ class _Restorer:
         self.join_code_changed = False
         self.order = 0
         self.finished = False
+        # The schema's rows and lines, checked as a whole once the last one is read.
+        self.schema_rows: dict[str, list[dict]] = {"span_labels": [], "relation_types": []}
+        self.schema_lines: dict[str, list[int]] = {"span_labels": [], "relation_types": []}
+        self.schema: SchemaSpec | None = None
 
     # Records must come in the order the backup writes them.
     ORDER = ("project", "span_label", "relation_type", "user", "membership", "document",
@@ -658,6 +742,10 @@ class _Restorer:
         if kind != "project" and self.project is None:
             raise WarrantError(f"{where}: the project record must come first")
         self.order = position
+        if self.schema is None and position > self.ORDER.index("relation_type"):
+            self._check_schema()
+        if kind in ("span_label", "relation_type"):
+            self.schema_lines[f"{kind}s"].append(number)
         getattr(self, f"_{kind}")(record, where)
         if kind != "end":
             self.counts[kind] += 1
@@ -731,8 +819,22 @@ class _Restorer:
         self.project = Project.objects.create(**values)
         Project.objects.filter(pk=self.project.pk).update(**stamps)
 
+    def _check_schema(self) -> None:
+        """The whole schema as the schema import would check it (names, hotkeys, pairs)."""
+        try:
+            self.schema = _schema_rows(self.schema_rows["span_labels"],
+                                       self.schema_rows["relation_types"])
+        except FormatError as exc:
+            what, why = _schema_reason(exc, self.schema_lines)
+            raise WarrantError(f"{what}: {why}") from None
+
     def _span_label(self, record, where):
         values = _take(record, self.fields["span_label"], where)
+        try:  # this label alone first, so that the refusal names its line
+            _schema_rows([values], [])
+        except FormatError as exc:
+            raise WarrantError(f"{where}: {_schema_reason(exc)[1]}") from None
+        self.schema_rows["span_labels"].append(values)
         self.labels[values["name"]] = SpanLabel.objects.create(project=self.project, **values)
 
     def _relation_type(self, record, where):
@@ -745,11 +847,13 @@ class _Restorer:
                     f"{where}: allowed must be a list of [source, target] label pairs, "
                     f"not {json.dumps(pair)[:60]}"
                 )
+        self.schema_rows["relation_types"].append(values)
         self.types[values["name"]] = RelationType.objects.create(project=self.project, **values)
 
     def _user(self, record, where):
         User = get_user_model()
         values = _take(record, self.fields["user"], where)
+        _check_username(values["username"], where)
         if values["username"] in self.users:
             raise WarrantError(f"{where}: user {values['username']!r} appears twice")
         user = User.objects.filter(username=values["username"]).first()
@@ -814,6 +918,8 @@ class _Restorer:
                     raise WarrantError(f"{pwhere}: the key is used twice in this document")
                 if srow["label"] not in self.labels:
                     raise WarrantError(f"{pwhere}: unknown label {srow['label']!r}")
+                if self.version >= 2:  # version 1: free attributes, declared at the end
+                    _check_span_attributes(self.schema, srow["label"], v["attributes"], pwhere)
                 v["attributes"] = self._free_attributes(srow["label"], v["attributes"])
                 if not 0 <= v["start"] < v["end"] <= len(text):
                     raise WarrantError(
@@ -840,6 +946,7 @@ class _Restorer:
                         )
                 if rrow["type"] not in self.types:
                     raise WarrantError(f"{rwhere}: unknown relation type {rrow['type']!r}")
+                _check_relation_attributes(v["attributes"], rwhere)
                 relation_rows.append((i, rrow, Relation(type=self.types[rrow["type"]], **v)))
             for arow in srec["actions"]:
                 v = _take(arow, self.fields["action"], f"{swhere} action", links=("user",))

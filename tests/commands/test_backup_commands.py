@@ -99,6 +99,19 @@ def test_restore_names_the_existing_users_it_reused(rich, tmp_path):
             "instructor, victor") in out
 
 
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _label_named_with_markup(records):
+    label = next(r for r in records if r.get("kind") == "span_label")
+    for doc in (r for r in records if r.get("kind") == "document"):
+        for s in doc["annotation_sets"]:
+            for span in s["spans"]:
+                if span["label"] == label["name"]:
+                    span["label"] = XSS
+    label["name"] = XSS
+
+
 def _tampered_offsets(records):
     doc = next(r for r in records if r.get("kind") == "document")
     doc["annotation_sets"][0]["spans"][0]["start"] = -3
@@ -110,6 +123,9 @@ def _tampered_offsets(records):
     (lambda data: data[: len(data) // 2], ["--slug", "x"], "truncated"),
     (lambda data: b"PK\x03\x04 not a backup", ["--slug", "x"], "not gzip-compressed"),
     (lambda data: with_lines(data, _tampered_offsets), ["--slug", "x"], "start"),
+    # A label the schema editor would refuse (issue 11, point 5).
+    (lambda data: with_lines(data, _label_named_with_markup), ["--slug", "x"],
+     r"line 3 \(span_label\): name '<img src=x onerror=alert\(1\)>' must start with a letter"),
 ])
 def test_restore_refusals_are_one_line_and_change_nothing(
     rich, tmp_path, make_bad, slug, message
@@ -153,6 +169,12 @@ def test_a_real_restore_of_a_bad_file_exits_non_zero_with_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "truncated" in lines[0] and "Traceback" not in result.stderr
+    tampered = tmp_path / "tampered.gz"
+    tampered.write_bytes(with_lines(good.read_bytes(), _label_named_with_markup))
+    result = manage("restore", str(tampered))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "(span_label): name '<img" in lines[0], result.stderr
     listing = manage("shell", "-c", "from annotator.models import Project; "
                      "print(sorted(Project.objects.values_list('slug', flat=True)))")
     assert listing.stdout.strip().splitlines()[-1] == "['old']"

@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import re
 import tracemalloc
 
 import pytest
@@ -486,16 +487,9 @@ def test_restore_under_a_new_slug_copies_beside_the_original(rich):
     assert Span.objects.count() == 2 * counts["Span"]
 
 
-def test_data_stored_before_todays_rules_survives_a_round_trip(rich):
-    """Form rules newer than the data (or never applied to it) do not make a backup useless.
-
-    The members CSV never checked e-mails; label and relation type names were free
-    before migration 0006; usernames made with create_user are not checked either.
-    """
+def test_an_e_mail_stored_before_it_was_checked_survives_a_round_trip(rich):
+    """The members CSV did not always check e-mails: a restore keeps them as they are."""
     User.objects.filter(username="alice").update(email="alice at the office")
-    User.objects.filter(username="bob").update(username="bob smith")
-    SpanLabel.objects.filter(project=rich, name="MajorClaim").update(name="Major Claim")
-    RelationType.objects.filter(project=rich, name="supports").update(name="supports (weakly)")
     before = canonical("demo")
     data = backup_bytes(rich)
     empty_the_instance()
@@ -504,8 +498,28 @@ def test_data_stored_before_todays_rules_survives_a_round_trip(rich):
 
     assert canonical("demo") == before
     assert User.objects.get(username="alice").email == "alice at the office"
-    assert Span.objects.filter(label__name="Major Claim").exists()
-    assert Relation.objects.filter(type__name="supports (weakly)").exists()
+
+
+@pytest.mark.parametrize("model, match, value, message", [
+    (SpanLabel, {"name": "MajorClaim"}, {"name": "Major Claim"},
+     "span label: name 'Major Claim' must start with a letter"),
+    (RelationType, {"name": "supports"}, {"name": "supports (weakly)"},
+     "relation type: name 'supports (weakly)' must start with a letter"),
+    (SpanLabel, {"name": "Claim"}, {"hotkey": "s"}, "hotkey 's' is reserved"),
+    (User, {"username": "bob"}, {"username": "bob smith"}, "username 'bob smith'"),
+])
+def test_a_backup_names_what_a_restore_would_refuse_before_writing(
+    rich, model, match, value, message
+):
+    """Data from before today's rules (label names were free before migration 0006,
+    usernames made with create_user are never checked): a backup that succeeded could
+    not be restored, so the backup refuses, naming it, while the original can be fixed."""
+    filters = {"project": rich} if model is not User else {}
+    model.objects.filter(**filters, **match).update(**value)
+    out = io.BytesIO()
+    with pytest.raises(WarrantError, match=re.escape(message)) as info:
+        project_backup(rich, out)
+    assert "a restore would refuse" in str(info.value) and "\n" not in str(info.value)
 
 
 def _runs_pending_and_running(records):
@@ -600,9 +614,9 @@ def _first(records, kind, **match):
                 and all(r.get(k) == v for k, v in match.items()))
 
 
-def _set(kind, name, value, **match):
+def _set(kind, key, value, **match):
     def change(records):
-        _first(records, kind, **match)[name] = value
+        _first(records, kind, **match)[key] = value
     return change
 
 
@@ -614,6 +628,26 @@ def _span_attributes(records):
 def _action_payload(records):
     doc = _first(records, "document", position=7)
     next(s for s in doc["annotation_sets"] if s["actions"])["actions"][0]["payload"] = [1]
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _attribute_hotkey(records):
+    label = _first(records, "span_label", name="Evidence")
+    label["attributes"] = [{**a, "hotkey": "c"} if a["name"] == "ok" else a
+                           for a in label["attributes"]]
+
+
+def _span_attribute_undeclared(records):
+    doc = _first(records, "document", position=7)
+    doc["annotation_sets"][0]["spans"][0]["attributes"] = {"onclick": "alert(1)"}
+
+
+def _relation_attribute_list(records):
+    doc = _first(records, "document", position=7)
+    s = next(s for s in doc["annotation_sets"] if s["relations"])
+    s["relations"][0]["attributes"] = {"group": ["a", "b"]}
 
 
 BAD_EDITS = {
@@ -657,6 +691,37 @@ BAD_EDITS = {
                             "no annotation set of 'victor' on document 'congestion-pricing'"),
     "reopening by a stranger": (_set("set_reopening", "reopened_by", "mallory"),
                                 "'mallory' is not among the file's users"),
+    # What the schema import, the annotation services and sign-up refuse (issue 11, point 5).
+    "label named with markup": (
+        _set("span_label", "name", XSS, name="Reason"),
+        r"line \d+ \(span_label\): name '<img src=x onerror=alert\(1\)>' must start with a"),
+    "relation type named with markup": (
+        _set("relation_type", "name", XSS, name="attacks"),
+        r"line \d+ \(relation_type\): name '<img src=x onerror=alert\(1\)>' must start"),
+    "colour not #rrggbb": (_set("span_label", "colour", "red;x", name="Claim"),
+                           r"\(span_label\): span label 'Claim': colour 'red;x' is not #rrggbb"),
+    "hotkey reserved": (_set("span_label", "hotkey", "s", name="Claim"),
+                        "hotkey 's' is reserved by the annotation page"),
+    "hotkey a space": (_set("span_label", "hotkey", " ", name="Claim"),
+                       "hotkey ' ' must be one key"),
+    "hotkey of two labels": (_set("span_label", "hotkey", "r", name="Claim"),
+                             "span_label_unique_hotkey"),  # the database's constraint
+    "attribute of no type": (
+        _set("span_label", "attributes", [{"name": "x", "type": "script"}], name="Claim"),
+        r"\(span_label\): attribute 'x' of 'Claim': type 'script' is not one of"),
+    "attribute named with markup": (
+        _set("span_label", "attributes", [{"name": XSS, "type": "text"}], name="Claim"),
+        "attribute name '<img src=x onerror=alert"),
+    "attribute hotkey a label's": (_attribute_hotkey, "hotkey 'c' is a label's hotkey"),
+    "pair names no label": (_set("relation_type", "allowed", [["Ghost", "Claim"]],
+                                 name="supports"),
+                            "relation type 'supports' names label 'Ghost', which the schema"),
+    "span attribute undeclared": (_span_attribute_undeclared,
+                                  r"span \d+: label \w+ has no attribute 'onclick'"),
+    "relation attribute a list": (_relation_attribute_list,
+                                  r"relation \d+: attribute 'group' must be text, a number"),
+    "username with markup": (_set("user", "username", XSS, username="victor"),
+                             r"\(user\): username '<img src=x onerror=alert\(1\)>': Enter a"),
 }
 
 
