@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from annotator.models import AnnotationSet, Relation, Span
@@ -294,12 +296,32 @@ def test_text_no_database_can_hold_is_refused_and_nothing_changes(aset, change, 
 
 def dump(aset) -> bytes:
     """Every stored field of the set's spans and relations, ids and times included."""
-    import json
-
     spans = list(Span.objects.filter(annotation_set=aset).order_by("id").values())
     relations = list(Relation.objects.filter(annotation_set=aset).order_by("id").values())
     return json.dumps({"spans": spans, "relations": relations}, sort_keys=True,
                       default=str).encode()
+
+
+def canonical(aset) -> tuple[bytes, bytes]:
+    """The set as the canonical JSONL export writes it, and as the API's set detail
+    answers it (to its annotator): what leaves Warrant, byte for byte."""
+    from rest_framework.test import APIClient
+
+    from annotator.formats.jsonl import dump_jsonl
+    from annotator.models import Document
+    from annotator.selectors.export_records import export_document_records
+
+    records = export_document_records(
+        aset.document.project, sets=AnnotationSet.objects.filter(pk=aset.pk),
+        documents=Document.objects.filter(pk=aset.document_id))
+    client = APIClient()
+    client.force_authenticate(aset.annotator)
+    detail = client.get(f"/api/annotation-sets/{aset.pk}/")
+    assert detail.status_code == 200
+    body = json.loads(detail.content)
+    body.pop("version", None)  # the set's version counts edits, undo and redo included
+    body.pop("updated_at", None)
+    return dump_jsonl(records).encode(), json.dumps(body, sort_keys=True).encode()
 
 
 def _edits(aset, project):
@@ -334,6 +356,14 @@ def _edits(aset, project):
             type=rtype(project, "attacks"), expected_version=version()),
         "relation_delete": lambda: svc.relation_delete(
             relation=relation(), expected_version=version()),
+        "spans and relations at once (accepting suggestions)": lambda: (
+            svc.spans_and_relations_create(
+                annotation_set=aset,
+                spans=[svc.NewSpan(label(project, "Reason"), start, start + 6,
+                                   suggested_by="cues")],
+                relations=[(0, claim(), rtype(project, "supports")),
+                           (evidence(), claim(), rtype(project, "attacks"))],
+                expected_version=version())),
         "spans_create": lambda: svc.spans_create(
             annotation_set=aset, label=label(project, "Claim"),
             ranges=[[TEXT.index("Prices"), TEXT.index("Prices") + 6],
@@ -349,16 +379,18 @@ def test_undo_and_redo_of_every_edit_kind_round_trip_the_set_byte_for_byte(aset,
     evidence = make(aset, "Evidence", "Exports fell by 40%")
     svc.relation_create(annotation_set=aset, source=evidence, target=claim,
                         type=rtype(project, "evidence_for"), expected_version=aset.version)
-    before = dump(aset)
+    before, before_out = dump(aset), canonical(aset)
     _edits(aset, project)[kind]()
     aset.refresh_from_db()
-    after = dump(aset)
-    assert after != before
+    after, after_out = dump(aset), canonical(aset)
+    assert after != before and after_out[0] != before_out[0] and after_out[1] != before_out[1]
     for _ in range(2):
         svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
         assert dump(aset) == before
+        assert canonical(aset) == before_out
         svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)
         assert dump(aset) == after
+        assert canonical(aset) == after_out
 
 
 def test_redo_goes_back_in_the_order_undo_went_and_stops_at_a_new_edit(aset, project):
