@@ -9,9 +9,11 @@ in two pieces with a zero-width non-joiner (TAXPAYERS).
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
-from annotator.models import Relation
+from annotator.models import AnnotationSet, Relation
+from tests.agreement_helpers import annotate
 from tests.factories import AnnotationSetFactory, DocumentFactory
 
 from .helpers import _PHRASE_RECTS, make_span, open_page, spans_of, wait_saved
@@ -257,3 +259,36 @@ def test_arcs_between_urdu_spans_are_readable_and_run_right_to_left(
     assert target[0] < target[4]  # from the left margin onto the claim's chip
     assert target[0] < wrap["width"] / 4 and source[4] > wrap["width"] * 3 / 4
     page.screenshot(path="/tmp/annotate-urdu-arcs.png", full_page=True)
+
+
+def test_curating_an_urdu_brief_in_the_text(page_for, members, project, urdu):
+    """Candidates of an Urdu brief are drawn right to left, with their arcs; the left
+    arrow moves a candidate's end onwards, and it is accepted with those offsets."""
+    cost = at(URDU, "اس سبسڈی پر ہر سال اربوں روپے خرچ ہوتے ہیں۔")
+    claim = at(URDU, "حکومت کو بجلی پر دی جانے والی سبسڈی ختم کر دینی چاہیے۔")
+    billions = at(URDU, "اربوں")
+    annotate(project, urdu, "alice", [(*claim[:2], "MajorClaim"), (*cost[:2], "Reason")],
+             [(1, 0, "supports")])
+    annotate(project, urdu, "bob", [(*claim[:2], "MajorClaim"), (*billions[:2], "Evidence")])
+    page = page_for(members["curator"])
+    page.goto(reverse("curation-document", kwargs={"slug": project.slug, "document_id": urdu.pk}))
+    expect(page.locator("#in-text")).to_have_attribute("data-ready", "true")
+    chips = page.locator("#candidate-text .tag")
+    expect(chips).to_have_count(3)
+    for i in range(3):
+        expect(chips.nth(i)).to_have_attribute("data-dir", "rtl")
+    expect(page.locator("#in-text-links .arc-label")).to_have_text(["supports 1/2"])
+    # The major claim's chip is at the right, where the brief starts.
+    box = page.locator("#candidate-text").bounding_box()
+    first = page.locator("#candidate-text .tag", has_text="MajorClaim").bounding_box()
+    assert box["x"] + box["width"] - (first["x"] + first["width"]) < 40
+    page.locator("#candidate-text").focus()
+    for _ in range(3):  # claim, reason, then bob's "billions"
+        page.keyboard.press("j")
+    expect(page.locator("#in-text-now")).to_contain_text("Evidence “اربوں”")
+    page.keyboard.press("Shift+ArrowLeft")  # onwards: "billions of rupees"
+    expect(page.locator("#in-text-now")).to_contain_text("“اربوں روپے”")
+    page.keyboard.press("a")
+    expect(page.locator("#curation-success")).to_contain_text("Added to the gold: Evidence")
+    gold = AnnotationSet.objects.get(document=urdu, is_gold=True)
+    assert stored(gold) == [at(URDU, "اربوں روپے")]
