@@ -292,3 +292,28 @@ def test_curating_an_urdu_brief_in_the_text(page_for, members, project, urdu):
     expect(page.locator("#curation-success")).to_contain_text("Added to the gold: Evidence")
     gold = AnnotationSet.objects.get(document=urdu, is_gold=True)
     assert stored(gold) == [at(URDU, "اربوں روپے")]
+
+
+def test_the_curation_edit_passage_of_an_urdu_candidate(page_for, members, project, urdu):
+    """The Edit form's passage runs right to left: Shift+← and the "← end" button move the
+    end onwards, the handles sit on the candidate's right (start) and left (end) edges."""
+    billions = at(URDU, "اربوں")
+    annotate(project, urdu, "alice", [(*billions[:2], "Evidence")])
+    page = page_for(members["curator"])
+    page.goto(reverse("curation-document", kwargs={"slug": project.slug, "document_id": urdu.pk}))
+    row = page.locator(f'tr[data-start="{billions[0]}"]')
+    row.locator("summary", has_text="Edit").click()
+    editor = row.locator(".boundary-edit")
+    expect(editor.locator(".g[data-k]")).to_have_text("اربوں")
+    word = editor.locator(".g[data-k]").bounding_box()
+    start = editor.locator(".handle-start").bounding_box()
+    end = editor.locator(".handle-end").bounding_box()
+    assert abs(start["x"] + start["width"] / 2 - (word["x"] + word["width"])) < 2
+    assert abs(end["x"] + end["width"] / 2 - word["x"]) < 2
+    editor.focus()
+    page.keyboard.press("Shift+ArrowLeft")
+    expect(editor.locator(".boundary-now")).to_contain_text("“اربوں روپے”")
+    row.get_by_role("button", name="← end").click()
+    expect(editor.locator(".boundary-now")).to_contain_text("“اربوں روپے خرچ”")
+    expect(row.get_by_role("spinbutton", name="End")).to_have_value(
+        str(at(URDU, "اربوں روپے خرچ")[1]))

@@ -33,7 +33,10 @@ export class BoundaryEditor {
     }
     el.addEventListener("click", (event) => {
       const button = event.target.closest("[data-move]");
-      if (button) this.step(button.dataset.move, Number(button.dataset.dir));
+      if (!button) return;
+      // The buttons' arrows point on the screen: in a right-to-left passage ← is onwards.
+      const rtl = this.view.paragraphDirection(this.span.start) === "rtl";
+      this.step(button.dataset.move, Number(button.dataset.dir) * (rtl ? -1 : 1));
     });
     el.addEventListener("keydown", (event) => {
       const key = { ArrowRight: 1, ArrowLeft: -1 }[event.key];

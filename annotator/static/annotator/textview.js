@@ -44,6 +44,7 @@ export class TextView {
       b.e = i + 1 < this.blocks.length ? this.blocks[i + 1].s : this.base + this.index.length;
     });
     this.spans = new Map(); // id -> {id, label, start, end} in code points
+    this.paragraphs = null; // where each paragraph starts (UTF-16), and their directions
   }
 
   /** The offset just past the text (the brief's length when it is all here). */
@@ -164,9 +165,27 @@ export class TextView {
 
   // ------------------------------------------------------------------ direction
 
-  /** "rtl" or "ltr": the direction of the paragraph at a code point offset. */
+  /** "rtl" or "ltr": the direction of the paragraph at a code point offset. Each
+   *  paragraph's is found once (a brief of one long paragraph and 1,000 chips must not
+   *  scan back to its start 1,000 times). */
   paragraphDirection(points) {
-    return paragraphDirection(this.text, this.toUnits(points));
+    if (!this.paragraphs) {
+      this.paragraphs = { starts: [0], dirs: new Map() };
+      for (let i = this.text.indexOf("\n"); i >= 0; i = this.text.indexOf("\n", i + 1)) {
+        this.paragraphs.starts.push(i + 1);
+      }
+    }
+    const { starts, dirs } = this.paragraphs;
+    const units = this.toUnits(points);
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= units) lo = mid;
+      else hi = mid - 1;
+    }
+    if (!dirs.has(lo)) dirs.set(lo, paragraphDirection(this.text, starts[lo]));
+    return dirs.get(lo);
   }
 
   /** "rtl" or "ltr": the direction the character at a code point offset runs in. */
