@@ -317,3 +317,30 @@ def test_the_curation_edit_passage_of_an_urdu_candidate(page_for, members, proje
     expect(editor.locator(".boundary-now")).to_contain_text("“اربوں روپے خرچ”")
     expect(row.get_by_role("spinbutton", name="End")).to_have_value(
         str(at(URDU, "اربوں روپے خرچ")[1]))
+
+
+def test_a_suggested_urdu_span_has_its_ghost_chip_on_its_right(
+    page_for, members, project, urdu, settings
+):
+    """A ghost's chip sits over the first character of its span: the right end in Urdu."""
+    from annotator.services.suggestions import suggestion_settings_update
+    from tests.suggestion_server import SuggestServer
+
+    AnnotationSetFactory(document=urdu, annotator=members["annotator"])
+    start, end, _ = at(URDU, "اربوں روپے")
+    with SuggestServer() as server:
+        server.answer = (200, {"spans": [{"label": "Evidence", "start": start, "end": end,
+                                          "confidence": 0.9, "cue": "test"}]})
+        settings.WARRANT_SUGGEST_EXTERNAL_URLS = [server.url]
+        suggestion_settings_update(project=project, enabled=True, recommenders=["external"],
+                                   external_url=server.url)
+        page = page_for(members["annotator"])
+        open_page(page, urdu)
+        expect(page.locator("#annotate-root")).to_have_attribute("data-suggestions", "ready")
+        chip = page.locator(f'.ghost-chip[data-key^="span:Evidence:{start}:"]')
+        expect(chip).to_have_count(1)
+        chip_box = chip.bounding_box()
+        first, last = page.evaluate(_PHRASE_RECTS, "اربوں روپے")
+        right = first["x"] + first["w"]
+        assert abs(chip_box["x"] + chip_box["width"] - right) < 2
+        assert chip_box["x"] > last["x"]
