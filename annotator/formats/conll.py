@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import bisect
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +59,7 @@ from annotator.formats._export_common import AppendingFiles, annotation_sets
 from annotator.formats.records import AnnotationRecord, DocumentRecord, SpanRecord
 from annotator.text.tokens import token_offsets
 
-__all__ = ["ConllProblem", "conll_block", "conll_header", "write_conll"]
+__all__ = ["ConllProblem", "bio_columns", "conll_block", "conll_header", "write_conll"]
 
 #: The report of what the files do not represent, beside them.
 REPORT_NAME = "report.tsv"
@@ -150,34 +150,12 @@ def conll_block(
         tokens = token_offsets(text)
     if prefixes is None:
         prefixes = token_prefixes(text, tokens)
-    starts = [start for start, _ in tokens]
-    ends = [end for _, end in tokens]
-    columns = {label: [OUTSIDE] * len(tokens) for label in labels}
     problems: list[ConllProblem] = []
 
     def report(item: str, problem: str) -> None:
         problems.append(ConllProblem(document_id, who, item, problem))
 
-    for span in sorted(annotation.spans, key=lambda s: (s.start, -s.end, s.id)):
-        item = f"span {span.id} ({span.label} {span.start}-{span.end})"
-        column = columns.get(span.label)
-        if column is None:
-            report(item, f"label {span.label!r} has no column")
-            continue
-        first, last = _covered_tokens(span, starts, ends)
-        if first > last:
-            report(item, "covers no token (whitespace only)")
-            continue
-        if any(tag != OUTSIDE for tag in column[first : last + 1]):
-            report(item, f"shares tokens with an earlier {span.label} span: left out")
-            continue
-        column[first] = f"B-{span.label}"
-        for index in range(first + 1, last + 1):
-            column[index] = f"I-{span.label}"
-        if span.start != starts[first]:
-            report(item, "starts inside a token: widened to whole tokens")
-        if span.end != ends[last]:
-            report(item, "ends inside a token: widened to whole tokens")
+    columns = bio_columns(annotation.spans, labels, tokens, report)
 
     if annotation.relations:
         report(f"{len(annotation.relations)} relation(s)", "relations have no place in BIO")
@@ -197,6 +175,45 @@ def conll_block(
         lines += [f"{prefix}\n" for prefix in prefixes]
     lines.append("\n")
     return ConllBlock("".join(lines), problems)
+
+
+def bio_columns(
+    spans: Sequence[SpanRecord],
+    labels: Sequence[str],
+    tokens: Sequence[tuple[int, int]],
+    report: Callable[[str, str], None],
+) -> dict[str, list[str]]:
+    """One BIO tag list per label over ``tokens``, by the rule of the module docstring;
+    ``report(item, problem)`` hears of every span not written exactly.
+
+    >>> spans = [SpanRecord("T1", 0, 9, "Claim"), SpanRecord("T2", 0, 4, "Claim")]
+    >>> bio_columns(spans, ["Claim"], [(0, 9), (10, 15)], lambda item, problem: None)
+    {'Claim': ['B-Claim', 'O']}
+    """
+    starts = [start for start, _ in tokens]
+    ends = [end for _, end in tokens]
+    columns = {label: [OUTSIDE] * len(tokens) for label in labels}
+    for span in sorted(spans, key=lambda s: (s.start, -s.end, s.id)):
+        item = f"span {span.id} ({span.label} {span.start}-{span.end})"
+        column = columns.get(span.label)
+        if column is None:
+            report(item, f"label {span.label!r} has no column")
+            continue
+        first, last = _covered_tokens(span, starts, ends)
+        if first > last:
+            report(item, "covers no token (whitespace only)")
+            continue
+        if any(tag != OUTSIDE for tag in column[first : last + 1]):
+            report(item, f"shares tokens with an earlier {span.label} span: left out")
+            continue
+        column[first] = f"B-{span.label}"
+        for index in range(first + 1, last + 1):
+            column[index] = f"I-{span.label}"
+        if span.start != starts[first]:
+            report(item, "starts inside a token: widened to whole tokens")
+        if span.end != ends[last]:
+            report(item, "ends inside a token: widened to whole tokens")
+    return columns
 
 
 def token_prefixes(text: str, tokens: Sequence[tuple[int, int]]) -> list[str]:

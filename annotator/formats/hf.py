@@ -23,13 +23,28 @@ module, and the card says how many), so a row without spans means "found no
 argument", not "not started". Its ``status`` column is therefore ``submitted``;
 the canonical JSONL export keeps every set with its status.
 
-A split with no row has no file and is left out of the card. Rows of the
-``gold`` config: ``id``, ``title``, ``text``, ``meta`` (JSON), ``spans`` (a
-list of ``{id, start, end, label, text, attributes (JSON), note}``) and
+    gold_bio/train.parquet        config "gold_bio": the gold rows as tokens and BIO tags
+    annotators_bio/...            config "annotators_bio": the annotators' rows likewise
+
+A split with no row has no file and is left out of the card; an export with no
+row at all writes an empty ``train`` split (the schema, no row) for each
+configuration of its scope, so that it still loads. Rows of the ``gold``
+config: ``id``, ``title``, ``text``, ``meta`` (JSON), ``spans`` (a list of
+``{id, start, end, label, text, attributes (JSON), note, suggested_by}``) and
 ``relations`` (a list of ``{id, source, target, type}``, ``source`` and
 ``target`` being span ids). Rows of ``annotators`` add ``annotator`` and
 ``status``. Offsets are Unicode code points into ``text`` (Python ``str``
-indices), ``start`` inclusive, ``end`` exclusive.
+indices), ``start`` inclusive, ``end`` exclusive. A span's ``label`` and a
+relation's ``type`` are ``ClassLabel`` features: the index of the name in the
+schema's order, the names in the card and in the Parquet schema's
+``huggingface`` metadata (:func:`arrow_schema`).
+
+Rows of the ``*_bio`` configs: ``id`` (and ``annotator``, ``status``),
+``tokens`` (the maximal runs of non-whitespace, the unit of agreement,
+../DESIGN.md), ``starts``, ``ends`` (their offsets) and one ``tags_<label>``
+column per span label: a ``ClassLabel`` per token, ``O``/``B-<label>``/``I-<label>``,
+by the rule of the CoNLL export (:func:`annotator.formats.conll.bio_columns`),
+whose exceptions the writer counts (``bio_problems``).
 
 Design note: the split
 ----------------------
@@ -54,12 +69,13 @@ import dataclasses
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from annotator.formats.records import AnnotationRecord, DocumentRecord
+from annotator.text.tokens import token_offsets
 
 __all__ = [
     "DEFAULT_SPLIT_RATIOS",
@@ -78,22 +94,47 @@ ROW_GROUP_DOCUMENTS = 256
 GOLD_CONFIG = "gold"
 ANNOTATORS_CONFIG = "annotators"
 
-_SPAN_FIELDS = (
-    ("id", "string"),
-    ("start", "int32"),
-    ("end", "int32"),
-    ("label", "string"),
-    ("text", "string"),
-    ("attributes", "string"),
-    ("note", "string"),
-    # The recommender whose accepted suggestion the span is; "" when drawn by hand.
-    ("suggested_by", "string"),
-)
-_RELATION_FIELDS = (("id", "string"), ("source", "string"), ("target", "string"),
-                    ("type", "string"))
-_DOCUMENT_FIELDS = (("id", "string"), ("title", "string"), ("text", "string"),
-                    ("meta", "string"))
-_SET_FIELDS = (("annotator", "string"), ("status", "string"))
+_BIO_SUFFIX = "_bio"
+#: Every configuration, in the order of the card (the first one present is the default).
+CONFIGS = (GOLD_CONFIG, ANNOTATORS_CONFIG, GOLD_CONFIG + _BIO_SUFFIX,
+           ANNOTATORS_CONFIG + _BIO_SUFFIX)
+#: The configurations an export with no row at all still writes (empty), by scope.
+_EMPTY_CONFIGS = {"gold": (GOLD_CONFIG, GOLD_CONFIG + _BIO_SUFFIX),
+                  "annotators": (ANNOTATORS_CONFIG, ANNOTATORS_CONFIG + _BIO_SUFFIX)}
+#: A BIO column's class names: index 0 is outside, 1 begins a span, 2 continues it.
+BIO_PREFIXES = ("O", "B-", "I-")
+TAGS_PREFIX = "tags_"
+
+
+class ClassNames(tuple):
+    """A ``datasets.ClassLabel``: the value is the index of its name (int64 in Arrow)."""
+
+
+# A feature is "string" or "int32" (a datasets.Value), a ClassNames, a one-item list
+# (a datasets.List of that item) or a dict of name -> feature (a struct).
+def _fields(config: str, labels: Sequence[str], types: Sequence[str]) -> dict:
+    """The columns of a configuration, given the schema's label and relation type names."""
+    fields: dict = {"id": "string"}
+    if config.endswith(_BIO_SUFFIX):
+        if config.startswith(ANNOTATORS_CONFIG):
+            fields |= {"annotator": "string", "status": "string"}
+        fields |= {"tokens": ["string"], "starts": ["int32"], "ends": ["int32"]}
+        for label in labels:
+            fields[TAGS_PREFIX + label] = [ClassNames(
+                p + label if p != "O" else "O" for p in BIO_PREFIXES)]
+        return fields
+    fields |= {"title": "string", "text": "string", "meta": "string"}
+    if config == ANNOTATORS_CONFIG:
+        fields |= {"annotator": "string", "status": "string"}
+    fields["spans"] = [{
+        "id": "string", "start": "int32", "end": "int32", "label": ClassNames(labels),
+        "text": "string", "attributes": "string", "note": "string",
+        # The recommender whose accepted suggestion the span is; "" when drawn by hand.
+        "suggested_by": "string",
+    }]
+    fields["relations"] = [{"id": "string", "source": "string", "target": "string",
+                            "type": ClassNames(types)}]
+    return fields
 
 
 #: The corpus's own split names, as the Hub's.
@@ -151,7 +192,8 @@ def _check_ratios(ratios: Sequence[float]) -> None:
 # --- rows and schema ----------------------------------------------------------------
 
 
-def _row(record: DocumentRecord, annotation: AnnotationRecord, *, with_set: bool) -> dict:
+def _row(record: DocumentRecord, annotation: AnnotationRecord, *, with_set: bool,
+         label_index: dict[str, int], type_index: dict[str, int]) -> dict:
     row = {
         "id": record.external_id,
         "title": record.title,
@@ -166,7 +208,7 @@ def _row(record: DocumentRecord, annotation: AnnotationRecord, *, with_set: bool
             "id": span.id,
             "start": span.start,
             "end": span.end,
-            "label": span.label,
+            "label": _index(label_index, span.label, "span label"),
             "text": record.text[span.start : span.end],
             "attributes": json.dumps(span.attributes, ensure_ascii=False, sort_keys=True),
             "note": span.note,
@@ -175,48 +217,107 @@ def _row(record: DocumentRecord, annotation: AnnotationRecord, *, with_set: bool
         for span in annotation.spans
     ]
     row["relations"] = [
-        {"id": r.id, "source": r.source, "target": r.target, "type": r.type}
+        {"id": r.id, "source": r.source, "target": r.target,
+         "type": _index(type_index, r.type, "relation type")}
         for r in annotation.relations
     ]
     return row
 
 
-def _fields(config: str) -> list[tuple[str, object]]:
-    fields: list[tuple[str, object]] = list(_DOCUMENT_FIELDS)
-    if config == ANNOTATORS_CONFIG:
-        fields += list(_SET_FIELDS)
-    fields += [("spans", _SPAN_FIELDS), ("relations", _RELATION_FIELDS)]
-    return fields
+def _index(names: dict[str, int], name: str, what: str) -> int:
+    if name not in names:
+        raise ValueError(f"{what} {name!r} is not in the schema the dataset was given")
+    return names[name]
 
 
-def _arrow_schema(config: str):
+def _bio_row(record: DocumentRecord, annotation: AnnotationRecord, *, with_set: bool,
+             labels: Sequence[str], tokens: list[tuple[int, int]],
+             report: Callable[[str, str], None]) -> dict:
+    """A row of a ``*_bio`` configuration: the tokens and one BIO column per label, by the
+    CoNLL export's rule (:func:`annotator.formats.conll.bio_columns`)."""
+    from annotator.formats.conll import bio_columns
+
+    row: dict = {"id": record.external_id}
+    if with_set:
+        row["annotator"] = annotation.annotator
+        row["status"] = annotation.status
+    row["tokens"] = [record.text[start:end] for start, end in tokens]
+    row["starts"] = [start for start, _ in tokens]
+    row["ends"] = [end for _, end in tokens]
+    columns = bio_columns(annotation.spans, labels, tokens, report)
+    for label in labels:
+        row[TAGS_PREFIX + label] = [0 if tag == "O" else 1 if tag[0] == "B" else 2
+                                    for tag in columns[label]]
+    return row
+
+
+def _arrow_type(feature):
     import pyarrow as pa
 
-    types = {"string": pa.string(), "int32": pa.int32()}
-
-    def struct(items):
-        return pa.struct([pa.field(name, types[kind]) for name, kind in items])
-
-    return pa.schema(
-        [
-            pa.field(name, pa.list_(struct(kind)) if isinstance(kind, tuple) else types[kind])
-            for name, kind in _fields(config)
-        ]
-    )
+    if isinstance(feature, ClassNames):
+        return pa.int64()
+    if isinstance(feature, list):
+        return pa.list_(_arrow_type(feature[0]))
+    if isinstance(feature, dict):
+        return pa.struct([pa.field(name, _arrow_type(sub)) for name, sub in feature.items()])
+    return {"string": pa.string(), "int32": pa.int32()}[feature]
 
 
-def _features_yaml(config: str, indent: str) -> list[str]:
+def _hf_dict(feature):
+    """A feature as ``datasets.Features.to_dict`` writes it (datasets 4 and later)."""
+    if isinstance(feature, ClassNames):
+        return {"names": list(feature), "_type": "ClassLabel"}
+    if isinstance(feature, list):
+        return {"feature": _hf_dict(feature[0]), "_type": "List"}
+    if isinstance(feature, dict):
+        return {name: _hf_dict(sub) for name, sub in feature.items()}
+    return {"dtype": feature, "_type": "Value"}
+
+
+def arrow_schema(fields: dict):
+    """The Parquet schema, with the ``huggingface`` metadata that ``datasets`` writes.
+
+    ``datasets`` keeps a dataset's features in the Arrow schema's metadata, key
+    ``huggingface``, value ``{"info": {"features": Features.to_dict()}}`` (datasets,
+    ``Features.arrow_schema`` and ``ArrowWriter._build_metadata``); reading a Parquet
+    file, ``Features.from_arrow_schema`` takes them back, so a ``ClassLabel`` column
+    (stored as int64, https://huggingface.co/docs/datasets/about_dataset_features)
+    keeps its names even without the card.
+    """
+    import pyarrow as pa
+
+    metadata = {"info": {"features": {name: _hf_dict(f) for name, f in fields.items()}}}
+    return pa.schema([pa.field(name, _arrow_type(f)) for name, f in fields.items()],
+                     metadata={"huggingface": json.dumps(metadata)})
+
+
+def _yaml_feature(name: str | None, feature, indent: str) -> list[str]:
+    """One feature in the YAML form of ``datasets.Features._to_yaml_list``."""
+    head = f"{indent}- name: {name}" if name is not None else None
+    lines = [head] if head else []
+    inner = indent + "  "
+    if isinstance(feature, ClassNames):
+        lines += [f"{inner}dtype:", f"{inner}  class_label:", f"{inner}    names:"]
+        lines += [f"{inner}      '{i}': {_q(n)}" for i, n in enumerate(feature)]
+    elif isinstance(feature, list) and isinstance(feature[0], dict):
+        lines.append(f"{inner}list:")
+        for sub_name, sub in feature[0].items():
+            lines += _yaml_feature(sub_name, sub, inner)
+    elif isinstance(feature, list) and isinstance(feature[0], ClassNames):
+        lines += [f"{inner}list:", f"{inner}  class_label:", f"{inner}    names:"]
+        lines += [f"{inner}      '{i}': {_q(n)}" for i, n in enumerate(feature[0])]
+    elif isinstance(feature, list):
+        lines.append(f"{inner}list: {feature[0]}")
+    else:
+        lines.append(f"{inner}dtype: {feature}")
+    return lines
+
+
+def _features_yaml(fields: dict, indent: str) -> list[str]:
     """``dataset_info.features`` in the YAML form of ``datasets.Features._to_yaml_list``."""
-    lines = []
-    for name, kind in _fields(config):
-        lines.append(f"{indent}- name: {name}")
-        if isinstance(kind, tuple):
-            lines.append(f"{indent}  list:")
-            for sub_name, sub_kind in kind:
-                lines.append(f"{indent}  - name: {sub_name}")
-                lines.append(f"{indent}    dtype: {sub_kind}")
-        else:
-            lines.append(f"{indent}  dtype: {kind}")
+    lines: list[str] = []
+    for name, feature in fields.items():
+        lines += _yaml_feature(name, feature, indent)
     return lines
 
 
@@ -224,9 +325,9 @@ def _features_yaml(config: str, indent: str) -> list[str]:
 
 
 class _SplitFile:
-    def __init__(self, path: Path, config: str):
+    def __init__(self, path: Path, fields: dict):
         self.path = path
-        self.config = config
+        self.fields = fields
         self.rows: list[dict] = []
         self.count = 0
         self.nbytes = 0  # in Arrow memory, what the card's ``num_bytes`` means
@@ -238,23 +339,33 @@ class _SplitFile:
         if len(self.rows) >= ROW_GROUP_DOCUMENTS:
             self.flush()
 
+    def _open(self):
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.path, arrow_schema(self.fields),
+                                            compression="zstd")
+        return self._writer
+
     def flush(self) -> None:
         if not self.rows:
             return
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        schema = _arrow_schema(self.config)
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(self.path, schema, compression="zstd")
+        self._open()
+        schema = arrow_schema(self.fields)
         table = pa.Table.from_pylist(self.rows, schema=schema)
         self.nbytes += table.nbytes
         self._writer.write_table(table)
         self.rows = []
 
-    def close(self) -> None:
+    def close(self, *, even_empty: bool = False) -> None:
+        """Finish the file; ``even_empty`` writes one without rows: the schema and no row
+        group (``datasets`` refuses a row group of 0 rows)."""
         self.flush()
+        if even_empty:
+            self._open()
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -303,24 +414,43 @@ class HFDatasetWriter:
         Seed of the document-level split.
     ratios : sequence of 3 floats
         Shares of train, validation, test.
+    labels, relation_types : sequence of str
+        The schema's span labels and relation types, in order: the names of the
+        ``ClassLabel`` features (a span's ``label`` is the index of its name).
+    scope : str
+        ``gold``, ``annotators`` or ``both``: the configurations an export without
+        any row still writes, empty, so that it loads.
     """
 
     def __init__(
-        self, folder: str | Path, *, seed: int = 0, ratios: Sequence[float] = DEFAULT_SPLIT_RATIOS
+        self, folder: str | Path, *, seed: int = 0, ratios: Sequence[float] = DEFAULT_SPLIT_RATIOS,
+        labels: Sequence[str] = (), relation_types: Sequence[str] = (), scope: str = "both",
     ):
         _check_ratios(ratios)
         self.folder = Path(folder)
         self.seed = seed
         self.ratios = tuple(ratios)
+        self.labels = list(labels)
+        self.relation_types = list(relation_types)
+        self.scope = scope
+        self._label_index = {name: i for i, name in enumerate(self.labels)}
+        self._type_index = {name: i for i, name in enumerate(self.relation_types)}
         self._files: dict[tuple[str, str], _SplitFile] = {}
         self.documents = 0
         #: config -> Counter of span labels and of relation types ("type:" + name).
         self.label_counts: dict[str, Counter] = {}
+        #: Spans the ``*_bio`` configurations could not hold exactly: ``left out`` (a span
+        #: of the same label shares its tokens, or it covers none) or ``widened`` to tokens.
+        self.bio_problems: Counter = Counter()
+
+    def fields(self, config: str) -> dict:
+        return _fields(config, self.labels, self.relation_types)
 
     def _file(self, config: str, split: str) -> _SplitFile:
         key = (config, split)
         if key not in self._files:
-            self._files[key] = _SplitFile(self.folder / config / f"{split}.parquet", config)
+            self._files[key] = _SplitFile(self.folder / config / f"{split}.parquet",
+                                          self.fields(config))
         return self._files[key]
 
     def add(self, record: DocumentRecord) -> None:
@@ -328,12 +458,21 @@ class HFDatasetWriter:
             record.external_id, seed=self.seed, ratios=self.ratios
         )
         self.documents += 1
-        if record.gold is not None:
-            self._file(GOLD_CONFIG, split).add(_row(record, record.gold, with_set=False))
-            self._count(GOLD_CONFIG, record.gold)
-        for annotation in record.annotations:
-            self._file(ANNOTATORS_CONFIG, split).add(_row(record, annotation, with_set=True))
-            self._count(ANNOTATORS_CONFIG, annotation)
+        tokens = token_offsets(record.text)
+        sets = [(GOLD_CONFIG, record.gold)] if record.gold is not None else []
+        sets += [(ANNOTATORS_CONFIG, annotation) for annotation in record.annotations]
+        for config, annotation in sets:
+            with_set = config == ANNOTATORS_CONFIG
+            self._file(config, split).add(_row(
+                record, annotation, with_set=with_set, label_index=self._label_index,
+                type_index=self._type_index))
+            self._count(config, annotation)
+            problems: dict[str, str] = {}  # span -> the worse of what happened to it
+            self._file(config + _BIO_SUFFIX, split).add(_bio_row(
+                record, annotation, with_set=with_set, labels=self.labels, tokens=tokens,
+                report=lambda item, problem, seen=problems: seen.__setitem__(
+                    item, "left out" if "widened" not in problem else seen.get(item, "widened"))))
+            self.bio_problems.update(problems.values())
 
     def _count(self, config: str, annotation) -> None:
         counter = self.label_counts.setdefault(config, Counter())
@@ -341,14 +480,18 @@ class HFDatasetWriter:
         counter.update("type:" + relation.type for relation in annotation.relations)
 
     def counts(self) -> dict[str, dict[str, int]]:
-        """Rows per config and split, for the splits that have rows."""
+        """Rows per config and split, for the splits that have a file."""
         out: dict[str, dict[str, int]] = {}
-        for config in (GOLD_CONFIG, ANNOTATORS_CONFIG):
+        for config in CONFIGS:
             for split in SPLITS:
                 split_file = self._files.get((config, split))
-                if split_file is not None and split_file.count:
+                if split_file is not None and (split_file.count or not self.documents_written):
                     out.setdefault(config, {})[split] = split_file.count
         return out
+
+    @property
+    def documents_written(self) -> bool:
+        return any(split_file.count for split_file in self._files.values())
 
     def sizes(self) -> dict[str, dict[str, int]]:
         """Bytes (in Arrow memory) per config and split, for the card's ``num_bytes``."""
@@ -358,9 +501,17 @@ class HFDatasetWriter:
         }
 
     def close(self, card: CardInfo) -> dict[str, dict[str, int]]:
-        """Finish the Parquet files and write ``README.md``; return the row counts."""
+        """Finish the Parquet files and write ``README.md``; return the row counts.
+
+        An export without any row still writes the configurations of its scope, each
+        with an empty ``train`` split (the schema, no row), so that it loads.
+        """
+        if not self.documents_written:
+            for config in _EMPTY_CONFIGS.get(self.scope, CONFIGS):
+                self._file(config, SPLITS[0])
+        empty = not self.documents_written
         for split_file in self._files.values():
-            split_file.close()
+            split_file.close(even_empty=empty)
         counts = self.counts()
         card = dataclasses.replace(card, label_counts=self.label_counts)
         (self.folder / "README.md").write_text(
@@ -393,7 +544,9 @@ def _front_matter(
         "- warrant",
         f"pretty_name: {_q(card.name)}",
     ]
-    configs = [c for c in (GOLD_CONFIG, ANNOTATORS_CONFIG) if c in counts]
+    configs = [c for c in CONFIGS if c in counts]
+    labels = [name for name, _ in card.span_labels]
+    types = [name for name, _, _ in card.relation_types]
     if configs:
         lines.append("configs:")
         for index, config in enumerate(configs):
@@ -408,7 +561,7 @@ def _front_matter(
         for config in configs:
             lines.append(f"- config_name: {config}")
             lines.append("  features:")
-            lines += _features_yaml(config, "  ")
+            lines += _features_yaml(_fields(config, labels, types), "  ")
             lines.append("  splits:")
             for split, rows in counts[config].items():
                 lines.append(f"  - name: {split}")
@@ -424,6 +577,17 @@ def _figure(value) -> str:
     if isinstance(value, int | float):
         return f"{value:.3f}"
     return str(value)
+
+
+def _interval(interval: dict | None) -> str:
+    """``[low, high]``, or "none" when the bootstrap gave no interval.
+
+    >>> _interval({"low": 0.61, "high": 0.8, "undefined": 0}), _interval({"low": None})
+    ('[0.610, 0.800]', 'none')
+    """
+    if not interval or interval.get("low") is None or interval.get("high") is None:
+        return "none"
+    return f"[{_figure(interval['low'])}, {_figure(interval['high'])}]"
 
 
 def _dig(report: dict, *path: str):
@@ -449,28 +613,43 @@ def _agreement_section(card: CardInfo) -> list[str]:
     annotators = report.get("annotators") or []
     if card.agreement_source:
         lines += [card.agreement_source, ""]
+    bootstrap = report.get("intervals") or {}
+    intervals = bootstrap.get("intervals") or {}
+    level = f"{float(bootstrap.get('confidence', 0.95)):.0%}"
     lines += [
         f"Unit: {report.get('unit', 'token')}; documents: {report.get('documents', '?')}; "
         f"annotators: {', '.join(map(str, annotators)) or '?'}. Figures pool every document; "
         "\"undefined\" means the figure is mathematically undefined (one category only, "
         "nothing to pair).",
         "",
-        "| measure | value |",
-        "| --- | --- |",
     ]
+    if intervals:
+        lines += [
+            f"The {level} intervals are percentile bootstrap intervals over documents "
+            f"({bootstrap.get('n_resamples', '?')} resamples of the documents with "
+            f"replacement, seed {bootstrap.get('seed', '?')}); \"none\" means too few "
+            "documents, or no resample where the figure is defined.",
+            "",
+        ]
+    else:
+        lines += ["This run stored no confidence intervals.", ""]
+    lines += [f"| measure | value | {level} interval |", "| --- | --- | --- |"]
     measures = [
-        ("Krippendorff's alpha (nominal)", ("overall", "krippendorff_alpha", "value")),
-        ("Cohen's kappa (mean over pairs)", ("overall", "cohen_kappa", "value")),
-        ("Fleiss' kappa", ("overall", "fleiss_kappa", "value")),
-        ("Unitizing alpha", ("overall", "unitizing_alpha", "value")),
-        ("Span F1, exact", ("overall", "span_f1", "exact", "value")),
-        ("Span F1, overlap", ("overall", "span_f1", "overlap", "value")),
-        ("Span F1, Jaccard >= 0.5", ("overall", "span_f1", "jaccard50", "value")),
-        ("Relation F1", ("overall", "relation_f1", "value")),
+        ("Krippendorff's alpha (nominal)", ("overall", "krippendorff_alpha", "value"),
+         "krippendorff_alpha"),
+        ("Cohen's kappa (mean over pairs)", ("overall", "cohen_kappa", "value"), "cohen_kappa"),
+        ("Fleiss' kappa", ("overall", "fleiss_kappa", "value"), "fleiss_kappa"),
+        ("Unitizing alpha", ("overall", "unitizing_alpha", "value"), "unitizing_alpha"),
+        ("Span F1, exact", ("overall", "span_f1", "exact", "value"), "span_f1_exact"),
+        ("Span F1, overlap", ("overall", "span_f1", "overlap", "value"), "span_f1_overlap"),
+        ("Span F1, Jaccard >= 0.5", ("overall", "span_f1", "jaccard50", "value"),
+         "span_f1_jaccard50"),
+        ("Relation F1", ("overall", "relation_f1", "value"), "relation_f1"),
     ]
-    for name, path in measures:
+    for name, path, key in measures:
         if _dig(report, *path[:-1]) is not None:
-            lines.append(f"| {name} | {_figure(_dig(report, *path))} |")
+            lines.append(f"| {name} | {_figure(_dig(report, *path))} | "
+                         f"{_interval(intervals.get(key)) if intervals else '—'} |")
     per_label = _dig(report, "overall", "krippendorff_alpha", "per_label") or {}
     if per_label:
         lines += ["", "Krippendorff's alpha per label (covered by the label or not):", "",
@@ -512,12 +691,20 @@ def _suggestion_lines(split: dict | None) -> list[str]:
 
 def _loading_section(counts: dict[str, dict[str, int]]) -> list[str]:
     """How to load the folder; the default configuration is the first in the front matter."""
-    configs = [c for c in (GOLD_CONFIG, ANNOTATORS_CONFIG) if c in counts]
+    configs = [c for c in CONFIGS if c in counts]
     lines = ["## Loading", ""]
     if not configs:
         lines += ["This export holds no row (no annotation set in its scope), so there is "
                   "nothing to load.", ""]
         return lines
+    if not any(any(splits.values()) for splits in counts.values()):
+        lines += ["This export holds no row (no document, or no submitted annotation set in "
+                  "its scope): each configuration has an empty `train` split with the "
+                  "features below, written as `datasets` writes an empty dataset (a Parquet "
+                  "file with its schema and no row group). Load it with "
+                  "`load_dataset(..., streaming=True)`, or read the file with pyarrow or "
+                  "pandas: `load_dataset` without streaming refuses any empty split "
+                  "(\"corresponds to no data\"), its own `to_parquet` output included.", ""]
     default, *others = configs
     lines += [
         "```python",
@@ -612,8 +799,11 @@ def dataset_card(
               "| configuration | a row is | " + " | ".join(SPLITS) + " |",
               "| --- | --- |" + " --- |" * len(SPLITS)]
     for config, splits in counts.items():
-        what = ("one row per document with a gold standard" if config == GOLD_CONFIG
-                else "one row per document and annotator")
+        what = {GOLD_CONFIG: "one row per document with a gold standard",
+                ANNOTATORS_CONFIG: "one row per document and annotator",
+                GOLD_CONFIG + _BIO_SUFFIX: "the gold rows as tokens and BIO tags",
+                ANNOTATORS_CONFIG + _BIO_SUFFIX: "the annotators' rows as tokens and BIO tags",
+                }[config]
         lines.append(f"| `{config}` | {what} | "
                      + " | ".join(str(splits.get(s, 0)) for s in SPLITS) + " |")
     if not counts:
@@ -639,8 +829,19 @@ def dataset_card(
                      "are left out.")
     lines += [
         "- `spans`: `id`, `start`, `end`, `label`, `text` (the text at the offsets), "
-        "`attributes` (a JSON object as a string), `note`.",
-        "- `relations`: `id`, `source`, `target` (span ids of the same row), `type`.",
+        "`attributes` (a JSON object as a string), `note`, `suggested_by`. `label` is a "
+        "`ClassLabel`: the index of the label's name in the schema's order "
+        "(`features[\"spans\"].feature[\"label\"].int2str(i)` gives the name).",
+        "- `relations`: `id`, `source`, `target` (span ids of the same row), `type` (a "
+        "`ClassLabel` of the relation types).",
+        "- `gold_bio`, `annotators_bio`: the same rows as tokens for token classification. "
+        "`tokens` are the maximal runs of non-whitespace (the unit of agreement), `starts` "
+        "and `ends` their offsets; one column `tags_<label>` per span label holds a "
+        "`ClassLabel` per token, `O` (0), `B-<label>` (1) or `I-<label>` (2), so nested and "
+        "overlapping spans of different labels are all there. A span that starts or ends "
+        "inside a token is widened to whole tokens; of two spans of one label that share a "
+        "token the earlier (by start, then the longer) is kept; relations are in the span "
+        "configurations only.",
         "",
         "## Offsets",
         "",

@@ -249,7 +249,7 @@ def latest_agreement(project: Project) -> tuple[dict | None, str]:
         AgreementRun.objects.filter(project=project, status=JobStatus.DONE, report__isnull=False)
         .order_by("-finished_at", "-id")
         .values("pk", "finished_at", "report__overall", "report__unit", "report__documents",
-                "report__annotators", "report__suggestions")
+                "report__annotators", "report__suggestions", "intervals")
         .first()
     )
     if run is None:
@@ -260,6 +260,8 @@ def latest_agreement(project: Project) -> tuple[dict | None, str]:
         "documents": run["report__documents"],
         "annotators": run["report__annotators"] or [],
     }
+    if run["intervals"]:  # the bootstrap intervals of the headline figures
+        report["intervals"] = run["intervals"]
     if run["report__suggestions"]:  # the split by suggested and hand-drawn spans (issue 16)
         report["suggestions"] = run["report__suggestions"]
     when = run["finished_at"].strftime("%Y-%m-%d %H:%M UTC") if run["finished_at"] else "?"
@@ -273,9 +275,15 @@ def _write_hf(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContex
         raise WarrantError("the hf export needs pyarrow: pip install pyarrow") from None
     options = ctx.options
     language = options["language"]
-    writer = hf.HFDatasetWriter(folder, seed=int(options["seed"]))
-    for record in records:
-        writer.add(record)
+    labels, types = ctx.span_labels(), ctx.relation_types()
+    writer = hf.HFDatasetWriter(folder, seed=int(options["seed"]),
+                                labels=[label.name for label in labels],
+                                relation_types=[rt.name for rt in types], scope=ctx.scope)
+    try:
+        for record in records:
+            writer.add(record)
+    except ValueError as exc:
+        raise WarrantError(f"cannot write the hf export: {exc}") from None
     agreement, source = latest_agreement(ctx.project)
     card = hf.CardInfo(
         name=ctx.project.name,
@@ -283,8 +291,8 @@ def _write_hf(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContex
         description=ctx.project.description,
         license=str(options["license"]),
         language=[language] if isinstance(language, str) else list(language),
-        span_labels=[(label.name, label.description) for label in ctx.span_labels()],
-        relation_types=[(rt.name, rt.description, rt.allowed) for rt in ctx.relation_types()],
+        span_labels=[(label.name, label.description) for label in labels],
+        relation_types=[(rt.name, rt.description, rt.allowed) for rt in types],
         agreement=agreement,
         agreement_source=source,
         scope=ctx.scope,
@@ -293,6 +301,14 @@ def _write_hf(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContex
         citation=ctx.project.citation,
     )
     ctx.summary.details["rows"] = writer.close(card)
+    left, widened = writer.bio_problems["left out"], writer.bio_problems["widened"]
+    if left:
+        ctx.summary.left_out.append(
+            f"{left} span(s) from the gold_bio/annotators_bio configurations (a span of the "
+            "same label shares their tokens, or they cover none); the gold and annotators "
+            "configurations hold every span")
+    if widened:
+        ctx.summary.details["bio_widened"] = widened
 
 
 @dataclass(frozen=True)

@@ -130,12 +130,17 @@ def _held_hf(path):
     for file in path.rglob("*.parquet"):
         if file.parent.name != "gold":
             continue
-        for row in pq.read_table(file).to_pylist():
+        table = pq.read_table(file)
+        # Labels and types are ClassLabels: their names are in the schema's metadata.
+        features = json.loads(table.schema.metadata[b"huggingface"])["info"]["features"]
+        labels = features["spans"]["feature"]["label"]["names"]
+        types = features["relations"]["feature"]["type"]["names"]
+        for row in table.to_pylist():
             documents += 1
-            by_id = {s["id"]: (s["start"], s["end"], s["label"]) for s in row["spans"]}
+            by_id = {s["id"]: (s["start"], s["end"], labels[s["label"]]) for s in row["spans"]}
             spans.update((row["id"], *by_id[s["id"]]) for s in row["spans"])
-            relations.update((row["id"], by_id[r["source"]], by_id[r["target"]], r["type"])
-                             for r in row["relations"])
+            relations.update((row["id"], by_id[r["source"]], by_id[r["target"]],
+                              types[r["type"]]) for r in row["relations"])
     return Held(documents, spans, relations)
 
 

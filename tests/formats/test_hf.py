@@ -22,17 +22,20 @@ from annotator.services.exports import export_write
 from annotator.services.imports import documents_import
 from tests.formats.export_samples import TEXT_1, import_sample
 
+LABELS = ["MajorClaim", "Claim", "Reason", "Evidence"]  # the argument preset's order
+TYPES = ["supports", "attacks", "evidence_for"]
 EXPECTED_SPAN = {
     "id": datasets.Value("string"),
     "start": datasets.Value("int32"),
     "end": datasets.Value("int32"),
-    "label": datasets.Value("string"),
+    "label": datasets.ClassLabel(names=LABELS),
     "text": datasets.Value("string"),
     "attributes": datasets.Value("string"),
     "note": datasets.Value("string"),
     "suggested_by": datasets.Value("string"),
 }
-EXPECTED_RELATION = {k: datasets.Value("string") for k in ("id", "source", "target", "type")}
+EXPECTED_RELATION = {k: datasets.Value("string") for k in ("id", "source", "target")} | {
+    "type": datasets.ClassLabel(names=TYPES)}
 
 
 def expected_features(*, annotators: bool) -> "datasets.Features":
@@ -96,7 +99,7 @@ def test_datasets_loads_the_exported_folder_offline_with_the_expected_features(
     rows = {row["id"]: row for split in SPLITS for row in gold[split]}
     brief = rows["brief-1"]
     assert brief["text"] == TEXT_1
-    assert [(s["id"], s["label"], s["start"], s["end"]) for s in brief["spans"]] == [
+    assert [(s["id"], LABELS[s["label"]], s["start"], s["end"]) for s in brief["spans"]] == [
         ("T1", "Claim", 0, 24),
         ("T2", "Reason", 26, 45),
         ("T3", "MajorClaim", TEXT_1.index("So:"), len(TEXT_1)),
@@ -105,7 +108,7 @@ def test_datasets_loads_the_exported_folder_offline_with_the_expected_features(
         assert brief["text"][span["start"] : span["end"]] == span["text"]
     assert brief["spans"][1]["attributes"] == '{"strong": true}'
     assert brief["spans"][2]["note"] == "the headline"
-    assert {(r["source"], r["target"], r["type"]) for r in brief["relations"]} == {
+    assert {(r["source"], r["target"], TYPES[r["type"]]) for r in brief["relations"]} == {
         ("T1", "T3", "supports"),
         ("T2", "T1", "attacks"),
     }
@@ -249,7 +252,8 @@ def test_without_gold_rows_the_card_loads_the_annotators_by_default(
     folder = tmp_path / "dataset"
     export_write(project=project, format="hf", path=folder, scope=scope)
     readme = (folder / "README.md").read_text(encoding="utf-8")
-    assert [c["config_name"] for c in front_matter(readme)["configs"]] == ["annotators"]
+    assert [c["config_name"] for c in front_matter(readme)["configs"]] == [
+        "annotators", "annotators_bio"]
     body = readme.split("---\n", 2)[2]
     assert ANNOTATORS_DEFAULT in body
     assert "gold = load_dataset" not in body

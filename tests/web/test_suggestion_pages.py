@@ -247,8 +247,9 @@ def test_the_hugging_face_export_carries_the_mark_and_the_card_the_split(project
     card = (tmp_path / "hf" / "README.md").read_text()
     assert "### Suggested or drawn by hand" in card
     assert "| from accepted suggestions | 2 | 1.000 | 1.000 |" in card
-    table = pq.read_table(next((tmp_path / "hf").rglob("*.parquet"))).to_pylist()
-    marks = {(row["annotator"], s["label"]): s["suggested_by"] for row in table
-             for s in row["spans"]}
+    table = pq.read_table(next((tmp_path / "hf" / "annotators").rglob("*.parquet")))
+    names = ["MajorClaim", "Claim", "Reason", "Evidence"]  # the label is a ClassLabel index
+    marks = {(row["annotator"], names[s["label"]]): s["suggested_by"]
+             for row in table.to_pylist() for s in row["spans"]}
     assert marks == {("alice", "Claim"): "cues", ("alice", "Evidence"): "",
                      ("bob", "Claim"): "cues", ("bob", "Evidence"): ""}
