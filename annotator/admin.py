@@ -15,6 +15,7 @@ from annotator.models import (
     SpanLabel,
     User,
 )
+from annotator.services.projects import project_delete
 
 admin.site.register(User, UserAdmin)
 
@@ -40,6 +41,26 @@ class ProjectAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "annotators_per_document", "blind", "created_at"]
     search_fields = ["slug", "name"]
     inlines = [SpanLabelInline, RelationTypeInline, MembershipInline]
+
+    # Deleting goes through services.projects.project_delete, as on the settings page
+    # and the command line: documents before the schema their spans PROTECT, and the
+    # project's export files and import uploads with its rows.
+    def get_deleted_objects(self, objs, request):
+        projects = list(objs)
+        summary = [
+            f"{p.slug}: {p.documents.count()} document(s) with their annotation sets, spans, "
+            f"relations and undo history; {p.memberships.count()} membership(s); its agreement "
+            "runs, import and export jobs and their files (users stay)"
+            for p in projects
+        ]
+        return summary, {"projects": len(projects)}, set(), []
+
+    def delete_model(self, request, obj):
+        project_delete(project=obj, confirm=obj.slug)
+
+    def delete_queryset(self, request, queryset):
+        for project in queryset:
+            project_delete(project=project, confirm=project.slug)
 
 
 @admin.register(Membership)

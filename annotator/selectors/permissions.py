@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "document.view": EVERY_ROLE,
     # Running the project.
     "project.manage": frozenset({MANAGER}),
+    # Deleting the project with everything of it (services.projects.project_delete).
+    "project.delete": frozenset({MANAGER}),
     "member.manage": frozenset({MANAGER}),
     "document.import": frozenset({MANAGER}),
     # A document's title, and re-running its import with cleaning on or off.
@@ -59,6 +61,7 @@ ACTION_WORDS: dict[str, str] = {
     "project.view": "see this project",
     "document.view": "see its documents",
     "project.manage": "change the project's settings",
+    "project.delete": "delete the project",
     "member.manage": "manage its members",
     "document.import": "import documents",
     "document.edit": "edit documents",

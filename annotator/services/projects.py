@@ -2,14 +2,28 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
+from collections import Counter
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models.fields.json import KeyTransform
 
 from annotator.formats.schema import AttributeSpec, SchemaSpec, parse_attributes
-from annotator.models import Membership, Project, RelationType, Role, Span, SpanLabel
+from annotator.models import (
+    Document,
+    ExportJob,
+    ImportJob,
+    Membership,
+    Project,
+    RelationType,
+    Role,
+    Span,
+    SpanLabel,
+)
 
 from .errors import WarrantError
+from .import_jobs import import_folder
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -210,3 +224,70 @@ def project_join_code_regenerate(*, project: Project, enabled: bool = True) -> P
     project.join_code = new_join_code() if enabled else ""
     project.save(update_fields=["join_code", "updated_at"])
     return project
+
+
+# --------------------------------------------------------------------------- deletion
+
+#: What a deletion summary counts, in this order (Django's model labels).
+DELETION_COUNTED = (
+    ("annotator.Document", "document(s)"), ("annotator.AnnotationSet", "annotation set(s)"),
+    ("annotator.Span", "span(s)"), ("annotator.Relation", "relation(s)"),
+    ("annotator.Membership", "member(s)"), ("annotator.AgreementRun", "agreement run(s)"),
+    ("annotator.ExportJob", "export(s)"), ("annotator.ImportJob", "import job(s)"),
+)
+
+
+@dataclass
+class ProjectDeletion:
+    slug: str
+    counts: Counter
+    export_files: int
+    upload_folders: int
+
+    def summary(self) -> str:
+        counted = ", ".join(f"{self.counts[key]} {words}" for key, words in DELETION_COUNTED)
+        return (f"deleted project {self.slug}: {counted}; {self.export_files} export file(s) "
+                f"and {self.upload_folders} import upload folder(s) removed; its users remain")
+
+
+@transaction.atomic
+def project_delete(*, project: Project, confirm: str) -> ProjectDeletion:
+    """Delete ``project`` and everything of it; ``confirm`` must be its slug.
+
+    Rows: its documents with their annotation sets, spans, relations, undo log,
+    reopenings and dismissed suggestions, then the project with its schema,
+    memberships, agreement runs and chunks, import and export jobs and
+    suggestion models. Documents go first: spans and relations PROTECT the
+    labels and relation types that the project's own deletion cascades to (what
+    made the admin's delete a ProtectedError). Files: the export files and the
+    import uploads waiting under MEDIA_ROOT, deleted once the deletion is
+    committed (a rollback keeps them). Users stay: they may belong to other
+    projects. Nothing of another project is touched.
+    """
+    if confirm.strip() != project.slug:
+        raise WarrantError(
+            f"type the project's slug, {project.slug}, to delete it; nothing was deleted"
+        )
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    export_files = list(
+        ExportJob.objects.filter(project=project).exclude(file="").values_list("file", flat=True)
+    )
+    import_folders = [
+        import_folder(pk)
+        for pk in ImportJob.objects.filter(project=project).values_list("pk", flat=True)
+    ]
+    counts: Counter = Counter()
+    counts.update(Document.objects.filter(project=project).delete()[1])
+    counts.update(Project.objects.filter(pk=project.pk).delete()[1])
+    storage = ExportJob._meta.get_field("file").storage
+    waiting = [folder for folder in import_folders if folder.exists()]
+
+    def delete_files():
+        for name in export_files:
+            storage.delete(name)
+        for folder in waiting:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    transaction.on_commit(delete_files)
+    return ProjectDeletion(slug=project.slug, counts=counts, export_files=len(export_files),
+                           upload_folders=len(waiting))

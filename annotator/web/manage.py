@@ -37,6 +37,7 @@ from annotator.services.errors import WarrantError
 from annotator.services.projects import (
     MAX_GUIDELINES_CHARS,
     project_create,
+    project_delete,
     project_update,
     schema_apply,
 )
@@ -324,6 +325,24 @@ def project_settings(request, slug):
         "max_guidelines": MAX_GUIDELINES_CHARS, **rows.context(),
     }
     return render(request, "annotator/project_settings.html", context, status=400 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_delete_page(request, slug):
+    """Delete the project once its slug is typed (the settings page holds the same form)."""
+    project = project_for(request.user, slug, "project.delete")
+    error = None
+    if request.method == "POST":
+        try:
+            report = project_delete(project=project, confirm=request.POST.get("confirm", ""))
+        except WarrantError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, report.summary().capitalize() + ".")
+            return redirect("home")
+    return render(request, "annotator/project_delete.html",
+                  {"project": project, "delete_error": error}, status=400 if error else 200)
 
 
 def _save_settings(project, values: dict, rows: SchemaRows) -> None:

@@ -102,6 +102,7 @@ urlpatterns += [
     path("projects/new/", manage_views.project_new, name="project-new"),
     path(f"{_P}settings/", manage_views.project_settings, name="project-settings"),
     path(f"{_P}settings/preview/", manage_views.guidelines_preview, name="guidelines-preview"),
+    path(f"{_P}settings/delete/", manage_views.project_delete_page, name="project-delete"),
     # Members and joining.
     path(f"{_P}members/", member_views.members_page, name="members"),
     path(f"{_P}members/add/", member_views.member_add, name="member-add"),

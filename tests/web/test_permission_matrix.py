@@ -28,6 +28,7 @@ ACTIONS = {
     "grade.release": {"manager"},
     "annotation_set.reopen_any": {"manager"},
     "feedback.view": {"manager", "annotator"},
+    "project.delete": {"manager"},  # issue 11
 }
 
 
@@ -106,6 +107,7 @@ GET_STATUS = {
     "curation":           (200,   200,    403,      403,   404,       302),
     "curation-document":  (200,   200,    403,      403,   404,       302),
     "grades":             (200,   403,    403,      403,   404,       302),
+    "project-delete":     (200,   403,    403,      403,   404,       302),
     "grades-csv":         (200,   403,    403,      403,   404,       302),
     "feedback":           (200,   403,    200,      403,   404,       302),
     "feedback-document":  (200,   403,    200,      403,   404,       302),
@@ -140,6 +142,8 @@ POST_STATUS = {
     "curation-finalize":        ({"expected_version": "1"},      (302, 302, 403, 403, 404, 302)),
     "curation-reopen":          ({"expected_version": "1"},      (302, 302, 403, 403, 404, 302)),
     "grades-release":           ({"released": "0"},              (302, 403, 403, 403, 404, 302)),
+    # A manager's wrong slug is refused (400); the deletion itself: test_project_delete.py.
+    "project-delete":           ({"confirm": "not-the-slug"},    (400, 403, 403, 403, 404, 302)),
     "grades-reopen":            ({"student": "annotator"},       (302, 403, 403, 403, 404, 302)),
 }
 # fmt: on
