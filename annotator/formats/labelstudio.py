@@ -26,6 +26,17 @@ Mapping, decided here:
   are checked against its ``value.text``: in code points first, then in UTF-16
   code units (JavaScript's), and converted; a span that matches neither is a
   :class:`FormatError` naming the task and the result.
+
+Export (:func:`labelstudio_task`), so that a team can move to Label Studio and back:
+one task per document, ``data`` holding ``text``, ``title`` and ``warrant_id`` (the
+document's id, which the reader takes back instead of ``task-<id>``); one annotation
+per submitted set and one with ``ground_truth: true`` for the gold, each naming its
+annotator in ``completed_by.username`` (and ``warrant_annotator``, which the reader
+prefers: Label Studio replaces ``completed_by`` with its own users on import); span
+offsets in UTF-16 code units with the ``value.text`` they cover, as Label Studio
+writes them; relations ``direction: right`` with the type as their label. Span
+attributes and notes have no place in a ``labels`` result: the export's summary
+counts them as left out.
 """
 
 from __future__ import annotations
@@ -43,9 +54,9 @@ from annotator.formats.records import (
     SpanRecord,
 )
 from annotator.text.newlines import normalize_newlines
-from annotator.text.utf16 import utf16_to_codepoints
+from annotator.text.utf16 import codepoints_to_utf16, utf16_to_codepoints
 
-__all__ = ["looks_like_labelstudio", "read_labelstudio"]
+__all__ = ["labelstudio_task", "looks_like_labelstudio", "read_labelstudio"]
 
 #: The type of a relation exported without a label.
 UNLABELLED_RELATION = "related"
@@ -60,6 +71,8 @@ def looks_like_labelstudio(value: object) -> bool:
 
 
 def _who(annotation: dict) -> str:
+    if isinstance(annotation.get("warrant_annotator"), str) and annotation["warrant_annotator"]:
+        return annotation["warrant_annotator"]
     who = annotation.get("completed_by")
     if isinstance(who, dict):
         who = who.get("email") or who.get("username") or who.get("id")
@@ -174,8 +187,10 @@ def read_labelstudio(data: bytes, *, name: str) -> list[DocumentRecord]:
                     record.annotator = who
                 annotations.append(record)
         title = task.get("data", {}).get("title")
+        warrant_id = task["data"].get("warrant_id")
         records.append(DocumentRecord(
-            external_id=f"task-{task_id}",
+            external_id=warrant_id if isinstance(warrant_id, str) and warrant_id
+            else f"task-{task_id}",
             text=text,
             title=clip_title(title) if isinstance(title, str) else first_line_title(text),
             meta={"labelstudio_task": task_id},
@@ -187,3 +202,41 @@ def read_labelstudio(data: bytes, *, name: str) -> list[DocumentRecord]:
             moved=moved,
         ))
     return records
+
+
+def labelstudio_task(record: DocumentRecord, number: int) -> dict:
+    """The Label Studio task of one document (see "Export" in the module docstring).
+
+    >>> from annotator.formats.records import SpanRecord
+    >>> gold = AnnotationRecord(spans=[SpanRecord("T1", 2, 5, "Claim")])
+    >>> task = labelstudio_task(DocumentRecord("b1", "👍 act", gold=gold), 1)
+    >>> task["annotations"][0]["result"][0]["value"]
+    {'start': 3, 'end': 6, 'text': 'act', 'labels': ['Claim']}
+    """
+    text = record.text
+    annotations = []
+    sets = [*([record.gold] if record.gold is not None else []), *record.annotations]
+    for aset in sets:
+        is_gold = aset is record.gold
+        result: list[dict] = []
+        for span in aset.spans:
+            result.append({
+                "id": span.id, "from_name": "label", "to_name": "text", "type": "labels",
+                "origin": "manual",
+                "value": {"start": codepoints_to_utf16(text, span.start),
+                          "end": codepoints_to_utf16(text, span.end),
+                          "text": text[span.start:span.end], "labels": [span.label]},
+            })
+        for relation in aset.relations:
+            result.append({"from_id": relation.source, "to_id": relation.target,
+                           "type": "relation", "direction": "right",
+                           "labels": [relation.type]})
+        who = "" if is_gold else aset.annotator
+        annotations.append({
+            "id": len(annotations) + 1, "completed_by": {"username": who or "gold"},
+            "warrant_annotator": who, "was_cancelled": False, "ground_truth": is_gold,
+            "result": result,
+        })
+    return {"id": number, "data": {"text": text, "title": record.title,
+                                   "warrant_id": record.external_id},
+            "annotations": annotations, "predictions": []}

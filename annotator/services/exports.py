@@ -9,7 +9,7 @@ leaves no partial file.
 
 Formats (``EXPORT_FORMATS``) and what ``PATH`` is for each:
 
-- ``jsonl``: one file.
+- ``jsonl``, ``labelstudio``: one file.
 - ``csv``, ``hf``, ``brat``, ``conll``, ``aif``, ``xmi``: several files. ``PATH``
   ending in ``.zip`` gets a zip archive of them; any other ``PATH`` is a folder,
   created (it must not exist, or be empty); a name ending in the format's own
@@ -177,6 +177,28 @@ def _write_jsonl(records: Iterable[DocumentRecord], fh: TextIO, ctx: ExportConte
     for record in records:
         fh.write(jsonl.dump_document(record))
         fh.write("\n")
+
+
+def _write_labelstudio(records: Iterable[DocumentRecord], fh: TextIO,
+                       ctx: ExportContext) -> None:
+    import json
+
+    from annotator.formats.labelstudio import labelstudio_task
+
+    attributes = notes = 0
+    fh.write("[")
+    for number, record in enumerate(records, start=1):
+        fh.write(",\n" if number > 1 else "\n")
+        fh.write(json.dumps(labelstudio_task(record, number), ensure_ascii=False))
+        for aset in [*record.annotations, *([record.gold] if record.gold else [])]:
+            attributes += sum(1 for span in aset.spans if span.attributes)
+            notes += sum(1 for span in aset.spans if span.note)
+    fh.write("\n]\n")
+    for count, what in ((attributes, "attributes"), (notes, "notes")):
+        if count:
+            ctx.summary.left_out.append(
+                f"the {what} of {count} span(s): a Label Studio labels result has no place for "
+                f"them; the jsonl, brat and xmi exports hold them")
 
 
 def _write_csv(records: Iterable[DocumentRecord], folder: Path, ctx: ExportContext) -> None:
@@ -349,6 +371,10 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
                      "report; submitted sets only", FOLDER, _write_conll, ".zip"),
         ExportFormat("aif", "AIF JSON per document and annotation set (OVA, AIFdb); "
                      "submitted sets only", MEMBERS, _write_aif, ".zip"),
+        ExportFormat("labelstudio", "Label Studio JSON tasks (spans with UTF-16 offsets, "
+                     "relations, the gold as ground truth), which Label Studio imports and "
+                     "Warrant reads back; submitted sets only", FILE, _write_labelstudio,
+                     ".json"),
         ExportFormat("xmi", "UIMA CAS XMI per document and annotation set with its "
                      "TypeSystem.xml, for INCEpTION; submitted sets only", MEMBERS,
                      _write_xmi, ".zip"),

@@ -166,7 +166,37 @@ def _held_conll(path):
     return Held(documents, spans, None)
 
 
-READERS = {"jsonl": _held_jsonl, "brat": _held_brat, "csv": _held_csv, "aif": _held_aif,
+def _held_labelstudio(path):
+    """The gold (``ground_truth``) of each task, its UTF-16 offsets turned into code points
+    here, by decoding the UTF-16 prefix."""
+    spans, relations, documents = Counter(), Counter(), 0
+
+    def codepoints(text, units):
+        return len(text.encode("utf-16-le")[: 2 * units].decode("utf-16-le"))
+
+    for task in json.loads(path.read_text(encoding="utf-8")):
+        documents += 1
+        doc, text = task["data"]["warrant_id"], task["data"]["text"]
+        for annotation in task["annotations"]:
+            if not annotation["ground_truth"]:
+                continue
+            by_id = {}
+            for item in annotation["result"]:
+                if item["type"] == "labels":
+                    value = item["value"]
+                    start, end = codepoints(text, value["start"]), codepoints(text, value["end"])
+                    assert text[start:end] == value["text"]
+                    by_id[item["id"]] = (start, end, value["labels"][0])
+                    spans[(doc, *by_id[item["id"]])] += 1
+            for item in annotation["result"]:
+                if item["type"] == "relation":
+                    relations[(doc, by_id[item["from_id"]], by_id[item["to_id"]],
+                               item["labels"][0])] += 1
+    return Held(documents, spans, relations)
+
+
+READERS = {"jsonl": _held_jsonl, "labelstudio": _held_labelstudio, "brat": _held_brat,
+           "csv": _held_csv, "aif": _held_aif,
            "xmi": _held_xmi, "conll": _held_conll, "hf": _held_hf}
 
 

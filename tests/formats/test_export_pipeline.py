@@ -39,7 +39,7 @@ def member_names(path: Path) -> list[str]:
 
 def test_only_jsonl_keeps_unfinished_sets():
     assert [name for name, spec in EXPORT_FORMATS.items() if not spec.submitted_only] == ["jsonl"]
-    assert SUBMITTED_ONLY == ["aif", "brat", "conll", "csv", "hf", "xmi"]
+    assert SUBMITTED_ONLY == ["aif", "brat", "conll", "csv", "hf", "labelstudio", "xmi"]
 
 
 @pytest.mark.parametrize("fmt", SUBMITTED_ONLY)
