@@ -21,7 +21,8 @@ from annotator.services.imports import documents_import
 from .access import project_for
 from .uploads import upload_refusal
 
-ACCEPTED_FILES = ".txt,.md,.markdown,.html,.htm,.pdf,.docx,.jsonl,.ann,.json,.xml,.zip"
+ACCEPTED_FILES = (".txt,.md,.markdown,.html,.htm,.pdf,.docx,.jsonl,.ann,.conf,.json,.xml,.xmi,"
+                  ".zip")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -49,8 +50,10 @@ class DocumentImportForm(forms.Form):
     files = MultipleFileField(
         label="Files",
         help_text="Plain text, Markdown, HTML, PDF (with a text layer), Word .docx, "
-        "canonical JSONL, brat .txt with its .ann, "
-        "CDCP .txt with its .ann.json, arg-microtexts .txt with its .xml, or a .zip of these. "
+        "canonical JSONL, brat .txt with its .ann (and the collection's annotation.conf, "
+        "which becomes the schema of a project without documents), "
+        "CDCP .txt with its .ann.json, arg-microtexts .txt with its .xml, INCEpTION .xmi with "
+        "its TypeSystem.xml, Label Studio .json, doccano .jsonl, or a .zip of these. "
         "Select several files at once to upload a pair.",
     )
     clean = forms.BooleanField(

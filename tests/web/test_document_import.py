@@ -226,3 +226,21 @@ def test_the_models_refuse_a_label_name_outside_the_schema_rule(project):
         item.name = "<svg onload=x>"
         with pytest.raises(ValidationError, match="A name must start with a letter"):
             item.full_clean()
+
+
+def test_an_annotation_conf_uploaded_with_its_brat_pair_becomes_the_schema(post_import,
+                                                                           project):
+    conf = ("[entities]\nPremise\nClaim\n[relations]\nSupport\tArg1:Premise, Arg2:Claim\n"
+            "[attributes]\n[events]\n")
+    ann = ("T1\tClaim 0 12\tWe must act.\nT2\tPremise 13 21\tBecause.\n"
+           "R1\tSupport Arg1:T2 Arg2:T1\t\n")
+    response = post_import(upload("annotation.conf", conf),
+                           upload("a.txt", "We must act. Because."), upload("a.ann", ann),
+                           follow=True)
+    assert response.status_code == 200
+    assert [lab.name for lab in project.span_labels.order_by("position")] == ["Premise", "Claim"]
+    assert list(project.relation_types.values_list("name", "allowed")) == [
+        ("Support", [["Premise", "Claim"]])]
+    assert any(m.startswith("the schema is now annotation.conf's: Premise, Claim")
+               for m in messages_of(response))
+    assert Span.objects.filter(annotation_set__document__project=project).count() == 2
