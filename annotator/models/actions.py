@@ -12,6 +12,7 @@ class ActionKind(models.TextChoices):
     RELATION_CREATE = "relation_create", "Relation created"
     RELATION_DELETE = "relation_delete", "Relation deleted"
     SPANS_CREATE = "spans_create", "Spans created together"
+    RELATION_UPDATE = "relation_update", "Relation type changed"
 
 
 class AnnotationAction(models.Model):

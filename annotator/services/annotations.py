@@ -611,6 +611,35 @@ def relation_create(
 
 
 @transaction.atomic
+def relation_update(
+    *, relation: Relation, type: RelationType, expected_version: int, user=None
+) -> Relation:
+    """Give ``relation`` another type, which the schema must allow between its ends."""
+    annotation_set = relation.annotation_set
+    _require_editable(annotation_set)
+    if type.project_id != annotation_set.document.project_id:
+        raise WarrantError(f"relation type {type.name!r} is not part of this project's schema")
+    if type.pk == relation.type_id:
+        raise WarrantError(f"the relation is already {type.name}")
+    source, target = relation.source, relation.target
+    why = relation_refusal(type, source.label.name, target.label.name)
+    if why:
+        raise WarrantError(why)
+    same = Q(source=source, target=target, type=type)
+    if not type.directed:
+        same |= Q(source=target, target=source, type=type)
+    if Relation.objects.filter(same).exists():
+        raise WarrantError(f"these two spans are already linked by {type.name}")
+    _bump(annotation_set=annotation_set, expected_version=expected_version)
+    old = relation.type_id
+    relation.type = type
+    relation.save(update_fields=["type"])
+    _log(annotation_set=annotation_set, user=user, kind=ActionKind.RELATION_UPDATE,
+         payload={"relation": relation.pk, "old": old, "new": type.pk})
+    return relation
+
+
+@transaction.atomic
 def relation_delete(*, relation: Relation, expected_version: int, user=None) -> None:
     annotation_set = relation.annotation_set
     _require_editable(annotation_set)
@@ -835,6 +864,13 @@ def _apply(annotation_set: AnnotationSet, action: AnnotationAction, *, undo: boo
             raise WarrantError("there is nothing to redo")
         _, rels = _restore(annotation_set, [], [payload["row"]])
         return Replayed(f"{word}: the relation is back", relations=rels)
+    if kind == ActionKind.RELATION_UPDATE:
+        relation = relations.filter(pk=payload["relation"]).first()
+        if relation is None:
+            raise WarrantError(f"cannot {'undo' if undo else 'redo'}: that relation is gone")
+        relation.type_id = payload["old" if undo else "new"]
+        relation.save(update_fields=["type"])
+        return Replayed(f"{word}: the relation's type", relations=(relation,))
     row = payload["relation"]  # RELATION_DELETE
     if undo:
         _, rels = _restore(annotation_set, [], [row])

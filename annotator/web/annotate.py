@@ -92,7 +92,7 @@ def _reverse_urls(project, document) -> dict[str, str]:
     urls = {name: reverse(f"annotate-{name.replace('_', '-')}", kwargs=kwargs) for name in names}
     # Patterns with a placeholder id 0 that annotate.js and the templates fill in.
     for name, arg in [("span", "span_id"), ("span_delete", "span_id"),
-                      ("relation_delete", "relation_id")]:
+                      ("relation_update", "relation_id"), ("relation_delete", "relation_id")]:
         urls[name] = reverse(f"annotate-{name.replace('_', '-')}", kwargs={**kwargs, arg: 0})
     return urls
 
@@ -260,10 +260,26 @@ def _panels_context(aset, labels: dict[int, SpanLabel], editable: bool, contents
     ]
     type_names = {pk: esc(name) for pk, name in contents.type_names.items()}
     delete_url = _urls(aset.document.project, aset.document)["relation_delete"]
+    shown = relations[(rpage - 1) * RELATION_ROWS : rpage * RELATION_ROWS]
+    # The type menus need the schema's types: one query, only when a menu is drawn.
+    types = _schema(aset.document.project).types if editable and shown else []
     relation_rows = []
-    for r in relations[(rpage - 1) * RELATION_ROWS : rpage * RELATION_ROWS]:
+    for r in shown:
         name = type_names.get(r.type_id, "?")
         delete = ""
+        kind = f'<span class="rel-type">—{name}→</span>'
+        choices = [t for t in types if t.pk == r.type_id or svc.relation_refusal(
+            t, label_names.get(by_id[r.source_id].label_id, ""),
+            label_names.get(by_id[r.target_id].label_id, "")) is None] if editable else []
+        if len(choices) > 1:
+            # The type is a menu of the types the schema allows for the pair: choosing
+            # another (by mouse, or arrows on the focused menu) is one undoable edit.
+            options = "".join(
+                f'<option value="{t.pk}"{" selected" if t.pk == r.type_id else ""}>'
+                f"{esc(t.name)}</option>" for t in choices)
+            kind = (f'—<select class="rel-type" id="relation-type-{r.id}"'
+                    f' data-relation-retype="{r.id}"'
+                    f' aria-label="Type of relation {r.id}">{options}</select>→')
         if editable:
             delete = (
                 f' <button type="submit" form="relation-delete-form" class="link danger-link"'
@@ -273,7 +289,7 @@ def _panels_context(aset, labels: dict[int, SpanLabel], editable: bool, contents
             )
         relation_rows.append(
             f'<li data-relation="{r.id}" class="rel-{name}">{jump(r.source_id)}'
-            f' <span class="rel-type">—{name}→</span> {jump(r.target_id)}{delete}</li>'
+            f' {kind} {jump(r.target_id)}{delete}</li>'
         )
     return {
         # Every piece above is escaped as it is built.
@@ -836,6 +852,36 @@ def annotate_relation_delete(request, slug, document_id, relation_id):
         return answer
     return _saved(request, project, document, aset, message="Relation deleted (u undoes)",
                   change=Change(removed_relations=[relation_id]))
+
+
+@require_POST
+@login_required
+def annotate_relation_update(request, slug, document_id, relation_id):
+    """Give a relation another type (the relation list's type menu)."""
+    project, document, aset = _own_set(request, slug, document_id)
+    relation = get_object_or_404(Relation.objects.select_related("source__label",
+                                                                 "target__label"),
+                                 pk=relation_id, annotation_set=aset)
+    relation.annotation_set = aset
+    page = _page_url(project, document)
+    rtype = project.relation_types.filter(pk=int_or_none(request.POST.get("type"))).first()
+
+    def call():
+        if rtype is None:
+            raise WarrantError("choose a relation type of this project")
+        return svc.relation_update(relation=relation, type=rtype,
+                                   expected_version=_expected_version(request),
+                                   user=request.user)
+
+    _, answer = _write(request, page, call)
+    if answer:
+        return answer
+    return _saved(
+        request, project, document, aset,
+        message=f"Saved: {relation.source.label.name} —{rtype.name}→ "
+        f"{relation.target.label.name} (u undoes)",
+        change=Change(relations=[relation]),
+    )
 
 
 def _replay(request, slug, document_id, service):

@@ -58,6 +58,11 @@ urlpatterns += [
         name="annotate-relation-create",
     ),
     path(
+        f"{_ANNOTATE}relations/<int:relation_id>/",
+        annotate_views.annotate_relation_update,
+        name="annotate-relation-update",
+    ),
+    path(
         f"{_ANNOTATE}relations/<int:relation_id>/delete/",
         annotate_views.annotate_relation_delete,
         name="annotate-relation-delete",

@@ -215,7 +215,8 @@ def test_the_keys_overlay_lists_every_way(page_for, members, brief, own_set):
     expect(dialog).to_be_visible()
     for row in ["Skip to the text", "By word", "By sentence", "By paragraph", "Home / End",
                 "Find", "Mark all matches", "Move its end", "Move its start", "drag the handle",
-                "Link by keys", "Link by mouse", "Arcs", "Undo", "Redo", "Ctrl", "Alt"]:
+                "Link by keys", "Link by mouse", "Change a relation's type", "Arcs", "Undo",
+                "Redo", "Ctrl", "Alt"]:
         expect(dialog).to_contain_text(row)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()

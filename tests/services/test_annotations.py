@@ -354,6 +354,8 @@ def _edits(aset, project):
         "relation_create": lambda: svc.relation_create(
             annotation_set=aset, source=claim(), target=evidence(),
             type=rtype(project, "attacks"), expected_version=version()),
+        "relation type change": lambda: svc.relation_update(
+            relation=relation(), type=rtype(project, "supports"), expected_version=version()),
         "relation_delete": lambda: svc.relation_delete(
             relation=relation(), expected_version=version()),
         "spans and relations at once (accepting suggestions)": lambda: (
@@ -391,6 +393,38 @@ def test_undo_and_redo_of_every_edit_kind_round_trip_the_set_byte_for_byte(aset,
         svc.annotation_set_redo(annotation_set=aset, expected_version=aset.version)
         assert dump(aset) == after
         assert canonical(aset) == after_out
+
+
+def test_a_relation_type_change_follows_the_schema_and_changes_nothing_when_refused(aset,
+                                                                                   project):
+    claim = make(aset, "Claim", "Sanctions work.")
+    evidence = make(aset, "Evidence", "Exports fell by 40%")
+    relation = svc.relation_create(annotation_set=aset, source=evidence, target=claim,
+                                   type=rtype(project, "evidence_for"),
+                                   expected_version=aset.version)
+    svc.relation_create(annotation_set=aset, source=claim, target=evidence,
+                        type=rtype(project, "attacks"), expected_version=aset.version)
+    aset.refresh_from_db()
+    before, version = dump(aset), aset.version
+    backwards = Relation.objects.get(annotation_set=aset, type__name="attacks")
+    for target, kind, message in (
+        (relation, "evidence_for", "already evidence_for"),
+        # supports may not end on an Evidence span in the argument preset.
+        (backwards, "supports", "supports"),
+    ):
+        with pytest.raises(WarrantError, match=message):
+            svc.relation_update(relation=target, type=rtype(project, kind),
+                                expected_version=version)
+    with pytest.raises(ConflictError):
+        svc.relation_update(relation=relation, type=rtype(project, "supports"),
+                            expected_version=version - 1)
+    aset.refresh_from_db()
+    assert (dump(aset), aset.version) == (before, version)
+    changed = svc.relation_update(relation=relation, type=rtype(project, "attacks"),
+                                  expected_version=version)
+    assert changed.type.name == "attacks" and changed.pk == relation.pk
+    assert AnnotationAction.objects.filter(annotation_set=aset).order_by("id").last().kind == (
+        "relation_update")
 
 
 def test_redo_goes_back_in_the_order_undo_went_and_stops_at_a_new_edit(aset, project):

@@ -816,6 +816,13 @@ function start(root) {
     if (event.target.closest(".label-button")) event.preventDefault();
   });
 
+  // A relation's type menu in the relation list: another type is one undoable edit.
+  root.addEventListener("change", (event) => {
+    const menu = event.target.closest("[data-relation-retype]");
+    if (!menu) return;
+    post(fill(urls.relation_update, menu.dataset.relationRetype, "relations"), { type: menu.value });
+  });
+
   root.addEventListener("click", (event) => {
     const target = event.target;
     const labelButton = target.closest(".label-button");
