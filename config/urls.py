@@ -5,11 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotator.web.health import healthz
+from annotator.web.icons import favicon
 from annotator.web.security import login_throttled
 
 urlpatterns = [
     # Load balancers and compose.yaml's healthcheck: no log-in, no session (annotator.web.health).
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for it at the root on every origin (annotator.web.icons).
+    path("favicon.ico", favicon, name="favicon"),
     # Both password forms answer a throttled attempt with a 429 page (annotator.web.security).
     path("admin/login/", login_throttled(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -36,6 +36,7 @@ from annotator.selectors.permissions import has_permission
 from annotator.services.agreement import agreement_run_request
 from annotator.services.backup import warrant_version
 from annotator.services.errors import WarrantError
+from annotator.templatetags.warrant_figures import UNDEFINED, figure
 
 from . import paging
 from .access import project_for
@@ -99,7 +100,7 @@ def _figure(report_part: dict, path: tuple[str, ...]) -> dict:
 
 
 def _fmt(value) -> str:
-    return "undefined" if value is None else f"{value:.3f}"
+    return figure(value)
 
 
 def _heat_style(value) -> str:
@@ -122,10 +123,8 @@ def _summary_rows(report: dict, intervals: dict | None) -> list[dict]:
         ci = bounds.get(key) if key else None
         if ci and ci.get("low") is not None:
             interval = f"[{ci['low']:.3f}, {ci['high']:.3f}]"
-        elif ci:
-            interval = "undefined"
-        else:
-            interval = "—"
+        else:  # no interval: undefined in every resample, or none asked for
+            interval = UNDEFINED
         rows.append({"label": label, "value": _fmt(value), "interval": interval})
     return rows
 

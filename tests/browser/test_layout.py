@@ -31,6 +31,7 @@ DESKTOP = {"width": 1440, "height": 900}
 # Named routes that are not pages a person opens, and why.
 NOT_PAGES = {
     "healthz": "load balancers' check, plain text",
+    "favicon": "the icon itself",
     "api-schema": "OpenAPI document (YAML)",
     "api-docs": "Swagger UI, drf-spectacular's own page",
     "logout": "POST only",
@@ -136,6 +137,7 @@ def _pages(project, document, import_job):
         "project-new": (reverse("project-new"), "instructor"),
         "project-detail": (reverse("project-detail", kwargs=slug), "instructor"),
         "project-settings": (reverse("project-settings", kwargs=slug), "instructor"),
+        "project-delete": (reverse("project-delete", kwargs=slug), "instructor"),
         "document-import": (reverse("document-import", kwargs=slug), "instructor"),
         "import-job": (reverse("import-job", kwargs={**slug, "job_id": import_job.pk}),
                        "instructor"),

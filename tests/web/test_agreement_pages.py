@@ -4,6 +4,7 @@ and one document side by side."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import NoReverseMatch, reverse
@@ -88,14 +89,18 @@ def done_run_doc_pk(project) -> int:
     return project.documents.get(external_id="brief-1").pk
 
 
-def test_undefined_figures_read_undefined_never_zero(client_for, project, members):
-    # One annotator only: nothing to pair, every figure is undefined.
+def test_undefined_figures_read_a_dash_never_zero(client_for, project, members):
+    # One annotator only: nothing to pair, every figure is undefined; the legend says "—".
     annotated_project(project)
     run = agreement_run_request(project=project, annotators=["alice"])
     run = agreement_run_execute(run_id=run.pk)
     assert run.report["overall"]["cohen_kappa"]["value"] is None
     html = client_for("viewer").get(page_url(project)).content.decode()
-    assert "undefined" in html
+    kappa_row = re.search(r'<tr><th scope="row">Cohen&#x27;s kappa[^<]*</th>(.*?)</tr>', html, re.S)
+    assert kappa_row, "the summary table has a Cohen's kappa row"
+    assert re.findall(r'<td class="number">([^<]*)</td>', kappa_row.group(1))[0] == "—"
+    assert "shown as “—”" in html
+    assert ">undefined<" not in html
     assert "0.000" not in html
 
 
