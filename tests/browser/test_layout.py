@@ -53,6 +53,7 @@ NOT_PAGES = {
     "annotate-span-delete": "POST only",
     "annotate-relation-create": "POST only",
     "annotate-relation-delete": "POST only",
+    "annotate-relation-update": "POST only",
     "annotate-undo": "POST only",
     "annotate-redo": "POST only",
     "annotate-submit": "POST only",
