@@ -568,6 +568,18 @@ def span_delete(*, span: Span, expected_version: int, user=None) -> None:
 # --------------------------------------------------------------------------- relations
 
 
+def _check_link(type: RelationType, source: Span, target: Span) -> None:
+    """Refuse a link the schema does not allow between these labels, or one that repeats."""
+    why = relation_refusal(type, source.label.name, target.label.name)
+    if why:
+        raise WarrantError(why)
+    same = Q(source=source, target=target, type=type)
+    if not type.directed:
+        same |= Q(source=target, target=source, type=type)
+    if Relation.objects.filter(same).exists():
+        raise WarrantError(f"these two spans are already linked by {type.name}")
+
+
 @transaction.atomic
 def relation_create(
     *,
@@ -587,14 +599,7 @@ def relation_create(
         raise WarrantError("a span cannot be related to itself")
     if type.project_id != annotation_set.document.project_id:
         raise WarrantError(f"relation type {type.name!r} is not part of this project's schema")
-    why = relation_refusal(type, source.label.name, target.label.name)
-    if why:
-        raise WarrantError(why)
-    same = Q(source=source, target=target, type=type)
-    if not type.directed:
-        same |= Q(source=target, target=source, type=type)
-    if Relation.objects.filter(same).exists():
-        raise WarrantError(f"these two spans are already linked by {type.name}")
+    _check_link(type, source, target)
     attributes = check_relation_attributes(attributes or {})
     _bump(annotation_set=annotation_set, expected_version=expected_version)
     relation = Relation.objects.create(
@@ -622,14 +627,7 @@ def relation_update(
     if type.pk == relation.type_id:
         raise WarrantError(f"the relation is already {type.name}")
     source, target = relation.source, relation.target
-    why = relation_refusal(type, source.label.name, target.label.name)
-    if why:
-        raise WarrantError(why)
-    same = Q(source=source, target=target, type=type)
-    if not type.directed:
-        same |= Q(source=target, target=source, type=type)
-    if Relation.objects.filter(same).exists():
-        raise WarrantError(f"these two spans are already linked by {type.name}")
+    _check_link(type, source, target)
     _bump(annotation_set=annotation_set, expected_version=expected_version)
     old = relation.type_id
     relation.type = type
