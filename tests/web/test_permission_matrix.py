@@ -225,12 +225,18 @@ def own_work(world, members):
     relation = relation_create(annotation_set=aset, source=spans[1], target=spans[0],
                                type=project.relation_types.get(name="supports"),
                                expected_version=1, user=members["annotator"])
-    return {"set": aset, "relation": relation}
+    # Another type the schema allows from Evidence to Claim, for the type menu's write.
+    from annotator.services.annotations import relation_refusal
+
+    retype = next(t for t in project.relation_types.exclude(name="supports")
+                  if not relation_refusal(t, "Evidence", "Claim"))
+    return {"set": aset, "relation": relation, "retype": retype}
 
 
 ANNOTATE_WRITES = {
     #                           manager curator annotator viewer non_member anonymous
     "annotate-relation-delete": (403,   403,    200,      403,   404,       302),
+    "annotate-relation-update": (403,   403,    200,      403,   404,       302),
     "annotate-undo":            (403,   403,    200,      403,   404,       302),
 }
 
@@ -240,10 +246,11 @@ def test_annotation_writes_per_actor_only_in_ones_own_set(client_for, own_work, 
                                                           status):
     aset = own_work["set"]
     kwargs = {"slug": aset.document.project.slug, "document_id": aset.document_id}
-    if name == "annotate-relation-delete":
+    if name in ("annotate-relation-delete", "annotate-relation-update"):
         kwargs["relation_id"] = own_work["relation"].pk
     before = AnnotationSet.objects.get(pk=aset.pk).version
-    response = client_for(actor).post(reverse(name, kwargs=kwargs), {"expected_version": 2},
+    data = {"expected_version": 2, "type": own_work["retype"].pk}
+    response = client_for(actor).post(reverse(name, kwargs=kwargs), data,
                                       HTTP_HX_REQUEST="true")
     assert response.status_code == status
     after = AnnotationSet.objects.get(pk=aset.pk).version
