@@ -347,6 +347,8 @@ def test_attribute_hotkeys_by_keyboard(page_for, members, brief, own_set, reason
     page.keyboard.press("j")
     expect(page.locator("#status-line")).to_contain_text("Claim")
     for version, expected in enumerate(["for", "against", None], start=1):
+        # At a person's pace: the previous save's answer has been swapped in and settled.
+        expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
         page.keyboard.press("f")  # f steps through the values, then back to unset
         expect(page.locator("#set-version")).to_have_text(f"version {version}")
         expect(page.locator("#attr-stance")).to_have_value(expected or "")
