@@ -10,6 +10,7 @@ from annotator.models import DismissedSuggestion, Span
 from annotator.services.demo import demo_brief_text
 from annotator.services.suggestions import suggestion_settings_update
 from tests.factories import AnnotationSetFactory, DocumentFactory, UserFactory
+from tests.live import wait_until
 from tests.suggestion_server import SuggestServer
 
 from .helpers import open_page, wait_saved
@@ -98,8 +99,8 @@ def test_dismiss_by_mouse_and_it_does_not_come_back(page_for, members, brief):
     expect(chip).to_have_count(0)
     expect(page.locator("#ghost-popover")).to_be_hidden()
     expect(page.locator("#status-line")).to_contain_text("Dismissed")
-    page.wait_for_timeout(300)
-    assert DismissedSuggestion.objects.filter(annotation_set=aset, key=key).exists()
+    wait_until(DismissedSuggestion.objects.filter(annotation_set=aset, key=key).exists, 10,
+               "the dismissal to reach the database")
     assert not Span.objects.filter(annotation_set=aset).exists()
     page.reload()
     expect(page.locator("#annotate-root")).to_have_attribute("data-suggestions", "ready")
@@ -137,8 +138,8 @@ def test_accept_and_dismiss_by_keyboard(page_for, members, brief):
     expect(page.locator(f'.ghost-chip[data-key="{first_key}"]')).to_have_count(0)
     expect(page.locator("#status-line")).to_contain_text("Dismissed")
     # Dismissals are kept on the server: a reload does not bring it back.
-    page.wait_for_timeout(300)
-    assert DismissedSuggestion.objects.filter(annotation_set=aset, key=first_key).exists()
+    wait_until(DismissedSuggestion.objects.filter(annotation_set=aset, key=first_key).exists, 10,
+               "the dismissal to reach the database")
     # The next one is focused: the opening recommendation; "a" accepts it.
     second = page.locator(".ghost-chip.focused")
     second_key = second.get_attribute("data-key")
