@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
 ]
 # Long enough for a slow CI machine, short enough that a broken test fails fast.
 TIMEOUT_MS = 10_000
+DESKTOP = {"width": 1400, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,10 @@ def browser(_chromium_cache, chromium_path):
 
 @pytest.fixture
 def page_for(browser, live_server):
-    """``page_for(user)``: a new tab logged in as ``user`` (its own browser context).
+    """``page_for(user, **options)``: a new tab logged in as ``user`` (``None``: nobody)
+    in its own browser context, made with Playwright's ``new_context`` options
+    (``viewport``, ``color_scheme``, ``has_touch``...) over a 1400x900 desktop;
+    ``context=``: a new tab in that context instead.
 
     Uncaught JavaScript errors fail the test.
     """
@@ -62,24 +66,27 @@ def page_for(browser, live_server):
     pages = []
     errors: list[str] = []
 
-    def make(user, *, context=None):
+    def make(user, *, context=None, **options):
         if context is None:
-            client = Client()
-            client.force_login(user)
             context = browser.new_context(
-                base_url=live_server.url, viewport={"width": 1400, "height": 900}
+                **{"base_url": live_server.url, "viewport": DESKTOP, **options}
             )
-            context.add_cookies(
-                [
-                    {
-                        "name": settings.SESSION_COOKIE_NAME,
-                        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                        "url": live_server.url,
-                    }
-                ]
-            )
+            if user is not None:
+                client = Client()
+                client.force_login(user)
+                context.add_cookies(
+                    [
+                        {
+                            "name": settings.SESSION_COOKIE_NAME,
+                            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                            "url": live_server.url,
+                        }
+                    ]
+                )
             context.set_default_timeout(TIMEOUT_MS)
             contexts.append(context)
+        elif options:
+            raise TypeError("context options apply to a new context only")
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         pages.append(page)

@@ -137,3 +137,43 @@ def test_decide_and_move_edges_with_the_keys(page_for, members, brief):
     page.keyboard.press("x")
     expect(page.locator("#curation-success")).to_contain_text("Taken out of the gold: Reason")
     assert gold(brief) == [(24, 36, "Evidence")]
+
+
+def _underline_rows(page, segment) -> int:
+    """How many pixel rows of the segment's innermost underline Chromium painted: rows at
+    the segment's bottom edge whose middle pixel is the underline's colour."""
+    import io
+    import re
+
+    from PIL import Image
+
+    image = segment.evaluate("(e) => getComputedStyle(e).backgroundImage")
+    stop = re.match(r"linear-gradient\((\w+\([^()]*\))", image).group(1)
+    colour = page.evaluate(
+        """(css) => { const c = document.createElement('canvas').getContext('2d');
+          c.fillStyle = css; c.fillRect(0, 0, 1, 1);
+          return Array.from(c.getImageData(0, 0, 1, 1).data).slice(0, 3); }""", stop)
+    box = segment.bounding_box()
+    shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB")
+    x = shot.width // 2
+    rows = 0
+    for y in range(shot.height - 1, -1, -1):
+        pixel = shot.getpixel((x, y))
+        if max(abs(a - b) for a, b in zip(pixel, colour, strict=True)) > 24:
+            break
+        rows += 1
+    return rows
+
+
+def test_an_underline_is_thicker_the_more_annotators_agree(page_for, members, brief):
+    page = page_for(members["curator"])
+    open_curation(page, brief)
+    thickness = {}
+    for text, votes in (("Evidence 1/3", 1), ("Reason 2/3", 2), ("MajorClaim 3/3", 3)):
+        span = chip(page, text).first.get_attribute("data-span")
+        # A stretch that only this candidate covers (its own lane 0, nothing above it).
+        segment = page.locator(f'#candidate-text .g[data-k="{span}"]').last
+        segment.scroll_into_view_if_needed()
+        thickness[votes] = _underline_rows(page, segment)
+    # 2 px for one of three, 4 for two, 6 for all three (curation.js), as painted.
+    assert thickness == {1: 2, 2: 4, 3: 6}

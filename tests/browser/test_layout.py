@@ -177,19 +177,15 @@ def _overflow(page) -> dict:
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
-def test_no_page_scrolls_sideways(page_for, browser, live_server, viewport):
+def test_no_page_scrolls_sideways(page_for, viewport):
     project, document, import_job = _demo()
     pages = _pages(project, document, import_job)
     tabs = {}
     too_wide = {}
     for name, (url, username) in pages.items():
         if username not in tabs:
-            if username:
-                tab = page_for(project.memberships.get(user__username=username).user)
-            else:
-                tab = page_for(None, context=browser.new_context(base_url=live_server.url))
-            tab.set_viewport_size(viewport)
-            tabs[username] = tab
+            user = project.memberships.get(user__username=username).user if username else None
+            tabs[username] = page_for(user, viewport=viewport)
         tab = tabs[username]
         response = tab.goto(url)
         assert response.status == 200, f"{name}: {url} answered {response.status}"
@@ -208,15 +204,12 @@ def test_no_page_scrolls_sideways(page_for, browser, live_server, viewport):
         measured = _overflow(tab)
         if measured["width"] > measured["viewport"]:
             too_wide[f"{name} (long title)"] = measured["width"]
-    if None in tabs:
-        tabs[None].context.close()
     assert too_wide == {}, f"wider than {viewport['width']} px: {too_wide}"
 
 
 def test_phone_header_reaches_every_link(page_for):
     project, _, _ = _demo()
-    tab = page_for(project.memberships.get(user__username="instructor").user)
-    tab.set_viewport_size(PHONE)
+    tab = page_for(project.memberships.get(user__username="instructor").user, viewport=PHONE)
     tab.goto(reverse("project-detail", kwargs={"slug": project.slug}))
     for control in ("header .brand", "header a[href$='/settings/tokens/']",
                     "header button:has-text('Log out')", "header .breadcrumbs a >> nth=0"):
@@ -234,8 +227,7 @@ def test_side_panel_stays_in_view_while_the_text_scrolls(page_for):
     document.text = "\n\n".join([document.text] * 5)
     document.save(update_fields=["text"])
     carol = project.memberships.get(user__username="carol").user
-    tab = page_for(carol)
-    tab.set_viewport_size(DESKTOP)
+    tab = page_for(carol, viewport=DESKTOP)
     open_page(tab, document)
     text = tab.locator("#doc-text").bounding_box()
     side = tab.locator("aside.side").bounding_box()
@@ -250,61 +242,45 @@ def test_side_panel_stays_in_view_while_the_text_scrolls(page_for):
     assert 0 <= palette["y"] < 200, "the palette scrolled away"
 
 
-def test_annotating_by_touch_on_a_phone(browser, live_server):
+def test_annotating_by_touch_on_a_phone(page_for):
     """Select text (as a long press does), then tap a label in the palette; tap a span."""
-    from django.conf import settings
-    from django.test import Client
-
     project, document, _ = _demo(graded=False)
     carol = project.memberships.get(user__username="carol").user
-    client = Client()
-    client.force_login(carol)
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE, has_touch=True,
-                                  is_mobile=True)
-    try:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                              "url": live_server.url}])
-        tab = context.new_page()
-        errors = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        open_page(tab, document)
-        phrase = "Cleaner air would save lives."
-        # A long press selects a word and its handles stretch the selection: the page sees
-        # the same selection either way. Chromium's headless touch cannot drag handles.
-        tab.evaluate(
-            """(phrase) => {
-              const root = document.getElementById('doc-text');
-              const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-              for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-                const at = n.data.indexOf(phrase);
-                if (at < 0) continue;
-                n.parentElement.scrollIntoView({block: 'center'});
-                const range = document.createRange();
-                range.setStart(n, at);
-                range.setEnd(n, at + phrase.length);
-                getSelection().removeAllRanges();
-                getSelection().addRange(range);
-                return;
-              }
-              throw new Error('phrase not found');
-            }""",
-            phrase,
-        )
-        # The palette stays reachable over the text (sticky) and takes a tap.
-        button = tab.locator('.label-button:has-text("Reason")')
-        box = button.bounding_box()
-        assert 0 <= box["y"] < PHONE["height"] and box["x"] + box["width"] <= PHONE["width"]
-        button.tap()
-        expect(tab.locator("#status-line")).to_contain_text("Saved")
-        aset = AnnotationSet.objects.get(document=document, annotator=carol)
-        span = aset.spans.get()
-        assert document.text[span.start : span.end] == phrase
-        assert span.label.name == "Reason"
-        # A tap on the span selects it: its editor opens.
-        tab.locator(f'#doc-text .g[data-k="{span.pk}"]').first.tap()
-        expect(tab.locator("#span-editor .excerpt")).to_contain_text("Cleaner air")
-        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        assert not errors, errors
-    finally:
-        context.close()
+    tab = page_for(carol, viewport=PHONE, has_touch=True, is_mobile=True)
+    open_page(tab, document)
+    phrase = "Cleaner air would save lives."
+    # A long press selects a word and its handles stretch the selection: the page sees
+    # the same selection either way. Chromium's headless touch cannot drag handles.
+    tab.evaluate(
+        """(phrase) => {
+          const root = document.getElementById('doc-text');
+          const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const at = n.data.indexOf(phrase);
+            if (at < 0) continue;
+            n.parentElement.scrollIntoView({block: 'center'});
+            const range = document.createRange();
+            range.setStart(n, at);
+            range.setEnd(n, at + phrase.length);
+            getSelection().removeAllRanges();
+            getSelection().addRange(range);
+            return;
+          }
+          throw new Error('phrase not found');
+        }""",
+        phrase,
+    )
+    # The palette stays reachable over the text (sticky) and takes a tap.
+    button = tab.locator('.label-button:has-text("Reason")')
+    box = button.bounding_box()
+    assert 0 <= box["y"] < PHONE["height"] and box["x"] + box["width"] <= PHONE["width"]
+    button.tap()
+    expect(tab.locator("#status-line")).to_contain_text("Saved")
+    aset = AnnotationSet.objects.get(document=document, annotator=carol)
+    span = aset.spans.get()
+    assert document.text[span.start : span.end] == phrase
+    assert span.label.name == "Reason"
+    # A tap on the span selects it: its editor opens.
+    tab.locator(f'#doc-text .g[data-k="{span.pk}"]').first.tap()
+    expect(tab.locator("#span-editor .excerpt")).to_contain_text("Cleaner air")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

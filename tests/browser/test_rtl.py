@@ -344,3 +344,56 @@ def test_a_suggested_urdu_span_has_its_ghost_chip_on_its_right(
         right = first["x"] + first["w"]
         assert abs(chip_box["x"] + chip_box["width"] - right) < 2
         assert chip_box["x"] > last["x"]
+
+
+def _fonts_used(page, selector) -> dict[str, int]:
+    """Font family -> glyphs that Chromium drew with it for the element's text (DevTools'
+    CSS.getPlatformFontsForNode: the fonts actually used, after fallback)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    cdp.detach()
+    return {f["familyName"]: f["glyphCount"] for f in fonts}
+
+
+def _font_faces(page) -> dict[str, str]:
+    return page.evaluate(
+        """async () => { await document.fonts.ready;
+          return Object.fromEntries([...document.fonts].map(f => [f.family + ' ' + f.weight,
+                                                                  f.status])); }""")
+
+
+def test_urdu_is_drawn_in_the_font_warrant_serves_and_nothing_leaves_the_server(
+        page_for, members, live_server, urdu):
+    AnnotationSetFactory(document=urdu, annotator=members["annotator"])
+    page = page_for(members["annotator"])
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_page(page, urdu)
+    faces = _font_faces(page)
+    # Regular for the brief, bold for its Urdu title.
+    assert faces == {"Noto Naskh Arabic 400": "loaded", "Noto Naskh Arabic 700": "loaded"}
+    # The brief's Urdu letters are drawn with it, not with a fallback (or as boxes).
+    used = _fonts_used(page, "#doc-text .blk")
+    assert used.get("Noto Naskh Arabic", 0) > 100, used
+    assert page.evaluate("document.fonts.check('17px \"Noto Naskh Arabic\"', 'ٹیکس')")
+    fonts = [url for url in requests if url.endswith(".woff2")]
+    assert sorted(fonts) == [f"{live_server.url}/static/annotator/fonts/noto-naskh-arabic-{w}.woff2"
+                             for w in (400, 700)]
+    assert [url for url in requests if not url.startswith(live_server.url)] == []
+
+
+def test_an_english_page_does_not_download_the_arabic_font(page_for, members, project):
+    english = DocumentFactory(project=project, text="Cleaner air would save lives.",
+                              title="Clean air")
+    AnnotationSetFactory(document=english, annotator=members["annotator"])
+    page = page_for(members["annotator"])
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_page(page, english)
+    faces = _font_faces(page)
+    assert set(faces.values()) == {"unloaded"}, faces
+    assert [url for url in requests if ".woff" in url] == []

@@ -6,14 +6,16 @@ light-dark() of warrant.css itself). The contrast ratio is WCAG 2.x's:
 (L1 + 0.05) / (L2 + 0.05) of the relative luminances,
 https://www.w3.org/TR/WCAG21/#dfn-contrast-ratio and
 https://www.w3.org/TR/WCAG21/#dfn-relative-luminance; AA asks 4.5:1 of text
-(https://www.w3.org/TR/WCAG21/#contrast-minimum).
+(https://www.w3.org/TR/WCAG21/#contrast-minimum) and 3:1 of the parts of graphics
+needed to understand the content, such as a span's underline, and of a control's
+border (https://www.w3.org/TR/WCAG21/#non-text-contrast).
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -24,6 +26,7 @@ from tests.factories import AnnotationSetFactory, DocumentFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AA = 4.5
+NON_TEXT = 3.0
 TEXT = "Claim one. Reason two. Evidence three. Major four. Yellow five. Grey six. Pale seven."
 PHRASES = {"Claim": "Claim one.", "Reason": "Reason two.", "Evidence": "Evidence three.",
            "MajorClaim": "Major four."}
@@ -87,21 +90,13 @@ def labelled(project, members):
     return document
 
 
-def _tab(browser, live_server, user, scheme):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=live_server.url, color_scheme=scheme,
-                                  viewport={"width": 1200, "height": 900})
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])
-    tab = context.new_page()
+def _tab(page_for, user, scheme):
+    tab = page_for(user, color_scheme=scheme, viewport={"width": 1200, "height": 900})
     problems = []
-    tab.on("pageerror", lambda exc: problems.append(str(exc)))
     # A Content-Security-Policy refusal is reported on the console.
     tab.on("console", lambda msg: problems.append(msg.text)
            if "Content Security Policy" in msg.text else None)
-    return context, tab, problems
+    return tab, problems
 
 
 def _colour(tab, selector, prop, pseudo=None):
@@ -112,83 +107,108 @@ def _colour(tab, selector, prop, pseudo=None):
     return tab.evaluate(_RGBA, css)
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_label_chips_and_body_text_keep_aa_contrast(browser, live_server, members, labelled,
-                                                    scheme):
+# The first colour of a computed background-image (Chromium writes the resolved colour of
+# each gradient stop: "linear-gradient(oklch(0.72 0.15 264.38), ...), ...").
+_FIRST_STOP = re.compile(r"linear-gradient\((\w+\([^()]*\))")
+
+
+def _underline(tab, selector):
+    """The colour of the innermost underline (lane 0) of a segment, as painted."""
+    image = tab.evaluate("(s) => getComputedStyle(document.querySelector(s)).backgroundImage",
+                         selector)
+    return tab.evaluate(_RGBA, _FIRST_STOP.match(image).group(1))
+
+
+@pytest.mark.parametrize(
+    ("scheme", "switch"),
+    [("light", "system"), ("dark", "system"), ("light", "dark"), ("dark", "light")],
+    ids=["light", "dark", "dark-by-the-switch", "light-by-the-switch"],
+)
+def test_label_chips_underlines_and_body_text_keep_their_contrast(page_for, members, labelled,
+                                                                 scheme, switch):
     project = labelled.project
     preset = set(load_schema("argument").label_names())
-    context, tab, problems = _tab(browser, live_server, members["annotator"], scheme)
-    try:
-        tab.goto(annotate_url(labelled))
-        expect(tab.locator("#annotate-root")).to_have_attribute("data-ready", "true")
-        page_bg = _colour(tab, "html", "backgroundColor")
-        # The theme is the one asked for: a dark page in the dark, a white one in the light.
-        assert (luminance(page_bg) < 0.05) == (scheme == "dark"), page_bg
-        body_fg = _colour(tab, "body", "color")
-        figures = {"body text": contrast(body_fg, page_bg)}
-        text_fg = _colour(tab, "#doc-text", "color")
-        figures["brief text"] = contrast(text_fg, page_bg)
-        figures["muted text"] = contrast(_colour(tab, ".muted, .help", "color"), page_bg)
-        figures["link"] = contrast(_colour(tab, "header .breadcrumbs a", "color"),
-                                   _colour(tab, "header", "backgroundColor"))
-        checked = set()
-        for label in project.span_labels.all():
-            chip = f"#doc-text .tag.c{label.pk}"
-            ink = _colour(tab, chip, "color")
-            ground = over(_colour(tab, chip, "backgroundColor"), page_bg)
-            figures[f"{label.name} chip"] = contrast(ink, ground)
-            # The brief's text over the span's tint of that colour.
-            segment = f"#doc-text .g[data-k='{label.spans.get().pk}']"
-            tint = over(_colour(tab, segment, "backgroundColor"), page_bg)
-            figures[f"text on {label.name}"] = contrast(text_fg, tint)
-            # The outline's chips (server-rendered, not linked yet) follow the same rule.
-            outline_chip = f"#unlinked .chip.c{label.pk}"
-            figures[f"{label.name} outline chip"] = contrast(
-                _colour(tab, outline_chip, "color"),
-                over(_colour(tab, outline_chip, "backgroundColor"), page_bg))
-            checked.add(label.name)
-        assert preset <= checked
-        low = {name: round(ratio, 2) for name, ratio in figures.items() if ratio < AA}
-        assert low == {}, f"under {AA}:1 in the {scheme} theme: {low}"
-        assert not problems, problems
-    finally:
-        context.close()
+    theme = scheme if switch == "system" else switch
+    tab, problems = _tab(page_for, members["annotator"], scheme)
+    if switch != "system":
+        tab.goto(reverse("project-detail", kwargs={"slug": project.slug}))
+        tab.locator("select[data-theme-switch]").select_option(switch)
+    tab.goto(annotate_url(labelled))
+    expect(tab.locator("#annotate-root")).to_have_attribute("data-ready", "true")
+    page_bg = _colour(tab, "html", "backgroundColor")
+    # The theme is the one asked for: a dark page in the dark, a white one in the light.
+    assert (luminance(page_bg) < 0.05) == (theme == "dark"), page_bg
+    body_fg = _colour(tab, "body", "color")
+    figures = {"body text": contrast(body_fg, page_bg)}
+    text_fg = _colour(tab, "#doc-text", "color")
+    figures["brief text"] = contrast(text_fg, page_bg)
+    figures["muted text"] = contrast(_colour(tab, ".muted, .help", "color"), page_bg)
+    figures["link"] = contrast(_colour(tab, "header .breadcrumbs a", "color"),
+                               _colour(tab, "header", "backgroundColor"))
+    marks = {}
+    checked = set()
+    for label in project.span_labels.all():
+        chip = f"#doc-text .tag.c{label.pk}"
+        ink = _colour(tab, chip, "color")
+        ground = over(_colour(tab, chip, "backgroundColor"), page_bg)
+        figures[f"{label.name} chip"] = contrast(ink, ground)
+        # The brief's text over the span's tint of that colour.
+        segment = f"#doc-text .g[data-k='{label.spans.get().pk}']"
+        tint = over(_colour(tab, segment, "backgroundColor"), page_bg)
+        figures[f"text on {label.name}"] = contrast(text_fg, tint)
+        # The outline's chips (server-rendered, not linked yet) follow the same rule.
+        outline_chip = f"#unlinked .chip.c{label.pk}"
+        figures[f"{label.name} outline chip"] = contrast(
+            _colour(tab, outline_chip, "color"),
+            over(_colour(tab, outline_chip, "backgroundColor"), page_bg))
+        # The underline stands out from the page under it and from the tint above it,
+        # and the palette button's border from the page.
+        underline = over(_underline(tab, segment), page_bg)
+        marks[f"{label.name} underline"] = contrast(underline, page_bg)
+        marks[f"{label.name} underline on its tint"] = contrast(underline, tint)
+        button = f".palette .label-button[data-label='{label.pk}']"
+        marks[f"{label.name} button border"] = contrast(
+            over(_colour(tab, button, "borderTopColor"), page_bg), page_bg)
+        checked.add(label.name)
+    assert preset <= checked
+    low = {name: round(ratio, 2) for name, ratio in figures.items() if ratio < AA}
+    assert low == {}, f"under {AA}:1 in the {theme} theme: {low}"
+    low = {name: round(ratio, 2) for name, ratio in marks.items() if ratio < NON_TEXT}
+    assert low == {}, f"under {NON_TEXT}:1 in the {theme} theme: {low}"
+    assert not problems, problems
 
 
-def test_the_switch_keeps_a_choice_and_system_follows_the_system(browser, live_server,
+def test_the_switch_keeps_a_choice_and_system_follows_the_system(page_for, live_server,
                                                                 members, labelled):
-    context, tab, problems = _tab(browser, live_server, members["annotator"], "light")
-    try:
-        url = reverse("project-detail", kwargs={"slug": labelled.project.slug})
-        tab.goto(url)
-        switch = tab.locator("select[data-theme-switch]")
-        expect(switch).to_be_visible()
-        expect(switch).to_have_value("system")
-        assert luminance(_colour(tab, "html", "backgroundColor")) > 0.9
-        switch.select_option("dark")
-        assert luminance(_colour(tab, "html", "backgroundColor")) < 0.05
-        # Kept across pages, and applied before the first paint: the stylesheet's first
-        # rules already see data-theme (theme.js runs in <head>, before <body> exists).
-        tab.goto(annotate_url(labelled))
-        assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
-        expect(tab.locator("select[data-theme-switch]")).to_have_value("dark")
-        assert luminance(_colour(tab, "html", "backgroundColor")) < 0.05
-        head_scripts = tab.evaluate(
-            "[...document.head.querySelectorAll('script')].map(s => [s.src, s.defer, s.async,"
-            " s.type])"
-        )
-        assert [s for s in head_scripts if s[0].endswith("/theme.js")] == [
-            [f"{live_server.url}/static/annotator/theme.js", False, False, ""]
-        ]
-        tab.locator("select[data-theme-switch]").select_option("light")
-        tab.reload()
-        assert luminance(_colour(tab, "html", "backgroundColor")) > 0.9
-        # System: follows prefers-color-scheme again.
-        tab.locator("select[data-theme-switch]").select_option("system")
-        tab.emulate_media(color_scheme="dark")
-        tab.reload()
-        assert tab.evaluate("document.documentElement.dataset.theme") is None
-        assert luminance(_colour(tab, "html", "backgroundColor")) < 0.05
-        assert not problems, problems
-    finally:
-        context.close()
+    tab, problems = _tab(page_for, members["annotator"], "light")
+    url = reverse("project-detail", kwargs={"slug": labelled.project.slug})
+    tab.goto(url)
+    switch = tab.locator("select[data-theme-switch]")
+    expect(switch).to_be_visible()
+    expect(switch).to_have_value("system")
+    assert luminance(_colour(tab, "html", "backgroundColor")) > 0.9
+    switch.select_option("dark")
+    assert luminance(_colour(tab, "html", "backgroundColor")) < 0.05
+    # Kept across pages, and applied before the first paint: the stylesheet's first
+    # rules already see data-theme (theme.js runs in <head>, before <body> exists).
+    tab.goto(annotate_url(labelled))
+    assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
+    expect(tab.locator("select[data-theme-switch]")).to_have_value("dark")
+    assert luminance(_colour(tab, "html", "backgroundColor")) < 0.05
+    head_scripts = tab.evaluate(
+        "[...document.head.querySelectorAll('script')].map(s => [s.src, s.defer, s.async,"
+        " s.type])"
+    )
+    assert [s for s in head_scripts if s[0].endswith("/theme.js")] == [
+        [f"{live_server.url}/static/annotator/theme.js", False, False, ""]
+    ]
+    tab.locator("select[data-theme-switch]").select_option("light")
+    tab.reload()
+    assert luminance(_colour(tab, "html", "backgroundColor")) > 0.9
+    # System: follows prefers-color-scheme again.
+    tab.locator("select[data-theme-switch]").select_option("system")
+    tab.emulate_media(color_scheme="dark")
+    tab.reload()
+    assert tab.evaluate("document.documentElement.dataset.theme") is None
+    assert luminance(_colour(tab, "html", "backgroundColor")) < 0.05
+    assert not problems, problems

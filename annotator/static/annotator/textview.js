@@ -25,14 +25,16 @@ export class TextView {
   /**
    * @param {HTMLElement} root  the element holding the .blk blocks
    * @param {object} options  {labelName(labelId) -> string, chips: true,
-   *   chipText(span) -> string, chipTitle(span) -> string}
+   *   chipText(span) -> string, chipTitle(span) -> string, markWidth(span) -> px}
    */
-  constructor(root, { labelName, chips = true, chipText = null, chipTitle = null } = {}) {
+  constructor(root, { labelName, chips = true, chipText = null, chipTitle = null, markWidth = null } = {}) {
     this.root = root;
     this.labelName = labelName || (() => "");
     // What a chip says (its label's name unless told) and its tooltip (none unless told).
     this.chipText = chipText || ((span) => this.labelName(span.label));
     this.chipTitle = chipTitle;
+    // An underline's thickness in px (the stylesheet's unless told).
+    this.markWidth = markWidth;
     this.chips = chips;
     this.blocks = [...root.querySelectorAll(".blk")].map((el) => ({ el, s: Number(el.dataset.s) }));
     // The text is what the blocks hold before anything is drawn into them: the whole
@@ -152,7 +154,11 @@ export class TextView {
       const ids = active.map((s) => s.id).join(" ");
       const inner = active[active.length - 1];
       const style = active
-        .map((s) => `--u${Math.min(laneOf.get(s.id), MAX_LANES - 1)}:var(--L${s.label})`)
+        .map((s) => {
+          const lane = Math.min(laneOf.get(s.id), MAX_LANES - 1);
+          const width = this.markWidth ? `;--w${lane}:${this.markWidth(s)}px` : "";
+          return `--u${lane}:var(--L${s.label})${width}`;
+        })
         .join(";");
       const depth = Math.min(laneOf.get(inner.id) + 1, MAX_LANES);
       out.push(
