@@ -112,7 +112,11 @@ def _heat_style(value) -> str:
     base = (29, 78, 216) if v >= 0 else (185, 28, 28)  # --accent and --danger
     rgb = [round(255 + (c - 255) * strength) for c in base]
     text = "#ffffff" if strength > 0.55 else "#111827"
-    return f"background-color: rgb({rgb[0]}, {rgb[1]}, {rgb[2]}); color: {text};"
+    # --heat and --s: the dark theme mixes the same hue into its own background (warrant.css).
+    return (
+        f"background-color: rgb({rgb[0]}, {rgb[1]}, {rgb[2]}); color: {text};"
+        f" --heat: rgb({base[0]}, {base[1]}, {base[2]}); --s: {strength:.3f};"
+    )
 
 
 def _summary_rows(report: dict, intervals: dict | None) -> list[dict]:
