@@ -92,22 +92,10 @@ def test_curator_premerges_accepts_rejects_and_finalises(page_for, live_server, 
     assert own_sets(brief) == before  # nobody's own set changed
 
 
-def test_the_page_works_without_javascript(browser, live_server, members, brief):
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(members["curator"])
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])
-    try:
-        page = context.new_page()
-        page.goto(reverse("curation-document", kwargs={"slug": brief.project.slug,
-                                                       "document_id": brief.pk}))
-        page.click("#premerge-button")
-        expect(page.locator(".messages")).to_contain_text("2 span(s), 1 relation(s)")
-        expect(page.locator("#span-candidates tr.in-gold")).to_have_count(2)
-    finally:
-        context.close()
+def test_the_page_works_without_javascript(page_for, members, brief):
+    page = page_for(members["curator"], java_script_enabled=False)
+    page.goto(reverse("curation-document", kwargs={"slug": brief.project.slug,
+                                                   "document_id": brief.pk}))
+    page.click("#premerge-button")
+    expect(page.locator(".messages")).to_contain_text("2 span(s), 1 relation(s)")
+    expect(page.locator("#span-candidates tr.in-gold")).to_have_count(2)

@@ -3,13 +3,17 @@ mouse and by keys, edges moved by handles and keys, relations as arcs (issue 14)
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.urls import reverse
+from PIL import Image
 from playwright.sync_api import expect
 
 from annotator.models import AnnotationSet
 
 from . import test_curation
+from .colours import underline_colour
 
 # The same brief as the table's tests: alice, bob and carol's candidates, one relation.
 brief = test_curation.brief
@@ -139,20 +143,11 @@ def test_decide_and_move_edges_with_the_keys(page_for, members, brief):
     assert gold(brief) == [(24, 36, "Evidence")]
 
 
-def _underline_rows(page, segment) -> int:
+def _underline_rows(page, segment_key) -> int:
     """How many pixel rows of the segment's innermost underline Chromium painted: rows at
     the segment's bottom edge whose middle pixel is the underline's colour."""
-    import io
-    import re
-
-    from PIL import Image
-
-    image = segment.evaluate("(e) => getComputedStyle(e).backgroundImage")
-    stop = re.match(r"linear-gradient\((\w+\([^()]*\))", image).group(1)
-    colour = page.evaluate(
-        """(css) => { const c = document.createElement('canvas').getContext('2d');
-          c.fillStyle = css; c.fillRect(0, 0, 1, 1);
-          return Array.from(c.getImageData(0, 0, 1, 1).data).slice(0, 3); }""", stop)
+    colour = underline_colour(page, f'#candidate-text .g[data-k="{segment_key}"]')[:3]
+    segment = page.locator(f'#candidate-text .g[data-k="{segment_key}"]').last
     box = segment.bounding_box()
     shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB")
     x = shot.width // 2
@@ -172,8 +167,7 @@ def test_an_underline_is_thicker_the_more_annotators_agree(page_for, members, br
     for text, votes in (("Evidence 1/3", 1), ("Reason 2/3", 2), ("MajorClaim 3/3", 3)):
         span = chip(page, text).first.get_attribute("data-span")
         # A stretch that only this candidate covers (its own lane 0, nothing above it).
-        segment = page.locator(f'#candidate-text .g[data-k="{span}"]').last
-        segment.scroll_into_view_if_needed()
-        thickness[votes] = _underline_rows(page, segment)
+        page.locator(f'#candidate-text .g[data-k="{span}"]').last.scroll_into_view_if_needed()
+        thickness[votes] = _underline_rows(page, span)
     # 2 px for one of three, 4 for two, 6 for all three (curation.js), as painted.
     assert thickness == {1: 2, 2: 4, 3: 6}

@@ -13,13 +13,12 @@ border (https://www.w3.org/TR/WCAG21/#non-text-contrast).
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from annotator.formats.schema import load_schema
+from tests.browser.colours import painted, underline_colour
 from tests.browser.helpers import annotate_url, make_span
 from tests.factories import AnnotationSetFactory, DocumentFactory
 
@@ -35,16 +34,6 @@ PHRASES = {"Claim": "Claim one.", "Reason": "Reason two.", "Evidence": "Evidence
 EXTRA = {"Yellow": ("#ffff00", "Yellow five."), "Grey": ("#777777", "Grey six."),
          "Pale": ("#a5d8ff", "Pale seven.")}
 
-# A computed colour -> [r, g, b, a] in 0..255, as Chromium paints it.
-_RGBA = """(css) => {
-  const canvas = document.createElement('canvas');
-  canvas.width = canvas.height = 1;
-  const ctx = canvas.getContext('2d', {willReadFrequently: true});
-  ctx.clearRect(0, 0, 1, 1);
-  ctx.fillStyle = css;
-  ctx.fillRect(0, 0, 1, 1);
-  return Array.from(ctx.getImageData(0, 0, 1, 1).data);
-}"""
 
 
 def luminance(rgb) -> float:
@@ -104,19 +93,8 @@ def _colour(tab, selector, prop, pseudo=None):
         "([s, p, pseudo]) => getComputedStyle(document.querySelector(s), pseudo)[p]",
         [selector, prop, pseudo],
     )
-    return tab.evaluate(_RGBA, css)
+    return painted(tab, css)
 
-
-# The first colour of a computed background-image (Chromium writes the resolved colour of
-# each gradient stop: "linear-gradient(oklch(0.72 0.15 264.38), ...), ...").
-_FIRST_STOP = re.compile(r"linear-gradient\((\w+\([^()]*\))")
-
-
-def _underline(tab, selector):
-    """The colour of the innermost underline (lane 0) of a segment, as painted."""
-    image = tab.evaluate("(s) => getComputedStyle(document.querySelector(s)).backgroundImage",
-                         selector)
-    return tab.evaluate(_RGBA, _FIRST_STOP.match(image).group(1))
 
 
 @pytest.mark.parametrize(
@@ -163,7 +141,7 @@ def test_label_chips_underlines_and_body_text_keep_their_contrast(page_for, memb
             over(_colour(tab, outline_chip, "backgroundColor"), page_bg))
         # The underline stands out from the page under it and from the tint above it,
         # and the palette button's border from the page.
-        underline = over(_underline(tab, segment), page_bg)
+        underline = over(underline_colour(tab, segment), page_bg)
         marks[f"{label.name} underline"] = contrast(underline, page_bg)
         marks[f"{label.name} underline on its tint"] = contrast(underline, tint)
         button = f".palette .label-button[data-label='{label.pk}']"
