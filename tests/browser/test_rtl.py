@@ -359,21 +359,24 @@ def _fonts_used(page, selector) -> dict[str, int]:
     return {f["familyName"]: f["glyphCount"] for f in fonts}
 
 
-def _font_faces(page) -> dict[str, str]:
-    return page.evaluate(
+def _open_recording_requests(page_for, annotator, document):
+    """Open ``document``'s annotation page; (page, every URL it requested, its font faces'
+    status once the fonts have settled)."""
+    AnnotationSetFactory(document=document, annotator=annotator)
+    page = page_for(annotator)
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_page(page, document)
+    faces = page.evaluate(
         """async () => { await document.fonts.ready;
           return Object.fromEntries([...document.fonts].map(f => [f.family + ' ' + f.weight,
                                                                   f.status])); }""")
+    return page, requests, faces
 
 
 def test_urdu_is_drawn_in_the_font_warrant_serves_and_nothing_leaves_the_server(
         page_for, members, live_server, urdu):
-    AnnotationSetFactory(document=urdu, annotator=members["annotator"])
-    page = page_for(members["annotator"])
-    requests = []
-    page.on("request", lambda request: requests.append(request.url))
-    open_page(page, urdu)
-    faces = _font_faces(page)
+    page, requests, faces = _open_recording_requests(page_for, members["annotator"], urdu)
     # Regular for the brief, bold for its Urdu title.
     assert faces == {"Noto Naskh Arabic 400": "loaded", "Noto Naskh Arabic 700": "loaded"}
     # The brief's Urdu letters are drawn with it, not with a fallback (or as boxes).
@@ -389,11 +392,6 @@ def test_urdu_is_drawn_in_the_font_warrant_serves_and_nothing_leaves_the_server(
 def test_an_english_page_does_not_download_the_arabic_font(page_for, members, project):
     english = DocumentFactory(project=project, text="Cleaner air would save lives.",
                               title="Clean air")
-    AnnotationSetFactory(document=english, annotator=members["annotator"])
-    page = page_for(members["annotator"])
-    requests = []
-    page.on("request", lambda request: requests.append(request.url))
-    open_page(page, english)
-    faces = _font_faces(page)
+    _, requests, faces = _open_recording_requests(page_for, members["annotator"], english)
     assert set(faces.values()) == {"unloaded"}, faces
     assert [url for url in requests if ".woff" in url] == []
