@@ -28,11 +28,19 @@ Probes, and the rows of the issue's table they give:
   manager; then ``assign --per-document 3`` on a second project of as many
   briefs without assignments.
 * ``agreement``: ``--agreement-documents`` briefs (10,000) x 3 annotators, all
-  submitted; the run in one process (the embedded mode), then on 1 and on 2
-  Celery workers (real worker processes, Redis), with peak memory per worker.
+  submitted; the run in one process (the embedded mode, up to 20,000 briefs),
+  then on 1 and on 2 Celery workers (``--workers``; real worker processes,
+  Redis), with peak memory per worker and the run's own timings. The project
+  is written once per session (COPY) into a fixture database that each
+  checkout's probe copies (``CREATE DATABASE ... TEMPLATE``); ``--agreement-fixture``
+  names one written before.
 * ``autoruns``: 200 briefs x 3 annotators, 600 submissions one after the other
-  with the automatic agreement run of each computed in this process (the
-  embedded mode, no coalescing): CPU seconds of the whole.
+  with their automatic agreement runs as production runs them: on real Celery
+  workers (the largest of ``--workers``) through Redis, each run waiting
+  WARRANT_AGREEMENT_COALESCE_SECONDS (30) for the submissions that follow and
+  reading only the chunks whose sets changed. CPU seconds of the workers
+  (their processes and children, from /proc) from the first submission until
+  no run is pending or running.
 * ``memory``: gunicorn with 5 workers, idle 5 s after it answers: the
   resident memory of the workers.
 * ``batch``: the comparison harness's workload (200 briefs x 3 annotators x 40
@@ -48,6 +56,7 @@ browser's way) and the span save of the annotate page, which issue 13 rewrites.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -66,6 +75,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROBES = ("brief", "project", "agreement", "autoruns", "memory", "batch")
 STATEMENT_TIMEOUT_MS = 30_000
+#: The agreement probe runs in one process (the embedded mode) up to this many briefs:
+#: beyond, the one-process run is the workers' chunks one after the other, for minutes.
+IN_PROCESS_DOCUMENTS = 20_000
 LABEL_STUDIO_SUBMISSIONS_PER_S = 6.45  # 8 clients, earlier session (issue 12)
 
 
@@ -79,7 +91,7 @@ def _server() -> str:
     return "postgres://postgres@127.0.0.1:5432/postgres"
 
 
-def _database(server: str, name: str, *, drop: bool = False) -> str:
+def _database(server: str, name: str, *, drop: bool = False, template: str | None = None) -> str:
     import psycopg
 
     parts = urllib.parse.urlsplit(server)
@@ -87,8 +99,38 @@ def _database(server: str, name: str, *, drop: bool = False) -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not drop:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"'
+                         + (f' TEMPLATE "{template}"' if template else ""))
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _fixture(code: Path, args, fixtures: dict) -> tuple[str | None, dict]:
+    """The database holding the agreement probe's project, built once per session and
+    copied (CREATE DATABASE ... TEMPLATE) for each checkout with the same migrations:
+    100,000 briefs x 3 sets x 40 spans take many minutes to write even with COPY.
+    ``--agreement-fixture DB`` names one built beforehand (by ``--probe agreement
+    --build-only`` on a migrated database)."""
+    if args.agreement_fixture:
+        return args.agreement_fixture, {"fixture": args.agreement_fixture}
+    migrations = sorted(p.name for p in (code / "annotator" / "migrations").glob("0*.py"))
+    key = hashlib.sha1(json.dumps([migrations, args.agreement_documents]).encode()).hexdigest()
+    if key not in fixtures:
+        name = f"warrant_scale_fixture_{key[:10]}"
+        url = _database(_server(), name)
+        env = _env(code, url, DATABASE_STATEMENT_TIMEOUT="0")
+        began = time.monotonic()
+        done = subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=code,
+                              env=env, capture_output=True, text=True)
+        if not done.returncode:
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--probe", "agreement",
+                 "--build-only", "--agreement-documents", str(args.agreement_documents)],
+                cwd=code, env=env, capture_output=True, text=True)
+        if done.returncode:
+            _database(_server(), name, drop=True)
+            return None, {"error": (done.stderr or done.stdout)[-800:]}
+        fixtures[key] = (name, {"fixture_build_seconds": time.monotonic() - began})
+    return fixtures[key]
 
 
 def _env(code: Path, database_url: str, **extra) -> dict:
@@ -113,10 +155,16 @@ def _env(code: Path, database_url: str, **extra) -> dict:
     return env
 
 
-def run_probe(probe: str, code: Path, args) -> dict:
+def run_probe(probe: str, code: Path, args, fixtures: dict) -> dict:
     name = f"warrant_scale_{probe}_{uuid.uuid4().hex[:6]}"
-    url = _database(_server(), name)
-    env = _env(code, url)
+    template, built = None, {}
+    if probe == "agreement":
+        template, built = _fixture(code, args, fixtures)
+        if template is None:
+            return built
+    url = _database(_server(), name, template=template)
+    # Fixtures and runs of 100,000 briefs hold statements longer than production's 30 s.
+    env = _env(code, url, DATABASE_STATEMENT_TIMEOUT="0")
     try:
         migrate = subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=code,
                                  env=env, capture_output=True, text=True)
@@ -124,12 +172,13 @@ def run_probe(probe: str, code: Path, args) -> dict:
             return {"error": migrate.stderr[-500:]}
         cmd = [sys.executable, str(Path(__file__).resolve()), "--probe", probe,
                "--documents", str(args.documents),
-               "--agreement-documents", str(args.agreement_documents)]
+               "--agreement-documents", str(args.agreement_documents),
+               "--workers", args.workers] + (["--prebuilt"] if template else [])
         done = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True)
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
         if done.returncode or not lines:
             return {"error": (done.stderr or done.stdout)[-800:]}
-        return json.loads(lines[-1])
+        return {**built, **json.loads(lines[-1])}
     finally:
         _database(_server(), name, drop=True)
 
@@ -140,7 +189,15 @@ def main(argv=None) -> int:
     parser.add_argument("--agreement-documents", type=int, default=10_000)
     parser.add_argument("--base", type=Path, help="another checkout to measure the same way")
     parser.add_argument("--only", default=",".join(PROBES))
+    parser.add_argument("--workers", default="1,2",
+                        help="worker counts of the agreement probe (default 1,2)")
+    parser.add_argument("--agreement-fixture",
+                        help="an existing database holding the agreement probe's project")
+    parser.add_argument("--keep-fixtures", action="store_true",
+                        help="keep the agreement fixture databases built by this session")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--prebuilt", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
         _setup()
@@ -148,13 +205,20 @@ def main(argv=None) -> int:
         return 0
     trees = [("this", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
     results: dict[str, dict[str, dict]] = {}
-    for probe in args.only.split(","):
-        for label, code in trees:
-            began = time.monotonic()
-            print(f"[{probe} on {label} ({code})]", flush=True)
-            results.setdefault(probe, {})[label] = result = run_probe(probe, code, args)
-            print(f"  {json.dumps(result)[:2000]}  ({time.monotonic() - began:.0f} s)",
-                  flush=True)
+    fixtures: dict[str, tuple] = {}
+    try:
+        for probe in args.only.split(","):
+            for label, code in trees:
+                began = time.monotonic()
+                print(f"[{probe} on {label} ({code}), load {os.getloadavg()}]", flush=True)
+                results.setdefault(probe, {})[label] = result = run_probe(probe, code, args,
+                                                                          fixtures)
+                print(f"  {json.dumps(result)[:2000]}  ({time.monotonic() - began:.0f} s, "
+                      f"load {os.getloadavg()})", flush=True)
+    finally:
+        if not args.keep_fixtures:
+            for name, _ in fixtures.values():
+                _database(_server(), name, drop=True)
     _table(results, [t[0] for t in trees])
     return 0
 
@@ -520,34 +584,43 @@ def _children(pid: int) -> list[int]:
 def probe_agreement(args) -> dict:
     from django.conf import settings
 
-    from annotator.models import AgreementRun
+    from annotator.models import AgreementRun, Project
     from annotator.services import agreement as service
 
     n = args.agreement_documents
     began = time.perf_counter()
-    project, _ = _big_project("agreementproject", n, students=3, per_doc=3, submitted=1.0,
-                              spans=40, relations=20, words=600)
-    out = {"documents": n, "build_seconds": time.perf_counter() - began}
+    if args.prebuilt:
+        project = Project.objects.get(slug="agreementproject")
+        out = {"documents": project.documents.count()}
+    else:
+        project, _ = _big_project("agreementproject", n, students=3, per_doc=3, submitted=1.0,
+                                  spans=40, relations=20, words=600)
+        out = {"documents": n, "build_seconds": time.perf_counter() - began}
+    if args.build_only:
+        return out
     chunked = hasattr(service, "agreement_run_pool")
 
     def clear():
+        AgreementRun.objects.all().delete()
         if chunked:
             from annotator.models import AgreementChunk
 
             AgreementChunk.objects.all().delete()
 
-    clear()
-    began = time.perf_counter()
-    run = service.agreement_run_execute(
-        run_id=service.agreement_run_request(project=project).pk)
-    out["in_process"] = time.perf_counter() - began
-    out["in_process_status"] = run.status
+    if n <= IN_PROCESS_DOCUMENTS:
+        clear()
+        began = time.perf_counter()
+        run = service.agreement_run_execute(
+            run_id=service.agreement_run_request(project=project).pk)
+        out["in_process"] = time.perf_counter() - began
+        out["in_process_status"] = run.status
+        out["in_process_peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not chunked:
         out["workers_1"] = out["workers_2"] = {"seconds": "no chunked runs in this code"}
         return out
     # A Redis database of the benchmark's own (tests use 14 and their own queues).
     redis = os.environ.get("WARRANT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    for count in (1, 2):
+    for count in [int(c) for c in args.workers.split(",")]:
         clear()
         # The default queue on a Redis database of the benchmark's own: the
         # coordinator's chunk tasks go where the workers listen, as in production.
@@ -570,10 +643,11 @@ def probe_agreement(args) -> dict:
                 run.refresh_from_db()
                 pools = [c for w in workers for c in _children(w.pid)]
                 out[f"workers_{count}"] = {
-                    "seconds": took, "status": run.status,
+                    "seconds": took, "status": run.status, "error": run.error[:300],
                     "chunks": len((run.plan or {}).get("chunks", [])),
                     "peak_mib": _worker_peak_mib(pools),
-                    "coordinator_seconds": run.timings.get("load"),
+                    "timings": run.timings,
+                    "planned_in": (run.plan or {}).get("planned_in"),
                 }
             finally:
                 for w in workers:
@@ -638,6 +712,8 @@ class _broker:
 
 
 def probe_autoruns(args) -> dict:
+    from django.conf import settings
+
     from annotator.models import AgreementRun, AnnotationSet
     from annotator.services.annotations import annotation_set_submit
 
@@ -660,15 +736,55 @@ def probe_autoruns(args) -> dict:
                      type_id=type_ids[k % len(type_ids)]) for k in range(20)])
     AnnotationSet.objects.filter(pk__in=[s.pk for s in sets]).update(status="in_progress")
     rng.shuffle(sets)
-    began_cpu = resource.getrusage(resource.RUSAGE_SELF)
-    began = time.perf_counter()
-    for aset in sets:
-        aset.refresh_from_db()
-        annotation_set_submit(annotation_set=aset, expected_version=aset.version)
-    end = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (end.ru_utime - began_cpu.ru_utime) + (end.ru_stime - began_cpu.ru_stime)
-    return {"submissions": len(sets), "wall_seconds": time.perf_counter() - began,
-            "cpu_seconds": cpu, "runs": AgreementRun.objects.filter(project=project).count()}
+    # As in production: the automatic runs go to real workers through Redis, wait
+    # WARRANT_AGREEMENT_COALESCE_SECONDS (submissions meanwhile share the run), and
+    # read only the chunks whose sets changed. Measured: the workers' CPU seconds.
+    redis = os.environ.get("WARRANT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    _flush(redis)
+    env = {**os.environ, "CELERY_BROKER_URL": redis}
+    count = max(int(c) for c in args.workers.split(","))
+    with tempfile.TemporaryDirectory() as tmp, _broker(redis, "celery"):
+        workers = [_start_worker(env, "celery", Path(tmp) / f"w{k}.log") for k in range(count)]
+        try:
+            time.sleep(1.0)
+            cpu_before = _tree_cpu_seconds([w.pid for w in workers])
+            began = time.perf_counter()
+            for aset in sets:
+                aset.refresh_from_db()
+                annotation_set_submit(annotation_set=aset, expected_version=aset.version)
+            submitted = time.perf_counter() - began
+            while AgreementRun.objects.filter(project=project,
+                                              status__in=("pending", "running")).exists():
+                time.sleep(0.5)
+                if time.perf_counter() - began > 1800:
+                    break
+            wall = time.perf_counter() - began
+            cpu = _tree_cpu_seconds([w.pid for w in workers]) - cpu_before
+        finally:
+            for w in workers:
+                os.killpg(w.pid, 15)
+                w.wait(timeout=30)
+    runs = AgreementRun.objects.filter(project=project)
+    return {"submissions": len(sets), "workers": count, "submit_seconds": submitted,
+            "wall_seconds": wall, "cpu_seconds": cpu, "runs": runs.count(),
+            "runs_done": runs.filter(status="done").count(),
+            "coalesce_seconds": settings.WARRANT_AGREEMENT_COALESCE_SECONDS}
+
+
+def _tree_cpu_seconds(pids) -> float:
+    """User + system CPU of processes and their children (live ones, and the
+    reaped ones their parents accounted), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        for p in [pid, *_children(pid)]:
+            try:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # utime, stime, cutime, cstime are fields 14-17 of stat (11-14 after the name).
+            total += sum(int(f) for f in fields[11:15]) / ticks
+    return total
 
 
 class _gunicorn:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,14 +39,23 @@ import numpy as np
 from annotator.metrics.report import (
     CHUNK_DOCUMENTS,
     READ_PROGRESS,
+    ChunkColumns,
     _check_bootstrap,
     _Reader,
     _report_and_intervals,
+    columns_of_documents,
 )
 from annotator.metrics.types import DocumentAnnotations
 from annotator.metrics.units import UNITS
 
-__all__ = ["ChunkSums", "chunk_sums", "figures_from_chunks", "pool", "scope_of"]
+__all__ = [
+    "ChunkSums",
+    "chunk_sums",
+    "chunk_sums_of_columns",
+    "figures_from_chunks",
+    "pool",
+    "scope_of",
+]
 
 
 @dataclass
@@ -75,11 +85,21 @@ class ChunkSums:
                "rel_rows", "unit_rows", "units", "gaps")
 
     def to_bytes(self) -> bytes:
-        """NumPy's ``.npz`` (no pickle): the arrays, and the ids as JSON."""
+        """NumPy's ``.npz`` (no pickle): the arrays, and the ids as JSON.
+
+        Deflated at level 1: a tenth of the raw size (900 KB per 1,000 briefs)
+        in a few milliseconds, where ``savez_compressed``'s default level took
+        a tenth of a chunk's time for a few per cent less.
+        """
         out = io.BytesIO()
         meta = json.dumps({"doc_ids": self.doc_ids, "doc_annotators": self.doc_annotators})
-        np.savez_compressed(out, meta=np.frombuffer(meta.encode(), dtype=np.uint8),
-                            **{name: getattr(self, name) for name in self._ARRAYS})
+        arrays = {"meta": np.frombuffer(meta.encode(), dtype=np.uint8),
+                  **{name: getattr(self, name) for name in self._ARRAYS}}
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for name, array in arrays.items():
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(array),
+                                              allow_pickle=False)
         return out.getvalue()
 
     @classmethod
@@ -122,15 +142,35 @@ def chunk_sums(
     ``annotators``, ``labels`` and ``types`` are the whole run's (:func:`scope_of`
     over every document, or the same from the database), the same for every chunk.
     """
-    if unit not in UNITS:
-        raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
     index = {name: k for k, name in enumerate(annotators)}
     doc_annotators = [sorted(index[n] for n in doc.work if n in index) for doc in documents]
+    columns = columns_of_documents(
+        documents, doc_annotators, list(annotators),
+        {label: k for k, label in enumerate(labels)}, {t: k for k, t in enumerate(types)},
+    )
+    return chunk_sums_of_columns(columns, unit=unit, annotators=annotators, labels=labels,
+                                 types=types)
+
+
+def chunk_sums_of_columns(
+    columns: ChunkColumns,
+    *,
+    unit: str,
+    annotators: list[str],
+    labels: list[str],
+    types: list[str],
+) -> ChunkSums:
+    """:func:`chunk_sums` of documents given as columns (as the database reads them)."""
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
     reader = _Reader(list(annotators), list(labels), list(types), unit)
-    for begin in range(0, len(documents), CHUNK_DOCUMENTS):
-        chunk = range(begin, min(len(documents), begin + CHUNK_DOCUMENTS))
-        reader.read_chunk([documents[i] for i in chunk], [doc_annotators[i] for i in chunk],
-                          first_doc=begin)
+    n = len(columns.doc_ids)
+    for begin in range(0, n, CHUNK_DOCUMENTS):
+        reader.read_columns(columns.documents(begin, min(n, begin + CHUNK_DOCUMENTS)),
+                            first_doc=begin)
+    raters = np.bincount(columns.set_doc, minlength=n)
+    doc_annotators = [a.tolist() for a in np.split(columns.set_annotator,
+                                                   np.cumsum(raters)[:-1])] if n else []
     categories = np.zeros(len(reader.category_of_mask), dtype=np.int64)
     for mask, k in reader.category_of_mask.items():
         categories[k] = mask
@@ -145,7 +185,7 @@ def chunk_sums(
         return np.stack([np.concatenate([p[k] for p in parts]) for k in range(3)])
 
     return ChunkSums(
-        doc_ids=[doc.id for doc in documents],
+        doc_ids=list(columns.doc_ids),
         doc_annotators=doc_annotators,
         categories=categories,
         pairs=pairs,

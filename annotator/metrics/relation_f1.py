@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from annotator.metrics.span_f1 import f1_from_counts
 from annotator.metrics.types import AnnotatorWork
 
-__all__ = ["RelationKey", "relation_f1", "relation_keys", "relation_match_counts"]
+__all__ = [
+    "RelationKey",
+    "relation_f1",
+    "relation_keys",
+    "relation_match_counts",
+    "relation_match_counts_grouped",
+]
 
 #: ((source start, end, label), (target start, end, label), type)
 RelationKey = tuple[tuple[int, int, str], tuple[int, int, str], str]
@@ -55,6 +63,47 @@ def relation_match_counts(
         row[2] += count
         row[0] += min(count, keys_a.get(key, 0))
     return {t: (m, a, b) for t, (m, a, b) in out.items()}
+
+
+def relation_match_counts_grouped(
+    keys_a: np.ndarray, group_a: np.ndarray, keys_b: np.ndarray, group_b: np.ndarray,
+    n_groups: int, n_types: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`relation_match_counts` of many pairs of annotators at once.
+
+    Parameters
+    ----------
+    keys_a, keys_b : numpy.ndarray of int, shape (n_a, k) / (n_b, k)
+        One row per relation of the pairs' first / second annotator: its key
+        as integers (source start, end, label; target start, end, label),
+        then its type index in ``[0, n_types)`` as the last column.
+    group_a, group_b : numpy.ndarray of int, shape (n_a,) / (n_b,)
+        The pair of each relation, in ``[0, n_groups)``.
+
+    Returns
+    -------
+    matched, size : numpy.ndarray of int64, shape (n_groups, n_types)
+        ``M`` and ``|A| + |B|`` per pair and type.
+    """
+    size = (np.bincount(group_a * n_types + keys_a[:, -1], minlength=n_groups * n_types)
+            + np.bincount(group_b * n_types + keys_b[:, -1], minlength=n_groups * n_types))
+    matched = np.zeros(n_groups * n_types, dtype=np.int64)
+    if len(keys_a) and len(keys_b):
+        rows = np.vstack([np.column_stack([group_a, keys_a]), np.column_stack([group_b, keys_b])])
+        # Equal rows numbered alike (np.unique(axis=0) is several times slower).
+        order = np.lexsort(rows.T[::-1])
+        ordered = rows[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+        unique = ordered[first]
+        key = np.empty(len(rows), dtype=np.int64)
+        key[order] = np.cumsum(first) - 1
+        count_a = np.bincount(key[:len(keys_a)], minlength=len(unique))
+        count_b = np.bincount(key[len(keys_a):], minlength=len(unique))
+        matched = np.bincount(unique[:, 0] * n_types + unique[:, -1],
+                              np.minimum(count_a, count_b), minlength=n_groups * n_types)
+    return (matched.astype(np.int64).reshape(n_groups, n_types),
+            size.astype(np.int64).reshape(n_groups, n_types))
 
 
 def relation_f1(work_a: AnnotatorWork, work_b: AnnotatorWork) -> float | None:

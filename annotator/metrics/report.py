@@ -46,8 +46,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from annotator.metrics.relation_f1 import relation_keys, relation_match_counts
-from annotator.metrics.span_f1 import CRITERIA, span_match_counts
+from annotator.metrics.relation_f1 import relation_keys, relation_match_counts_grouped
+from annotator.metrics.span_f1 import CRITERIA, span_match_counts_grouped
 from annotator.metrics.types import DocumentAnnotations
 from annotator.metrics.unitizing import (
     disagreements_from_sums,
@@ -769,6 +769,139 @@ class _Resampling:
         return cross
 
 
+def _rows_of_sets(row_set: np.ndarray, sets: np.ndarray, n_sets: int):
+    """The rows (ordered by set) of each set in ``sets``, one after the other, and
+    the position in ``sets`` each row came from."""
+    per_set = np.bincount(row_set, minlength=n_sets)
+    first = np.cumsum(per_set) - per_set
+    size = per_set[sets]
+    group = np.repeat(np.arange(len(sets)), size)
+    rows = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+    return rows + np.repeat(first[sets], size), group
+
+
+def _unit_bounds_of(texts: list[str], docs: np.ndarray, offsets: np.ndarray, unit: str):
+    """Units of the documents ``docs``: starts and ends at ``offsets[d]`` and document.
+
+    Tokens of every document come from one pass over their texts joined by a
+    line end (whitespace: no token crosses it), then moved back to each
+    document's offset; characters are counted directly.
+    """
+    lengths = np.fromiter((len(texts[d]) for d in docs.tolist()), np.int64, len(docs))
+    if unit == "char":
+        doc = np.repeat(docs, lengths)
+        starts = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths,
+                                                           lengths) + offsets[doc]
+        return starts, starts + 1, doc
+    ts, te = unit_bounds("\n".join(texts[d] for d in docs.tolist()), unit)
+    joined = np.cumsum(lengths + 1) - (lengths + 1)  # where each text begins in the join
+    k = np.searchsorted(joined, ts, side="right") - 1
+    shift = offsets[docs[k]] - joined[k]
+    return ts + shift, te + shift, docs[k]
+
+
+@dataclass
+class ChunkColumns:
+    """Documents and their annotators' work as arrays, for reading many at once.
+
+    The same content as a list of :class:`~annotator.metrics.types.DocumentAnnotations`
+    without an object per span (:func:`columns_of_documents` converts): the
+    database reads a chunk straight into it. Sets (one annotator's work on one
+    document) are ordered by document, then by annotator index; spans by set.
+
+    Attributes
+    ----------
+    doc_ids, texts : list of str, length D
+    set_doc, set_annotator : numpy.ndarray of int64, shape (S,)
+        Each set's document (0..D-1) and annotator (index into the run's annotators).
+    set_spans : numpy.ndarray of int64, shape (S,)
+        Spans per set; the spans of set ``k`` follow those of set ``k - 1``.
+    span_start, span_end, span_label : numpy.ndarray of int64, shape (N,)
+        Offsets and label index of each span.
+    span_id : sequence, length N
+        Each span's id, for error messages.
+    rel_set, rel_source, rel_target, rel_type : numpy.ndarray of int64, shape (R,)
+        Each relation's set, its endpoints (rows of the span arrays, spans of
+        the same set) and its type index.
+    """
+
+    doc_ids: list[str]
+    texts: list[str]
+    set_doc: np.ndarray
+    set_annotator: np.ndarray
+    set_spans: np.ndarray
+    span_start: np.ndarray
+    span_end: np.ndarray
+    span_label: np.ndarray
+    span_id: Sequence
+    rel_set: np.ndarray
+    rel_source: np.ndarray
+    rel_target: np.ndarray
+    rel_type: np.ndarray
+
+    def documents(self, begin: int, end: int) -> ChunkColumns:
+        """The columns of documents ``begin`` to ``end - 1``, numbered from 0."""
+        s0, s1 = np.searchsorted(self.set_doc, [begin, end])
+        first = np.concatenate([[0], np.cumsum(self.set_spans)])
+        p0, p1 = int(first[s0]), int(first[s1])
+        keep = (self.rel_set >= s0) & (self.rel_set < s1)
+        return ChunkColumns(
+            doc_ids=self.doc_ids[begin:end], texts=self.texts[begin:end],
+            set_doc=self.set_doc[s0:s1] - begin, set_annotator=self.set_annotator[s0:s1],
+            set_spans=self.set_spans[s0:s1], span_start=self.span_start[p0:p1],
+            span_end=self.span_end[p0:p1], span_label=self.span_label[p0:p1],
+            span_id=self.span_id[p0:p1], rel_set=self.rel_set[keep] - s0,
+            rel_source=self.rel_source[keep] - p0, rel_target=self.rel_target[keep] - p0,
+            rel_type=self.rel_type[keep],
+        )
+
+
+def columns_of_documents(
+    documents: Sequence[DocumentAnnotations],
+    present: list[list[int]],
+    annotators: list[str],
+    label_index: dict[str, int],
+    type_index: dict[str, int],
+) -> ChunkColumns:
+    """The :class:`ChunkColumns` of ``documents``, with the annotators ``present[d]``
+    (indexes into ``annotators``) of document ``d``.
+
+    Raises ValueError when a relation of a document with two annotators or more
+    names a span its annotator does not have (as :func:`relation_keys`).
+    """
+    raters = np.array([len(a) for a in present], dtype=np.int64)
+    works = [doc.work[annotators[a]] for doc, ann in zip(documents, present, strict=True)
+             for a in ann]
+    n_sets = len(works)
+    set_doc = np.repeat(np.arange(len(documents)), raters)
+    set_spans = np.fromiter((len(w.spans) for w in works), np.int64, n_sets)
+    flat = [sp for w in works for sp in w.spans]
+    first = np.cumsum(set_spans) - set_spans
+    rel_rows = []
+    for k, work in enumerate(works):
+        if not work.relations or raters[set_doc[k]] < 2:  # unpaired sets are not compared
+            continue
+        at = int(first[k])
+        index = {sp.id: at + j for j, sp in enumerate(work.spans)}
+        for relation in work.relations:
+            source, target = index.get(relation.source), index.get(relation.target)
+            if source is None or target is None:
+                relation_keys(work)  # raises the error naming the missing span
+            rel_rows.append((k, source, target, type_index[relation.type]))
+    rel = np.array(rel_rows, dtype=np.int64).reshape(-1, 4)
+    return ChunkColumns(
+        doc_ids=[doc.id for doc in documents], texts=[doc.text for doc in documents],
+        set_doc=set_doc,
+        set_annotator=np.fromiter((a for ann in present for a in ann), np.int64, n_sets),
+        set_spans=set_spans,
+        span_start=np.fromiter((sp.start for sp in flat), np.int64, len(flat)),
+        span_end=np.fromiter((sp.end for sp in flat), np.int64, len(flat)),
+        span_label=np.fromiter((label_index[sp.label] for sp in flat), np.int64, len(flat)),
+        span_id=[sp.id for sp in flat],
+        rel_set=rel[:, 0], rel_source=rel[:, 1], rel_target=rel[:, 2], rel_type=rel[:, 3],
+    )
+
+
 class _Reader:
     """Reads documents chunk by chunk into the sums of :class:`_Corpus`."""
 
@@ -789,56 +922,58 @@ class _Reader:
         self.gaps: list[tuple[np.ndarray, ...]] = []
 
     def read_chunk(self, docs, present, *, first_doc: int) -> None:
+        self.read_columns(
+            columns_of_documents(docs, present, self.annotators, self.label_index,
+                                 self.type_index),
+            first_doc=first_doc,
+        )
+
+    def read_columns(self, columns: ChunkColumns, *, first_doc: int) -> None:
         n_labels = len(self.labels)
-        # Per document and annotator: span arrays, validated.
-        starts, ends, lab, slot, doc_of = [], [], [], [], []
-        token_bounds, offsets, lengths = [], [], []
-        offset = 0
-        span_arrays: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
-        for local, (doc, ann) in enumerate(zip(docs, present, strict=True)):
-            text_length = len(doc.text)
-            arrays = []
-            for r, a in enumerate(ann):
-                work = doc.work[self.annotators[a]]
-                s = np.fromiter((sp.start for sp in work.spans), np.int64, len(work.spans))
-                e = np.fromiter((sp.end for sp in work.spans), np.int64, len(work.spans))
-                lb = np.fromiter((self.label_index[sp.label] for sp in work.spans), np.int64,
-                                 len(work.spans))
-                bad = (s < 0) | (s >= e) | (e > text_length)
-                if bad.any():
-                    sp = work.spans[int(np.flatnonzero(bad)[0])]
-                    raise ValueError(
-                        f"document {doc.id!r}, annotator {self.annotators[a]!r}: span {sp.id!r} "
-                        f"[{sp.start}, {sp.end}) is empty or outside the text "
-                        f"(length {text_length})"
-                    )
-                arrays.append((s, e, lb))
-                if len(ann) >= 2:
-                    starts.append(s + offset)
-                    ends.append(e + offset)
-                    lab.append(lb)
-                    slot.append(np.full(len(s), r))
-                    doc_of.append(np.full(len(s), local))
-            span_arrays.append(arrays)
-            if len(ann) >= 2:
-                ts, te = unit_bounds(doc.text, self.unit)
-                token_bounds.append((ts + offset, te + offset, np.full(len(ts), local)))
-            offsets.append(offset)
-            lengths.append(text_length)
-            offset += text_length
-        n_docs = len(docs)
-        raters = np.array([len(a) for a in present], dtype=np.int64)
+        n_docs = len(columns.doc_ids)
+        set_doc, set_annotator = columns.set_doc, columns.set_annotator
+        raters = np.bincount(set_doc, minlength=n_docs).astype(np.int64)
+        present = np.split(set_annotator, np.cumsum(raters)[:-1]) if n_docs else []
+        n_sets = len(set_doc)
+        set_slot = np.arange(n_sets) - np.repeat(np.cumsum(raters) - raters, raters)
+        s, e, lb = columns.span_start, columns.span_end, columns.span_label
+        span_set = np.repeat(np.arange(n_sets), columns.set_spans)
+        span_doc = set_doc[span_set]
+        lengths = np.fromiter((len(t) for t in columns.texts), np.int64, n_docs)
+        bad = (s < 0) | (s >= e) | (e > lengths[span_doc])
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            d = int(span_doc[k])
+            raise ValueError(
+                f"document {columns.doc_ids[d]!r}, annotator "
+                f"{self.annotators[int(set_annotator[span_set[k]])]!r}: span "
+                f"{str(columns.span_id[k])!r} [{int(s[k])}, {int(e[k])}) is empty or outside "
+                f"the text (length {int(lengths[d])})"
+            )
+        # Documents laid end to end: a span's or unit's offset in the chunk.
+        offsets = np.cumsum(lengths) - lengths
+        paired = raters >= 2
+        in_pair = paired[span_doc]
+        starts, ends, lab, slot, doc_of, token_bounds = [], [], [], [], [], []
+        if paired.any():
+            starts = [s[in_pair] + offsets[span_doc[in_pair]]]
+            ends = [e[in_pair] + offsets[span_doc[in_pair]]]
+            lab = [lb[in_pair]]
+            slot = [set_slot[span_set[in_pair]]]
+            doc_of = [span_doc[in_pair]]
+            token_bounds.append(_unit_bounds_of(columns.texts, np.flatnonzero(paired),
+                                                offsets, self.unit))
         # Document pairs of this chunk, in annotator order.
         dp_base = len(self.dp_doc)
         dp_of = {}
         for local, ann in enumerate(present):
-            for (ra, a), (rb, b) in combinations(enumerate(ann), 2):
+            for (ra, a), (rb, b) in combinations(enumerate(ann.tolist()), 2):
                 pair = self.pair_index.setdefault((a, b), len(self.pair_index))
                 dp_of[(local, ra, rb)] = len(self.dp_doc)
                 self.dp_doc.append(first_doc + local)
                 self.dp_pair.append(pair)
         self._read_categories(token_bounds, starts, ends, lab, slot, raters, dp_of, dp_base)
-        self._read_spans_and_relations(docs, present, span_arrays, dp_of, dp_base)
+        self._read_spans_and_relations(columns, raters, lengths, dp_of, dp_base)
         self._read_unitizing(starts, ends, lab, slot, doc_of, offsets, lengths, raters,
                              first_doc, n_docs, n_labels)
 
@@ -894,30 +1029,56 @@ class _Reader:
             dtype=np.int64,
         )
 
-    def _read_spans_and_relations(self, docs, present, span_arrays, dp_of, dp_base):
+    def _read_spans_and_relations(self, columns: ChunkColumns, raters, lengths, dp_of,
+                                  dp_base):
+        """Span and relation matches of every document pair of the chunk, at once.
+
+        Each document pair's two sets are laid end to end with the other
+        pairs' (offsets shifted past the previous pair's text), so that one
+        sweep and one matching count every pair (``span_match_counts_grouped``).
+        """
         n_labels, n_types = len(self.labels), len(self.types)
         n_dp = len(self.dp_doc) - dp_base
         span_rows = np.zeros((n_dp, (len(CRITERIA) + 1) * n_labels))
         rel_rows = np.zeros((n_dp, 2 * n_types))
-        for local, (doc, ann) in enumerate(zip(docs, present, strict=True)):
-            if len(ann) < 2:
-                continue
-            keys = [relation_keys(doc.work[self.annotators[a]]) for a in ann]
-            for (ra, rb) in combinations(range(len(ann)), 2):
-                row = dp_of[(local, ra, rb)] - dp_base
-                a, b = span_arrays[local][ra], span_arrays[local][rb]
-                span_rows[row, : len(CRITERIA) * n_labels] = span_match_counts(
-                    a, b, n_labels
-                ).ravel()
-                span_rows[row, len(CRITERIA) * n_labels:] = np.bincount(
-                    a[2], minlength=n_labels
-                ) + np.bincount(b[2], minlength=n_labels)
-                for rel_type, (m, size_a, size_b) in relation_match_counts(
-                    keys[ra], keys[rb]
-                ).items():
-                    t = self.type_index[rel_type]
-                    rel_rows[row, t] = m
-                    rel_rows[row, n_types + t] = size_a + size_b
+        if n_dp:
+            n_sets = len(columns.set_doc)
+            set_a, set_b = np.zeros(n_dp, dtype=np.int64), np.zeros(n_dp, dtype=np.int64)
+            first_set = np.cumsum(raters) - raters
+            for (local, ra, rb), dp in dp_of.items():
+                set_a[dp - dp_base] = first_set[local] + ra
+                set_b[dp - dp_base] = first_set[local] + rb
+            # Spans of each pair's sets, each pair past the previous one's text.
+            length = lengths[columns.set_doc[set_a]] + 1
+            shift = np.cumsum(length) - length
+            span_set = np.repeat(np.arange(n_sets), columns.set_spans)
+            sides = []
+            for sets in (set_a, set_b):
+                rows, group = _rows_of_sets(span_set, sets, n_sets)
+                sides.append(((columns.span_start[rows] + shift[group],
+                               columns.span_end[rows] + shift[group],
+                               columns.span_label[rows]), group))
+            (side_a, group_a), (side_b, _) = sides
+            counts = span_match_counts_grouped(side_a, side_b, group_a, n_dp, n_labels)
+            span_rows[:, :len(CRITERIA) * n_labels] = counts.reshape(n_dp, -1)
+            per_set = np.bincount(span_set * n_labels + columns.span_label,
+                                  minlength=n_sets * n_labels).reshape(n_sets, n_labels)
+            span_rows[:, len(CRITERIA) * n_labels:] = per_set[set_a] + per_set[set_b]
+            # Relations by their endpoints' (start, end, label) and type.
+            src, dst = columns.rel_source, columns.rel_target
+            keys = np.column_stack([
+                columns.span_start[src], columns.span_end[src], columns.span_label[src],
+                columns.span_start[dst], columns.span_end[dst], columns.span_label[dst],
+                columns.rel_type,
+            ])
+            a_rel, a_group = _rows_of_sets(columns.rel_set, set_a, n_sets)
+            b_rel, b_group = _rows_of_sets(columns.rel_set, set_b, n_sets)
+            order = np.argsort(columns.rel_set, kind="stable")  # rows of _rows_of_sets
+            matched, size = relation_match_counts_grouped(
+                keys[order[a_rel]], a_group, keys[order[b_rel]], b_group, n_dp, n_types
+            )
+            rel_rows[:, :n_types] = matched
+            rel_rows[:, n_types:] = size
         self.span_rows.append(span_rows)
         self.rel_rows.append(rel_rows)
 

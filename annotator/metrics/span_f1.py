@@ -45,6 +45,7 @@ __all__ = [
     "span_arrays",
     "span_f1",
     "span_match_counts",
+    "span_match_counts_grouped",
 ]
 
 #: The matching criteria, in report order.
@@ -213,18 +214,50 @@ def span_match_counts(a: SpanArrays, b: SpanArrays, n_labels: int) -> np.ndarray
     numpy.ndarray of int64, shape (3, n_labels)
         ``M`` per criterion (in :data:`CRITERIA` order) and label.
     """
-    counts = np.zeros((len(CRITERIA), n_labels), dtype=np.int64)
+    group = np.zeros(len(a[0]), dtype=np.int64)
+    return span_match_counts_grouped(a, b, group, 1, n_labels)[0]
+
+
+def span_match_counts_grouped(
+    a: SpanArrays, b: SpanArrays, group: np.ndarray, n_groups: int, n_labels: int
+) -> np.ndarray:
+    """:func:`span_match_counts` of many pairs of annotators at once.
+
+    Parameters
+    ----------
+    a, b : (starts, ends, labels)
+        The spans of every pair's first and second annotator, each pair's
+        offsets shifted past the previous pair's so that spans of different
+        pairs never overlap.
+    group : numpy.ndarray of int, shape (n_a,)
+        The pair (``0 <= group < n_groups``) of each span of ``a``.
+    n_groups, n_labels : int
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_groups, 3, n_labels)
+
+    Notes
+    -----
+    The candidate graph of all pairs is the disjoint union of each pair's
+    graph (and, within a pair, of each label's), so one maximum matching of
+    the whole is a maximum matching of every pair and label: the counts are
+    those of one call per pair, in one sweep and one matching.
+    """
+    counts = np.zeros((n_groups, len(CRITERIA), n_labels), dtype=np.int64)
     rows, cols = overlapping_pairs(a, b)
     if not len(rows):
         return counts
     shape = (len(a[0]), len(b[0]))
-    labels = a[2]
+    key = np.asarray(group, dtype=np.int64) * n_labels + np.asarray(a[2], dtype=np.int64)
     # Where no span has two overlapping partners, neither has it under the
     # stricter criteria: every candidate pair is a match.
     disjoint = _disjoint(rows, cols)
     for k, mask in enumerate(_criterion_masks(a, b, rows, cols)):
         matched = rows[mask] if disjoint else maximum_matching(rows[mask], cols[mask], shape)[0]
-        counts[k] = np.bincount(labels[matched], minlength=n_labels)
+        counts[:, k] = np.bincount(key[matched], minlength=n_groups * n_labels).reshape(
+            n_groups, n_labels
+        )
     return counts
 
 

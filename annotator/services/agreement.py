@@ -55,7 +55,7 @@ from django.utils import timezone
 from annotator.metrics.types import UNITS
 from annotator.models import AgreementChunk, AgreementRun, JobStatus, Project
 from annotator.selectors.agreement import (
-    agreement_chunk_documents,
+    agreement_chunk_columns,
     agreement_plan,
     agreement_runs,
     submitted_sets,
@@ -85,6 +85,9 @@ CHUNK_SHARE = 0.3
 #: whose documents changed is not read again, and other scopes (unit, subsets
 #: of annotators) keep theirs while they are in use.
 CHUNK_KEEP_SECONDS = 24 * 3600
+#: Stored chunks fetched by one query when a run pools them (each is unpacked as
+#: it arrives; about 1 MB of bytes per 1,000 briefs).
+POOL_READ_CHUNKS = 20
 #: Bootstrap resamples for the confidence intervals of the headline figures.
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
@@ -411,20 +414,20 @@ def _missing_chunks(project_id: int, plan: dict) -> list[int]:
 
 def _read_chunk(project_id: int, plan: dict, index: int) -> None:
     """Read chunk ``index`` of ``plan`` and store its sums (once: a twin is ignored)."""
-    from annotator.metrics.pooling import chunk_sums
+    from annotator.metrics.pooling import chunk_sums_of_columns
 
     chunk = plan["chunks"][index]
     if AgreementChunk.objects.filter(project_id=project_id, key=chunk["key"]).exists():
         return
     clock = time.process_time()
     project = Project.objects.get(pk=project_id)
-    documents = agreement_chunk_documents(project=project, sets=chunk["sets"])
-    sums = chunk_sums(documents, unit=plan["unit"], annotators=plan["annotators"],
-                      labels=plan["labels"], types=plan["types"])
+    columns = agreement_chunk_columns(project=project, plan=plan, sets=chunk["sets"])
+    sums = chunk_sums_of_columns(columns, unit=plan["unit"], annotators=plan["annotators"],
+                                 labels=plan["labels"], types=plan["types"])
     try:
         with transaction.atomic():
             AgreementChunk.objects.create(
-                project_id=project_id, key=chunk["key"], documents=len(documents),
+                project_id=project_id, key=chunk["key"], documents=len(columns.doc_ids),
                 sums=sums.to_bytes(), seconds=time.process_time() - clock,
             )
     except IntegrityError:
@@ -481,11 +484,15 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
     began = time.perf_counter()
     try:
         keys = [chunk["key"] for chunk in plan["chunks"]]
-        rows = dict(
-            AgreementChunk.objects.filter(project_id=run.project_id, key__in=keys)
-            .values_list("key", "sums")
-        )
-        parts = [ChunkSums.from_bytes(bytes(rows[key])) for key in keys]
+        # One stored chunk at a time: the sums are unpacked as they arrive, so the
+        # raw bytes of every chunk are never held at once.
+        parts_of: dict[str, ChunkSums] = {}
+        for begin in range(0, len(keys), POOL_READ_CHUNKS):
+            for key, sums in AgreementChunk.objects.filter(
+                project_id=run.project_id, key__in=keys[begin:begin + POOL_READ_CHUNKS]
+            ).values_list("key", "sums").iterator(chunk_size=1):
+                parts_of[key] = ChunkSums.from_bytes(bytes(sums))
+        parts = [parts_of.pop(key) for key in keys]
         AgreementChunk.objects.filter(project_id=run.project_id, key__in=keys).update(
             used_at=timezone.now()
         )

@@ -5,13 +5,15 @@ reading, to 1e-12."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
-from annotator.metrics.report import agreement_figures
+from annotator.metrics.report import agreement_figures, columns_of_documents
 from annotator.models import AgreementChunk, AgreementRun, JobStatus, Span
-from annotator.selectors.agreement import agreement_data
+from annotator.selectors.agreement import agreement_chunk_documents, agreement_data
 from annotator.services import agreement as agreement_service
 from annotator.services.agreement import agreement_run_execute, agreement_run_request
 from annotator.services.annotations import (
@@ -54,13 +56,13 @@ def built(settings):
 def read_chunks(monkeypatch) -> list:
     """Record the chunks a run reads (the reading itself is real)."""
     seen = []
-    real = agreement_service.agreement_chunk_documents
+    real = agreement_service.agreement_chunk_columns
 
-    def spy(*, project, sets):
+    def spy(*, project, plan, sets):
         seen.append(sets)
-        return real(project=project, sets=sets)
+        return real(project=project, plan=plan, sets=sets)
 
-    monkeypatch.setattr(agreement_service, "agreement_chunk_documents", spy)
+    monkeypatch.setattr(agreement_service, "agreement_chunk_columns", spy)
     return seen
 
 
@@ -105,10 +107,36 @@ def test_a_chunk_whose_sets_changed_under_a_running_plan_fails_the_run_visibly(b
     plan = agreement_service.agreement_plan(project=project, unit="token", chunk_documents=3)
     aset = built.sets[0]
     annotation_set_reopen(annotation_set=aset, expected_version=aset.version)
-    with pytest.raises(ValueError, match="changed while the run was computed"):
-        agreement_service.agreement_chunk_documents(project=project,
-                                                    sets=plan["chunks"][0]["sets"])
+    for read in (
+        partial(agreement_chunk_documents, project=project),
+        partial(agreement_service.agreement_chunk_columns, project=project, plan=plan),
+    ):
+        with pytest.raises(ValueError, match="changed while the run was computed"):
+            read(sets=plan["chunks"][0]["sets"])
     assert AgreementRun.objects.filter(pk=run.pk).exists()
+
+
+def test_a_chunk_read_as_columns_holds_what_its_records_hold(built):
+    """The workers read a chunk straight into arrays; the same chunk read as records
+    (as the in-process reading does) and converted gives the same arrays."""
+    project = built.project
+    plan = agreement_service.agreement_plan(project=project, unit="token", chunk_documents=3)
+    for chunk in plan["chunks"]:
+        columns = agreement_service.agreement_chunk_columns(project=project, plan=plan,
+                                                            sets=chunk["sets"])
+        documents = agreement_chunk_documents(project=project, sets=chunk["sets"])
+        at = {name: k for k, name in enumerate(plan["annotators"])}
+        expected = columns_of_documents(
+            documents, [sorted(at[n] for n in doc.work) for doc in documents],
+            plan["annotators"], {name: k for k, name in enumerate(plan["labels"])},
+            {name: k for k, name in enumerate(plan["types"])},
+        )
+        assert columns.doc_ids == expected.doc_ids and columns.texts == expected.texts
+        assert [str(i) for i in columns.span_id] == list(expected.span_id)
+        for name in ("set_doc", "set_annotator", "set_spans", "span_start", "span_end",
+                     "span_label", "rel_set", "rel_source", "rel_target", "rel_type"):
+            assert np.array_equal(getattr(columns, name), getattr(expected, name)), name
+        assert len(columns.rel_set) > 0 and len(columns.span_start) > 0
 
 
 def test_stale_chunks_are_forgotten(built):
