@@ -20,6 +20,10 @@ only the order of some floating-point additions can differ (contingency cells
 are added per chunk), hence reports equal to about 1e-15, well within the
 1e-12 the tests ask.
 
+A chunk arrives as records (:func:`chunk_sums`) or, from the database, as
+arrays (:func:`chunk_sums_of_columns`, :class:`~annotator.metrics.report.ChunkColumns`):
+records are converted to those arrays, so both are read by the same code.
+
 So chunks can be read by different workers, stored (:meth:`ChunkSums.to_bytes`),
 and read again by a later run whose chunk did not change: a run then costs
 what changed, plus the pooling and the bootstrap, which work on the sums.

@@ -1208,8 +1208,11 @@ def _fill_contingency(doc_sums, pair_sums, layout, dp, ca, cb, cnt, dp_doc, rate
 
 def _group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Row sums of ``values`` (n, k) by ``group`` (n,): shape (n_groups, k)."""
+    # One bincount per column: the same additions in the same order as np.add.at,
+    # several times faster.
     out = np.zeros((n_groups, values.shape[1]))
-    np.add.at(out, group, values)
+    for k in range(values.shape[1]):
+        out[:, k] = np.bincount(group, values[:, k], minlength=n_groups)
     return out
 
 

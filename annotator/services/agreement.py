@@ -25,7 +25,10 @@ at most WARRANT_AGREEMENT_CHUNK_DOCUMENTS, each fingerprinted by the scope and
 its sets' ids and versions (``selectors.agreement.agreement_plan``). A chunk's
 sums (``metrics.pooling``) are stored (``AgreementChunk``) and reused by every
 later run while its fingerprint holds, so after a submission a run reads one
-chunk again, not the project. Chunks not stored yet are read by
+chunk again, not the project. A chunk is read from the database straight into
+arrays (``selectors.agreement.agreement_chunk_columns``: four queries, no object
+per span) and its document pairs are matched all at once
+(``metrics.report.ChunkColumns``). Chunks not stored yet are read by
 ``agreement_chunk_task`` on every free worker; the chunk that completes the
 set moves the run's ``stage`` from chunks to pooling in one conditional UPDATE
 and queues ``agreement_pool_task``, which pools the sums into the report and
@@ -540,7 +543,8 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
             _forget_old_chunks(run.project_id, keys)
     except Exception as exc:
         _fail(run.pk, exc, {**timings, "total": time.perf_counter() - began})
-    return AgreementRun.objects.filter(pk=run.pk).first()
+    # The report (megabytes on a large project) is read again only if asked for.
+    return AgreementRun.objects.filter(pk=run.pk).defer("report", "intervals").first()
 
 
 def _add_suggestion_split(report: dict, project, plan: dict) -> None:
