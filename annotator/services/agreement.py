@@ -550,8 +550,16 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
 def _add_suggestion_split(report: dict, project, plan: dict) -> None:
     """Figures split by spans from accepted suggestions and by hand (issue 16), when the
     run's sets have any of the first: ``report["suggestions"]``."""
+    from annotator.models import Span
     from annotator.selectors.suggestions import suggestion_split
 
+    # Most projects have no accepted suggestion at all: one EXISTS over the project's
+    # submitted sets (a superset of the run's) says so without sending the run's
+    # set ids (300,000 of them at 100,000 briefs) to the database.
+    if not Span.objects.filter(
+        annotation_set__in=submitted_sets(project=project).values("id")
+    ).exclude(suggested_by="").exists():
+        return
     set_ids = [set_id for chunk in plan["chunks"] for set_id, _ in chunk["sets"]]
     split = suggestion_split(project=project, set_ids=set_ids)
     if split is not None:
