@@ -353,13 +353,14 @@ def agreement_run_execute(*, run_id: int) -> AgreementRun | None:
             documents=params.get("documents"),
             annotators=params.get("annotators"),
         )
+        plan["keys"] = [chunk["key"] for chunk in plan["chunks"]]
         plan["planned_in"] = time.perf_counter() - began
         AgreementRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
             plan=plan, stage="chunks", data_version=plan["data_version"]
         )
         progress.set(PHASES["load"][1], force=True)
         _test_delay()
-        missing = _missing_chunks(run.project_id, plan)
+        missing = _missing_chunks(run.project_id, plan["keys"])
         if len(missing) > 1 and _on_workers():
             # Each chunk on whichever worker is free; the last one to finish
             # queues the pooling (agreement_chunk_execute).
@@ -368,7 +369,7 @@ def agreement_run_execute(*, run_id: int) -> AgreementRun | None:
                             args=(run.pk, index))
             return AgreementRun.objects.filter(pk=run.pk).first()
         for done, index in enumerate(missing, start=1):
-            _read_chunk(run.project_id, plan, index)
+            _read_chunk(run.project_id, plan, plan["chunks"][index])
             progress.set(_chunk_progress(done, len(missing)))
         _test_delay()
     except Exception as exc:
@@ -405,9 +406,8 @@ def _chunk_progress(done: int, total: int) -> float:
     return low + (high - low) * done / max(total, 1)
 
 
-def _missing_chunks(project_id: int, plan: dict) -> list[int]:
-    """Indexes of the plan's chunks whose sums are not stored yet."""
-    keys = [chunk["key"] for chunk in plan["chunks"]]
+def _missing_chunks(project_id: int, keys: list[str]) -> list[int]:
+    """Indexes of the chunks (by their ``keys``) whose sums are not stored yet."""
     stored = set(
         AgreementChunk.objects.filter(project_id=project_id, key__in=keys)
         .values_list("key", flat=True)
@@ -415,11 +415,11 @@ def _missing_chunks(project_id: int, plan: dict) -> list[int]:
     return [k for k, key in enumerate(keys) if key not in stored]
 
 
-def _read_chunk(project_id: int, plan: dict, index: int) -> None:
-    """Read chunk ``index`` of ``plan`` and store its sums (once: a twin is ignored)."""
+def _read_chunk(project_id: int, plan: dict, chunk: dict) -> None:
+    """Read ``chunk`` of ``plan`` (its scope: unit, annotators, labels, types) and store
+    its sums (once: a twin is ignored)."""
     from annotator.metrics.pooling import chunk_sums_of_columns
 
-    chunk = plan["chunks"][index]
     if AgreementChunk.objects.filter(project_id=project_id, key=chunk["key"]).exists():
         return
     clock = time.process_time()
@@ -444,21 +444,25 @@ def agreement_chunk_execute(*, run_id: int, index: int) -> None:
     queued once (the run's ``stage`` moves from chunks to pooling in one
     conditional UPDATE). A chunk whose worker dies is delivered again.
     """
-    run = (
-        AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING)
-        .only("id", "project_id", "plan", "stage")
-        .first()
-    )
-    if run is None or not run.plan:
+    # Only this chunk of the plan and the scope: the whole plan lists every set of
+    # the run (megabytes at 100,000 briefs), and every chunk task would parse it.
+    fields = ("project_id", "plan__unit", "plan__annotators", "plan__labels", "plan__types",
+              "plan__keys", f"plan__chunks__{int(index)}")
+    row = (AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING)
+           .values_list(*fields).first())
+    if row is None or row[-1] is None:
         return
+    project_id, unit, annotators, labels, types, keys, chunk = row
+    scope = {"unit": unit, "annotators": annotators, "labels": labels, "types": types}
+    if keys is None:  # a plan made before plans listed their keys
+        keys = [c["key"] for c in AgreementRun.objects.get(pk=run_id).plan["chunks"]]
     try:
-        _read_chunk(run.project_id, run.plan, index)
+        _read_chunk(project_id, scope, chunk)
         _test_delay()
-        missing = _missing_chunks(run.project_id, run.plan)
-        total = len(run.plan["chunks"])
-        _Progress(run.pk).set(_chunk_progress(total - len(missing), total), force=True)
+        missing = _missing_chunks(project_id, keys)
+        _Progress(run_id).set(_chunk_progress(len(keys) - len(missing), len(keys)), force=True)
     except Exception as exc:
-        _fail(run.pk, exc, {})
+        _fail(run_id, exc, {})
         return
     if missing:
         return
