@@ -474,19 +474,22 @@ class _Corpus:
                 "alpha": alpha, "alpha_label": alpha_label, "fleiss": fleiss,
                 "unitizing": unitizing, "unitizing_label": unitizing_label,
                 "kappa": kappa, "kappa_mean": _nanmean(kappa, axis=1),
-                "span": span, "span_mean": _nanmean(span, axis=1),
+                # (G, criterion, pair): each criterion's pairs as one list.
+                "span": np.swapaxes(span, 1, 2), "span_mean": _nanmean(span, axis=1),
                 "span_label": _nanmean(span_label, axis=1),
                 "rel": rel, "rel_mean": _nanmean(rel, axis=1),
                 "rel_type": _nanmean(rel_type, axis=1),
             }.items()
         }
         out = []
+        keys_of: dict[tuple, list[str]] = {}  # most rows share their annotator pairs
         for g, pairs in enumerate(row_pairs):
-            keys = [f"{self.annotators[i]}|{self.annotators[j]}" for i, j in pairs]
-            span_pairs = [[] for _ in CRITERIA]
-            for p in range(len(pairs)):
-                for k in range(len(CRITERIA)):
-                    span_pairs[k].append(lists["span"][g][p][k])
+            keys = keys_of.get(tuple(pairs))
+            if keys is None:
+                keys = keys_of[tuple(pairs)] = [
+                    f"{self.annotators[i]}|{self.annotators[j]}" for i, j in pairs
+                ]
+            span_pairs = lists["span"][g]
             out.append({
                 "krippendorff_alpha": {
                     "value": lists["alpha"][g],
@@ -504,7 +507,7 @@ class _Corpus:
                 "span_f1": {
                     criterion: {
                         "value": lists["span_mean"][g][k],
-                        "pairs": dict(zip(keys, span_pairs[k], strict=True)),
+                        "pairs": dict(zip(keys, span_pairs[k], strict=False)),
                         "per_label": dict(zip(lab, lists["span_label"][g][k], strict=True)),
                     }
                     for k, criterion in enumerate(CRITERIA)
