@@ -25,8 +25,9 @@ Probes, and the rows of the issue's table they give:
   three assigned per brief, 10% of the sets (30,000 at 100,000) submitted with
   about 40 spans and 20 relations (COPY in batches of 10,000 briefs).
   Times every list page, dashboard and the API's document list as the
-  manager; then ``assign --per-document 3`` on a second project of as many
-  briefs without assignments.
+  manager, with the searches and the deepest pages of the long lists; then
+  ``assign --per-document 3`` on a second project of as many briefs without
+  assignments.
 * ``agreement``: ``--agreement-documents`` briefs (10,000) x 3 annotators, all
   submitted; the run in one process (the embedded mode, up to 20,000 briefs),
   then on 1 and on 2 Celery workers (``--workers``; real worker processes,
@@ -521,7 +522,15 @@ def probe_project(args) -> dict:
         "document": reverse("document-detail", kwargs={"slug": slug, "document_id": doc.pk}),
         "members": reverse("members", kwargs={"slug": slug}),
         "assignments": reverse("assignments", kwargs={"slug": slug}),
+        # The deepest pages cost what the first does (a page past the end is the last).
+        "assignments_middle": reverse("assignments", kwargs={"slug": slug})
+        + f"?page={max(1, 3 * n // 100)}",
+        "assignments_last_page": reverse("assignments", kwargs={"slug": slug})
+        + f"?page={max(1, 3 * n // 50) + 1}",
+        "assignments_search": reverse("assignments", kwargs={"slug": slug}) + "?q=s0042",
         "progress": reverse("progress", kwargs={"slug": slug}),
+        "progress_last_pages": reverse("progress", kwargs={"slug": slug})
+        + f"?documents={max(1, n // 50) + 1}&annotators=99",
         "curation": reverse("curation", kwargs={"slug": slug}),
         "agreement": reverse("agreement", kwargs={"slug": slug}),
         "grades": reverse("grades", kwargs={"slug": slug}),

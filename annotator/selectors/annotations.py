@@ -82,7 +82,7 @@ def readable_set_filter(*, user, project: Project) -> Q:
 
 def readable_sets_in_project(*, user, project: Project) -> QuerySet[AnnotationSet]:
     """Every set of ``project`` that ``user`` may read (:func:`readable_set_filter`)."""
-    return AnnotationSet.objects.filter(document__project=project).filter(
+    return AnnotationSet.objects.filter(project=project).filter(
         readable_set_filter(user=user, project=project)
     )
 

@@ -61,6 +61,25 @@ PAIRWISE_FIGURES = [
 ]
 
 
+#: Up to this many annotators are ticked in a list; more are typed by name (300
+#: checkboxes took 170 ms to render and grew the page with the class, issue 12).
+ANNOTATOR_CHECKBOXES_MAX = 30
+
+
+class _NamesInput(forms.Textarea):
+    """Usernames typed in one box, separated by commas, spaces or new lines; reads
+    ticked checkboxes' values too, so a form posted either way means the same."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+        if isinstance(values, str):
+            values = [values]
+        return [n for value in values for n in re.split(r"[\s,]+", value) if n]
+
+    def format_value(self, value):
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+
 class AgreementRunForm(forms.Form):
     unit = forms.ChoiceField(choices=UNIT_CHOICES, initial="token")
     documents = forms.CharField(
@@ -77,7 +96,12 @@ class AgreementRunForm(forms.Form):
 
     def __init__(self, *args, annotators: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["annotators"].choices = [(name, name) for name in annotators]
+        field = self.fields["annotators"]
+        field.choices = [(name, name) for name in annotators]
+        if len(annotators) > ANNOTATOR_CHECKBOXES_MAX:
+            field.widget = _NamesInput(attrs={"rows": 2, "aria-label": "Annotators"})
+            field.help_text = "Usernames, separated by commas, spaces or new lines. " \
+                "Leave empty for every annotator who submitted."
 
     def clean_documents(self) -> list[str] | None:
         ids = [d for d in re.split(r"[\s,]+", self.cleaned_data["documents"]) if d]

@@ -13,7 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from annotator.models import AnnotationSet, Membership
-from annotator.selectors.assignments import is_overdue
+from annotator.selectors.assignments import (
+    AssignmentsInOrder,
+    is_overdue,
+    project_assignments,
+)
 from annotator.selectors.permissions import PERMISSIONS
 from annotator.services.assignments import (
     assignment_create,
@@ -87,18 +91,13 @@ def assignments_page(request, slug):
     project = project_for(request.user, slug, "assignment.manage")
     today = timezone.localdate()
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_CHARS]
-    assignments = (
-        AnnotationSet.objects.filter(document__project=project, is_gold=False)
-        .select_related("annotator", "document")
-        .defer("document__text", "document__original", "document__cleaning")
-        # The documents' order, then the annotators' (as in the CSV): the index of
-        # the documents' order answers a page without sorting every assignment.
-        .order_by("document__position", "document_id", "annotator__username")
-    )
     if query:
-        assignments = assignments.filter(
+        assignments = project_assignments(project=project).filter(
             Q(annotator__username__icontains=query) | Q(document__title__icontains=query)
         )
+    else:
+        # Any page, the last of 6,000 too, without sorting every assignment.
+        assignments = AssignmentsInOrder(project=project)
     page = page_of(request, assignments)
     rows = [{"assignment": a, "overdue": is_overdue(a, today)} for a in page]
     return render(

@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from annotator.models import AnnotationSet, AnnotationStatus, Document, Membership, Role
+from annotator.models import AnnotationSet, Document, Membership, Role
 from annotator.selectors.permissions import has_permission
+from annotator.selectors.progress import status_counts
 from annotator.selectors.projects import projects_for_user
 
 from . import paging
 from .access import is_overdue, project_for, sees_every_assignment, visible_assignments
 
 
-def _count_filters(today) -> dict[str, Count]:
-    return {
-        "assigned": Count("pk", filter=Q(status=AnnotationStatus.ASSIGNED)),
-        "in_progress": Count("pk", filter=Q(status=AnnotationStatus.IN_PROGRESS)),
-        "submitted": Count("pk", filter=Q(status=AnnotationStatus.SUBMITTED)),
-        "overdue": Count("pk", filter=Q(due__lt=today) & ~Q(status=AnnotationStatus.SUBMITTED)),
-    }
-
-
 def _queue_counts(assignments, today) -> dict[str, int]:
     """assigned / in progress / submitted / overdue counts of some annotation sets."""
-    counts = assignments.aggregate(**_count_filters(today))
+    counts = assignments.aggregate(**status_counts(today))
     counts["total"] = counts["assigned"] + counts["in_progress"] + counts["submitted"]
     return counts
 
@@ -42,10 +34,10 @@ def home(request):
     projects = list(projects_for_user(user))
     roles = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
     queues = {
-        row.pop("document__project"): row
+        row.pop("project"): row
         for row in AnnotationSet.objects.filter(annotator=user, is_gold=False)
-        .values("document__project")
-        .annotate(**_count_filters(today))
+        .values("project")
+        .annotate(**status_counts(today))
         .order_by()
     }
     rows = []
@@ -115,7 +107,8 @@ def project_detail(request, slug):
         "page": page,
         "rows": rows,
         "query": query,
-        "document_count": project.documents.count(),
+        # Unfiltered, the pager has counted them already (100,000 index entries).
+        "document_count": project.documents.count() if query else page.paginator.count,
         "counts": _queue_counts(assignments, today),
         "can_import": has_permission(request.user, project, "document.import"),
         "sees_all": sees_every_assignment(request.user, project),

@@ -132,6 +132,38 @@ def test_queries_do_not_grow_with_the_project(client, two_sizes, name, actor, kw
     assert n_big == n_small, f"{name}: {n_small} queries small, {n_big} big:\n" + "\n".join(sql)
 
 
+# Pages with a query: a search, and the deepest pages of long lists (a page number
+# past the end shows the last page), which must cost what the first page does.
+QUERY_PAGES = [
+    ("project-detail", "manager", "?q=Brief"),
+    ("project-detail", "manager", "?page=9999"),
+    ("assignments", "manager", "?page=9999"),
+    ("assignments", "manager", "?page=3"),
+    ("assignments", "manager", "?q=s"),
+    ("progress", "manager", "?documents=9999&annotators=9999"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "actor", "query"), QUERY_PAGES,
+                         ids=[f"{p[0]}-{p[2]}" for p in QUERY_PAGES])
+def test_searches_and_deep_pages_do_not_grow_with_the_project(client, two_sizes, name, actor,
+                                                              query):
+    small, big = two_sizes
+    counts = []
+    for built in (small, big):
+        client.force_login(built.users[actor])
+        url = _url(built, name, {}) + query
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert name == "progress" or response.context["page"].object_list, url
+        counts.append((len(queries), [q["sql"][:200] for q in queries.captured_queries]))
+    (n_small, _), (n_big, sql) = counts
+    assert n_big == n_small, f"{name}{query}: {n_small} queries small, {n_big} big:\n" + \
+        "\n".join(sql)
+
+
 MARKUP_PAGES = [p for p in PAGES if p[0] not in WHOLE_BY_DESIGN]
 
 
