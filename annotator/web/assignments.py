@@ -7,7 +7,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -15,8 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from annotator.models import AnnotationSet, Membership
 from annotator.selectors.assignments import (
     AssignmentsInOrder,
+    AssignmentsMatching,
     is_overdue,
-    project_assignments,
 )
 from annotator.selectors.permissions import PERMISSIONS
 from annotator.services.assignments import (
@@ -92,9 +91,7 @@ def assignments_page(request, slug):
     today = timezone.localdate()
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_CHARS]
     if query:
-        assignments = project_assignments(project=project).filter(
-            Q(annotator__username__icontains=query) | Q(document__title__icontains=query)
-        )
+        assignments = AssignmentsMatching(project=project, query=query)
     else:
         # Any page, the last of 6,000 too, without sorting every assignment.
         assignments = AssignmentsInOrder(project=project)

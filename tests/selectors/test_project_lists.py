@@ -230,3 +230,20 @@ print("kept")
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("kept")
+
+
+@pytest.mark.parametrize("query", ["a", "zed", "Brief 3", "BRIEF", "e", "lea", "nobody"])
+def test_a_search_of_the_assignments_finds_the_old_rows_in_the_old_order(lived_in, query):
+    from django.db.models import Q
+
+    from annotator.selectors.assignments import AssignmentsMatching
+
+    old = list(_old_sets(lived_in).filter(
+        Q(annotator__username__icontains=query) | Q(document__title__icontains=query)
+    ).order_by("document__position", "document_id", "annotator__username"))
+    found = AssignmentsMatching(project=lived_in, query=query)
+    assert len(found) == len(old)
+    for size in (1, 2, 5):
+        for start in range(0, len(old) + 1):
+            assert [a.pk for a in found[start : start + size]] == [
+                a.pk for a in old[start : start + size]], (start, size)
