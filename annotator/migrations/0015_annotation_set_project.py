@@ -8,12 +8,13 @@ page of the assignment list sorted them all (0.9 s). The copies live in
 indexes of their own.
 
 The database keeps them, not the code, so that no write path can leave them
-wrong: the ORM's inserts and updates, bulk inserts, the assignment's array
-insert and the benchmarks' COPY all go through the triggers below (one
-primary-key lookup of the document per row written). A document that moves to
-another project or place carries its sets along (no code does that today; the
-trigger costs nothing until then). Written for each database Warrant runs on,
-as in 0002.
+wrong: the ORM's inserts and updates, bulk inserts and the benchmarks' COPY all
+go through the triggers below (one primary-key lookup of the document per row
+written). On PostgreSQL a row inserted with both already set keeps them: the one
+writer that sets them, the assignment's array insert, reads them from the
+document table in the same statement. A document that moves to another project
+or place carries its sets along (no code does that today; the trigger costs
+nothing until then). Written for each database Warrant runs on, as in 0002.
 
 PostgreSQL fills the row before it is written (BEFORE trigger). SQLite's
 triggers cannot change the row being written, so there the row is corrected
@@ -78,9 +79,18 @@ POSTGRES_CREATE = [
     END;
     $$ LANGUAGE plpgsql;
     """,
+    # A row inserted with both already set was given them from its document in the
+    # same statement (the assignment's array insert joins the document table): the
+    # condition spares it the function call, which costs ~11 s per 300,000 rows.
     f"""
     CREATE TRIGGER annotator_annotationset_project
-    BEFORE INSERT OR UPDATE OF document_id, project_id, document_position ON {SET}
+    BEFORE INSERT ON {SET}
+    FOR EACH ROW WHEN (NEW.project_id IS NULL OR NEW.document_position IS NULL)
+    EXECUTE FUNCTION annotator_annotationset_project();
+    """,
+    f"""
+    CREATE TRIGGER annotator_annotationset_project_update
+    BEFORE UPDATE OF document_id, project_id, document_position ON {SET}
     FOR EACH ROW EXECUTE FUNCTION annotator_annotationset_project();
     """,
     f"""
@@ -102,6 +112,7 @@ POSTGRES_CREATE = [
 ]
 POSTGRES_DROP = [
     f"DROP TRIGGER IF EXISTS annotator_annotationset_project ON {SET};",
+    f"DROP TRIGGER IF EXISTS annotator_annotationset_project_update ON {SET};",
     "DROP FUNCTION IF EXISTS annotator_annotationset_project();",
     f"DROP TRIGGER IF EXISTS annotator_document_moves_sets ON {DOCUMENT};",
     "DROP FUNCTION IF EXISTS annotator_document_moves_sets();",

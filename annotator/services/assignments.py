@@ -21,7 +21,14 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
+from annotator.models import (
+    AnnotationSet,
+    AnnotationStatus,
+    Document,
+    Membership,
+    Project,
+    Role,
+)
 from annotator.text.spreadsheet import spreadsheet_csv
 
 from .errors import WarrantError
@@ -123,12 +130,18 @@ def _insert(sets: list[AnnotationSet]) -> None:
             for aset, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                 aset.pk = pk
                 aset.created_at = aset.updated_at = now
+            # The document's project and position come along from the document table
+            # in the same statement (migration 0015), which spares the trigger that
+            # would look each one up: 300,000 calls, ~11 s on this machine.
             cursor.execute(
-                f"INSERT INTO {table} (id, document_id, annotator_id, status, due, is_gold, "
-                "version, gold_final, created_at, updated_at) "
-                "SELECT id, document_id, annotator_id, status, due, false, 0, false, %s, %s "
+                f"INSERT INTO {table} (id, document_id, project_id, document_position, "
+                "annotator_id, status, due, is_gold, version, gold_final, created_at, "
+                "updated_at) "
+                "SELECT t.id, t.document_id, d.project_id, d.position, t.annotator_id, "
+                "t.status, t.due, false, 0, false, %s, %s "
                 "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::date[]) "
-                "AS t(id, document_id, annotator_id, status, due)",
+                "AS t(id, document_id, annotator_id, status, due) "
+                f"LEFT JOIN {Document._meta.db_table} d ON d.id = t.document_id",
                 [
                     now,
                     now,

@@ -247,3 +247,17 @@ def test_a_search_of_the_assignments_finds_the_old_rows_in_the_old_order(lived_i
         for start in range(0, len(old) + 1):
             assert [a.pk for a in found[start : start + size]] == [
                 a.pk for a in old[start : start + size]], (start, size)
+
+
+def test_the_assignment_run_writes_the_copies_it_brings(lived_in):
+    """The assignment's array insert gives each row its document's project and
+    position itself (the trigger then stays out of its way on PostgreSQL)."""
+    from annotator.services.assignments import assignments_make
+
+    for k in range(3):
+        DocumentFactory(project=lived_in, position=10 - k)
+    made = assignments_make(project=lived_in, per_document=3, seed=3)
+    assert made
+    rows = AnnotationSet.objects.filter(pk__in=[a.pk for a in made]).values_list(
+        "project_id", "document__project_id", "document_position", "document__position")
+    assert len(rows) == len(made) and all(a == b and c == d for a, b, c, d in rows)
