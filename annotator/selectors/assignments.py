@@ -47,7 +47,22 @@ def project_assignments(*, project: Project) -> QuerySet[AnnotationSet]:
     )
 
 
-class AssignmentsInOrder:
+class _Counted:
+    """A list for a paginator: ``_keys`` counted once, rows given by slices."""
+
+    _keys: QuerySet
+    _count: int | None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._keys.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+
+class AssignmentsInOrder(_Counted):
     """:func:`project_assignments` for a paginator, a slice found without sorting them.
 
     A slice (a page) is found in two steps. The index ``assignment_project_order``
@@ -65,14 +80,6 @@ class AssignmentsInOrder:
         self.project = project
         self._keys = AnnotationSet.objects.filter(project=project, is_gold=False)
         self._count: int | None = None
-
-    def count(self) -> int:
-        if self._count is None:
-            self._count = self._keys.count()
-        return self._count
-
-    def __len__(self) -> int:
-        return self.count()
 
     def __getitem__(self, which: slice) -> list[AnnotationSet]:
         start, stop, _ = which.indices(self.count())
@@ -123,7 +130,7 @@ class AssignmentsInOrder:
         )
 
 
-class AssignmentsMatching:
+class AssignmentsMatching(_Counted):
     """The assignments whose annotator's username or document's title contains
     ``query``, in the list's order, for a paginator.
 
@@ -144,14 +151,6 @@ class AssignmentsMatching:
         by_title = sets.filter(document__title__icontains=query).values_list(*self._KEY)
         self._keys = by_annotator.union(by_title).order_by(*self._KEY[1:], "pk")
         self._count: int | None = None
-
-    def count(self) -> int:
-        if self._count is None:
-            self._count = self._keys.count()
-        return self._count
-
-    def __len__(self) -> int:
-        return self.count()
 
     def __getitem__(self, which: slice) -> list[AnnotationSet]:
         pks = [key[0] for key in self._keys[which]]
