@@ -113,6 +113,7 @@ def read_jsonl(data: bytes, *, name: str) -> list[DocumentRecord]:
         first_line_of[record.external_id] = number
         record.original = line.rstrip("\r").encode("utf-8")
         record.original_name = name
+        record.line = number
         records.append(record)
     if not records:
         raise FormatError("the file holds no documents", file=name)

@@ -63,6 +63,7 @@ from annotator.formats.xmi import TYPESYSTEM_NAME, read_xmi
 
 __all__ = [
     "MAX_COMPRESSION_RATIO",
+    "MAX_JOB_DOCUMENTS",
     "MAX_UNCOMPRESSED_BYTES",
     "MAX_UPLOAD_DOCUMENTS",
     "MAX_ZIP_MEMBERS",
@@ -95,10 +96,13 @@ MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_MIN_BYTES = 1024 * 1024
 # One archive may hold archives (one per class), but no deeper.
 MAX_ZIP_NESTING = 1
-# An upload is one import, written in one transaction: like an archive's members,
-# its documents number hundreds; a JSONL of a million one-line records is refused
-# before it is parsed.
+# An upload imported in the request is one transaction of a few seconds: like an
+# archive's members, its documents number hundreds; a JSONL of a million one-line
+# records is refused before it is parsed.
 MAX_UPLOAD_DOCUMENTS = 10_000
+# An import on the worker (a big upload, services.import_jobs) has no request's
+# timeout: a whole big project (the scale target is 100,000 briefs) in one file.
+MAX_JOB_DOCUMENTS = 200_000
 
 _READERS = {
     ".txt": read_text,
@@ -186,7 +190,10 @@ def read_upload(name: str, data: bytes, *, clean: bool = True) -> list[DocumentR
     return read_uploads([(name, data)], clean=clean)
 
 
-def read_uploads(files: Sequence[tuple[str, bytes]], *, clean: bool = True) -> list[DocumentRecord]:
+def read_uploads(
+    files: Sequence[tuple[str, bytes]], *, clean: bool = True,
+    max_documents: int = MAX_UPLOAD_DOCUMENTS,
+) -> list[DocumentRecord]:
     """Read files uploaded together; ``foo.txt`` and its annotation file among them pair.
 
     Parameters
@@ -195,6 +202,8 @@ def read_uploads(files: Sequence[tuple[str, bytes]], *, clean: bool = True) -> l
         ``(name, content)`` of every uploaded file.
     clean : bool
         Remove web-page boilerplate from documents without offsets.
+    max_documents : int
+        More documents than this are refused (a JSONL before it is parsed).
 
     Returns
     -------
@@ -211,17 +220,17 @@ def read_uploads(files: Sequence[tuple[str, bytes]], *, clean: bool = True) -> l
         if name in contents:
             raise FormatError("uploaded twice", file=name)
         contents[name] = data
-        if _extension(name) == ".jsonl" and data.count(b"\n") > MAX_UPLOAD_DOCUMENTS:
+        if _extension(name) == ".jsonl" and data.count(b"\n") > max_documents:
             raise FormatError(
-                f"more than {MAX_UPLOAD_DOCUMENTS:,} lines; at most {MAX_UPLOAD_DOCUMENTS:,} "
+                f"more than {max_documents:,} lines; at most {max_documents:,} "
                 "documents are read from one upload",
                 file=name,
             )
     records = _read_group(contents, clean=clean, strict=True, depth=0, budget=None)
-    if len(records) > MAX_UPLOAD_DOCUMENTS:
+    if len(records) > max_documents:
         raise FormatError(
             f"the upload holds {len(records):,} documents; at most "
-            f"{MAX_UPLOAD_DOCUMENTS:,} are read from one upload"
+            f"{max_documents:,} are read from one upload"
         )
     return records
 

@@ -139,3 +139,7 @@ class DocumentRecord:
     # it, and the file that declares it: the import makes it the project's schema.
     schema: dict | None = None
     schema_source: str = ""
+    # The line of ``original_name`` it was read from, for a file of many documents
+    # (JSONL): an error found when it is written names that line. Where a record was
+    # read is not part of it: two equal documents stay equal.
+    line: int | None = field(default=None, compare=False)

@@ -155,7 +155,7 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
     worker died, it starts from nothing, since nothing of the first try was
     committed.
     """
-    from annotator.formats.readers import read_uploads
+    from annotator.formats.readers import MAX_JOB_DOCUMENTS, read_uploads
     from annotator.formats.records import FormatError
 
     from .imports import documents_import
@@ -168,7 +168,8 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
     try:
         folder = import_folder(job.pk)
         uploads = [(f["name"], (folder / f["stored"]).read_bytes()) for f in job.files]
-        records = read_uploads(uploads, clean=options.get("clean", True))
+        records = read_uploads(uploads, clean=options.get("clean", True),
+                               max_documents=MAX_JOB_DOCUMENTS)
         progress.set(READ_SHARE, force=True)
         report = documents_import(
             project=job.project,
