@@ -50,6 +50,8 @@ from annotator.text.newlines import OffsetMap, normalize_newlines
 
 __all__ = ["dump_document", "dump_jsonl", "read_jsonl"]
 
+#: A byte order mark some editors put first; the file is read without it.
+_BOM_BYTES = b"\xef\xbb\xbf"
 #: The ``format`` field of every line this module writes.
 FORMAT = "warrant/2"
 _DOCUMENT_KEYS = ("format", "id", "title", "text", "meta", "annotations", "gold")
@@ -63,14 +65,14 @@ class _LineError(Exception):
     """A problem in one JSONL line; becomes a FormatError with file and line."""
 
 
-def _lines(content: str) -> Iterator[str]:
-    """``content.split("\\n")``, one line at a time: a 100 MB file is not copied
-    into a list of lines beside its records."""
+def _lines(data: bytes) -> Iterator[bytes]:
+    """``data.split(b"\\n")`` one line at a time: a 100 MB file is neither copied
+    into a list of lines nor decoded whole beside its records."""
     start = 0
-    while (end := content.find("\n", start)) >= 0:
-        yield content[start:end]
+    while (end := data.find(b"\n", start)) >= 0:
+        yield data[start:end]
         start = end + 1
-    yield content[start:]
+    yield data[start:]
 
 
 def read_jsonl(data: bytes, *, name: str) -> list[DocumentRecord]:
@@ -103,10 +105,17 @@ def read_jsonl(data: bytes, *, name: str) -> list[DocumentRecord]:
     >>> record.annotations[0].spans[0].text
     'We act'
     """
-    content = decode_utf8(data, name=name)
+    bom = len(_BOM_BYTES) if data.startswith(_BOM_BYTES) else 0
     records: list[DocumentRecord] = []
     first_line_of: dict[str, int] = {}
-    for number, line in enumerate(_lines(content), start=1):
+    for number, raw in enumerate(_lines(data), start=1):
+        if number == 1:
+            raw = raw[bom:]
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            decode_utf8(data, name=name)  # raises FormatError naming the file and the byte
+            raise
         if not line.strip():
             continue
         try:
@@ -121,7 +130,7 @@ def read_jsonl(data: bytes, *, name: str) -> list[DocumentRecord]:
                 line=number,
             )
         first_line_of[record.external_id] = number
-        record.original = line.rstrip("\r").encode("utf-8")
+        record.original = raw.rstrip(b"\r")
         record.original_name = name
         record.line = number
         records.append(record)
