@@ -1,8 +1,10 @@
-"""Benchmark: import a 20-page PDF and a 50-page .docx (issue 17).
+"""Benchmark: import a 20-page PDF and a 50-page .docx (issue 17); a big JSONL as a job (issue 12).
 
     .venv/bin/python benchmarks/import_briefs.py                  # 20-page PDF, 50-page .docx
     .venv/bin/python benchmarks/import_briefs.py --pdf-pages 40 --docx-pages 100 --repeat 3
     PYTHONPATH=/path/to/pdfplumber .venv/bin/python benchmarks/import_briefs.py   # + pdfplumber
+    .venv/bin/python benchmarks/import_briefs.py --jsonl-documents 100000  # the job, on a worker
+    .venv/bin/python benchmarks/import_briefs.py --jsonl-documents 100000 --base /work/hNN-base
 
 The files are built with the tests' builders (tests/formats/brief_files.py): a
 two-column brief with headings, lists, hyphenation, running headers, footers and
@@ -18,6 +20,18 @@ printed, in wall time and CPU time (the machine is shared: CPU time is steadier,
 and the ratios are taken on it).
 The first import in a process also loads the library (pypdfium2, python-docx):
 that cost is printed apart, measured in a fresh process.
+
+``--jsonl-documents N`` measures something else, the way production imports a big
+upload: N briefs of 120 words (``tests/scale.py``'s prose; with
+``--annotated``, each with one submitted set of 4 spans and 2 relations) in one
+canonical JSONL, stored as an import job (``import_job_request``) on a fresh
+PostgreSQL database (the server DATABASE_URL names, else postgres@127.0.0.1)
+and imported by a real Celery worker (``celery -A config worker``, one
+process, Redis database WARRANT_BENCH_IMPORT_REDIS_URL, default db 11). Printed:
+the file's size, the job's wall time from the request to DONE, the progress the
+page showed at each second's poll, and the worker process's peak resident
+memory (VmHWM). ``--base DIR`` runs the same job with the worker on another
+checkout (same schema), in the same session.
 
 Reference in the same run: the PDF's own text as a ``.txt`` of the same words
 (what a brief cost before PDF import), and, when pdfplumber can be imported, its
@@ -151,12 +165,145 @@ def _row(label: str, wall: float, cpu: float, per: str = "") -> None:
     print(f"  {label:<46}{wall * 1000:>9.0f} ms{cpu * 1000:>9.0f} ms CPU  {per}")
 
 
+def build_jsonl(documents: int, *, annotated: bool) -> bytes:
+    """``documents`` briefs of 120 words as canonical JSONL."""
+    import json
+    import random
+
+    from tests.scale import brief_text
+
+    rng = random.Random(0)
+    lines = []
+    for i in range(documents):
+        text = f"Brief {i}.\n\n" + brief_text(rng, 120)
+        record = {"id": f"brief-{i}", "title": f"Brief {i}", "text": text}
+        if annotated:
+            words = text.split(" ")[2:6]  # "Brief 7.\n\nfirst ..." : four words of prose
+            spans, at = [], text.index(words[0])
+            for k, word in enumerate(words):
+                at = text.index(word, at)
+                spans.append({"id": f"T{k}", "start": at, "end": at + len(word),
+                              "label": ("Claim", "Reason")[k % 2]})
+                at += len(word)
+            record["annotations"] = [{
+                "annotator": "student", "status": "submitted", "spans": spans,
+                "relations": [{"id": "R1", "source": "T1", "target": "T0", "type": "supports"},
+                              {"id": "R2", "source": "T3", "target": "T2", "type": "supports"}]}]
+        lines.append(json.dumps(record))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _job_database() -> tuple[str, str]:
+    """A fresh PostgreSQL database: (its URL, the admin URL that drops it)."""
+    import os
+    import urllib.parse
+    import uuid
+
+    import psycopg
+
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        server = "postgres://postgres@127.0.0.1:5432/postgres"
+    parts = urllib.parse.urlsplit(server)
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    name = f"warrant_bench_import_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), admin
+
+
+def job_import(data: bytes, workers_code: list[tuple[str, Path]]) -> None:
+    """Import ``data`` as a job on a real worker running each checkout's code in turn."""
+    import os
+    import uuid
+
+    import psycopg
+
+    url, admin = _job_database()
+    media = tempfile.mkdtemp(prefix="warrant-bench-import-media-")
+    os.environ.update(DATABASE_URL=url, MEDIA_ROOT=media, DEBUG="0", LOG_LEVEL="WARNING",
+                      DJANGO_SETTINGS_MODULE="config.settings.local")
+    redis = os.environ.get("WARRANT_BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/11")
+    os.environ.pop("REDIS_URL", None)
+    os.environ["CELERY_BROKER_URL"] = redis
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from scale import _broker, _children, _flush, _start_worker, _worker_peak_mib
+
+    from annotator.formats.schema import load_schema
+    from annotator.models import Document, ImportJob
+    from annotator.services.import_jobs import import_job_request
+    from annotator.services.projects import project_create
+
+    try:
+        for label, code in workers_code:
+            project = project_create(slug=f"import-{uuid.uuid4().hex[:6]}", name=label,
+                                     schema=load_schema("argument"))
+            _flush(redis)
+            env = {**os.environ, "PYTHONPATH": str(code)}
+            with tempfile.TemporaryDirectory() as tmp, _broker(redis, "celery"):
+                worker = _start_worker(env, "celery", Path(tmp) / "worker.log", cwd=code)
+                try:
+                    began = time.perf_counter()
+                    job = import_job_request(project=project, files=[("briefs.jsonl", data)])
+                    seen, peak = [], 0.0
+                    while True:
+                        time.sleep(1)
+                        job.refresh_from_db()
+                        seen.append(round(job.progress * 100))
+                        pools = _children(worker.pid)
+                        peak = max(peak, _worker_peak_mib(pools))
+                        if job.status in ("done", "failed"):
+                            break
+                    took = time.perf_counter() - began
+                finally:
+                    os.killpg(worker.pid, 15)
+                    worker.wait(timeout=60)
+            documents = Document.objects.filter(project=project).count()
+            shown = sorted(set(seen))
+            print(f"  {label}: {job.status} in {took:,.1f} s, {documents:,} documents, "
+                  f"worker peak {peak:,.0f} MiB; progress shown: "
+                  f"{shown[:12]}{' ...' if len(shown) > 12 else ''}"
+                  + (f"; error: {job.error}" if job.error else ""), flush=True)
+            assert ImportJob.objects.filter(pk=job.pk).exists()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pdf-pages", type=int, default=20)
     parser.add_argument("--docx-pages", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--jsonl-documents", type=int,
+                        help="instead: import this many briefs from one JSONL as a job")
+    parser.add_argument("--annotated", action="store_true",
+                        help="each brief with one submitted set of 4 spans and 2 relations")
+    parser.add_argument("--base", type=Path, help="with --jsonl-documents: also run the "
+                        "job on a worker of this checkout")
     args = parser.parse_args(argv)
+    if args.jsonl_documents:
+        import os
+
+        sys.path.insert(0, str(ROOT))
+        data = build_jsonl(args.jsonl_documents, annotated=args.annotated)
+        print(f"JSONL: {args.jsonl_documents:,} briefs of 120 words"
+              f"{', annotated' if args.annotated else ''}, {len(data) / 1e6:,.1f} MB; "
+              f"load averages {os.getloadavg()}", flush=True)
+        trees = [("this", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
+        job_import(data, trees)
+        print(f"load averages {os.getloadavg()}")
+        return
     with tempfile.TemporaryDirectory() as tmp_dir:
         _setup(tmp_dir)
         layout = build_pdf(args.pdf_pages)

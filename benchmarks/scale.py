@@ -1,4 +1,4 @@
-"""Scale: big briefs, big projects, agreement on every worker, light web processes (issue 12).
+r"""Scale: big briefs, big projects, agreement on every worker, light web processes (issue 12).
 
     .venv/bin/python benchmarks/scale.py                      # the whole table
     .venv/bin/python benchmarks/scale.py --documents 10000    # a smaller big project
@@ -46,9 +46,41 @@ Probes, and the rows of the issue's table they give:
   resident memory of the workers.
 * ``batch``: the comparison harness's workload (200 briefs x 3 annotators x 40
   spans + 20 relations, submitted) through ``POST /api/annotation-sets/N/batch/``
-  from 8 client threads against gunicorn (4 workers): submissions per second.
-  Label Studio's figure on this workload (6.45 submissions/s at 8 clients) was
-  measured in an earlier session on this machine; it is quoted, not re-run.
+  from 8 client threads, each on a kept-alive connection, against Warrant as
+  production runs it: gunicorn (4 workers) with Redis and a real Celery worker
+  (2 processes) that computes the automatic agreement runs the submissions ask
+  for (a Redis database of its own, WARRANT_BENCH_BATCH_REDIS_URL, default
+  db 12). Submissions per second, the median server time, and how long the
+  worker took after the last submission to finish the runs.
+  ``--labelstudio URL`` (with ``--labelstudio-token`` or LABEL_STUDIO_TOKEN, a
+  user's legacy API token) sends the same 600 submissions, in the same run just
+  before Warrant's, to a Label Studio you started: a project with the
+  equivalent labelling config (``LABEL_STUDIO_CONFIG``), the 200 briefs
+  imported as tasks, then one ``POST /api/tasks/N/annotations/`` per submission
+  (40 ``labels`` regions and 20 ``relation`` items of its result JSON) from 8
+  threads. Label Studio is not a dependency and none of it is here. To run it
+  (version 1.23.2 gave the figures of issue 12), outside the repository::
+
+      python3 -m venv /work/ls-venv && /work/ls-venv/bin/pip install label-studio gunicorn
+      createdb -h 127.0.0.1 -U postgres ls_bench
+      export DJANGO_DB=default POSTGRE_NAME=ls_bench POSTGRE_HOST=127.0.0.1 \
+        POSTGRE_USER=postgres POSTGRE_PASSWORD=postgres \
+        COLLECT_ANALYTICS=false LATEST_VERSION_CHECK=false SENTRY_DSN= \
+        FRONTEND_SENTRY_DSN= LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
+        LABEL_STUDIO_USERNAME=bench@example.com LABEL_STUDIO_PASSWORD=bench-password-1 \
+        LABEL_STUDIO_USER_TOKEN=<40 hex digits> LABEL_STUDIO_BASE_DATA_DIR=/work/ls-data
+      label-studio start --no-browser -p 8089 --enable-legacy-api-token  # migrates, user
+      # its own server is Django's runserver; like Warrant, 4 gunicorn workers:
+      DJANGO_SETTINGS_MODULE=core.settings.label_studio SECRET_KEY=<50 characters> \
+        gunicorn core.wsgi:application --workers 4 --bind 127.0.0.1:8090 \
+        --pythonpath /work/ls-venv/lib/python3.11/site-packages/label_studio
+      LABEL_STUDIO_TOKEN=<the token> .venv/bin/python benchmarks/scale.py --only batch \
+        --labelstudio http://127.0.0.1:8090
+
+  (the variables turn off its usage reports, version check and error reporting:
+  it needs no internet access). The earlier sessions' batch figures ran
+  gunicorn without a broker: every submission's automatic agreement run was
+  computed in its request (tasks run in-process when no broker is configured).
 
 Not here: ``benchmarks/load_annotate.py`` (50 clients saving spans in the
 browser's way) and the span save of the annotate page, which issue 13 rewrites.
@@ -79,7 +111,10 @@ STATEMENT_TIMEOUT_MS = 30_000
 #: The agreement probe runs in one process (the embedded mode) up to this many briefs:
 #: beyond, the one-process run is the workers' chunks one after the other, for minutes.
 IN_PROCESS_DOCUMENTS = 20_000
-LABEL_STUDIO_SUBMISSIONS_PER_S = 6.45  # 8 clients, earlier session (issue 12)
+# 4 web workers as in the earlier sessions' batch figures (compose.yaml's default is 3),
+# and a worker of 2 processes, compose.yaml's default (those figures had no worker).
+BATCH_WEB_WORKERS = 4
+BATCH_WORKER_CONCURRENCY = 2
 
 
 # --------------------------------------------------------------------------- driver
@@ -175,6 +210,10 @@ def run_probe(probe: str, code: Path, args, fixtures: dict) -> dict:
                "--documents", str(args.documents),
                "--agreement-documents", str(args.agreement_documents),
                "--workers", args.workers] + (["--prebuilt"] if template else [])
+        if args.labelstudio and probe == "batch":
+            cmd += ["--labelstudio", args.labelstudio]
+            env["LABEL_STUDIO_TOKEN"] = args.labelstudio_token or os.environ.get(
+                "LABEL_STUDIO_TOKEN", "")
         done = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True)
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
         if done.returncode or not lines:
@@ -196,6 +235,12 @@ def main(argv=None) -> int:
                         help="an existing database holding the agreement probe's project")
     parser.add_argument("--keep-fixtures", action="store_true",
                         help="keep the agreement fixture databases built by this session")
+    parser.add_argument("--labelstudio", metavar="URL",
+                        help="a running Label Studio: the batch probe sends it the same "
+                             "submissions in the same run (token: --labelstudio-token or "
+                             "LABEL_STUDIO_TOKEN)")
+    parser.add_argument("--labelstudio-token", default="",
+                        help="a legacy API token of a Label Studio user")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--prebuilt", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
@@ -282,8 +327,9 @@ def _table(results, trees) -> None:
     row("600 submissions with automatic runs, CPU", "autoruns", "cpu_seconds", "< 30 s",
         _fmt_ms)
     row("batch API, 8 clients, submissions/s", "batch", "submissions_per_s",
-        f"≥ Label Studio's {LABEL_STUDIO_SUBMISSIONS_PER_S} (quoted)",
-        lambda v: f"{v:.2f}")
+        "≥ Label Studio's (next row)", lambda v: f"{v:.2f}")
+    row("Label Studio, same submissions, 8 clients", "batch",
+        "labelstudio.submissions_per_s", "—", lambda v: f"{v:.2f}")
     row("idle memory, 5 gunicorn workers", "memory", "total_mib", "< 400 MB",
         lambda v: f"{v:.0f} MiB")
     for tree in trees:
@@ -666,13 +712,14 @@ def probe_agreement(args) -> dict:
     return out
 
 
-def _start_worker(env: dict, queue: str, log_path: Path) -> subprocess.Popen:
+def _start_worker(env: dict, queue: str, log_path: Path, *,
+                  concurrency: int = 1, cwd: Path | None = None) -> subprocess.Popen:
     log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
-         "--concurrency=1", "--loglevel=INFO", "-Q", queue, "--without-mingle",
+         f"--concurrency={concurrency}", "--loglevel=INFO", "-Q", queue, "--without-mingle",
          "--without-gossip", "-n", f"{log_path.stem}-{uuid.uuid4().hex[:6]}@%h"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     deadline = time.monotonic() + 60
     while b" ready." not in log_path.read_bytes():
@@ -799,8 +846,9 @@ def _tree_cpu_seconds(pids) -> float:
 class _gunicorn:
     """gunicorn serving the measured code on a free loopback port, until the block ends."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, env: dict | None = None):
         self.workers = workers
+        self.env = env
 
     def __enter__(self):
         import socket
@@ -815,7 +863,7 @@ class _gunicorn:
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
              f"127.0.0.1:{self.port}", "--workers", str(self.workers),
              "--no-control-socket"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -844,12 +892,147 @@ def probe_memory(args) -> dict:
             "per_worker_mib": statistics.mean(rss) if rss else None}
 
 
-def probe_batch(args) -> dict:
+#: Label Studio's labelling config equivalent to the ``argument`` preset: the span
+#: labels and the relation types (Label Studio keeps no allowed pairs).
+LABEL_STUDIO_CONFIG = """<View>
+  <Relations>
+    <Relation value="supports"/><Relation value="attacks"/><Relation value="evidence_for"/>
+  </Relations>
+  <Labels name="label" toName="text">
+    <Label value="MajorClaim"/><Label value="Claim"/><Label value="Reason"/>
+    <Label value="Evidence"/>
+  </Labels>
+  <Text name="text" value="$text"/>
+</View>"""
+BATCH_CLIENTS = 8
+BATCH_LABELS = ("Claim", "Reason", "Evidence", "MajorClaim")
+
+
+def _batch_workload(project) -> list[dict]:
+    """One submission per set: its document's text, 40 spans and 20 relations."""
+    from annotator.models import AnnotationSet
+
+    scale = _scale_module()
+    rng = random.Random(2)
+    work = []
+    for aset in (AnnotationSet.objects.filter(document__project=project)
+                 .select_related("document").order_by("pk")):
+        rows = scale.span_rows(rng, scale._token_bounds(aset.document.text), 40, [0])
+        work.append({"set": aset.pk, "annotator": aset.annotator_id,
+                     "document": aset.document_id, "text": aset.document.text,
+                     "spans": [(s, e, BATCH_LABELS[k % 4]) for k, (s, e, _) in enumerate(rows)],
+                     "relations": [(k + 1, k, "attacks") for k in range(20)]})
+    return work
+
+
+def _post_concurrently(base_url: str, requests: list[tuple[str, dict, str]],
+                       clients: int = BATCH_CLIENTS) -> dict:
+    """POST every (path, headers, body) from ``clients`` threads, each on one kept-alive
+    connection: the statuses, the wall time and the median server time (Server-Timing)."""
     import http.client
 
+    parts = urllib.parse.urlsplit(base_url)
+    queue = list(reversed(requests))
+    statuses: list[int] = []
+    server_ms: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                path, headers, body = queue.pop()
+            conn.request("POST", parts.path.rstrip("/") + path, body=body,
+                         headers={**headers, "Content-Type": "application/json"})
+            response = conn.getresponse()
+            answer = response.read()
+            timing = response.getheader("Server-Timing") or ""
+            with lock:
+                statuses.append(response.status)
+                if response.status >= 300 and len(errors) < 3:
+                    errors.append(answer[:300].decode(errors="replace"))
+                if "dur=" in timing:
+                    server_ms.append(float(timing.split("dur=")[1].split(",")[0]
+                                           .split(";")[0]))
+        conn.close()
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.perf_counter() - began
+    ok = sum(1 for code in statuses if code in (200, 201))
+    return {"submissions": len(statuses), "created": ok, "seconds": took,
+            "submissions_per_s": ok / took,
+            "server_ms_median": statistics.median(server_ms) if server_ms else None,
+            "other_statuses": sorted(set(statuses) - {200, 201}), "errors": errors,
+            "load_average": os.getloadavg()}
+
+
+def _labelstudio(url: str, token: str, work: list[dict]) -> dict:
+    """The same submissions to a running Label Studio: a project with the equivalent
+    config, one task per brief, then one POST /api/tasks/N/annotations/ per submission
+    (its result JSON: 40 ``labels`` regions and 20 ``relation`` items)."""
+    import urllib.request
+
+    headers = {"Authorization": f"Token {token}"}
+
+    def call(method: str, path: str, payload=None):
+        request = urllib.request.Request(
+            url.rstrip("/") + path, method=method, headers={
+                **headers, "Content-Type": "application/json"},
+            data=None if payload is None else json.dumps(payload).encode())
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read() or b"null")
+
+    project = call("POST", "/api/projects/", {"title": f"warrant-bench-{uuid.uuid4().hex[:6]}",
+                                               "label_config": LABEL_STUDIO_CONFIG})
+    documents = sorted({w["document"]: w["text"] for w in work}.items())
+    call("POST", f"/api/projects/{project['id']}/import",
+         [{"data": {"text": text, "warrant_document": doc}} for doc, text in documents])
+    task_of = {}
+    page = 1
+    while len(task_of) < len(documents):
+        listing = call("GET", f"/api/tasks/?project={project['id']}&page={page}"
+                              "&page_size=100&fields=all")
+        tasks = listing["tasks"] if isinstance(listing, dict) else listing
+        if not tasks:
+            break
+        for task in tasks:
+            task_of[task["data"]["warrant_document"]] = task["id"]
+        page += 1
+    requests = []
+    for w in work:
+        text = w["text"]
+        result = [{"id": f"T{k}", "from_name": "label", "to_name": "text", "type": "labels",
+                   "value": {"start": s, "end": e, "text": text[s:e], "labels": [label]}}
+                  for k, (s, e, label) in enumerate(w["spans"])]
+        result += [{"from_id": f"T{a}", "to_id": f"T{b}", "type": "relation",
+                    "direction": "right", "labels": [rtype]} for a, b, rtype in w["relations"]]
+        body = json.dumps({"result": result, "was_cancelled": False, "ground_truth": False,
+                           "lead_time": 60.0})
+        requests.append((f"/api/tasks/{task_of[w['document']]}/annotations/", headers, body))
+    out = _post_concurrently(url, requests)
+    out["project"] = project["id"]
+    out["annotations_stored"] = call("GET", f"/api/projects/{project['id']}/")[
+        "total_annotations_number"]
+    return out
+
+
+def probe_batch(args) -> dict:
+    """The batch workload through Warrant as production runs it (gunicorn, Redis and a
+    Celery worker that computes the automatic agreement runs), and through Label Studio
+    in the same run when ``--labelstudio`` names one."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
     from django.urls import NoReverseMatch, reverse
 
-    from annotator.models import AnnotationSet
+    from annotator.models import AgreementRun
     from annotator.services.tokens import api_token_create
 
     try:
@@ -858,63 +1041,52 @@ def probe_batch(args) -> dict:
         return {"submissions_per_s": "no batch API in this code"}
     project, _ = _big_project("batch", 200, students=3, per_doc=3, submitted=0.0, spans=0,
                               relations=0, words=600)
-    scale = _scale_module()
-    rng = random.Random(2)
-    tokens = {}
-    jobs = []
-    for aset in AnnotationSet.objects.filter(document__project=project).select_related(
-        "document", "annotator"
-    ):
-        if aset.annotator_id not in tokens:
-            tokens[aset.annotator_id] = api_token_create(user=aset.annotator).key
-        bounds = scale._token_bounds(aset.document.text)
-        rows = scale.span_rows(rng, bounds, 40, [0])
-        names = ("Claim", "Reason", "Evidence", "MajorClaim")
-        spans = [{"id": f"T{k}", "label": names[k % 4], "start": s, "end": e}
-                 for k, (s, e, _) in enumerate(rows)]
-        relations = [{"source": f"T{k + 1}", "target": f"T{k}", "type": "attacks"}
-                     for k in range(20)]
-        body = json.dumps({"version": 0, "spans": spans, "relations": relations,
-                           "submit": True})
-        jobs.append((aset.pk, tokens[aset.annotator_id], body))
-    with _gunicorn(4) as web:
-        port = web.port
-        statuses: list[int] = []
-        server_ms: list[float] = []
-        lock = threading.Lock()
-
-        def client():
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            while True:
-                with lock:
-                    if not jobs:
-                        break
-                    set_id, token, body = jobs.pop()
-                conn.request("POST", f"/api/annotation-sets/{set_id}/batch/", body=body,
-                             headers={"Authorization": f"Token {token}",
-                                      "Content-Type": "application/json"})
-                response = conn.getresponse()
-                response.read()
-                timing = response.getheader("Server-Timing") or ""
-                with lock:
-                    statuses.append(response.status)
-                    if "dur=" in timing:
-                        server_ms.append(float(timing.split("dur=")[1].split(",")[0]
-                                               .split(";")[0]))
-            conn.close()
-
-        began = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        took = time.perf_counter() - began
-    ok = statuses.count(201)
-    return {"submissions": len(statuses), "created": ok, "seconds": took,
-            "submissions_per_s": ok / took,
-            "server_ms_median": statistics.median(server_ms) if server_ms else None,
-            "other_statuses": sorted(set(statuses) - {201})}
+    work = _batch_workload(project)
+    users = get_user_model().objects.in_bulk({w["annotator"] for w in work})
+    tokens = {pk: api_token_create(user=user).key for pk, user in users.items()}
+    requests = []
+    for w in work:
+        spans = [{"id": f"T{k}", "label": label, "start": s, "end": e}
+                 for k, (s, e, label) in enumerate(w["spans"])]
+        relations = [{"source": f"T{a}", "target": f"T{b}", "type": rtype}
+                     for a, b, rtype in w["relations"]]
+        requests.append((f"/api/annotation-sets/{w['set']}/batch/",
+                         {"Authorization": f"Token {tokens[w['annotator']]}"},
+                         json.dumps({"version": 0, "spans": spans, "relations": relations,
+                                     "submit": True})))
+    out = {}
+    if args.labelstudio:
+        token = args.labelstudio_token or os.environ.get("LABEL_STUDIO_TOKEN", "")
+        out["labelstudio"] = _labelstudio(args.labelstudio, token, work)
+    redis = os.environ.get("WARRANT_BENCH_BATCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    _flush(redis)
+    env = {**os.environ, "CELERY_BROKER_URL": redis}
+    with tempfile.TemporaryDirectory() as tmp:
+        worker = _start_worker(env, "celery", Path(tmp) / "worker.log",
+                               concurrency=BATCH_WORKER_CONCURRENCY)
+        try:
+            with _gunicorn(BATCH_WEB_WORKERS, env=env) as web:
+                warrant = _post_concurrently(f"http://127.0.0.1:{web.port}", requests)
+            # The automatic runs the submissions asked for, done on the worker after them.
+            began = time.perf_counter()
+            while AgreementRun.objects.filter(project=project,
+                                              status__in=("pending", "running")).exists():
+                if time.perf_counter() - began > 600:
+                    break
+                time.sleep(0.5)
+            warrant["runs_settled_after_s"] = time.perf_counter() - began
+            warrant["agreement_runs"] = dict(
+                AgreementRun.objects.filter(project=project).values_list("status")
+                .annotate(n=Count("id")))
+        finally:
+            os.killpg(worker.pid, 15)
+            worker.wait(timeout=30)
+        _flush(redis)
+    out.update(warrant)
+    if "labelstudio" in out:
+        out["warrant_over_labelstudio"] = (out["submissions_per_s"]
+                                           / out["labelstudio"]["submissions_per_s"])
+    return out
 
 
 if __name__ == "__main__":

@@ -6,9 +6,13 @@ written under ``MEDIA_ROOT/imports/<job>/``, the job is queued once its row is
 committed, and the worker reads the files and imports them exactly as the
 page would (``formats.readers.read_uploads`` then ``services.imports.
 documents_import``): in one transaction, so a bad file anywhere leaves the
-project unchanged and the job FAILED with the reader's one-line message. The
-page polls the row's progress: reading the files fills the first part of the
-bar, writing the documents the rest. The stored files are removed when the
+project unchanged and the job FAILED with the reader's one-line message (an
+error found only when a document is written names its line too:
+``briefs.jsonl:99998: ...``). A job reads up to ``MAX_JOB_DOCUMENTS``
+(200,000) documents, twenty times what a request may import (a 100,000-brief
+JSONL: figures in benchmarks/import_briefs.py ``--jsonl-documents``). The page
+polls the row's progress: reading the files fills the first part of the bar,
+writing the documents the rest. The stored files are removed when the
 job ends, either way (the documents keep their originals).
 
 Progress inside the import's transaction is written through a connection of
