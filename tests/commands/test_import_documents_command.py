@@ -71,3 +71,20 @@ def test_a_bad_line_near_the_end_stops_the_import_naming_it_and_nothing_is_writt
     assert not Document.objects.filter(project__slug=slug).exists()
     assert not AnnotationSet.objects.exists()
     assert not User.objects.filter(username__startswith="student").exists()
+
+
+def test_the_same_text_twice_in_one_file_gives_one_document_with_both_sets(slug, tmp_path):
+    # The second line's document waits for no insert: its text is the first one's.
+    path = tmp_path / "twice.jsonl"
+    text = "The levy cut traffic by a fifth."
+    path.write_text("".join(
+        json.dumps({"id": f"b{k}", "text": text,
+                    "annotations": [{"annotator": who, "status": "submitted",
+                                     "spans": [{"id": "T1", "start": 0, "end": 9,
+                                                "label": "Claim"}], "relations": []}]}) + "\n"
+        for k, who in enumerate(["alice", "bob"])))
+    out, _ = _import(slug, str(path))
+    document = Document.objects.get(project__slug=slug)
+    assert sorted(document.annotation_sets.values_list("annotator__username", flat=True)) \
+        == ["alice", "bob"]
+    assert f"added to the existing document of {path} (b1): bob" in out
