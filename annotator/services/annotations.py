@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, IntegerField, Q, QuerySet, Subquery, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -62,11 +62,14 @@ MAX_RELATION_ATTRIBUTE_CHARS = 200
 # --------------------------------------------------------------------------- helpers
 
 
-def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = True) -> None:
+def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = True,
+          unless: tuple[QuerySet, str] | None = None) -> None:
     """Compare-and-swap the set's version; an edit also starts an assigned set.
 
     One UPDATE does the check and the increment, so it is atomic on every
     database; on PostgreSQL it also holds the row lock until the transaction ends.
+    ``unless`` is a query of rows that refuse the edit, with the refusal: checked in
+    the same UPDATE (a save's round trip fewer), and raised when it is the reason.
     """
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise WarrantError("expected_version must be a whole number")
@@ -84,6 +87,8 @@ def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = 
         )
         changes["started_at"] = Coalesce(F("started_at"), Value(timezone.now()))
         rows = rows.exclude(status=AnnotationStatus.SUBMITTED)
+    if unless is not None:
+        rows = rows.filter(~Exists(unless[0]))
     if rows.update(**changes) == 1:
         annotation_set.version = expected_version + 1
         if edit and annotation_set.status == AnnotationStatus.ASSIGNED:
@@ -101,6 +106,8 @@ def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = 
     closed = grade_lock(annotation_set, today)
     if closed:
         raise ClosedError(closed)
+    if unless is not None and unless[0].exists():
+        raise WarrantError(unless[1])
     raise WarrantError("this annotation set is submitted: reopen it before changing it")
 
 
@@ -302,11 +309,9 @@ def span_create(
     start, end = _snap(annotation_set.document.text, start, end, snap)
     attributes = _check_attributes(label, attributes or {})
     note = _check_note(note)
-    if Span.objects.filter(
-        annotation_set=annotation_set, start=start, end=end, label=label
-    ).exists():
-        raise WarrantError(f"this text is already marked {label.name}")
-    _bump(annotation_set=annotation_set, expected_version=expected_version)
+    same = Span.objects.filter(annotation_set=annotation_set, start=start, end=end, label=label)
+    _bump(annotation_set=annotation_set, expected_version=expected_version,
+          unless=(same, f"this text is already marked {label.name}"))
     span = Span.objects.create(
         annotation_set=annotation_set,
         label=label,
@@ -436,7 +441,7 @@ def spans_create(
     lo, hi = min(a for a, _ in wanted), max(b for _, b in wanted)
     marked = set(
         Span.objects.filter(annotation_set=annotation_set, label=label, start__gte=lo,
-                            end__lte=hi).values_list("start", "end")
+                            end__lte=hi).order_by().values_list("start", "end")
     )
     fresh = sorted(set(wanted) - marked)
     if not fresh:

@@ -9,14 +9,17 @@ a megabyte of segment markup) and lets a save answer without re-rendering text.
 Every write names the version of the set the page last saw (``expected_version``);
 the services refuse a stale one with 409. Error answers are one plain-text
 line that annotate.js shows in the page's alert region. A successful save is
-one request: it answers with the outline, warnings and relation panels and the
-set's header as out-of-band swaps, and a ``warrant:saved`` event carrying the
-new version and what changed (spans and relations added, changed or removed),
-from which the script redraws the blocks and arcs it touches.
+one request: it answers with the set's header (and the span editor) as
+out-of-band swaps, and a ``warrant:saved`` event carrying the new version and
+what changed (spans and relations added, changed or removed), from which the
+script redraws the blocks and arcs it touches and the outline, warnings and
+relation panels (panels.js, the same markup as ``_panels_context``). A save
+therefore reads nothing of the set but the rows it writes, and its work does
+not grow with the brief or the set (issue 12.5).
 
 The panels are paged (``OUTLINE_ROWS``, ``RELATION_ROWS`` a page), so that
-neither the page nor a save renders markup in proportion to the brief; a save
-renders the pages the reader is on (``outline_page``, ``relation_page``).
+neither the page nor its panels request renders markup in proportion to the
+brief.
 """
 
 from __future__ import annotations
@@ -66,6 +69,11 @@ WARNING_ROWS = 50
 # (the reader can switch to all of them): a long brief's thousands of arcs are
 # a wall, and drawing them all costs the browser a noticeable moment.
 ARCS_ALL_LIMIT = 200
+# What an empty outline and an empty relation list say.
+NO_OUTLINE = ('<li class="muted">No relations yet: link reasons and evidence to the claims '
+              "they back.</li>")
+NO_RELATIONS = ('<li class="muted">None yet. Select a span, press <kbd>t</kbd>, pick the '
+                "target, then the type.</li>")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -136,12 +144,7 @@ SCHEMA_ORDER = ("position", "name")
 
 
 def _span_labels(project) -> dict[int, SpanLabel]:
-    """The project's span labels by id, in palette order: one query per request at most."""
-    labels = getattr(project, "_span_labels_by_id", None)
-    if labels is None:
-        rows = project.span_labels.order_by(*SCHEMA_ORDER)
-        labels = project._span_labels_by_id = {lab.pk: lab for lab in rows}
-    return labels
+    return sel.project_span_labels(project)
 
 
 def _schema(project) -> Schema:
@@ -204,8 +207,13 @@ def _pager(name: str, pages_now: dict, count: int, per_page: int, url: str, labe
 
 def _panels_context(aset, labels: dict[int, SpanLabel], editable: bool, contents: Contents,
                     params, panels_url: str) -> dict:
-    """Outline, warnings and relations, one page of each, as HTML rows built here
-    (the template engine would spend a long brief's budget on them)."""
+    """Warnings, outline and relations, one page of each, as the HTML of their three
+    sections, built here (the template engine would spend a long brief's budget on them).
+
+    panels.js builds the same markup from the page's data after every save (the save's
+    answer carries no panels: tests/browser/test_annotate_panels.py holds the two equal),
+    so a change here is a change there.
+    """
     text = aset.document.text
     spans, relations = contents.spans, contents.relations
     by_id = {s.id: s for s in spans}
@@ -254,10 +262,24 @@ def _panels_context(aset, labels: dict[int, SpanLabel], editable: bool, contents
             f'<button type="button" class="node jump" data-span="{entry.span_id}">{via}'
             f"{quote(entry.span_id)}{again}</button></li>"
         )
-    warnings = [
+    count = len(outline.warnings)
+    warnings = "".join(
         f"<li>{esc(w.message)} {' '.join(jump(i) for i in w.span_ids)}</li>"
         for w in outline.warnings[:WARNING_ROWS]
-    ]
+    )
+    if count:
+        warnings = f'<ul id="warnings" class="warnings">{warnings}</ul>'
+        if count > WARNING_ROWS:
+            warnings += f'<p class="muted">and {count - WARNING_ROWS} more</p>'
+    else:
+        warnings = '<p id="warnings" class="ok">No warnings.</p>'
+    outline_html = _pager("outline_page", pages, len(entries), OUTLINE_ROWS, panels_url,
+                          "Outline")
+    if rows or not unlinked:
+        outline_html += (f'<ol class="outline" id="outline">{"".join(rows) or NO_OUTLINE}</ol>')
+    if unlinked:
+        outline_html += (f'<h3>Not linked yet</h3><ul class="outline unlinked" id="unlinked">'
+                         f'{"".join(unlinked)}</ul>')
     type_names = {pk: esc(name) for pk, name in contents.type_names.items()}
     delete_url = _urls(aset.document.project, aset.document)["relation_delete"]
     shown = relations[(rpage - 1) * RELATION_ROWS : rpage * RELATION_ROWS]
@@ -291,20 +313,21 @@ def _panels_context(aset, labels: dict[int, SpanLabel], editable: bool, contents
             f'<li data-relation="{r.id}" class="rel-{name}">{jump(r.source_id)}'
             f' {kind} {jump(r.target_id)}{delete}</li>'
         )
+    n_spans = len(spans)
+    relations_pager = _pager("relation_page", pages, len(relations), RELATION_ROWS, panels_url,
+                             "Relation list")
+    # Every piece is escaped as it is built.
     return {
-        # Every piece above is escaped as it is built.
-        "outline_html": mark_safe("".join(rows)),
-        "unlinked_html": mark_safe("".join(unlinked)),
-        "outline_pager": mark_safe(_pager("outline_page", pages, len(entries), OUTLINE_ROWS,
-                                          panels_url, "Outline")),
-        "warnings_html": mark_safe("".join(warnings)),
-        "warning_count": len(outline.warnings),
-        "warnings_hidden": max(0, len(outline.warnings) - WARNING_ROWS),
-        "relations_html": mark_safe("".join(relation_rows)),
-        "relations_pager": mark_safe(_pager("relation_page", pages, len(relations),
-                                            RELATION_ROWS, panels_url, "Relation list")),
-        "relation_count": len(relations),
-        "span_count": len(spans),
+        "warnings_html": mark_safe(
+            f'<h2 id="warnings-title">Warnings <span class="count">{count}</span></h2>'
+            f"{warnings}"),
+        "outline_html": mark_safe(
+            f'<h2 id="outline-title">Outline <span class="count">{n_spans} '
+            f'span{"" if n_spans == 1 else "s"}</span></h2>{outline_html}'),
+        "relations_html": mark_safe(
+            f'<h2 id="relations-title">Relations <span class="count">{len(relations)}</span>'
+            f'</h2>{relations_pager}<ol id="relation-list" class="relation-list">'
+            f'{"".join(relation_rows) or NO_RELATIONS}</ol>'),
         "outline_page": opage,
         "relation_page": rpage,
         "editable": editable,
@@ -330,6 +353,12 @@ def _schema_data(project, document, schema: Schema) -> dict:
                   for i, t in enumerate(schema.types)],
         "urls": _urls(project, document),
         "arcs_all_limit": ARCS_ALL_LIMIT,
+        # What panels.js needs to draw the panels as _panels_context does.
+        "panels": {"outline_rows": OUTLINE_ROWS, "relation_rows": RELATION_ROWS,
+                   "warning_rows": WARNING_ROWS, "excerpt_chars": EXCERPT_CHARS,
+                   "no_outline": NO_OUTLINE, "no_relations": NO_RELATIONS,
+                   "major_claim": sel.MAJOR_CLAIM, "reason": sel.REASON,
+                   "evidence": sel.EVIDENCE},
     }
 
 
@@ -506,20 +535,15 @@ def _saved(
     new: bool = False,
     removed: int | None = None,
 ) -> HttpResponse:
-    """A save's one answer: panels, header (and editor) out of band, plus the event."""
-    contents = _contents(aset)
-    panels_url = _panels_url(project, document, aset, True)
-    context = {
-        "project": project, "document": document, "aset": aset, "oob": True,
-        "editable": True, "own": True, "urls": _urls(project, document),
-        "panels_url": panels_url,
-        **_panels_context(aset, _span_labels(project), True, contents, request.POST,
-                          panels_url),
-    }
-    parts = [
-        render_to_string("annotator/annotate.html#set-meta", context, request),
-        render_to_string("annotator/annotate.html#panels", context, request),
-    ]
+    """A save's one answer: the header (and the editor) out of band, plus the event.
+
+    The panels do not come along: the page redraws them from its data and the event
+    (panels.js), so that a save reads nothing of the set but what it wrote and renders
+    the same few lines however long the brief (issue 12.5).
+    """
+    context = {"project": project, "document": document, "aset": aset, "oob": True,
+               "own": True}
+    parts = [render_to_string("annotator/annotate.html#set-meta", context, request)]
     if editor is not None:
         parts.append(_editor_html(request, project, document, aset, editor, True, oob=True,
                                   new=new))
@@ -534,8 +558,6 @@ def _saved(
         "message": message,
         "select": select,
         "change": change.as_event(),
-        # The page checks its own counts against these after applying the change.
-        "counts": [len(contents.spans), len(contents.relations)],
     }
     return trigger_client_event(response, "warrant:saved", event, after="swap")
 

@@ -3,11 +3,12 @@
 // The server sends the brief as plain blocks and the set as compact data; this
 // module keeps that data, draws it (textview.js: segments and chips; arcs.js:
 // relations), turns selections into code point offsets, and posts every edit
-// to the page's htmx endpoints. One save is one request: its answer swaps the
-// panels in and carries what changed, which is drawn at once. Every write
-// sends the version of the set this page last saw; a refusal is shown in the
-// alert region, never swallowed. Writes go out one at a time, so that fast
-// typing cannot race its own versions.
+// to the page's htmx endpoints. One save is one request: its answer carries
+// what changed, from which the text, the arcs and the panels (panels.js) are
+// drawn at once. Every write sends the version of the set this page last saw; a
+// refusal is shown in the alert region, never swallowed. Writes go out one at a
+// time, so that fast typing cannot race its own versions, and keys pressed while
+// one is on its way wait for it, then run in order.
 //
 // The pieces other pages reuse live in their own modules: textview.js (drawing
 // and offsets), arcs.js, textunits.js (words, sentences, paragraphs),
@@ -17,6 +18,7 @@ import { drawArcs } from "./arcs.js";
 import { FindBar } from "./find.js";
 import { BoundaryHandles } from "./handles.js";
 import { enableLinkDrag } from "./linkdrag.js";
+import { renderPanels } from "./panels.js";
 import {
   extendSelection,
   moveBoundary,
@@ -30,6 +32,13 @@ import {
 import { TextView } from "./textview.js";
 
 const EDITOR_DELAY_MS = 120;
+// How long keys wait for a span editor that an attribute key asked for.
+const EDITOR_WAIT_MS = 5000;
+// Keys that wait for a write on its way (the rest, Tab or Space, keep the browser's meaning).
+const HELD_KEYS = new Set([
+  "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "Enter", "Escape",
+  "Delete", "Backspace",
+]);
 const QUOTE_CHARS = 80;
 
 const root = document.getElementById("annotate-root");
@@ -68,6 +77,8 @@ function start(root) {
     kbd: null, // keyboard selection {anchor, focus} in UTF-16 units of view.text
     units: {},
     queue: Promise.resolve(),
+    holds: 0, // writes (and editor loads a key waits for) on their way
+    heldKeys: [], // keys pressed meanwhile, run in order once they are all back
     editorTimer: 0,
     raf: 0,
   };
@@ -209,22 +220,61 @@ function start(root) {
       readOnly();
       return state.queue;
     }
+    hold();
     state.queue = state.queue
       .then(() => htmx.ajax("POST", url, { source: root, values, swap: "none" }))
-      .catch(() => {});
+      .catch(() => {})
+      .finally(release);
     return state.queue;
+  }
+
+  // A key pressed while a write is on its way waits for the write's answer (swapped in,
+  // its event applied), then runs; several run in the order they were pressed, each on
+  // the state the one before left (a label key, then an attribute key for the new span).
+  function hold() {
+    state.holds += 1;
+  }
+
+  function release() {
+    state.holds = Math.max(0, state.holds - 1);
+    while (!state.holds && state.heldKeys.length) {
+      // A key that fails must not stop the ones after it, nor the queue of writes.
+      try {
+        onKey(state.heldKeys.shift());
+      } catch (error) {
+        console.error(error);
+      }
+    }
+  }
+
+  // The panels from the page's data; should that ever fail, the server's, with the data.
+  function drawPanels() {
+    const panels = document.getElementById("panels");
+    if (!panels?.querySelector("#warnings-panel")) return;
+    try {
+      renderPanels(panels, {
+        spans: state.order.map((id) => state.spans.get(id)),
+        relations: [...state.relations.values()].sort((a, b) => a.id - b.id),
+        slice: (start, end) => view.slice(start, end),
+        schema,
+        editable: state.editable,
+      });
+    } catch (error) {
+      console.error(error);
+      reloadPanels();
+    }
+  }
+
+  function reloadPanels() {
+    const panels = document.getElementById("panels");
+    const sep = panels.dataset.url.includes("?") ? "&" : "?";
+    load("panels", `${panels.dataset.url}${sep}data=1`, "#panels");
   }
 
   document.body.addEventListener("htmx:configRequest", (event) => {
     if (event.detail.verb === "post") {
       const params = event.detail.parameters;
       params.expected_version = String(state.version);
-      // The answer renders the panel pages the reader is on.
-      const panels = document.getElementById("panels");
-      if (panels) {
-        params.outline_page = panels.dataset.outlinePage || "1";
-        params.relation_page = panels.dataset.relationPage || "1";
-      }
     }
   });
 
@@ -278,17 +328,18 @@ function start(root) {
 
   document.body.addEventListener("warrant:saved", (event) => {
     const detail = event.detail || {};
+    // A write moves the set on by one version from the one this page sent: more means
+    // the page missed an edit (it cannot happen by its own edits), so it reads the set again.
+    const missed = typeof detail.version === "number" && detail.version > state.version + 1;
     if (typeof detail.version === "number") state.version = detail.version;
     clearError();
     announce(detail.message);
     if (detail.change) applyChange(detail.change);
     settleMove(detail.change);
-    const [spanCount, relationCount] = detail.counts || [];
-    if (spanCount !== undefined && (spanCount !== state.spans.size || relationCount !== state.relations.size)) {
-      // Out of step with the set (it cannot happen by this page's own edits): read it again.
-      const panels = document.getElementById("panels");
-      const sep = panels.dataset.url.includes("?") ? "&" : "?";
-      load("panels", `${panels.dataset.url}${sep}data=1`, "#panels");
+    if (missed) {
+      reloadPanels();
+    } else if (detail.change) {
+      drawPanels();
     }
     state.kbd = null;
     if (detail.select) {
@@ -622,21 +673,31 @@ function start(root) {
       }
       field.selectedIndex = (field.selectedIndex + 1) % field.options.length;
       announce(`${attribute.name}: ${field.value || "not set"}. Saving…`);
-      htmx.trigger(field.form, "submit");
+      // Through the page's one queue of writes, with the editor's fields as they are now.
+      post(field.form.getAttribute("action"), Object.fromEntries(new FormData(field.form)));
     });
     return true;
   }
 
-  // Run `act` on the span editor once it shows span `id` (loading it now if need be).
+  // Run `act` on the span editor once it shows span `id` (loading it now if need be);
+  // keys pressed meanwhile wait for it (EDITOR_WAIT_MS at most, should the read fail).
   function withEditor(id, act) {
     const editor = document.getElementById("span-editor");
     if (editor?.dataset.span === String(id) && editor.querySelector("form")) return act(editor);
+    hold();
+    let timer = 0;
+    const done = () => {
+      document.body.removeEventListener("htmx:afterSettle", settled);
+      window.clearTimeout(timer);
+      release();
+    };
     const settled = () => {
       const now = document.getElementById("span-editor");
       if (now?.dataset.span !== String(id)) return;
-      document.body.removeEventListener("htmx:afterSettle", settled);
       if (now.querySelector("form")) act(now);
+      done();
     };
+    timer = window.setTimeout(done, EDITOR_WAIT_MS);
     document.body.addEventListener("htmx:afterSettle", settled);
     window.clearTimeout(state.editorTimer);
     loadEditor(id);
@@ -865,6 +926,27 @@ function start(root) {
       return;
     }
     if (document.querySelector("dialog[open]")) return;
+    if (state.holds && holdable(event)) {
+      event.preventDefault();
+      const { key, shiftKey, ctrlKey, metaKey, altKey } = event;
+      state.heldKeys.push({ key, shiftKey, ctrlKey, metaKey, altKey, target, preventDefault() {} });
+      return;
+    }
+    onKey(event);
+  });
+
+  function holdable(event) {
+    const { key } = event;
+    const ctrl = event.ctrlKey || event.metaKey;
+    if (event.altKey && !event.shiftKey) return false; // Alt+← is the browser's Back
+    if (ctrl) return ["z", "Z", "y", "Y", "ArrowUp", "ArrowDown", "Home", "End"].includes(key);
+    if (key === "Enter" && event.target.closest?.("button, a, summary")) return false;
+    return (key.length === 1 && key !== " ") || HELD_KEYS.has(key);
+  }
+
+  function onKey(event) {
+    if (document.querySelector("dialog[open]")) return; // a held key, after "s" opened one
+    const target = event.target;
     const key = event.key;
     const handled = () => event.preventDefault();
     const ctrl = event.ctrlKey || event.metaKey;
@@ -983,7 +1065,7 @@ function start(root) {
           handled();
         }
     }
-  });
+  }
 
   // ------------------------------------------------------------------ find
 
