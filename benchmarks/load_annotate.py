@@ -378,8 +378,9 @@ def _student_session(state: ClientState, *, port: int, labels: list[int],
         elif status == 409:  # stale version: cannot happen with one client per set
             version = browser.open_page(base)
         # 400 (refused) leaves the version as it was.
-        if panels and status == 200:
-            # As annotate.js does after each save: reload the outline and warnings panels.
+        if panels and status == 200 and not _panels_come_along(headers, body):
+            # As annotate.js did after each save before the answer brought its panels (or
+            # the change it draws them from): reload the outline and warnings panels.
             t0 = time.perf_counter()
             try:
                 status, headers, body = browser.request("GET", f"{base}panels/", None, htmx)
@@ -393,6 +394,15 @@ def _student_session(state: ClientState, *, port: int, labels: list[int],
         if think_ms:
             time.sleep(think_ms / 1000)
     browser.close()
+
+
+def _panels_come_along(headers: dict, body: bytes) -> bool:
+    """Whether the page needs no panels request after this write's answer: the panels are
+    in it, or its event carries the change the page draws them from (panels.js)."""
+    if b'id="panels"' in body:
+        return True
+    event = json.loads(headers.get("HX-Trigger-After-Swap") or "{}").get("warrant:saved", {})
+    return "change" in event
 
 
 # ----------------------------------------------------------------------------- figures
@@ -597,10 +607,20 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="10 clients for 10 s")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-panels", action="store_true",
-                        help="do not reload the outline panels after each write, as the page does")
+                        help="never reload the outline panels after a write (by default a "
+                        "client reloads them when the answer neither holds nor redraws them)")
+    parser.add_argument("--base", action="append", default=[], metavar="PATH[:ARGS]",
+                        help="also run an older checkout's own load_annotate.py (with its "
+                        ".venv) the same way, before this one, and compare writes/s; ARGS "
+                        "are extra arguments for it, e.g. /work/base-main:--no-panels")
+    parser.add_argument("--this-first", action="store_true",
+                        help="with --base: run this checkout first, not last (to see the order's "
+                        "effect on a machine whose load drifts)")
     args = parser.parse_args(argv)
     if args.quick:
         args.clients, args.duration = min(args.clients, 10), min(args.duration, 10)
+    if args.base:
+        return _compare(args, argv if argv is not None else sys.argv[1:])
 
     server = live.postgres_server_url() or DEFAULT_SERVER
     if _database_exists(server, args.database) and not args.replace:
@@ -625,6 +645,60 @@ def main(argv=None) -> int:
         else:
             live.postgres_database(server, args.database, drop=True)
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+_THROUGHPUT = re.compile(r"throughput: ([0-9.]+) acknowledged writes/s")
+_CPU = re.compile(r"CPU during the run: gunicorn ([0-9.]+) s, PostgreSQL ([0-9.]+) s")
+_MEASURED = re.compile(r"measured ([0-9.]+) s")
+
+
+def _compare(args, argv: list[str]) -> int:
+    """Each --base checkout's own script, then this one, in one run; writes/s and ratios."""
+    import subprocess
+
+    own = []
+    skip = False
+    for arg in argv:  # this run's arguments, without --base and --database
+        if skip:
+            skip = False
+        elif arg in ("--base", "--database"):
+            skip = True
+        elif not arg.startswith(("--base=", "--database=")) and arg != "--this-first":
+            own.append(arg)
+    runs = [(spec.split(":", 1)[0], spec.split(":", 1)[1].split() if ":" in spec else [])
+            for spec in args.base]
+    runs = [(str(ROOT), []), *runs] if args.this_first else [*runs, (str(ROOT), [])]
+    figures = []
+    for i, (path, extra) in enumerate(runs):
+        code = Path(path).resolve()
+        python = code / ".venv" / "bin" / "python"
+        cmd = [str(python if python.exists() else sys.executable),
+               str(code / "benchmarks" / "load_annotate.py"), *own, *extra,
+               "--database", f"{args.database}_{i}", "--replace"]
+        print(f"\n[{code}] {' '.join(cmd[2:])}", flush=True)
+        before = os.getloadavg()
+        done = subprocess.run(cmd, cwd=code, capture_output=True, text=True)
+        print(done.stdout[-3000:] + done.stderr[-1500:], flush=True)
+        found = _THROUGHPUT.search(done.stdout)
+        cpu, measured = _CPU.search(done.stdout), _MEASURED.search(done.stdout)
+        per_s = float(found.group(1)) if found else None
+        # CPU per write: what the server spent, whatever share of a shared machine it got.
+        cpu_ms = (1000 * (float(cpu.group(1)) + float(cpu.group(2)))
+                  / (per_s * float(measured.group(1)))) if per_s and cpu and measured else None
+        figures.append((code, per_s, cpu_ms, before, done.returncode))
+    this, this_cpu = next((per_s, cpu_ms) for code, per_s, cpu_ms, *_ in figures
+                          if code == ROOT.resolve())
+    print("\nwrites/s and server CPU (gunicorn + PostgreSQL) per write in this run, "
+          "load averages 1/5/15 min when each started")
+    for code, per_s, cpu_ms, load, rc in figures:
+        ratio = f"  this/that {this / per_s:.2f}x" if this and per_s else ""
+        if this_cpu and cpu_ms:
+            ratio += f", CPU per write that/this {cpu_ms / this_cpu:.2f}x"
+        shown = f"{per_s:.1f}" if per_s is not None else "failed"
+        cpu_shown = f"{cpu_ms:.1f} ms" if cpu_ms else "?"
+        print(f"  {code!s:40} {shown:>8} writes/s {cpu_shown:>9} CPU/write  exit {rc}  load "
+              f"{load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}{ratio}")
+    return max(rc for *_, rc in figures)
 
 
 def _run(args, url, students, labels, setup_s, port, web, tmp) -> int:
