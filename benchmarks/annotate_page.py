@@ -104,6 +104,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=30, help="edits of each kind per brief")
     parser.add_argument("--repeat", type=int, default=7, help="page requests per brief")
     parser.add_argument("--no-browser", dest="browser", action="store_false")
+    parser.add_argument("--base-first", action="store_true",
+                        help="measure --base before this checkout (the machine's load drifts: "
+                        "run both orders)")
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
@@ -113,6 +116,8 @@ def main(argv=None) -> int:
         print(json.dumps(probe(args)))
         return 0
     trees = [("this", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
+    if args.base_first:
+        trees.reverse()
     results = {}
     for label, code in trees:
         began = time.monotonic()
