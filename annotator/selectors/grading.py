@@ -264,7 +264,15 @@ DEADLINE_PASSED = (
 
 
 def grade_locked_sets(today: dt.date) -> Q:
-    """The annotation sets closed to their students, as a filter on ``AnnotationSet``.
+    """The annotation sets closed to their students, as a filter on ``AnnotationSet``
+    (:func:`grade_locked_sql`)."""
+    sql, params = grade_locked_sql(today)
+    return Q(RawSQL(sql, params, output_field=BooleanField()))
+
+
+def grade_locked_sql(today: dt.date) -> tuple[str, list]:
+    """The annotation sets closed to their students: a condition on the set's table by its
+    own name, and its parameters.
 
     A set *counts for a grade* when it is a student's (an annotator's; see
     :func:`students`) and its brief has a final gold: that is what
@@ -300,8 +308,7 @@ def grade_locked_sets(today: dt.date) -> Q:
         f" AND NOT ({sets}.status <> %s AND EXISTS (SELECT 1 FROM {reopenings} r"
         f" WHERE r.annotation_set_id = {sets}.id))"
     )
-    params = [today, Role.ANNOTATOR.value, AnnotationStatus.SUBMITTED.value]
-    return Q(RawSQL(sql, params, output_field=BooleanField()))
+    return sql, [today, Role.ANNOTATOR.value, AnnotationStatus.SUBMITTED.value]
 
 
 def reopenings_of(*, project: Project, people) -> dict[int, list[SetReopening]]:

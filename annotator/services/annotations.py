@@ -17,11 +17,13 @@ then redo, or redo then undo, leaves the set's rows as they were, byte for byte.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Exists, F, IntegerField, Q, QuerySet, Subquery, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
@@ -37,7 +39,7 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.models.actions import ActionKind, AnnotationAction
-from annotator.selectors.grading import grade_lock, grade_locked_sets
+from annotator.selectors.grading import grade_lock, grade_locked_sets, grade_locked_sql
 from annotator.selectors.projects import label_spec
 from annotator.text.storable import first_unstorable
 from annotator.text.tokens import snap_to_words, trim_whitespace
@@ -89,11 +91,22 @@ def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = 
         rows = rows.exclude(status=AnnotationStatus.SUBMITTED)
     if unless is not None:
         rows = rows.filter(~Exists(unless[0]))
-    if rows.update(**changes) == 1:
-        annotation_set.version = expected_version + 1
-        if edit and annotation_set.status == AnnotationStatus.ASSIGNED:
-            annotation_set.status = AnnotationStatus.IN_PROGRESS
-        return
+    if rows.update(**changes) != 1:
+        _refuse(annotation_set, expected_version, unless, today)
+    _bumped(annotation_set, expected_version, edit)
+
+
+def _bumped(annotation_set: AnnotationSet, expected_version: int, edit: bool) -> None:
+    """What a successful :func:`_bump` changed, on the caller's copy of the set."""
+    annotation_set.version = expected_version + 1
+    if edit and annotation_set.status == AnnotationStatus.ASSIGNED:
+        annotation_set.status = AnnotationStatus.IN_PROGRESS
+
+
+def _refuse(annotation_set: AnnotationSet, expected_version: int,
+            unless: tuple[QuerySet, str] | None, today) -> None:
+    """Raise why :func:`_bump`'s UPDATE changed no row: gone, stale, closed, refused by
+    ``unless`` or submitted."""
     current = AnnotationSet.objects.filter(pk=annotation_set.pk).values("version", "status").first()
     if current is None:
         raise WarrantError("this annotation set no longer exists")
@@ -283,7 +296,6 @@ def _snap(text: str, start: int, end: int, snap: bool) -> tuple[int, int]:
 # --------------------------------------------------------------------------- spans
 
 
-@transaction.atomic
 def span_create(
     *,
     annotation_set: AnnotationSet,
@@ -310,8 +322,22 @@ def span_create(
     attributes = _check_attributes(label, attributes or {})
     note = _check_note(note)
     same = Span.objects.filter(annotation_set=annotation_set, start=start, end=end, label=label)
-    _bump(annotation_set=annotation_set, expected_version=expected_version,
-          unless=(same, f"this text is already marked {label.name}"))
+    unless = (same, f"this text is already marked {label.name}")
+    if connection.vendor == "postgresql":
+        return _span_create_in_one_statement(
+            annotation_set=annotation_set, label=label, start=start, end=end,
+            expected_version=expected_version, user=user, attributes=attributes, note=note,
+            suggested_by=suggested_by, unless=unless,
+        )
+    with transaction.atomic():
+        _bump(annotation_set=annotation_set, expected_version=expected_version, unless=unless)
+        return _span_and_log(annotation_set=annotation_set, label=label, start=start, end=end,
+                             user=user, attributes=attributes, note=note,
+                             suggested_by=suggested_by)
+
+
+def _span_and_log(*, annotation_set, label, start, end, user, attributes, note,
+                  suggested_by) -> Span:
     span = Span.objects.create(
         annotation_set=annotation_set,
         label=label,
@@ -327,6 +353,64 @@ def span_create(
         kind=ActionKind.SPAN_CREATE,
         payload={"span": span.pk, "start": start, "end": end, "label": label.name},
     )
+    return span
+
+
+@functools.cache
+def _span_create_sql() -> str:
+    """PostgreSQL: :func:`_bump`'s UPDATE, the span's INSERT and its log row's INSERT as one
+    statement (data-modifying CTEs), atomic without a transaction of its own: one round
+    trip instead of five (BEGIN, three statements, COMMIT) and no ORM compiling on the
+    hottest write (issue 12.5). The rows inserted only when the UPDATE matched."""
+    q = connection.ops.quote_name
+    sets, spans = q(AnnotationSet._meta.db_table), q(Span._meta.db_table)
+    actions = q(AnnotationAction._meta.db_table)
+    return (
+        f"WITH bumped AS (UPDATE {sets} SET version = {sets}.version + 1, updated_at = %s,"
+        f" status = CASE WHEN {sets}.status = %s THEN %s ELSE {sets}.status END,"
+        f" started_at = COALESCE({sets}.started_at, %s)"
+        f" WHERE {sets}.id = %s AND {sets}.version = %s AND {sets}.status <> %s"
+        " AND NOT ({locked})"
+        f" AND NOT EXISTS (SELECT 1 FROM {spans} x WHERE x.annotation_set_id = {sets}.id"
+        ' AND x.start = %s AND x."end" = %s AND x.label_id = %s)'
+        f" RETURNING {sets}.id, {sets}.version),"
+        f" span AS (INSERT INTO {spans} (annotation_set_id, label_id, start, \"end\", attributes,"
+        " note, external_id, suggested_by, created_at)"
+        " SELECT bumped.id, %s, %s, %s, %s::jsonb, %s, '', %s, %s FROM bumped RETURNING id),"
+        f" logged AS (INSERT INTO {actions} (annotation_set_id, user_id, kind, payload, version,"
+        " undone, created_at) SELECT bumped.id, %s, %s, jsonb_build_object('span', span.id,"
+        " 'start', %s::integer, 'end', %s::integer, 'label', %s::text), bumped.version, false, %s"
+        " FROM bumped, span RETURNING id)"
+        " SELECT span.id FROM span, logged"
+    )
+
+
+def _span_create_in_one_statement(*, annotation_set, label, start, end, expected_version,
+                                  user, attributes, note, suggested_by, unless) -> Span:
+    """:func:`span_create`'s write on PostgreSQL (:func:`_span_create_sql`); refused for
+    the same reasons, with the same messages, as :func:`_bump` (which it checks first)."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise WarrantError("expected_version must be a whole number")
+    now, today = timezone.now(), timezone.localdate()
+    locked, locked_params = grade_locked_sql(today)
+    who = user.pk if user is not None and user.is_authenticated else None
+    params = [
+        now, AnnotationStatus.ASSIGNED.value, AnnotationStatus.IN_PROGRESS.value, now,
+        annotation_set.pk, expected_version, AnnotationStatus.SUBMITTED.value, *locked_params,
+        start, end, label.pk,
+        label.pk, start, end, json.dumps(attributes), note, suggested_by, now,
+        who, ActionKind.SPAN_CREATE.value, start, end, label.name, now,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_span_create_sql().replace("{locked}", locked), params)
+        row = cursor.fetchone()
+    if row is None:
+        _refuse(annotation_set, expected_version, unless, today)
+    _bumped(annotation_set, expected_version, edit=True)
+    span = Span(id=row[0], annotation_set=annotation_set, label=label, start=start, end=end,
+                attributes=attributes, note=note, external_id="", suggested_by=suggested_by,
+                created_at=now)
+    span._state.adding, span._state.db = False, connection.alias
     return span
 
 

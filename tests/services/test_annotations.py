@@ -98,6 +98,30 @@ def test_the_same_label_on_the_same_text_twice_is_refused(aset):
         make(aset, "Claim", "Sanctions work.")
 
 
+def test_a_span_save_writes_the_span_and_its_log_row_together_or_neither(aset):
+    """On PostgreSQL one statement writes the version, the span and its log row (issue 12.5):
+    what it hands back is what it stored, and a refusal the set's row gives writes nothing."""
+    span = make(aset, "Claim", "Sanctions work.", user=aset.annotator, note="first",
+                attributes={})
+    stored = Span.objects.get(pk=span.pk)
+    fields = ("annotation_set_id", "label_id", "start", "end", "attributes", "note",
+              "external_id", "suggested_by", "created_at")
+    assert [getattr(stored, f) for f in fields] == [getattr(span, f) for f in fields]
+    action = AnnotationAction.objects.get(annotation_set=aset)
+    assert (action.kind, action.version, action.user_id, action.undone) == (
+        "span_create", 1, aset.annotator_id, False)
+    assert action.payload == {"span": span.pk, "start": span.start, "end": span.end,
+                              "label": "Claim"}
+    assert AnnotationSet.objects.get(pk=aset.pk).status == "in_progress"
+    # Submitted elsewhere: this copy of the set still says in progress.
+    AnnotationSet.objects.filter(pk=aset.pk).update(status="submitted")
+    with pytest.raises(WarrantError, match="submitted: reopen"):
+        make(aset, "Evidence", "Exports fell")
+    assert Span.objects.filter(annotation_set=aset).count() == 1
+    assert AnnotationAction.objects.filter(annotation_set=aset).count() == 1
+    assert AnnotationSet.objects.get(pk=aset.pk).version == 1
+
+
 def test_a_label_of_another_project_is_refused(aset):
     from tests.factories import ProjectFactory
 

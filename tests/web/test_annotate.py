@@ -446,10 +446,12 @@ def test_page_and_saves_run_as_many_queries_for_10_as_for_200_spans(client_for, 
         counts[n] = _page_and_save_queries(client_for("annotator"), project, document, spans,
                                            saves[n])
     assert counts[10] == counts[200]
-    # Session, user, the set with its role and labels; the write (BEGIN, the version with
-    # the check for a repeated span, the row, the log, COMMIT). Before the page drew its
-    # own panels: 12.
-    assert counts[10]["span save"] <= 8, counts[10]
+    # Session, user, the set with its role and labels; the write: on PostgreSQL one
+    # statement (the version with the check for a repeated span, the row and the log),
+    # elsewhere BEGIN, those three, COMMIT. Before the page drew its own panels: 12.
+    from django.db import connection
+
+    assert counts[10]["span save"] <= (4 if connection.vendor == "postgresql" else 8), counts[10]
     for kind, (size, sql) in saves[200].items():
         # The same answer, give or take the digits of larger ids.
         assert abs(size - saves[10][kind][0]) < 100, (kind, size, saves[10][kind][0])
