@@ -321,8 +321,12 @@ def span_create(
     start, end = _snap(annotation_set.document.text, start, end, snap)
     attributes = _check_attributes(label, attributes or {})
     note = _check_note(note)
-    same = Span.objects.filter(annotation_set=annotation_set, start=start, end=end, label=label)
-    unless = (same, f"this text is already marked {label.name}")
+
+    def unless():  # what refuses it: the same label on the same text
+        same = Span.objects.filter(annotation_set=annotation_set, start=start, end=end,
+                                   label=label)
+        return same, f"this text is already marked {label.name}"
+
     if connection.vendor == "postgresql":
         return _span_create_in_one_statement(
             annotation_set=annotation_set, label=label, start=start, end=end,
@@ -330,7 +334,7 @@ def span_create(
             suggested_by=suggested_by, unless=unless,
         )
     with transaction.atomic():
-        _bump(annotation_set=annotation_set, expected_version=expected_version, unless=unless)
+        _bump(annotation_set=annotation_set, expected_version=expected_version, unless=unless())
         return _span_and_log(annotation_set=annotation_set, label=label, start=start, end=end,
                              user=user, attributes=attributes, note=note,
                              suggested_by=suggested_by)
@@ -405,7 +409,7 @@ def _span_create_in_one_statement(*, annotation_set, label, start, end, expected
         cursor.execute(_span_create_sql().replace("{locked}", locked), params)
         row = cursor.fetchone()
     if row is None:
-        _refuse(annotation_set, expected_version, unless, today)
+        _refuse(annotation_set, expected_version, unless(), today)
     _bumped(annotation_set, expected_version, edit=True)
     span = Span(id=row[0], annotation_set=annotation_set, label=label, start=start, end=end,
                 attributes=attributes, note=note, external_id="", suggested_by=suggested_by,

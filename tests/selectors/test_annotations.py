@@ -112,3 +112,38 @@ def test_queue_next_wraps_and_skips_submitted(project, members):
     assert [s.pk for s in queue] == [s.pk for s in sets]
     assert annotation_queue_next(queue=queue, current_document_id=docs[2].pk) == sets[1]
     assert annotation_queue_next(queue=queue, current_document_id=docs[1].pk) == sets[2]
+
+
+def test_a_writes_own_set_read_in_sql_is_the_orms_row(project, members):
+    """The annotation page's writes read the user's set, its document, project, role and
+    labels in one written-out query on PostgreSQL (issue 12.5): the same objects as the
+    ORM's query, field for field, with the same fields left unread."""
+    from annotator.models import SpanLabel
+    from annotator.selectors import annotations as sel
+
+    document = DocumentFactory(project=project, text="Sanctions work. Prices rose.",
+                               meta={"source": "wire", "n": [1, 2]})
+    aset = AnnotationSetFactory(document=document, annotator=members["annotator"])
+    SpanLabel.objects.filter(project=project, name="Claim").update(
+        attributes={"stance": {"type": "choice", "choices": ["for", "against"]}})
+    user = members["annotator"]
+    found = sel.own_annotation_set(user=user, slug=project.slug, document_id=document.pk)
+    orm = sel._own_set_orm(user, project.slug, document.pk)
+    for mine, theirs in ((found, orm), (found.document, orm.document),
+                         (found.document.project, orm.document.project)):
+        assert type(mine) is type(theirs) and mine.pk == theirs.pk
+        assert mine.get_deferred_fields() == theirs.get_deferred_fields()
+        for f in type(mine)._meta.concrete_fields:
+            if f.attname not in mine.get_deferred_fields():
+                assert getattr(mine, f.attname) == getattr(theirs, f.attname), f.attname
+    assert found.document.meta == {"source": "wire", "n": [1, 2]}
+    assert user._warrant_roles[project.pk] == orm.member_role == "annotator"
+    labels = project.span_labels.order_by("position", "name")
+    assert [(lab.pk, lab.name, lab.attributes) for lab in
+            found.document.project._span_labels_by_id.values()] == [
+        (lab.pk, lab.name, lab.attributes) for lab in labels]
+    assert found.pk == aset.pk
+    # Nobody else's set, and no set of a brief in another project under this slug.
+    assert sel.own_annotation_set(user=members["curator"], slug=project.slug,
+                                  document_id=document.pk) is None
+    assert sel.own_annotation_set(user=user, slug="elsewhere", document_id=document.pk) is None
