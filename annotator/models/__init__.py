@@ -3,6 +3,7 @@ from .documents import AnnotationSet, AnnotationStatus, Document, Relation, Span
 from .grading import SetReopening
 from .jobs import (
     AgreementChunk,
+    AgreementDocumentRank,
     AgreementRun,
     ExportJob,
     ExportScope,
@@ -21,6 +22,7 @@ from .users import User
 
 __all__ = [
     "AgreementChunk",
+    "AgreementDocumentRank",
     "AgreementRun",
     "AnnotationSet",
     "AnnotationStatus",

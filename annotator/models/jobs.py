@@ -41,6 +41,10 @@ class AgreementRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    #: The report without ``by_document``, stored with the ranks
+    #: (``AgreementDocumentRank``): what the agreement page reads of a report of
+    #: 100,000 documents, instead of the whole value (issue 12).
+    report_summary = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -58,6 +62,38 @@ class AgreementRun(models.Model):
 
     def __str__(self) -> str:
         return f"agreement run {self.pk} of {self.project} ({self.status})"
+
+
+class AgreementDocumentRank(models.Model):
+    """One document's place in a finished run's "documents by disagreement" list.
+
+    Written when the run finishes (or, for a run finished before this table, by
+    the first page that shows it), so that a page of that list reads its fifty
+    rows by ``(run, rank)`` instead of sorting a report of 100,000 documents on
+    every view (issue 12). Only the latest finished run of a project keeps them.
+    The figures are the report's, rounded by nothing: the page formats them.
+    """
+
+    run = models.ForeignKey(AgreementRun, on_delete=models.CASCADE, related_name="ranks")
+    rank = models.PositiveIntegerField()
+    external_id = models.CharField(max_length=200)
+    document = models.ForeignKey(
+        "annotator.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    disagreement = models.FloatField(null=True)
+    alpha = models.FloatField(null=True)
+    span_f1 = models.FloatField(null=True)
+    relation_f1 = models.FloatField(null=True)
+    #: The document's entry of the report's ``by_document``, for its side-by-side view.
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "rank"], name="one_agreement_rank_per_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.external_id} of agreement run {self.run_id}"
 
 
 class AgreementChunk(models.Model):

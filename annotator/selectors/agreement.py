@@ -52,6 +52,7 @@ __all__ = [
     "agreement_document_comparison",
     "agreement_run_active",
     "agreement_run_latest",
+    "agreement_run_summary",
     "agreement_runs",
     "agreement_submitted_annotators",
 ]
@@ -101,8 +102,9 @@ def submitted_sets(
 
     ``documents`` are external ids, ``annotators`` usernames; ``None`` means all.
     """
+    # The set's own project column (migration 0015): no join with the documents.
     sets = AnnotationSet.objects.filter(
-        document__project=project, is_gold=False, status=AnnotationStatus.SUBMITTED
+        project=project, is_gold=False, status=AnnotationStatus.SUBMITTED
     )
     if documents is not None:
         sets = sets.filter(document__external_id__in=list(documents))
@@ -127,6 +129,19 @@ def agreement_data_version(
 ) -> str:
     """The fingerprint of the submitted sets a run with these parameters would read."""
     sets = submitted_sets(project=project, documents=documents, annotators=annotators)
+    if connection.vendor == "postgresql":
+        # The same SHA-256 as _fingerprint, computed where the rows are: the page
+        # that asks "changed since the run?" no longer carries 30,000 rows into
+        # Python and hashes them there (issue 12).
+        sql, params = sets.values("id", "version").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT encode(sha256(convert_to(coalesce(string_agg("
+                "s.id::text || ':' || s.version::text || ';', '' ORDER BY s.id), ''), "
+                f"'UTF8')), 'hex') FROM ({sql}) AS s",
+                params,
+            )
+            return cursor.fetchone()[0]
     return _fingerprint(sets.values_list("id", "version"))
 
 
@@ -492,12 +507,28 @@ def agreement_run_latest(
     """
     runs = agreement_runs(project=project)
     if finished:
-        runs = runs.filter(status=JobStatus.DONE, report__isnull=False)
+        runs = runs.filter(status=JobStatus.DONE, report__isnull=False).defer("plan")
     else:
         runs = runs.defer("report", "intervals")
     if unit is not None:
         runs = runs.filter(parameters__unit=unit)
     return runs.first()
+
+
+def agreement_run_summary(*, project: Project) -> AgreementRun | None:
+    """The newest finished run without its report and plan (megabytes on a large
+    project): the page reads ``run.report_summary`` (the report without
+    ``by_document``), and the documents from ``AgreementDocumentRank``.
+
+    ``report_summary`` is None for a run finished before it was stored (or
+    restored from a backup): ``services.agreement.agreement_run_rank`` stores it.
+    """
+    return (
+        agreement_runs(project=project)
+        .filter(status=JobStatus.DONE, report__isnull=False)
+        .defer("report", "plan")
+        .first()
+    )
 
 
 def agreement_run_active(*, project: Project) -> AgreementRun | None:

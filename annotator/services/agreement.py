@@ -49,6 +49,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
+from itertools import islice
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -56,7 +57,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.metrics.types import UNITS
-from annotator.models import AgreementChunk, AgreementRun, JobStatus, Project
+from annotator.models import (
+    AgreementChunk,
+    AgreementDocumentRank,
+    AgreementRun,
+    Document,
+    JobStatus,
+    Project,
+)
 from annotator.selectors.agreement import (
     agreement_chunk_columns,
     agreement_plan,
@@ -540,6 +548,8 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
                 error="",
                 finished_at=timezone.now(),
             )
+            if stored:
+                agreement_run_rank(run=run, report=report)
         timings["save"] = time.perf_counter() - clock
         timings["total"] = _total_seconds(run)
         if stored:
@@ -568,6 +578,47 @@ def _add_suggestion_split(report: dict, project, plan: dict) -> None:
     split = suggestion_split(project=project, set_ids=set_ids)
     if split is not None:
         report["suggestions"] = split
+
+
+#: Rows written by one INSERT when a run's documents are ranked.
+RANK_BATCH = 5000
+
+
+def agreement_run_rank(*, run: AgreementRun, report: dict | None = None) -> None:
+    """Store the finished run's documents by disagreement (``AgreementDocumentRank``),
+    replacing those of the project's earlier runs, and its ``report_summary``: the
+    agreement page reads a page of ranks and the summary instead of sorting and
+    decoding the whole report on every view (issue 12).
+
+    Called as the run is stored; the page calls it for a run finished before the
+    ranks existed (or restored from a backup). Running it twice does no harm.
+    """
+    # annotator.metrics imports numpy and scipy: only when a report is ranked.
+    from annotator.metrics.report import document_disagreement, documents_by_disagreement
+
+    report = run.report if report is None else report
+    by_document = (report or {}).get("by_document") or {}
+    pks = dict(Document.objects.filter(project_id=run.project_id)
+               .values_list("external_id", "pk"))
+    rows = (
+        AgreementDocumentRank(
+            run_id=run.pk, rank=rank, external_id=external_id, document_id=pks.get(external_id),
+            disagreement=document_disagreement(figures),
+            alpha=figures["krippendorff_alpha"]["value"],
+            span_f1=figures["span_f1"]["exact"]["value"],
+            relation_f1=figures["relation_f1"]["value"], figures=figures,
+        )
+        for rank, external_id in enumerate(documents_by_disagreement(report), start=1)
+        for figures in (by_document[external_id],)
+    )
+    with transaction.atomic():
+        # Only older runs' ranks go: a newer run's stay, whichever finished first.
+        AgreementDocumentRank.objects.filter(run__project_id=run.project_id,
+                                             run_id__lt=run.pk).delete()
+        while batch := list(islice(rows, RANK_BATCH)):
+            AgreementDocumentRank.objects.bulk_create(batch, ignore_conflicts=True)
+        AgreementRun.objects.filter(pk=run.pk).update(report_summary={
+            key: value for key, value in (report or {}).items() if key != "by_document"})
 
 
 def _total_seconds(run: AgreementRun) -> float:

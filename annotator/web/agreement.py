@@ -12,7 +12,6 @@ import re
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
 from annotator.metrics.types import UNITS
-from annotator.models import AgreementRun, JobStatus
+from annotator.models import AgreementDocumentRank, AgreementRun, JobStatus
 from annotator.selectors.agreement import (
     ACTIVE_STATUSES,
     REPORT_FIGURES,
@@ -28,12 +27,13 @@ from annotator.selectors.agreement import (
     agreement_document_comparison,
     agreement_report_document,
     agreement_run_latest,
+    agreement_run_summary,
     agreement_submitted_annotators,
 )
 from annotator.selectors.annotations import readable_annotators
 from annotator.selectors.assignments import sees_every_assignment
 from annotator.selectors.permissions import has_permission
-from annotator.services.agreement import agreement_run_request
+from annotator.services.agreement import agreement_run_rank, agreement_run_request
 from annotator.services.backup import warrant_version
 from annotator.services.errors import WarrantError
 from annotator.templatetags.warrant_figures import UNDEFINED, figure
@@ -177,15 +177,33 @@ def _label_rows(report: dict) -> tuple[list[dict], list[dict]]:
     return label_rows, type_rows
 
 
-def _heatmaps(report: dict) -> list[dict]:
-    names = report["annotators"]
+#: Annotators per side of a heatmap: 300 annotators drew four tables of 90,000
+#: cells (4.8 MB of HTML, issue 12); more are seen a block of 20 x 20 at a time.
+HEATMAP_MAX_ANNOTATORS = 20
+
+
+def _heatmaps(request, report: dict) -> tuple[list[dict], dict | None]:
+    """The pairwise heatmaps, and for more than HEATMAP_MAX_ANNOTATORS annotators
+    the block shown (rows ``pair_rows``, columns ``pair_cols``) with its pagers."""
+    names = report.get("annotators") or []
+    rows_of, cols_of, block = names, names, None
+    if len(names) > HEATMAP_MAX_ANNOTATORS:
+        row_page = paging.page_of(request, names, param="pair_rows",
+                                  per_page=HEATMAP_MAX_ANNOTATORS)
+        col_page = paging.page_of(request, names, param="pair_cols",
+                                  per_page=HEATMAP_MAX_ANNOTATORS)
+        rows_of, cols_of = list(row_page.object_list), list(col_page.object_list)
+        kept = {k: request.GET.get(k) for k in ("page", "pair_rows", "pair_cols")}
+        block = {"rows": row_page, "cols": col_page, "total": len(names),
+                 "keep_rows": paging.keep_params(**{**kept, "pair_rows": None}),
+                 "keep_cols": paging.keep_params(**{**kept, "pair_cols": None})}
     maps = []
     for title, path in PAIRWISE_FIGURES:
         pairs = _figure(report["overall"], path).get("pairs") or {}
         rows = []
-        for a in names:
+        for a in rows_of:
             cells = []
-            for b in names:
+            for b in cols_of:
                 if a == b:
                     cells.append({"text": "—", "style": "", "diagonal": True})
                     continue
@@ -199,39 +217,57 @@ def _heatmaps(report: dict) -> list[dict]:
                     }
                 )
             rows.append({"annotator": a, "cells": cells})
-        maps.append({"title": title, "annotators": names, "rows": rows})
-    return maps
+        maps.append({"title": title, "annotators": cols_of, "rows": rows})
+    return maps, block
 
 
-def _document_rows(project, report: dict, page_number) -> tuple[list[dict], object]:
-    # annotator.metrics imports numpy and scipy: only when a report is shown.
-    from annotator.metrics.report import document_disagreement, documents_by_disagreement
+class _Ranked:
+    """The run's documents by disagreement as a sequence for Django's Paginator:
+    its length is the report's count and a slice is a range of ranks, read by the
+    ``(run, rank)`` index, so the last page costs what the first does."""
 
-    order = documents_by_disagreement(report)
-    page = Paginator(order, paging.PAGE_SIZE).get_page(page_number)
-    ids = list(page.object_list)
-    docs = {
-        external_id: (pk, title)
-        for pk, external_id, title in project.documents.filter(external_id__in=ids).values_list(
-            "pk", "external_id", "title"
+    def __init__(self, run, count: int):
+        self.run, self.count = run, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, part: slice) -> list:
+        return list(
+            AgreementDocumentRank.objects.filter(
+                run=self.run, rank__gt=part.start or 0, rank__lte=part.stop
+            ).select_related("document").only(
+                "rank", "external_id", "disagreement", "alpha", "span_f1", "relation_f1",
+                "document__id", "document__title",
+            ).order_by("rank")
         )
-    }
-    rows = []
-    for rank, external_id in enumerate(ids, start=page.start_index()):
-        figures = report["by_document"][external_id]
-        pk, title = docs.get(external_id, (None, ""))
-        rows.append(
-            {
-                "rank": rank,
-                "external_id": external_id,
-                "pk": pk,
-                "title": title or external_id,
-                "disagreement": _fmt(document_disagreement(figures)),
-                "alpha": _fmt(figures["krippendorff_alpha"]["value"]),
-                "span_f1": _fmt(figures["span_f1"]["exact"]["value"]),
-                "relation_f1": _fmt(figures["relation_f1"]["value"]),
-            }
-        )
+
+
+def _finished_run(project) -> AgreementRun | None:
+    """The newest finished run with its summary and ranks; a run finished before
+    they were stored (or restored from a backup) gets them on its first view."""
+    done = agreement_run_summary(project=project)
+    if done is not None and done.report_summary is None:
+        agreement_run_rank(run=AgreementRun.objects.get(pk=done.pk))
+        done = agreement_run_summary(project=project)
+    return done
+
+
+def _document_rows(request, run, report: dict) -> tuple[list[dict], object]:
+    page = paging.page_of(request, _Ranked(run, report.get("documents") or 0))
+    rows = [
+        {
+            "rank": row.rank,
+            "external_id": row.external_id,
+            "pk": row.document_id,
+            "title": (row.document.title if row.document else "") or row.external_id,
+            "disagreement": _fmt(row.disagreement),
+            "alpha": _fmt(row.alpha),
+            "span_f1": _fmt(row.span_f1),
+            "relation_f1": _fmt(row.relation_f1),
+        }
+        for row in page.object_list
+    ]
     return rows, page
 
 
@@ -251,12 +287,14 @@ def _run_context(request, project) -> dict:
     latest = agreement_run_latest(project=project)
     active = latest if latest and latest.status in ACTIVE_STATUSES else None
     failed = latest if latest and latest.status == JobStatus.FAILED else None
-    done = agreement_run_latest(project=project, finished=True)
+    done = _finished_run(project)
     context = {"project": project, "active": active, "failed": failed, "done": done}
     if done is not None:
-        report = done.report
+        report = done.report_summary
         label_rows, type_rows = _label_rows(report)
-        document_rows, page = _document_rows(project, report, request.GET.get("page"))
+        document_rows, page = _document_rows(request, done, report)
+        heatmaps, heatmap_block = _heatmaps(request, report)
+        names = report.get("annotators") or []
         params = done.parameters or {}
         context.update(
             report=report,
@@ -264,7 +302,10 @@ def _run_context(request, project) -> dict:
             label_rows=label_rows,
             type_rows=type_rows,
             suggestion_rows=_suggestion_rows(report),
-            heatmaps=_heatmaps(report),
+            heatmaps=heatmaps,
+            heatmap_block=heatmap_block,
+            annotator_names=names[:HEATMAP_MAX_ANNOTATORS],
+            more_annotators=max(0, len(names) - HEATMAP_MAX_ANNOTATORS),
             document_rows=document_rows,
             page=page,
             confidence=round(100 * (done.intervals or {}).get("confidence", 0.95)),
@@ -366,8 +407,10 @@ def agreement_document(request, slug, document_id):
 
     project = project_for(request.user, slug, "agreement.view")
     document = get_object_or_404(project.documents.defer("original"), pk=document_id)
-    done = agreement_run_latest(project=project, finished=True)
-    figures = done.report["by_document"].get(document.external_id) if done else None
+    done = _finished_run(project)
+    rank = AgreementDocumentRank.objects.filter(run=done, document=document).only(
+        "figures").first() if done else None
+    figures = rank.figures if rank else None
     comparison = agreement_document_comparison(
         project=project,
         document=document,

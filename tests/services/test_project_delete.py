@@ -60,6 +60,7 @@ PROJECT_OF = {
     "DismissedSuggestion": "annotation_set__document__project",
     "AgreementRun": "project",
     "AgreementChunk": "project",
+    "AgreementDocumentRank": "run__project",
     "ImportJob": "project",
     "ExportJob": "project",
     "SuggestionSettings": "project",
