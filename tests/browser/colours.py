@@ -28,7 +28,15 @@ def painted(page, css: str) -> list[int]:
 
 def underline_colour(page, selector: str) -> list[int]:
     """[r, g, b, a] of the innermost underline (lane 0) of the text segment ``selector``."""
-    image = page.evaluate(
-        "(s) => getComputedStyle(document.querySelector(s)).backgroundImage", selector
-    )
-    return painted(page, _FIRST_STOP.match(image).group(1))
+    # The text can be in the page before its stylesheet has applied (a click's navigation
+    # does not wait for the load event): wait for the underline's gradient.
+    image = page.wait_for_function(
+        """(s) => {
+          const image = getComputedStyle(document.querySelector(s)).backgroundImage;
+          return image.startsWith("linear-gradient") && image;
+        }""",
+        arg=selector,
+    ).json_value()
+    match = _FIRST_STOP.match(image)
+    assert match, f"no underline colour in {selector}'s background-image: {image}"
+    return painted(page, match.group(1))
