@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from annotator.formats._common import decode_utf8
 from annotator.formats.bounded_json import JSONTooDeep, json_loads
@@ -65,17 +65,20 @@ class _LineError(Exception):
     """A problem in one JSONL line; becomes a FormatError with file and line."""
 
 
-def _lines(data: bytes) -> Iterator[bytes]:
-    """``data.split(b"\\n")`` one line at a time: a 100 MB file is neither copied
-    into a list of lines nor decoded whole beside its records."""
+def _lines(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """``data.split(b"\\n")`` one line at a time, each with the number of bytes read
+    once it is: a 100 MB file is neither copied into a list of lines nor decoded
+    whole beside its records."""
     start = 0
     while (end := data.find(b"\n", start)) >= 0:
-        yield data[start:end]
+        yield data[start:end], end + 1
         start = end + 1
-    yield data[start:]
+    yield data[start:], len(data)
 
 
-def read_jsonl(data: bytes, *, name: str) -> list[DocumentRecord]:
+def read_jsonl(
+    data: bytes, *, name: str, progress: Callable[[int], None] | None = None
+) -> list[DocumentRecord]:
     """Read canonical JSONL.
 
     Parameters
@@ -84,6 +87,9 @@ def read_jsonl(data: bytes, *, name: str) -> list[DocumentRecord]:
         The file as uploaded (UTF-8, optional byte order mark).
     name : str
         File name, used in errors.
+    progress : callable, optional
+        Called after each line with the number of bytes of ``data`` read so
+        far (throttle it: it is called once a line).
 
     Returns
     -------
@@ -108,7 +114,9 @@ def read_jsonl(data: bytes, *, name: str) -> list[DocumentRecord]:
     bom = len(_BOM_BYTES) if data.startswith(_BOM_BYTES) else 0
     records: list[DocumentRecord] = []
     first_line_of: dict[str, int] = {}
-    for number, raw in enumerate(_lines(data), start=1):
+    for number, (raw, read) in enumerate(_lines(data), start=1):
+        if progress is not None:
+            progress(read)
         if number == 1:
             raw = raw[bom:]
         try:

@@ -42,8 +42,9 @@ import json
 import os
 import re
 import stat
+import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from annotator.formats._common import decode_utf8, folder_roles
@@ -103,6 +104,9 @@ MAX_UPLOAD_DOCUMENTS = 10_000
 # An import on the worker (a big upload, services.import_jobs) has no request's
 # timeout: a whole big project (the scale target is 100,000 briefs) in one file.
 MAX_JOB_DOCUMENTS = 200_000
+# Reading reports its progress at most this often (seconds): a job writes it to its
+# row, and its page polls once a second.
+PROGRESS_INTERVAL = 0.25
 
 _READERS = {
     ".txt": read_text,
@@ -156,6 +160,19 @@ def _describe_supported() -> str:
     return f"{', '.join(sorted(SUPPORTED_EXTENSIONS))}; beside a .txt: {paired}"
 
 
+class _Throttled:
+    """``report(value)``, called at most once per ``interval`` seconds (the first time always)."""
+
+    def __init__(self, report: Callable[[float], None], interval: float) -> None:
+        self.report, self.interval, self.last = report, interval, None
+
+    def __call__(self, value: float) -> None:
+        now = time.monotonic()
+        if self.last is None or now - self.last >= self.interval:
+            self.last = now
+            self.report(value)
+
+
 class _Budget:
     """Bytes left to decompress for one top-level archive and its nested archives."""
 
@@ -193,6 +210,8 @@ def read_upload(name: str, data: bytes, *, clean: bool = True) -> list[DocumentR
 def read_uploads(
     files: Sequence[tuple[str, bytes]], *, clean: bool = True,
     max_documents: int = MAX_UPLOAD_DOCUMENTS,
+    progress: Callable[[float], None] | None = None,
+    progress_interval: float | None = None,
 ) -> list[DocumentRecord]:
     """Read files uploaded together; ``foo.txt`` and its annotation file among them pair.
 
@@ -204,6 +223,12 @@ def read_uploads(
         Remove web-page boilerplate from documents without offsets.
     max_documents : int
         More documents than this are refused (a JSONL before it is parsed).
+    progress : callable, optional
+        Called with the share (0 to 1) of the files' bytes read so far, at most
+        once per ``progress_interval`` seconds: within a JSONL line by line, for
+        the other files (and archives) as each is read.
+    progress_interval : float, optional
+        Seconds between two calls of ``progress`` (``PROGRESS_INTERVAL`` by default).
 
     Returns
     -------
@@ -226,7 +251,14 @@ def read_uploads(
                 "documents are read from one upload",
                 file=name,
             )
-    records = _read_group(contents, clean=clean, strict=True, depth=0, budget=None)
+    on_bytes = None
+    if progress is not None:
+        total = max(sum(len(data) for data in contents.values()), 1)
+        throttled = _Throttled(progress, PROGRESS_INTERVAL if progress_interval is None
+                               else progress_interval)
+        on_bytes = lambda read: throttled(min(read / total, 1.0))  # noqa: E731
+    records = _read_group(contents, clean=clean, strict=True, depth=0, budget=None,
+                          progress=on_bytes)
     if len(records) > max_documents:
         raise FormatError(
             f"the upload holds {len(records):,} documents; at most "
@@ -324,8 +356,10 @@ def _read_group(
     strict: bool,
     depth: int,
     budget: _Budget | None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[DocumentRecord]:
-    """Read files that sit together; ``strict`` refuses unsupported names."""
+    """Read files that sit together; ``strict`` refuses unsupported names; ``progress``
+    is called with the bytes read so far (files in the order read)."""
     pairs, leftovers = _pair_files(contents)
     entries: list[tuple[str, str | None]] = [(txt, ann) for txt, ann in pairs]
     entries += [(name, None) for name in leftovers]
@@ -333,7 +367,11 @@ def _read_group(
 
     records: list[DocumentRecord] = []
     confs: dict[str, dict | None] = {}
+    read = 0
     for name, ann_name in entries:
+        if progress is not None:
+            progress(read)
+            read += len(contents[name]) + (len(contents[ann_name]) if ann_name else 0)
         if _basename(name).lower() in (TYPESYSTEM_NAME.lower(), CONF_NAME):
             continue  # read with the .xmi files / the brat collection beside it
         if ann_name is not None:
@@ -360,7 +398,12 @@ def _read_group(
             continue
         data = contents[name]
         if extension == ".jsonl":
-            records += [_with_folder_roles(r, name) for r in _read_any_jsonl(data, name)]
+            in_file = None
+            if progress is not None:
+                def in_file(n: int, before: int = read - len(data)) -> None:
+                    progress(before + n)
+            records += [_with_folder_roles(r, name)
+                        for r in _read_any_jsonl(data, name, progress=in_file)]
         elif extension == ".xmi":
             ts_name = _typesystem_for(contents, name)
             record = read_xmi(data, contents[ts_name], xmi_name=name, ts_name=ts_name)
@@ -419,7 +462,9 @@ def _is_labelstudio(data: bytes) -> bool:
         return False
 
 
-def _read_any_jsonl(data: bytes, name: str) -> list[DocumentRecord]:
+def _read_any_jsonl(
+    data: bytes, name: str, *, progress: Callable[[int], None] | None = None
+) -> list[DocumentRecord]:
     """Canonical JSONL or doccano's, told apart by the first line's keys."""
     first = next((line for line in data.split(b"\n", 64)[:64] if line.strip()), b"")
     try:
@@ -428,7 +473,7 @@ def _read_any_jsonl(data: bytes, name: str) -> list[DocumentRecord]:
         value = None  # read_jsonl names the problem
     if looks_like_doccano(value):
         return read_doccano(data, name=name)
-    return read_jsonl(data, name=name)
+    return read_jsonl(data, name=name, progress=progress)
 
 
 def _with_folder_roles(record: DocumentRecord, name: str) -> DocumentRecord:

@@ -11,8 +11,9 @@ error found only when a document is written names its line too:
 ``briefs.jsonl:99998: ...``). A job reads up to ``MAX_JOB_DOCUMENTS``
 (200,000) documents, twenty times what a request may import (a 100,000-brief
 JSONL: figures in benchmarks/import_briefs.py ``--jsonl-documents``). The page
-polls the row's progress: reading the files fills the first part of the bar,
-writing the documents the rest. The stored files are removed when the
+polls the row's progress: reading the files fills the first part of the bar
+(by the share of their bytes read, a JSONL line by line), writing the
+documents the rest. The stored files are removed when the
 job ends, either way (the documents keep their originals).
 
 Progress inside the import's transaction is written through a connection of
@@ -121,7 +122,6 @@ class _Progress:
                     "WHERE id = %s AND status = %s",
                     [value, self.job_id, JobStatus.RUNNING],
                 )
-        slow_down_for_tests("WARRANT_IMPORT_TEST_DELAY")
 
     def close(self) -> None:
         if self.side is not None:
@@ -169,18 +169,25 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
         return ImportJob.objects.filter(pk=job_id).first()
     progress = _Progress(job.pk)
     options = job.options or {}
+
+    def writing(done: float) -> None:
+        progress.set(READ_SHARE + (1 - READ_SHARE) * done)
+        # The worker tests slow the writing down to kill a worker in the middle of it.
+        slow_down_for_tests("WARRANT_IMPORT_TEST_DELAY")
+
     try:
         folder = import_folder(job.pk)
         uploads = [(f["name"], (folder / f["stored"]).read_bytes()) for f in job.files]
         records = read_uploads(uploads, clean=options.get("clean", True),
-                               max_documents=MAX_JOB_DOCUMENTS)
+                               max_documents=MAX_JOB_DOCUMENTS,
+                               progress=lambda read: progress.set(READ_SHARE * read))
         progress.set(READ_SHARE, force=True)
         report = documents_import(
             project=job.project,
             records=records,
             add_labels=options.get("add_labels", False),
             annotator=options.get("annotator") or None,
-            progress=lambda done: progress.set(READ_SHARE + (1 - READ_SHARE) * done),
+            progress=writing,
         )
     except (FormatError, WarrantError, OSError) as exc:
         _finish_failed(job, str(exc).splitlines()[0] if str(exc) else "the import failed")

@@ -246,3 +246,20 @@ def test_absent_and_null_gold_and_optional_keys_read_as_defaults():
 def test_bom_and_crlf_line_ends_are_accepted():
     data = b"\xef\xbb\xbf" + _line() + b"\r\n" + _line(id="d2") + b"\r\n"
     assert [r.external_id for r in read_jsonl(data, name="x.jsonl")] == ["d1", "d2"]
+
+
+def test_progress_reports_the_bytes_read_line_by_line():
+    lines = [_line(id=f"d{i}") for i in range(5)]
+    data = b"\n".join(lines) + b"\n"
+    read: list[int] = []
+    read_jsonl(data, name="x.jsonl", progress=read.append)
+    ends = [sum(len(line) + 1 for line in lines[: k + 1]) for k in range(5)]
+    assert read == [*ends, len(data)]  # the last, empty line after the final newline
+
+
+def test_progress_stops_at_a_bad_line_which_is_named():
+    data = _line() + b"\n" + _line(id="d2") + b"\n{oops\n" + _line(id="d4") + b"\n"
+    read: list[int] = []
+    with pytest.raises(FormatError, match=r"^x\.jsonl:3: invalid JSON"):
+        read_jsonl(data, name="x.jsonl", progress=read.append)
+    assert read == [len(_line()) + 1, 2 * (len(_line()) + 1), data.index(b"{oops") + 6]

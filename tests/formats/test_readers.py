@@ -198,3 +198,29 @@ def test_abstrct_folder_imports_every_brat_document(corpora):
     assert [r.external_id for r in records] == ["10080213", "10561201", "21871978", "23075680"]
     assert sum(len(r.annotations[0].spans) for r in records) > 20
     assert all(r.cleaning is None for r in records)
+
+
+def _jsonl(prefix: str, n: int) -> bytes:
+    return dump_jsonl(DocumentRecord(external_id=f"{prefix}{i}", text=f"Brief {i}.")
+                      for i in range(n)).encode()
+
+
+def test_reading_reports_the_share_of_bytes_read_as_it_goes():
+    files = [("a.jsonl", _jsonl("a", 20)), ("b.txt", BRIEF), ("c.jsonl", _jsonl("c", 20))]
+    shares: list[float] = []
+    records = read_uploads(files, progress=shares.append, progress_interval=0)
+    assert len(records) == 41
+    # Within each JSONL line by line, not only at the ends of the files: it rises
+    # steadily to the whole upload.
+    assert shares == sorted(shares) and shares[0] < 0.05 and shares[-1] == 1.0
+    assert len(set(shares)) >= 40
+    size_a = len(files[0][1])
+    total = sum(len(data) for _, data in files)
+    assert size_a / total in shares and (size_a + len(BRIEF)) / total in shares
+
+
+def test_reading_progress_is_throttled():
+    shares: list[float] = []
+    read_uploads([("a.jsonl", _jsonl("a", 200))], progress=shares.append,
+                 progress_interval=3600)
+    assert shares == [0.0]  # the first call only, not one a line

@@ -119,3 +119,37 @@ def test_a_job_of_another_project_is_404(client_for, project, members):
         reverse("import-job", kwargs={"slug": project.slug, "job_id": job.pk})
     )
     assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)  # the reading phase writes the row outside a transaction
+def test_the_job_row_records_progress_rising_while_the_file_is_read(
+    project, members, settings, tmp_path, monkeypatch
+):
+    from django.db import connection
+
+    from annotator.formats import readers
+    from annotator.services import import_jobs
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    monkeypatch.setattr(readers, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(import_jobs, "PROGRESS_WRITE_INTERVAL", 0.0)
+    written: list[float] = []
+
+    def record_progress(execute, sql, params, many, context):
+        # The progress alone, as written outside the import's transaction (the
+        # writing phase's goes through a connection of its own).
+        if sql.startswith(f'UPDATE "{ImportJob._meta.db_table}" SET "progress" = %s WHERE'):
+            written.append(params[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record_progress):
+        job = import_jobs.import_job_request(project=project, files=[("b.jsonl", jsonl(200))],
+                                             requested_by=members["manager"])
+    job.refresh_from_db()
+    assert (job.status, job.documents, job.progress) == (JobStatus.DONE, 200, 1.0), job.error
+    # The bar moves through the reading phase, line by line here (throttled in use),
+    # up to the writing phase's start.
+    reading, end = written[:-1], written[-1]
+    assert end == import_jobs.READ_SHARE
+    assert len(set(reading)) >= 150 and reading == sorted(reading)
+    assert 0 < reading[len(reading) // 2] < import_jobs.READ_SHARE
