@@ -215,7 +215,7 @@ def agreement_run_request(
             wait = settings.WARRANT_AGREEMENT_COALESCE_SECONDS if automatic else None
             transaction.on_commit(partial(_enqueue, run.pk, wait or None))
             return run
-        if automatic or pending.parameters == parameters:
+        if automatic or (pending.parameters == parameters and not pending.automatic):
             _requeue_if_stale(pending)
             return pending
         if not pending.automatic:
@@ -228,7 +228,9 @@ def agreement_run_request(
         )
         if taken:
             pending.refresh_from_db(fields=["parameters", "automatic", "requested_by"])
-            _requeue_if_stale(pending)
+            # A person asked: the run starts now, not at the end of the automatic run's
+            # coalescing wait (its delayed message then finds it started: harmless).
+            transaction.on_commit(partial(_enqueue, pending.pk))
             return pending
     raise WarrantError("agreement runs are being requested concurrently; try again")
 

@@ -136,14 +136,26 @@ def test_a_second_request_while_one_is_pending_returns_the_pending_run(
     assert AgreementRun.objects.filter(project=project).count() == 1
 
 
-def test_a_manual_request_takes_over_a_pending_automatic_run(project, members):
+@pytest.mark.parametrize("unit", ["char", "token"])
+def test_a_manual_request_takes_over_a_pending_automatic_run_and_starts_it_now(
+    project, members, settings, django_capture_on_commit_callbacks, unit
+):
+    settings.WARRANT_AGREEMENT_COALESCE_SECONDS = 30
     annotated_project(project)
-    automatic = agreement_run_request(project=project, automatic=True)
-    manual = agreement_run_request(project=project, requested_by=members["manager"], unit="char")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        automatic = agreement_run_request(project=project, automatic=True)
+        manual = agreement_run_request(project=project, requested_by=members["manager"],
+                                       unit=unit)
     assert manual.pk == automatic.pk
     manual.refresh_from_db()
-    assert (manual.automatic, manual.parameters["unit"]) == (False, "char")
+    assert (manual.automatic, manual.parameters["unit"]) == (False, unit)
     assert manual.requested_by == members["manager"]
+    # The automatic run waits out its coalescing window; the person's request does not.
+    assert [c.args for c in callbacks] == [(manual.pk, 30), (manual.pk,)]
+    for callback in callbacks:  # the embedded mode: both messages run it; the second is a no-op
+        callback()
+    manual.refresh_from_db()
+    assert (manual.status, manual.attempts) == (JobStatus.DONE, 1)
 
 
 def test_a_different_manual_request_while_another_waits_is_refused(project):
