@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from annotator.models import Relation
 from annotator.services.demo import _alice, demo_brief_text
 from tests.factories import AnnotationSetFactory, DocumentFactory, SpanFactory
+from tests.live import wait_until
 
 from .helpers import click_phrase, open_page, wait_saved
 
@@ -181,12 +182,11 @@ def test_only_the_selected_spans_arcs_by_mouse(page_for, members, demo_brief):
     expected = sorted(
         r.pk for r in aset.relations.all() if r.source_id in near or r.target_id in near
     )
-    expect(page.locator("#links .arc-label").first).to_be_visible()
-    assert _shown(page) == expected
+    # Arcs are drawn after a frame: wait for the drawing, then the exact set.
+    wait_until(lambda: _shown(page) == expected, 10, f"the arcs of relations {expected}")
     assert len(expected) < aset.relations.count()
     page.get_by_label("All arcs").check()
-    expect(page.locator("#links .arc-label").nth(aset.relations.count() - 1)).to_be_attached()
-    assert len(_shown(page)) == aset.relations.count()
+    wait_until(lambda: len(_shown(page)) == aset.relations.count(), 10, "every relation's arc")
 
 
 def test_only_the_selected_spans_arcs_by_keyboard(page_for, members, demo_brief):
@@ -200,9 +200,8 @@ def test_only_the_selected_spans_arcs_by_keyboard(page_for, members, demo_brief)
     page.keyboard.press("j")  # the major claim: every support and the attack end there
     expect(page.locator("#status-line")).to_contain_text("MajorClaim")
     major = aset.spans.get(label__name="MajorClaim")
-    expect(page.locator("#links .arc-label").first).to_be_visible()
     touching = set(aset.relations.filter(target=major).values_list("pk", flat=True))
-    assert touching <= set(_shown(page))
+    wait_until(lambda: touching <= set(_shown(page)), 10, "the major claim's arcs")
 
 
 # ---------------------------------------------------------------- point 2: relations by drag
