@@ -115,6 +115,27 @@ def test_decide_and_move_edges_with_the_mouse(page_for, members, brief):
     assert gold(brief) == [(16, 36, "Evidence")]
 
 
+def test_keys_pressed_while_a_decision_is_saved_are_kept_in_order(page_for, members, brief):
+    page = page_for(members["curator"])
+    open_curation(page, brief)
+    page.locator("#candidate-text").focus()
+    now = page.locator("#in-text-now")
+    page.keyboard.press("j")
+    expect(now).to_contain_text("Reason “Sanctions work” 0–14 (2 of 3, not in the gold)")
+    # "a" sends the decision and its answer replaces the page; between that swap and its
+    # settling (widened here to 600 ms so that the keys surely fall in it) the two "j"
+    # are held, then step on from the accepted reason.
+    page.evaluate("() => { htmx.config.defaultSettleDelay = 600; }")
+    page.keyboard.press("a")
+    expect(page.locator("#curation-success")).to_contain_text("Added to the gold: Reason 0-14")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(now).to_contain_text("Evidence “Exports fell” 16–28")
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    expect(now).to_contain_text("Reason “Sanctions work” 0–14 (2 of 3, in the gold)")
+
+
 def test_decide_and_move_edges_with_the_keys(page_for, members, brief):
     page = page_for(members["curator"])
     open_curation(page, brief)

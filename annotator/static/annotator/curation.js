@@ -251,9 +251,51 @@ function start() {
   if (focused) current.root.focus();
 }
 
+// A decision's answer replaces the candidates: keys the curator presses between the
+// request and the new body's settling would reach the old text or none, so they are
+// held and replayed in order on the new one (as the annotation page queues its keys).
+let busy = false;
+let requests = 0;
+const held = [];
+
+function release() {
+  busy = false;
+  while (held.length && !busy && current) current.key({ ...held.shift(), preventDefault() {} });
+  if (!current) held.length = 0;
+}
+
+document.addEventListener(
+  "keydown",
+  (event) => {
+    if (!busy || event.ctrlKey || event.metaKey || event.key === "Tab") return;
+    const inText = event.target.closest?.("#candidate-text");
+    if (!inText && !(event.target === document.body && current?.refocus)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    const { key, altKey, shiftKey } = event;
+    held.push({ key, altKey, shiftKey, ctrlKey: false, metaKey: false });
+  },
+  true,
+);
+document.body.addEventListener("htmx:beforeRequest", () => {
+  busy = true;
+  requests += 1;
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  // A refused or failed request swaps nothing: let the held keys go at once. A
+  // successful one lets them go once its answer has settled (below), or after 2 s if
+  // it swaps nothing.
+  if (!event.detail.successful) release();
+  else {
+    const request = requests;
+    setTimeout(() => busy && request === requests && release(), 2000);
+  }
+});
+
 enableBoundaryEditors(document);
 start();
 document.body.addEventListener("htmx:afterSettle", () => {
   enableBoundaryEditors(document);
   start();
+  release();
 });
