@@ -115,13 +115,20 @@ def test_decide_and_move_edges_with_the_mouse(page_for, members, brief):
     assert gold(brief) == [(16, 36, "Evidence")]
 
 
-def test_keys_pressed_while_a_decision_is_saved_are_kept_in_order(page_for, members, brief):
+def _on_the_first_candidate(page_for, members, brief):
+    """The curator's page with the keys in the text and the first candidate (the reason)
+    chosen by ``j``; and the line that says which candidate is chosen."""
     page = page_for(members["curator"])
     open_curation(page, brief)
     page.locator("#candidate-text").focus()
     now = page.locator("#in-text-now")
     page.keyboard.press("j")
     expect(now).to_contain_text("Reason “Sanctions work” 0–14 (2 of 3, not in the gold)")
+    return page, now
+
+
+def test_keys_pressed_while_a_decision_is_saved_are_kept_in_order(page_for, members, brief):
+    page, now = _on_the_first_candidate(page_for, members, brief)
     # "a" sends the decision and its answer replaces the page; between that swap and its
     # settling (widened here to 600 ms so that the keys surely fall in it) the two "j"
     # are held, then step on from the accepted reason.
@@ -137,12 +144,7 @@ def test_keys_pressed_while_a_decision_is_saved_are_kept_in_order(page_for, memb
 
 
 def test_decide_and_move_edges_with_the_keys(page_for, members, brief):
-    page = page_for(members["curator"])
-    open_curation(page, brief)
-    page.locator("#candidate-text").focus()
-    now = page.locator("#in-text-now")
-    page.keyboard.press("j")  # the first candidate: the reason
-    expect(now).to_contain_text("Reason “Sanctions work” 0–14 (2 of 3, not in the gold)")
+    page, now = _on_the_first_candidate(page_for, members, brief)
     page.keyboard.press("a")
     expect(page.locator("#curation-success")).to_contain_text("Added to the gold: Reason 0-14")
     expect(now).to_contain_text("Reason “Sanctions work” 0–14 (2 of 3, in the gold)")
