@@ -216,6 +216,8 @@ class _JSONArray(Aggregate):
 # A span label's fields, all plain values: what a write reads of the schema.
 _LABEL_FIELDS = ("id", "project_id", "name", "colour", "hotkey", "description", "position",
                  "attributes")
+# The models' default ordering starts with the project, which joins the project
+# table to sort rows that all share one; within a project this is the same order.
 SCHEMA_ORDER = ("position", "name")
 
 

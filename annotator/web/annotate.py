@@ -138,20 +138,12 @@ class Schema:
     types: list
 
 
-# The models' default ordering starts with the project, which joins the project
-# table to sort rows that all share one; within a project this is the same order.
-SCHEMA_ORDER = ("position", "name")
-
-
-def _span_labels(project) -> dict[int, SpanLabel]:
-    return sel.project_span_labels(project)
-
-
 def _schema(project) -> Schema:
     schema = getattr(project, "_annotate_schema", None)
     if schema is None:
-        types = list(project.relation_types.order_by(*SCHEMA_ORDER))
-        schema = project._annotate_schema = Schema(list(_span_labels(project).values()), types)
+        types = list(project.relation_types.order_by(*sel.SCHEMA_ORDER))
+        labels = list(sel.project_span_labels(project).values())
+        schema = project._annotate_schema = Schema(labels, types)
     return schema
 
 
@@ -421,8 +413,8 @@ def annotate(request, slug, document_id):
         "queue_position": position,
         "queue_length": len(queue),
         "suggestions": page_suggestions(project, document, aset, access.editable),
-        **_panels_context(aset, _span_labels(project), access.editable, contents, request.GET,
-                          panels_url),
+        **_panels_context(aset, sel.project_span_labels(project), access.editable, contents,
+                          request.GET, panels_url),
     }
     return render(request, "annotator/annotate.html", context)
 
@@ -454,8 +446,8 @@ def annotate_panels(request, slug, document_id):
         "aset": aset,
         "urls": _urls(project, document),
         "panels_url": panels_url,
-        **_panels_context(aset, _span_labels(project), access.editable, contents, request.GET,
-                          panels_url),
+        **_panels_context(aset, sel.project_span_labels(project), access.editable, contents,
+                          request.GET, panels_url),
     }
     response = render(request, "annotator/annotate.html#panels", context)
     if request.GET.get("data") == "1":
@@ -571,7 +563,7 @@ def _snap(request) -> bool:
 def annotate_span_create(request, slug, document_id):
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    label = _span_labels(project).get(int_or_none(request.POST.get("label")))
+    label = sel.project_span_labels(project).get(int_or_none(request.POST.get("label")))
 
     def call():
         if label is None:
@@ -625,7 +617,7 @@ def annotate_spans_bulk(request, slug, document_id):
     """Mark many ranges (the find box's matches) with one label, as one undoable edit."""
     project, document, aset = _own_set(request, slug, document_id)
     page = _page_url(project, document)
-    label = _span_labels(project).get(int_or_none(request.POST.get("label")))
+    label = sel.project_span_labels(project).get(int_or_none(request.POST.get("label")))
     asked: list = []
 
     def call():
@@ -672,7 +664,7 @@ def _editor_html(request, project, document, aset, span, editable, oob=False,
         "aset": aset,
         "span": span,
         "excerpt": _excerpt(text, span.start, span.end),
-        "labels": list(_span_labels(project).values()),
+        "labels": list(sel.project_span_labels(project).values()),
         "attributes": _attribute_fields(span),
         "span_relations": [
             {
@@ -760,7 +752,7 @@ def annotate_span(request, slug, document_id, span_id):
     def call():
         changes = {}
         if "label" in fields:
-            label = _span_labels(project).get(int_or_none(fields["label"]))
+            label = sel.project_span_labels(project).get(int_or_none(fields["label"]))
             if label is None:
                 raise WarrantError("choose a label of this project")
             changes["label"] = label
