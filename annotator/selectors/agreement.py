@@ -31,6 +31,7 @@ from annotator.metrics.types import AnnotatorWork, DocumentAnnotations
 from annotator.metrics.types import Relation as RelationRecord
 from annotator.metrics.types import Span as SpanRecord
 from annotator.models import (
+    AgreementDocumentRank,
     AgreementRun,
     AnnotationSet,
     AnnotationStatus,
@@ -527,6 +528,37 @@ def agreement_run_summary(*, project: Project) -> AgreementRun | None:
         agreement_runs(project=project)
         .filter(status=JobStatus.DONE, report__isnull=False)
         .defer("report", "plan")
+        .first()
+    )
+
+
+class RankedDocuments:
+    """A finished run's documents by disagreement as a sequence for Django's Paginator:
+    its length is the report's count and a slice is a range of ranks, read by the
+    ``(run, rank)`` index, so the last page costs what the first does."""
+
+    def __init__(self, run: AgreementRun, count: int):
+        self.run, self.count = run, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, part: slice) -> list[AgreementDocumentRank]:
+        return list(
+            AgreementDocumentRank.objects.filter(
+                run=self.run, rank__gt=part.start or 0, rank__lte=part.stop
+            ).select_related("document").only(
+                "rank", "external_id", "disagreement", "alpha", "span_f1", "relation_f1",
+                "document__id", "document__title",
+            ).order_by("rank")
+        )
+
+
+def agreement_ranked_figures(*, run: AgreementRun, document: Document) -> dict | None:
+    """``document``'s entry of ``run``'s report, from its stored rank (None if unranked)."""
+    return (
+        AgreementDocumentRank.objects.filter(run=run, document=document)
+        .values_list("figures", flat=True)
         .first()
     )
 

@@ -68,6 +68,7 @@ from annotator.models import (
 from annotator.selectors.agreement import (
     agreement_chunk_columns,
     agreement_plan,
+    agreement_run_summary,
     agreement_runs,
     submitted_sets,
 )
@@ -586,13 +587,24 @@ def _add_suggestion_split(report: dict, project, plan: dict) -> None:
 RANK_BATCH = 5000
 
 
+def agreement_run_finished(*, project: Project) -> AgreementRun | None:
+    """The newest finished run with its summary and ranks (``agreement_run_summary``);
+    a run finished before they were stored (or restored from a backup) gets them
+    here, on its first view."""
+    done = agreement_run_summary(project=project)
+    if done is not None and done.report_summary is None:
+        agreement_run_rank(run=AgreementRun.objects.get(pk=done.pk))
+        done = agreement_run_summary(project=project)
+    return done
+
+
 def agreement_run_rank(*, run: AgreementRun, report: dict | None = None) -> None:
     """Store the finished run's documents by disagreement (``AgreementDocumentRank``),
     replacing those of the project's earlier runs, and its ``report_summary``: the
     agreement page reads a page of ranks and the summary instead of sorting and
     decoding the whole report on every view (issue 12).
 
-    Called as the run is stored; the page calls it for a run finished before the
+    Called as the run is stored; ``agreement_run_finished`` calls it for a run finished before the
     ranks existed (or restored from a backup). Running it twice does no harm.
     """
     # annotator.metrics imports numpy and scipy: only when a report is ranked.

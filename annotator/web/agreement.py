@@ -19,21 +19,22 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
 from annotator.metrics.types import UNITS
-from annotator.models import AgreementDocumentRank, AgreementRun, JobStatus
+from annotator.models import AgreementRun, JobStatus
 from annotator.selectors.agreement import (
     ACTIVE_STATUSES,
     REPORT_FIGURES,
+    RankedDocuments,
     agreement_data_version,
     agreement_document_comparison,
+    agreement_ranked_figures,
     agreement_report_document,
     agreement_run_latest,
-    agreement_run_summary,
     agreement_submitted_annotators,
 )
 from annotator.selectors.annotations import readable_annotators
 from annotator.selectors.assignments import sees_every_assignment
 from annotator.selectors.permissions import has_permission
-from annotator.services.agreement import agreement_run_rank, agreement_run_request
+from annotator.services.agreement import agreement_run_finished, agreement_run_request
 from annotator.services.backup import warrant_version
 from annotator.services.errors import WarrantError
 from annotator.templatetags.warrant_figures import UNDEFINED, figure
@@ -221,40 +222,8 @@ def _heatmaps(request, report: dict) -> tuple[list[dict], dict | None]:
     return maps, block
 
 
-class _Ranked:
-    """The run's documents by disagreement as a sequence for Django's Paginator:
-    its length is the report's count and a slice is a range of ranks, read by the
-    ``(run, rank)`` index, so the last page costs what the first does."""
-
-    def __init__(self, run, count: int):
-        self.run, self.count = run, count
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __getitem__(self, part: slice) -> list:
-        return list(
-            AgreementDocumentRank.objects.filter(
-                run=self.run, rank__gt=part.start or 0, rank__lte=part.stop
-            ).select_related("document").only(
-                "rank", "external_id", "disagreement", "alpha", "span_f1", "relation_f1",
-                "document__id", "document__title",
-            ).order_by("rank")
-        )
-
-
-def _finished_run(project) -> AgreementRun | None:
-    """The newest finished run with its summary and ranks; a run finished before
-    they were stored (or restored from a backup) gets them on its first view."""
-    done = agreement_run_summary(project=project)
-    if done is not None and done.report_summary is None:
-        agreement_run_rank(run=AgreementRun.objects.get(pk=done.pk))
-        done = agreement_run_summary(project=project)
-    return done
-
-
 def _document_rows(request, run, report: dict) -> tuple[list[dict], object]:
-    page = paging.page_of(request, _Ranked(run, report.get("documents") or 0))
+    page = paging.page_of(request, RankedDocuments(run, report.get("documents") or 0))
     rows = [
         {
             "rank": row.rank,
@@ -287,7 +256,7 @@ def _run_context(request, project) -> dict:
     latest = agreement_run_latest(project=project)
     active = latest if latest and latest.status in ACTIVE_STATUSES else None
     failed = latest if latest and latest.status == JobStatus.FAILED else None
-    done = _finished_run(project)
+    done = agreement_run_finished(project=project)
     context = {"project": project, "active": active, "failed": failed, "done": done}
     if done is not None:
         report = done.report_summary
@@ -407,10 +376,8 @@ def agreement_document(request, slug, document_id):
 
     project = project_for(request.user, slug, "agreement.view")
     document = get_object_or_404(project.documents.defer("original"), pk=document_id)
-    done = _finished_run(project)
-    rank = AgreementDocumentRank.objects.filter(run=done, document=document).only(
-        "figures").first() if done else None
-    figures = rank.figures if rank else None
+    done = agreement_run_finished(project=project)
+    figures = agreement_ranked_figures(run=done, document=document) if done else None
     comparison = agreement_document_comparison(
         project=project,
         document=document,
