@@ -5,24 +5,44 @@ the shape of DESIGN.md plus what a reader needs later (the bootstrap
 ``intervals``, the ``run``'s id and times, ``warrant_version`` and the
 ``conventions``: unit, pooling, CI method, resamples), as
 ``manage.py agreement --json`` gives it; ``POST`` asks for a run (202, the run);
-``GET /api/agreement-runs/<id>/`` is the run row, polled until it is done.
+``GET /api/agreement-runs/<id>/`` is the run row, polled until it is done;
+``GET /api/projects/<slug>/agreement/runs/<id>/documents/`` pages through the run's
+per-document figures, by rank or in the report's order.
+
+A finished run's report is streamed (``selectors.agreement_report``): the same
+JSON, byte for byte, as DRF rendered from the stored report, written from the
+run's summary and its ranked documents a batch at a time, so that no request
+holds a report of 100,000 documents (issue 12).
 """
 
 from __future__ import annotations
 
-from django.http import Http404
+import json
+
+from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
+from rest_framework.compat import INDENT_SEPARATORS, LONG_SEPARATORS, SHORT_SEPARATORS
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from annotator.metrics.types import UNITS
-from annotator.models import AgreementRun
-from annotator.selectors.agreement import agreement_report_document, agreement_run_latest
+from annotator.models import AgreementDocumentRank, AgreementRun, JobStatus
+from annotator.selectors.agreement import agreement_run_latest
+from annotator.selectors.agreement_report import (
+    AgreementReportGone,
+    RunDocuments,
+    agreement_report_chunks,
+    agreement_report_of,
+    agreement_run_ranked,
+    json_chunks,
+)
 from annotator.selectors.permissions import has_permission, require_permission
 from annotator.services.agreement import agreement_run_request
+from annotator.services.agreement_reports import agreement_report_ready
 from annotator.services.backup import warrant_version
 from annotator.services.jobs import job_not_queued
 
@@ -92,6 +112,9 @@ class AgreementRunRequestSerializer(serializers.Serializer):
 
 
 class ProjectAgreementView(WarrantAPIMixin, APIView):
+    # The report is JSON written as it is read (no browsable page of 19 MB).
+    renderer_classes = [JSONRenderer]
+
     @extend_schema(
         summary="The latest agreement report of a project",
         parameters=[
@@ -107,10 +130,16 @@ class ProjectAgreementView(WarrantAPIMixin, APIView):
         unit = request.query_params.get("unit")
         if unit is not None and unit not in UNITS:
             raise serializers.ValidationError({"unit": f"unknown unit {unit!r}"})
-        run = agreement_run_latest(project=project, finished=True, unit=unit)
+        run = agreement_run_latest(project=project, finished=True, unit=unit, report=False)
         if run is None:
             raise Http404("No agreement run of this project has finished yet.")
-        return Response(agreement_report_document(run, version=warrant_version()))
+        run = agreement_report_ready(run=run)
+        encoder = _encoder(request)
+        try:
+            chunks = agreement_report_chunks(run, version=warrant_version(), encoder=encoder)
+        except AgreementReportGone as exc:
+            raise Http404(str(exc)) from None
+        return _streamed(request, chunks)
 
     @extend_schema(
         summary="Ask for an agreement run",
@@ -136,15 +165,109 @@ class ProjectAgreementView(WarrantAPIMixin, APIView):
 
 
 class AgreementRunDetailView(WarrantAPIMixin, APIView):
+    renderer_classes = [JSONRenderer]
+
     @extend_schema(
         summary="An agreement run",
         responses={200: AgreementRunDetailSerializer, **error_responses(403)},
     )
     def get(self, request, run_id):
-        runs = AgreementRun.objects.select_related("project", "requested_by")
+        runs = AgreementRun.objects.select_related("project", "requested_by").defer(
+            "report", "plan")
         run = runs.filter(pk=run_id).first()
         # Not leaked to outsiders: a run of a project one is not in is an unknown id.
         if run is None or not has_permission(request.user, run.project, "project.view"):
             raise Http404("No such agreement run.")
         require_permission(request.user, run.project, "agreement.view")
-        return Response(AgreementRunDetailSerializer(run, context={"request": request}).data)
+        if run.status != JobStatus.DONE:  # no report yet (or never): the row as it is
+            return Response(AgreementRunDetailSerializer(run, context={"request": request}).data)
+        run = agreement_report_ready(run=run)
+        try:
+            report = agreement_report_of(run)
+        except AgreementReportGone as exc:
+            raise Http404(str(exc)) from None
+        data = {**AgreementRunSerializer(run, context={"request": request}).data,
+                "report": report, "intervals": run.intervals}
+        return _streamed(request, json_chunks(data, _encoder(request)))
+
+
+def _encoder(request) -> json.JSONEncoder:
+    """The encoder DRF's JSONRenderer would use for ``request`` (its compact separators,
+    or the ``indent`` of the accepted media type)."""
+    renderer = JSONRenderer()
+    indent = renderer.get_indent(request.accepted_media_type, {})
+    if indent is not None:
+        separators = INDENT_SEPARATORS
+    else:
+        separators = SHORT_SEPARATORS if renderer.compact else LONG_SEPARATORS
+    return renderer.encoder_class(indent=indent, ensure_ascii=renderer.ensure_ascii,
+                                  allow_nan=not renderer.strict, separators=separators)
+
+
+def _streamed(request, chunks) -> StreamingHttpResponse:
+    """A JSON answer written as ``chunks`` come, with DRF's escaping of U+2028 and U+2029
+    (which JSON allows in strings and JavaScript did not) and its Content-Type."""
+    body = (chunk.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+            for chunk in chunks)
+    return StreamingHttpResponse(body, content_type=request.accepted_media_type)
+
+
+class AgreementDocumentSerializer(serializers.ModelSerializer):
+    """One document of a finished run: its place, its headline figures and its entry
+    of the report's ``by_document`` (``figures``)."""
+
+    document = serializers.IntegerField(source="document_id", read_only=True, allow_null=True,
+                                        help_text="The document's id; null once it is deleted.")
+    title = serializers.SerializerMethodField()
+    figures = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = AgreementDocumentRank
+        fields = ["rank", "position", "external_id", "document", "title", "disagreement",
+                  "alpha", "span_f1", "relation_f1", "figures"]
+        read_only_fields = fields
+
+    def get_title(self, rank: AgreementDocumentRank) -> str | None:
+        return rank.document.title if rank.document is not None else None
+
+
+class AgreementRunDocumentsView(WarrantAPIMixin, generics.ListAPIView):
+    """A page of a finished run's documents, each with its figures."""
+
+    serializer_class = AgreementDocumentSerializer
+
+    @extend_schema(
+        summary="A finished agreement run's documents, a page at a time",
+        description="Each document's figures (its entry of the report's by_document) with "
+        "its rank by disagreement (1 = most; the agreement page's order: 1 - span F1 "
+        "overlap, undefined last) and its position in the report's by_document (from 0). "
+        "Only the project's newest finished run keeps them: an older run's are a 404.",
+        parameters=[
+            OpenApiParameter(
+                "ordering", OpenApiTypes.STR, enum=list(RunDocuments.ORDERINGS),
+                required=False,
+                description="rank (default): most disagreement first; report: the order of "
+                "the report's by_document.",
+            )
+        ],
+        responses={200: AgreementDocumentSerializer(many=True), **error_responses(400, 403)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        project = api_project(self.request.user, self.kwargs["slug"], "agreement.view")
+        ordering = self.request.query_params.get("ordering", "rank")
+        if ordering not in RunDocuments.ORDERINGS:
+            raise serializers.ValidationError(
+                {"ordering": f"unknown ordering {ordering!r} (rank or report)"})
+        run = (AgreementRun.objects.defer("report", "plan", "intervals")
+               .filter(pk=self.kwargs["run_id"], project=project, status=JobStatus.DONE).first())
+        if run is None:
+            raise Http404("No finished agreement run with this id in this project.")
+        run = agreement_report_ready(run=run)
+        summary = run.report_summary or {}
+        count = summary.get("documents", 0)
+        if run.report_summary is None or agreement_run_ranked(run) != (count, 0):
+            raise Http404(str(AgreementReportGone(run.pk)))
+        return RunDocuments(run, count, ordering)

@@ -113,6 +113,11 @@ urlpatterns = [
         name="api-agreement",
     ),
     path(
+        "projects/<slug:slug>/agreement/runs/<int:run_id>/documents/",
+        agreement_api.AgreementRunDocumentsView.as_view(),
+        name="api-agreement-run-documents",
+    ),
+    path(
         "agreement-runs/<int:run_id>/",
         agreement_api.AgreementRunDetailView.as_view(),
         name="api-agreement-run",

@@ -86,10 +86,17 @@ class AgreementDocumentRank(models.Model):
     relation_f1 = models.FloatField(null=True)
     #: The document's entry of the report's ``by_document``, for its side-by-side view.
     figures = models.JSONField(default=dict)
+    #: The document's place among the keys of the report's ``by_document`` as the
+    #: report read back from the database lists them (from 0): what the download,
+    #: the API and the command write it in. Null until a reader first needs it
+    #: (``services.agreement_reports.agreement_run_positions`` fills a run's at once).
+    position = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["run", "rank"], name="one_agreement_rank_per_place"),
+            models.UniqueConstraint(fields=["run", "position"],
+                                    name="one_agreement_rank_per_position"),
         ]
 
     def __str__(self) -> str:

@@ -499,16 +499,19 @@ def agreement_runs(*, project: Project) -> QuerySet[AgreementRun]:
 
 
 def agreement_run_latest(
-    *, project: Project, finished: bool = False, unit: str | None = None
+    *, project: Project, finished: bool = False, unit: str | None = None, report: bool = True
 ) -> AgreementRun | None:
     """The newest run of the project; with ``finished``, the newest one that is done.
 
     Only a finished run comes with its report and intervals (megabytes for a
-    large project); the newest run of any status is for its status.
+    large project; without the report when ``report`` is False: the readers of
+    ``selectors.agreement_report`` read it in batches); the newest run of any
+    status is for its status.
     """
     runs = agreement_runs(project=project)
     if finished:
-        runs = runs.filter(status=JobStatus.DONE, report__isnull=False).defer("plan")
+        runs = runs.filter(status=JobStatus.DONE, report__isnull=False).defer(
+            "plan", *(() if report else ("report",)))
     else:
         runs = runs.defer("report", "intervals")
     if unit is not None:
@@ -663,13 +666,15 @@ REPORT_CONVENTIONS = {
 }
 
 
-def agreement_report_document(run, *, version: str) -> dict:
+def agreement_report_document(run, *, version: str, report: dict | None = None) -> dict:
     """A finished run's report with what it needs to be read later: the bootstrap
     intervals, the run's id and times, Warrant's version and the conventions.
 
-    The same dict for the API and ``manage.py agreement --json``.
+    The same dict for the API and ``manage.py agreement --json``. ``report`` is the
+    run's report when it is not ``run.report``: ``selectors.agreement_report`` gives
+    one whose ``by_document`` is read as it is written.
     """
-    report = dict(run.report or {})
+    report = dict((run.report if report is None else report) or {})
     parameters = run.parameters if isinstance(run.parameters, dict) else {}
     unit = report.get("unit", parameters.get("unit", "token"))
     intervals = run.intervals or {}

@@ -65,6 +65,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
+from itertools import chain
 from typing import IO, Any
 
 from django.conf import settings
@@ -105,6 +106,11 @@ from annotator.models import (
 from annotator.models.actions import ActionKind
 from annotator.models.jobs import JobStatus
 from annotator.selectors.agreement import agreement_data_version
+from annotator.selectors.agreement_report import (
+    AgreementReportGone,
+    agreement_report_of,
+    json_chunks,
+)
 
 from .annotations import check_relation_attributes
 from .errors import WarrantError
@@ -502,6 +508,17 @@ def _document_records(project: Project, fields: dict, names: dict) -> Iterator[d
             yield record
 
 
+def _run_report(run: AgreementRun) -> Any:
+    """The run's report for its backup record: its documents read from the ranks, in
+    the order of sort_keys (``selectors.agreement_report``), or the stored report."""
+    if run.status == JobStatus.DONE:
+        try:
+            return agreement_report_of(run, by_id=True)
+        except AgreementReportGone:
+            pass
+    return AgreementRun.objects.filter(pk=run.pk).values_list("report", flat=True).get()
+
+
 def _users_of(project: Project):
     User = get_user_model()
     return User.objects.filter(
@@ -529,25 +546,36 @@ def project_backup(project: Project, out: IO[bytes]) -> BackupReport:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         project = Project.objects.get(pk=project.pk)
         limit, written = max_line_bytes(), 0
+        encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
         def write_line(record: dict) -> None:
             # The restore's limits, checked here, so that a backup that succeeds restores.
+            # json.dumps(record, ensure_ascii=False, sort_keys=True) and a newline, in
+            # pieces: a finished run's report is written as its documents are read.
             nonlocal written
-            line = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
-            if len(line) > limit:
+            size = 0
+            lazy = record.get("kind") == "agreement_run"  # the others are encoded at once
+            for piece in chain(json_chunks(record, encoder) if lazy else [encoder.encode(record)],
+                               ["\n"]):
+                data = piece.encode("utf-8")
+                size += len(data)
+                if size > limit:  # measured to its end, for the message; not written
+                    continue
+                written += len(data)
+                if written > MAX_BACKUP_BYTES:
+                    raise WarrantError(
+                        "the project is larger than a backup file may be "
+                        f"({MAX_BACKUP_BYTES:,} bytes)"
+                    )
+                gz.write(data)
+            if size > limit:
                 what = record.get("kind", "header")
                 if what == "document":
                     what = f"document {record['external_id']!r}"
                 raise WarrantError(
-                    f"{what} takes {len(line):,} bytes, more than a backup line may hold "
+                    f"{what} takes {size:,} bytes, more than a backup line may hold "
                     f"({limit:,}: {LINE_LIMIT_IN_UPLOADS} x WARRANT_MAX_UPLOAD_BYTES)"
                 )
-            written += len(line)
-            if written > MAX_BACKUP_BYTES:
-                raise WarrantError(
-                    f"the project is larger than a backup file may be ({MAX_BACKUP_BYTES:,} bytes)"
-                )
-            gz.write(line)
 
         def write(record: dict) -> None:
             write_line(record)
@@ -604,8 +632,14 @@ def project_backup(project: Project, out: IO[bytes]) -> BackupReport:
                 **_row(reopening, fields["set_reopening"]),
             })
         current: dict[str, str] = {}
-        for run in project.agreement_runs.select_related("requested_by").order_by("id"):
-            row = _row(run, fields["agreement_run"])
+        run_fields = [f for f in fields["agreement_run"] if f.name != "report"]
+        for run_id in project.agreement_runs.order_by("id").values_list("id", flat=True):
+            # One run at a time, and a finished run's report from its summary and ranks
+            # as it is written (selectors.agreement_report): not every run's whole report.
+            run = AgreementRun.objects.select_related("requested_by").defer("report").get(
+                pk=run_id)
+            row = _row(run, run_fields)
+            row["report"] = _run_report(run)
             params = run.parameters if isinstance(run.parameters, dict) else {}
             key = json.dumps([params.get("documents"), params.get("annotators")])
             if key not in current:
@@ -1045,6 +1079,9 @@ class _Restorer:
 
     def _agreement_run(self, record, where):
         fields = self.fields["agreement_run"]
+        if isinstance(record, dict):
+            # Files written before the summary existed (migration 0016) have none.
+            record = {"report_summary": None, **record}
         if isinstance(record, dict) and record.get("data_current") is True:
             if record.get("data_version") is not None:
                 raise WarrantError(f"{where}: a current run's data_version must be null")
@@ -1090,6 +1127,7 @@ class _Restorer:
                     f"{kind} record(s) and holds {self.counts[kind]}"
                 )
         self._declare_free_attributes()
+        _rank_newest_run_of(self.project)
         for run in self.current_runs:
             params = run.parameters if isinstance(run.parameters, dict) else {}
             run.data_version = agreement_data_version(
@@ -1098,6 +1136,19 @@ class _Restorer:
             )
             AgreementRun.objects.filter(pk=run.pk).update(data_version=run.data_version)
         self.finished = True
+
+
+def _rank_newest_run_of(project: Project) -> None:
+    """The ranks of the project's newest finished run are not in the file: stored again
+    from its report, as when it finished (the agreement page and the report's readers
+    read them; the older runs are read from their stored reports)."""
+    from annotator.services.agreement import agreement_run_rank
+
+    newest = (AgreementRun.objects.filter(project=project, status=JobStatus.DONE,
+                                          report__by_document__isnull=False)
+              .order_by("-created_at", "-id").first())
+    if newest is not None:
+        agreement_run_rank(run=newest)
 
 
 def _reserve_ids(model: type[models.Model], n: int) -> list[int]:

@@ -12,7 +12,7 @@ import re
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -27,14 +27,15 @@ from annotator.selectors.agreement import (
     agreement_data_version,
     agreement_document_comparison,
     agreement_ranked_figures,
-    agreement_report_document,
     agreement_run_latest,
     agreement_submitted_annotators,
 )
+from annotator.selectors.agreement_report import AgreementReportGone, agreement_report_chunks
 from annotator.selectors.annotations import readable_annotators
 from annotator.selectors.assignments import sees_every_assignment
 from annotator.selectors.permissions import has_permission
 from annotator.services.agreement import agreement_run_finished, agreement_run_request
+from annotator.services.agreement_reports import agreement_report_ready
 from annotator.services.backup import warrant_version
 from annotator.services.errors import WarrantError
 from annotator.templatetags.warrant_figures import UNDEFINED, figure
@@ -358,10 +359,15 @@ def agreement_run_status(request, slug, run_id):
 def agreement_report_download(request, slug, run_id):
     """The run's report JSON, exactly as the API and ``manage.py agreement --json`` give it."""
     project = project_for(request.user, slug, "agreement.view")
-    run = get_object_or_404(AgreementRun, pk=run_id, project=project, status=JobStatus.DONE)
-    document = agreement_report_document(run, version=warrant_version())
-    body = json.dumps(document, indent=2, ensure_ascii=False)
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    run = get_object_or_404(AgreementRun.objects.defer("report", "plan"), pk=run_id,
+                            project=project, status=JobStatus.DONE)
+    run = agreement_report_ready(run=run)
+    try:  # written as it is read: json.dumps(document, indent=2, ensure_ascii=False)
+        chunks = agreement_report_chunks(run, version=warrant_version(),
+                                         encoder=json.JSONEncoder(indent=2, ensure_ascii=False))
+    except AgreementReportGone as exc:
+        raise Http404(str(exc)) from None
+    response = StreamingHttpResponse(chunks, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{project.slug}-agreement-{run.pk}.json"'
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
@@ -14,6 +16,11 @@ from tests.conftest import ALL_ACTORS
 from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def streamed_json(response):
+    """The JSON of a streamed answer (a finished run's report is written as it is read)."""
+    return json.loads(b"".join(response.streaming_content))
 
 READERS = {"manager", "curator", "viewer"}
 RUNNERS = {"manager"}
@@ -44,7 +51,7 @@ def test_latest_report_by_actor(api_for, project, done_run, actor):
     if response.status_code == 200:
         # The report and what a later reader needs: the same JSON as the page's
         # download and the command.
-        body = response.json()
+        body = streamed_json(response)
         assert {k: body[k] for k in done_run.report} == done_run.report
         assert body["intervals"] == done_run.intervals
         assert body["run"]["id"] == done_run.pk and body["run"]["finished_at"]
@@ -60,9 +67,11 @@ def test_latest_report_of_a_unit(api_for, project, done_run):
         run_id=agreement_run_request(project=project, unit="char").pk
     )
     client = api_for("viewer")
-    assert client.get(agreement_url(project)).json()["unit"] == "char"  # the newest
-    assert client.get(agreement_url(project), {"unit": "token"}).json()["run"]["id"] == done_run.pk
-    assert client.get(agreement_url(project), {"unit": "char"}).json()["run"]["id"] == char.pk
+    assert streamed_json(client.get(agreement_url(project)))["unit"] == "char"  # the newest
+    token = streamed_json(client.get(agreement_url(project), {"unit": "token"}))
+    assert token["run"]["id"] == done_run.pk
+    assert streamed_json(client.get(agreement_url(project), {"unit": "char"}))["run"]["id"] \
+        == char.pk
     response = client.get(agreement_url(project), {"unit": "word"})
     assert response.status_code == 400 and "unknown unit" in detail(response)
 
@@ -138,7 +147,7 @@ def test_run_detail_by_actor(api_for, project, done_run, actor):
     response = api_for(actor).get(url)
     assert response.status_code == expected(actor, READERS)
     if response.status_code == 200:
-        body = response.json()
+        body = streamed_json(response)
         assert body["status"] == "done" and body["progress"] == 1.0
         assert body["report"] == done_run.report
         assert body["intervals"] == done_run.intervals
@@ -167,3 +176,79 @@ def test_the_agreement_operations_are_in_the_openapi_schema(db):
     assert {"report", "intervals", "status", "progress"} <= set(
         schema["components"]["schemas"][ref]["properties"]
     )
+
+
+# --- A finished run's documents, a page at a time -----------------------------------------
+
+
+def documents_url(project, run, **query) -> str:
+    url = reverse("api-agreement-run-documents", kwargs={"slug": project.slug, "run_id": run.pk})
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+@pytest.mark.parametrize("actor", ALL_ACTORS)
+def test_run_documents_by_actor(api_for, project, done_run, actor):
+    response = api_for(actor).get(documents_url(project, done_run))
+    assert response.status_code == expected(actor, READERS)
+    if response.status_code == 200:
+        body = response.json()
+        assert body["count"] == len(done_run.report["by_document"])
+        by_document = done_run.report["by_document"]
+        assert [row["rank"] for row in body["results"]] == [1, 2]
+        for row in body["results"]:
+            assert row["figures"] == by_document[row["external_id"]]
+            assert row["alpha"] == row["figures"]["krippendorff_alpha"]["value"]
+        # brief-1 is where alice and bob disagree: first by disagreement.
+        assert body["results"][0]["external_id"] == "brief-1"
+        assert body["results"][0]["title"] == project.documents.get(external_id="brief-1").title
+    else:
+        detail(response)
+
+
+def test_run_documents_in_the_reports_order_page_by_page(api_for, project, members):
+    annotated_project(project, documents=5)
+    run = agreement_run_execute(run_id=agreement_run_request(project=project).pk)
+    by_document = AgreementRun.objects.get(pk=run.pk).report["by_document"]
+    client = api_for("viewer")
+    seen = []
+    for page in (1, 2, 3):
+        body = client.get(documents_url(project, run, ordering="report", page=page,
+                                         page_size=2)).json()
+        assert body["count"] == 5
+        seen += [(row["position"], row["external_id"]) for row in body["results"]]
+    assert seen == list(enumerate(by_document))
+    ranks = client.get(documents_url(project, run, page_size=5)).json()["results"]
+    assert sorted(row["rank"] for row in ranks) == [1, 2, 3, 4, 5]
+    assert [row["rank"] for row in ranks] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [({"ordering": "title"}, 400, "unknown ordering"), ({"page": 9}, 404, "Invalid page")],
+)
+def test_run_documents_with_bad_input(api_for, project, done_run, query, status, message):
+    response = api_for("viewer").get(documents_url(project, done_run, **query))
+    assert response.status_code == status and message in detail(response)
+
+
+def test_run_documents_of_another_project_or_an_older_run_are_not_found(
+    api_for, project, done_run
+):
+    other = ProjectFactory(slug="elsewhere")
+    theirs = AgreementRun.objects.create(project=other, status=JobStatus.DONE, report={})
+    client = api_for("manager")
+    assert client.get(documents_url(project, theirs)).status_code == 404
+    newer = agreement_run_execute(run_id=agreement_run_request(project=project,
+                                                               unit="char").pk)
+    response = client.get(documents_url(project, done_run))  # its ranks were replaced
+    assert response.status_code == 404 and "no longer kept" in detail(response)
+    assert client.get(documents_url(project, newer)).json()["count"] == 2
+
+
+def test_run_documents_are_in_the_openapi_schema(db):
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"][
+        "/api/projects/{slug}/agreement/runs/{run_id}/documents/"]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {"ordering", "page"}
+    ordering = next(p for p in operation["parameters"] if p["name"] == "ordering")
+    assert ordering["schema"]["enum"] == ["rank", "report"]

@@ -36,7 +36,8 @@ MARKUP_SLACK = 1.15
 WHOLE_BY_DESIGN = {
     "assignments-csv", "progress-csv", "grades-csv", "members-download",
     "api-annotation-set-detail",
-    "api-agreement", "annotate", "annotate-panels", "document-detail", "api-document-detail",
+    "api-agreement", "api-agreement-run", "agreement-report",
+    "annotate", "annotate-panels", "document-detail", "api-document-detail",
     # A page of stretches, but its passage is marked segment by segment: more
     # spans in the same passage (the big fixture is denser) make more markup.
     "agreement-document",
@@ -77,15 +78,21 @@ PAGES = [
     ("api-annotation-set-detail", "annotator", {"set_id": "set"}),
     ("api-export-job-list", "manager", {}),
     ("api-agreement", "manager", {}),
+    # The report read in batches of REPORT_BATCH documents (more than either size).
+    ("api-agreement-run", "manager", {"run_id": "run"}),
+    ("agreement-report", "manager", {"run_id": "run"}),
+    ("api-agreement-run-documents", "manager", {"run_id": "run"}),
 ]
 
-NO_SLUG = {"home", "api-project-list", "api-annotation-set-detail"}
+NO_SLUG = {"home", "api-project-list", "api-annotation-set-detail", "api-agreement-run"}
 
 
 def _url(built, name: str, kwargs: dict) -> str:
     doc = built.documents[0]
     first_set = next(s for s in built.sets if s.document_id == doc.pk)
     values = {"doc": doc.pk, "set": first_set.pk, "gold": built.gold[0].pk}
+    if "run" in kwargs.values():
+        values["run"] = built.project.agreement_runs.filter(status="done").latest("id").pk
     resolved = {k: values[v] for k, v in kwargs.items()}
     if name not in NO_SLUG:
         resolved["slug"] = built.project.slug
@@ -97,9 +104,12 @@ def _count(client, built, name, actor, kwargs):
     url = _url(built, name, kwargs)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code, response.content[:300])
+        # A streamed answer (a run's report) runs its queries as it is read.
+        body = (b"".join(response.streaming_content) if response.streaming
+                else response.content)
+    assert response.status_code == 200, (url, response.status_code, body[:300])
     sql = [q["sql"][:200] for q in queries.captured_queries]
-    return len(queries), sql, len(response.content)
+    return len(queries), sql, len(body)
 
 
 @pytest.fixture(autouse=True)

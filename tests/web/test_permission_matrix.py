@@ -282,7 +282,8 @@ PER_ACTOR_ELSEWHERE = {
     "tests/api/test_bulk_api.py": ["api-project-annotation-sets", "api-project-annotations"],
     "tests/api/test_export_jobs_api.py": ["api-export-job-list", "api-export-job-detail",
                                           "api-export-job-download"],
-    "tests/api/test_agreement_api.py": ["api-agreement", "api-agreement-run"],
+    "tests/api/test_agreement_api.py": ["api-agreement", "api-agreement-run",
+                                        "api-agreement-run-documents"],
     "tests/web/test_suggestion_pages.py": [
         "suggestion-settings", "suggestion-train", "suggestion-model-status",
         "annotate-suggestions", "annotate-suggestions-accept", "annotate-suggestions-dismiss"],

@@ -16,12 +16,10 @@ from kombu.utils.url import maybe_sanitize_url
 
 from annotator.metrics.units import UNITS
 from annotator.models import AgreementRun, JobStatus
-from annotator.selectors.agreement import (
-    ACTIVE_STATUSES,
-    REPORT_FIGURES,
-    agreement_report_document,
-)
+from annotator.selectors.agreement import ACTIVE_STATUSES, REPORT_FIGURES
+from annotator.selectors.agreement_report import AgreementReportGone, agreement_report_chunks
 from annotator.services.agreement import agreement_run_execute, agreement_run_request
+from annotator.services.agreement_reports import agreement_report_ready
 from annotator.services.backup import warrant_version
 from annotator.tasks import agreement_run_task
 
@@ -143,11 +141,27 @@ class Command(WarrantCommand):
             run = self._wait(run.pk, timeout, options["verbosity"])
         if run.status == JobStatus.FAILED:
             raise CommandError(f"agreement run #{run.pk} failed: {run.error}")
+        # The run again without its report (megabytes): agreement_run_execute may hand
+        # back the whole row.
+        run = agreement_report_ready(
+            run=AgreementRun.objects.defer("report", "plan").get(pk=run.pk))
         if as_json:
-            document = agreement_report_document(run, version=warrant_version())
-            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
+            # json.dumps(document, indent=2, ensure_ascii=False), written as it is read.
+            try:
+                chunks = agreement_report_chunks(
+                    run, version=warrant_version(),
+                    encoder=json.JSONEncoder(indent=2, ensure_ascii=False))
+            except AgreementReportGone as exc:
+                raise CommandError(str(exc)) from None
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
+            self.stdout.write("")
         else:
-            self.stdout.write(format_report(run.report, run.intervals, run))
+            # The tables read only the summary (the report without by_document).
+            report = run.report_summary
+            if report is None:  # a run ranked by nothing yet: its stored report
+                report = AgreementRun.objects.values_list("report", flat=True).get(pk=run.pk)
+            self.stdout.write(format_report(report, run.intervals, run))
 
     def _check_broker(self, app) -> None:
         url = maybe_sanitize_url(app.conf.broker_url)
@@ -173,7 +187,7 @@ class Command(WarrantCommand):
                 AgreementRun.objects.filter(pk=run_id).values_list("status", "progress").get()
             )
             if status not in ACTIVE_STATUSES:
-                return AgreementRun.objects.get(pk=run_id)
+                return AgreementRun.objects.defer("report", "plan").get(pk=run_id)
             if verbosity >= 2 and (status, progress) != last:
                 self.stderr.write(f"run #{run_id}: {status} {progress:.0%}")
                 last = (status, progress)
