@@ -141,16 +141,20 @@ def _database(server: str, name: str, *, drop: bool = False, template: str | Non
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def _fixture(code: Path, args, fixtures: dict) -> tuple[str | None, dict]:
-    """The database holding the agreement probe's project, built once per session and
-    copied (CREATE DATABASE ... TEMPLATE) for each checkout with the same migrations:
+def _fixture(code: Path, args, fixtures: dict, probe: str = "agreement") -> tuple[str | None, dict]:
+    """The database holding the agreement probe's project (or the project probe's, with
+    ``probe="project"``), built once per session and copied (CREATE DATABASE ...
+    TEMPLATE) for each checkout, which migrates its copy forward:
     100,000 briefs x 3 sets x 40 spans take many minutes to write even with COPY.
-    ``--agreement-fixture DB`` names one built beforehand (by ``--probe agreement
-    --build-only`` on a migrated database)."""
-    if args.agreement_fixture:
-        return args.agreement_fixture, {"fixture": args.agreement_fixture}
+    ``--agreement-fixture DB`` (``--project-fixture DB``) names one built beforehand
+    (by ``--probe agreement --build-only`` on a migrated database)."""
+    given = args.project_fixture if probe == "project" else args.agreement_fixture
+    if given:
+        return given, {"fixture": given}
+    size = args.documents if probe == "project" else args.agreement_documents
     migrations = sorted(p.name for p in (code / "annotator" / "migrations").glob("0*.py"))
-    key = hashlib.sha1(json.dumps([migrations, args.agreement_documents]).encode()).hexdigest()
+    key = hashlib.sha1(json.dumps([migrations, size] + (["project"] if probe == "project"
+                                                          else [])).encode()).hexdigest()
     if key not in fixtures:
         name = f"warrant_scale_fixture_{key[:10]}"
         url = _database(_server(), name)
@@ -160,8 +164,9 @@ def _fixture(code: Path, args, fixtures: dict) -> tuple[str | None, dict]:
                               env=env, capture_output=True, text=True)
         if not done.returncode:
             done = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--probe", "agreement",
-                 "--build-only", "--agreement-documents", str(args.agreement_documents)],
+                [sys.executable, str(Path(__file__).resolve()), "--probe", probe,
+                 "--build-only", "--agreement-documents", str(args.agreement_documents),
+                 "--documents", str(args.documents)],
                 cwd=code, env=env, capture_output=True, text=True)
         if done.returncode:
             _database(_server(), name, drop=True)
@@ -195,8 +200,11 @@ def _env(code: Path, database_url: str, **extra) -> dict:
 def run_probe(probe: str, code: Path, args, fixtures: dict) -> dict:
     name = f"warrant_scale_{probe}_{uuid.uuid4().hex[:6]}"
     template, built = None, {}
-    if probe == "agreement":
-        template, built = _fixture(code, args, fixtures)
+    if probe in ("agreement", "project"):
+        # The big project is written by the oldest code measured (--base), and each
+        # checkout migrates its copy forward, as a database that has lived would be.
+        builder = args.base.resolve() if probe == "project" and args.base else code
+        template, built = _fixture(builder, args, fixtures, probe)
         if template is None:
             return built
     url = _database(_server(), name, template=template)
@@ -234,8 +242,11 @@ def main(argv=None) -> int:
                         help="worker counts of the agreement probe (default 1,2)")
     parser.add_argument("--agreement-fixture",
                         help="an existing database holding the agreement probe's project")
+    parser.add_argument("--project-fixture",
+                        help="an existing database holding the project probe's projects "
+                             "(built by --probe project --build-only on a migrated database)")
     parser.add_argument("--keep-fixtures", action="store_true",
-                        help="keep the agreement fixture databases built by this session")
+                        help="keep the fixture databases built by this session")
     parser.add_argument("--labelstudio", metavar="URL",
                         help="a running Label Studio: the batch probe sends it the same "
                              "submissions in the same run (token: --labelstudio-token or "
@@ -298,6 +309,8 @@ def _page(p) -> str:
         parts.append(f"{p['queries']} q")
     if p.get("bytes") is not None:
         parts.append(f"{p['bytes'] / 1e6:.2f} MB")
+    if p.get("status") not in (None, 200):
+        parts.append(f"status {p['status']}")
     return ", ".join(parts)
 
 
@@ -599,22 +612,87 @@ def _big_project(slug: str, n_docs: int, *, students: int, per_doc: int, submitt
     return project, manager
 
 
+def _finished_run(project) -> dict:
+    """A finished agreement run of the big project, written directly: its summary and
+    per-document figures are those of a real run on a sample of 30 briefs x 3
+    annotators (computed here in one process), given to each brief of the big
+    project that has two submitted sets or more, ranked as a run would rank them.
+    Computing a run of 100,000 briefs is the agreement probe's business."""
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from annotator.models import AgreementDocumentRank, AgreementRun, AnnotationSet
+    from annotator.services import agreement as service
+
+    sample, _ = _big_project("agreementsample", 30, students=3, per_doc=3, submitted=1.0,
+                             spans=40, relations=20, words=120, seed=7)
+    run = service.agreement_run_execute(
+        run_id=service.agreement_run_request(project=sample).pk)
+    report = run.report or {}
+    figures = list((report.get("by_document") or {}).values())
+    if run.status != "done" or not figures:
+        return {"error": f"the sample run is {run.status}"}
+    from annotator.metrics.report import document_disagreement
+
+    docs = list(
+        AnnotationSet.objects.filter(project=project, is_gold=False)
+        .values("document_id", "document__external_id")
+        .annotate(n=Count("pk", filter=Q(status="submitted")))
+        .filter(n__gte=2).order_by("document_id")
+        .values_list("document_id", "document__external_id"))
+    now = timezone.now()
+    big = AgreementRun.objects.create(
+        project=project, status="done", progress=1.0, parameters=run.parameters,
+        data_version=run.data_version, started_at=now, finished_at=now,
+        report=report,  # (the sample's: the page never reads it)
+        report_summary={k: v for k, v in report.items() if k != "by_document"})
+    rows = [(document_disagreement(f), k) for k, f in
+            ((k, figures[k % len(figures)]) for k in range(len(docs)))]
+    rows.sort(key=lambda r: (-(r[0] if r[0] is not None else -1), r[1]))
+    ranks = []
+    for rank, (_, k) in enumerate(rows, start=1):
+        f = figures[k % len(figures)]
+        ranks.append(AgreementDocumentRank(
+            run=big, rank=rank, external_id=docs[k][1], document_id=docs[k][0],
+            disagreement=document_disagreement(f), alpha=f["krippendorff_alpha"]["value"],
+            span_f1=f["span_f1"]["exact"]["value"], relation_f1=f["relation_f1"]["value"],
+            figures=f))
+    AgreementDocumentRank.objects.bulk_create(ranks, batch_size=5000)
+    return {"ranked": len(ranks)}
+
+
 def probe_project(args) -> dict:
+    from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
 
-    from annotator.models import AnnotationSet, Document
+    from annotator.models import AnnotationSet, Document, Project
     from annotator.services.assignments import assignments_make
 
     n = args.documents
     began = time.perf_counter()
-    project, manager = _big_project("bigproject", n, students=300, per_doc=3, submitted=0.1,
-                                    spans=40, relations=20, words=120)
-    build_s = time.perf_counter() - began
+    if args.prebuilt:
+        project = Project.objects.get(slug="bigproject")
+        manager = get_user_model().objects.get(username="bigproject-manager")
+        build_s, n = None, project.documents.count()
+    else:
+        project, manager = _big_project("bigproject", n, students=300, per_doc=3,
+                                        submitted=0.1, spans=40, relations=20, words=120)
+        build_s = time.perf_counter() - began
+    if args.build_only:
+        _big_project("assignproject", n, students=300, per_doc=0, submitted=0,
+                     spans=0, relations=0, words=20)
+        return {"documents": n, "build_seconds": time.perf_counter() - began}
+    run = _finished_run(project)
     client = Client()
     client.force_login(manager)
     slug = project.slug
     doc = Document.objects.filter(project=project).order_by("position").first()
+    # A student with submitted work, for the pages as they see them.
+    student = AnnotationSet.objects.filter(
+        project=project, is_gold=False, status="submitted").order_by("pk").first()
+    as_student = Client()
+    as_student.force_login(student.annotator)
     urls = {
         "home": reverse("home"),
         "documents": reverse("project-detail", kwargs={"slug": slug}),
@@ -630,6 +708,10 @@ def probe_project(args) -> dict:
         "assignments_last_page": reverse("assignments", kwargs={"slug": slug})
         + f"?page={max(1, 3 * n // 50) + 1}",
         "assignments_search": reverse("assignments", kwargs={"slug": slug}) + "?q=s0042",
+        # A term in every title: one page and a count, not every match sorted.
+        "assignments_search_all": reverse("assignments", kwargs={"slug": slug}) + "?q=Brief",
+        "assignments_search_all_page_9": reverse("assignments", kwargs={"slug": slug})
+        + "?q=Brief&page=9",
         "progress": reverse("progress", kwargs={"slug": slug}),
         "progress_last_pages": reverse("progress", kwargs={"slug": slug})
         + f"?documents={max(1, n // 50) + 1}&annotators=99",
@@ -642,12 +724,26 @@ def probe_project(args) -> dict:
         "api_project": reverse("api-project-detail", kwargs={"slug": slug}),
     }
     pages = {name: _timed_get(client, url) for name, url in urls.items()}
-    timed = {k: v["seconds"] for k, v in pages.items() if isinstance(v.get("seconds"), float)}
+    student_urls = {
+        "student_home": reverse("home"),
+        "student_documents": reverse("project-detail", kwargs={"slug": slug}),
+        "student_documents_last_page": reverse("project-detail", kwargs={"slug": slug})
+        + f"?page={max(1, n // 50)}",
+        "student_progress": reverse("progress", kwargs={"slug": slug}),
+        "student_feedback": reverse("feedback", kwargs={"slug": slug}),
+        "student_agreement": reverse("agreement", kwargs={"slug": slug}),
+    }
+    pages.update({name: _timed_get(as_student, url) for name, url in student_urls.items()})
+    timed = {k: v["seconds"] for k, v in pages.items() if isinstance(v.get("seconds"), float)
+             and v.get("status", 200) == 200}
     slowest = max(timed, key=timed.get) if timed else None
 
     # Assigning: a second project of as many briefs, nobody assigned yet.
-    other, _ = _big_project("assignproject", n, students=300, per_doc=0, submitted=0,
-                            spans=0, relations=0, words=20)
+    if args.prebuilt:
+        other = Project.objects.get(slug="assignproject")
+    else:
+        other, _ = _big_project("assignproject", n, students=300, per_doc=0, submitted=0,
+                                spans=0, relations=0, words=20)
     began = time.perf_counter()
     try:
         made = len(assignments_make(project=other, per_document=3, seed=1))
@@ -660,6 +756,7 @@ def probe_project(args) -> dict:
         "submitted": AnnotationSet.objects.filter(document__project=project,
                                                   status="submitted").count(),
         "build_seconds": build_s,
+        "agreement_run": run,
         "pages": pages,
         "slowest": f"{slowest}: {_page(pages[slowest])}" if slowest else "—",
         "assigned": made,

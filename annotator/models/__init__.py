@@ -1,5 +1,13 @@
 from .actions import ActionKind, AnnotationAction  # noqa: F401 (the undo log, issue 3)
-from .documents import AnnotationSet, AnnotationStatus, Document, Relation, Span
+from .documents import (
+    NO_DUE,
+    AnnotationSet,
+    AnnotationStatus,
+    AssignmentCount,
+    Document,
+    Relation,
+    Span,
+)
 from .grading import SetReopening
 from .jobs import (
     AgreementChunk,
@@ -21,11 +29,13 @@ from .suggestions import (
 from .users import User
 
 __all__ = [
+    "NO_DUE",
     "AgreementChunk",
     "AgreementDocumentRank",
     "AgreementRun",
     "AnnotationSet",
     "AnnotationStatus",
+    "AssignmentCount",
     "DismissedSuggestion",
     "Document",
     "ExportJob",

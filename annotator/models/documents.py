@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -137,6 +139,46 @@ class AnnotationSet(models.Model):
     def __str__(self) -> str:
         who = "gold" if self.is_gold else str(self.annotator)
         return f"{self.document} / {who}"
+
+
+#: The due date an assignment without one is counted under in :class:`AssignmentCount`
+#: (never past, so never overdue): a key of a unique index cannot be NULL there.
+NO_DUE = dt.date(9999, 12, 31)
+
+
+class AssignmentCount(models.Model):
+    """How many of a project's assignments (non-gold sets) one annotator has in one
+    status with one due date (:data:`NO_DUE` for none), kept by the database.
+
+    Migration 0018's triggers change these counts in the statement that writes the
+    sets, whatever writes them (the ORM, bulk inserts, updates, deletes, COPY): the
+    progress dashboard and the documents page add up a few hundred of these rows
+    instead of counting 300,000 sets (issue 12). Never written in Python. Rows at
+    zero stay until their key comes back; no foreign key constraint, so that
+    deleting a project or a user never waits on them (their sets go first, the
+    counts fall to zero).
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(max_length=16, choices=AnnotationStatus.choices)
+    due = models.DateField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "annotator", "status", "due"], name="one_assignment_count"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id} {self.status} due {self.due}: {self.n}"
 
 
 class Span(models.Model):

@@ -13,9 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
-from annotator.models import AnnotationSet, AnnotationStatus, Membership, Project, Role
+from annotator.models import (
+    AnnotationSet,
+    AnnotationStatus,
+    AssignmentCount,
+    Membership,
+    Project,
+    Role,
+)
 from annotator.text.spreadsheet import spreadsheet_csv
 
 PROGRESS_COLUMNS = ("scope", "name", "assigned", "in_progress", "submitted", "overdue", "total")
@@ -58,6 +66,8 @@ def status_counts(today: dt.date) -> dict[str, Count]:
     Counting ``status`` (never null), not ids: the index ``assignment_project_progress``
     holds status and due but not the id, so counting ids would read every row
     of the table besides the index (137 ms instead of 69 for 300,000 sets).
+    A whole project's counts, or an annotator's, are read from the counts the
+    database keeps instead (:func:`assignment_counts`).
     """
     return {
         "assigned": Count("status", filter=Q(status=AnnotationStatus.ASSIGNED)),
@@ -65,6 +75,33 @@ def status_counts(today: dt.date) -> dict[str, Count]:
         "submitted": Count("status", filter=Q(status=AnnotationStatus.SUBMITTED)),
         "overdue": Count("status", filter=Q(due__lt=today) & ~Q(status=AnnotationStatus.SUBMITTED)),
     }
+
+
+def _summed(today: dt.date) -> dict[str, Coalesce]:
+    """:func:`status_counts`, added up from :class:`AssignmentCount` rows (a set
+    without a due date is counted under a date that never passes)."""
+    def total(condition: Q) -> Coalesce:
+        return Coalesce(Sum("n", filter=condition), 0)
+
+    return {
+        "assigned": total(Q(status=AnnotationStatus.ASSIGNED)),
+        "in_progress": total(Q(status=AnnotationStatus.IN_PROGRESS)),
+        "submitted": total(Q(status=AnnotationStatus.SUBMITTED)),
+        "overdue": total(Q(due__lt=today) & ~Q(status=AnnotationStatus.SUBMITTED)),
+    }
+
+
+def assignment_counts(*, project: Project, today: dt.date, annotator=None) -> dict[str, int]:
+    """How many of the project's assignments (of ``annotator``'s, if given) are
+    assigned, in progress, submitted and overdue on ``today``, and their total:
+    added up from the few hundred counts the database keeps (migration 0018), not
+    counted from the sets (300,000 at 100,000 briefs)."""
+    rows = AssignmentCount.objects.filter(project=project)
+    if annotator is not None:
+        rows = rows.filter(annotator=annotator)
+    counts = rows.aggregate(**_summed(today))
+    counts["total"] = counts["assigned"] + counts["in_progress"] + counts["submitted"]
+    return counts
 
 
 def _assignments(project: Project):
@@ -94,10 +131,10 @@ def progress_by_annotator(
     names = list(progress_annotator_names(project=project) if names is None else names)
     counts = {
         row.pop("annotator__username"): row
-        for row in _assignments(project)
+        for row in AssignmentCount.objects.filter(project=project)
         .filter(annotator__username__in=names)
         .values("annotator__username")
-        .annotate(**status_counts(today))
+        .annotate(**_summed(today))
         .order_by()
     }
     return [ProgressRow(name, **counts.get(name, {})) for name in names]
@@ -129,7 +166,9 @@ def progress_by_document(
 
 
 def progress_totals(*, project: Project, today: dt.date) -> ProgressRow:
-    return ProgressRow("all", **_assignments(project).aggregate(**status_counts(today)))
+    counts = assignment_counts(project=project, today=today)
+    del counts["total"]
+    return ProgressRow("all", **counts)
 
 
 def progress_csv(*, project: Project, today: dt.date) -> str:

@@ -107,6 +107,9 @@ def assignments_page(request, slug):
             "query": query,
             "keep": keep_params(q=query),
             "has_assignees": _assignees(project).exists(),
+            # A search that matches more than the list pages through (a word in
+            # every title) says so instead of counting them all.
+            "capped": getattr(assignments, "capped", False),
             "today": today,
         },
     )

@@ -12,18 +12,11 @@ from django.views.decorators.http import require_GET
 
 from annotator.models import AnnotationSet, Document, Membership, Role
 from annotator.selectors.permissions import has_permission
-from annotator.selectors.progress import status_counts
+from annotator.selectors.progress import assignment_counts, status_counts
 from annotator.selectors.projects import projects_for_user
 
 from . import paging
 from .access import is_overdue, project_for, sees_every_assignment, visible_assignments
-
-
-def _queue_counts(assignments, today) -> dict[str, int]:
-    """assigned / in progress / submitted / overdue counts of some annotation sets."""
-    counts = assignments.aggregate(**status_counts(today))
-    counts["total"] = counts["assigned"] + counts["in_progress"] + counts["submitted"]
-    return counts
 
 
 @require_GET
@@ -76,6 +69,7 @@ def project_detail(request, slug):
     today = timezone.localdate()
     query = request.GET.get("q", "").strip()[: paging.SEARCH_MAX_CHARS]
     assignments = visible_assignments(request.user, project)
+    sees_all = sees_every_assignment(request.user, project)
     documents = project.documents.order_by("position", "id")
     if query:
         documents = documents.filter(Q(title__icontains=query) | Q(external_id__icontains=query))
@@ -109,9 +103,13 @@ def project_detail(request, slug):
         "query": query,
         # Unfiltered, the pager has counted them already (100,000 index entries).
         "document_count": project.documents.count() if query else page.paginator.count,
-        "counts": _queue_counts(assignments, today),
+        # What the user may see: every assignment, or (blind) their own.
+        "counts": assignment_counts(
+            project=project, today=today,
+            annotator=None if sees_all else request.user,
+        ),
         "can_import": has_permission(request.user, project, "document.import"),
-        "sees_all": sees_every_assignment(request.user, project),
+        "sees_all": sees_all,
     }
     template = "annotator/project_detail.html"
     # A search or a page link sent by htmx swaps only the table; a history

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from annotator.models import AnnotationSet, AnnotationStatus, Document
@@ -201,6 +202,17 @@ def test_the_assignments_page_shows_the_old_rows_page_by_page(client_for, lived_
     assert seen == [a.pk for a in old]
 
 
+def _on_sqlite(tmp_path, script: str) -> None:
+    """Migrate a fresh SQLite database, run ``script`` in it; it ends by printing "kept"."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'warrant.sqlite3'}",
+           "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    for args in (["migrate", "-v", "0"], ["shell", "-c", script]):
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("kept")
+
+
 def test_the_column_is_kept_on_sqlite_too(tmp_path):
     """The embedded default: migrate a fresh SQLite database, then write sets the ways
     the code does (create, bulk insert, update from a stale instance)."""
@@ -223,30 +235,45 @@ rows = set(AnnotationSet.objects.values_list("project_id", "document_position"))
 assert rows == {(q.pk, 7)}, rows
 print("kept")
 """
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'warrant.sqlite3'}",
-           "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    for args in (["migrate", "-v", "0"], ["shell", "-c", script]):
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().endswith("kept")
+    _on_sqlite(tmp_path, script)
 
 
+@pytest.mark.parametrize("cap", [10_000, 4])
 @pytest.mark.parametrize("query", ["a", "zed", "Brief 3", "BRIEF", "e", "lea", "nobody"])
-def test_a_search_of_the_assignments_finds_the_old_rows_in_the_old_order(lived_in, query):
+def test_a_search_of_the_assignments_finds_the_old_rows_in_the_old_order(
+    lived_in, query, cap, monkeypatch
+):
+    """The first ``SEARCH_CAP`` matches, in the old order, and a count that stops there."""
     from django.db.models import Q
 
+    from annotator.selectors import assignments
     from annotator.selectors.assignments import AssignmentsMatching
 
+    monkeypatch.setattr(assignments, "SEARCH_CAP", cap)
     old = list(_old_sets(lived_in).filter(
         Q(annotator__username__icontains=query) | Q(document__title__icontains=query)
     ).order_by("document__position", "document_id", "annotator__username"))
     found = AssignmentsMatching(project=lived_in, query=query)
-    assert len(found) == len(old)
+    assert len(found) == min(len(old), cap)
+    assert found.capped == (len(old) > cap)
+    old = old[:cap]
     for size in (1, 2, 5):
         for start in range(0, len(old) + 1):
             assert [a.pk for a in found[start : start + size]] == [
                 a.pk for a in old[start : start + size]], (start, size)
+
+
+def test_a_search_that_matches_more_than_the_cap_says_so(client_for, lived_in, monkeypatch):
+    from annotator.selectors import assignments
+
+    monkeypatch.setattr(assignments, "SEARCH_CAP", 4)
+    url = reverse("assignments", kwargs={"slug": lived_in.slug})
+    response = client_for("manager").get(url, {"q": "Brief"})
+    assert response.context["capped"] and response.context["page"].paginator.count == 4
+    assert "more than 4" in response.content.decode()
+    response = client_for("manager").get(url, {"q": "lea"})
+    assert not response.context["capped"]
+    assert "more than" not in response.content.decode()
 
 
 def test_the_assignment_run_writes_the_copies_it_brings(lived_in):
@@ -261,3 +288,161 @@ def test_the_assignment_run_writes_the_copies_it_brings(lived_in):
     rows = AnnotationSet.objects.filter(pk__in=[a.pk for a in made]).values_list(
         "project_id", "document__project_id", "document_position", "document__position")
     assert len(rows) == len(made) and all(a == b and c == d for a, b, c, d in rows)
+
+
+# ------------------------------------------------------------------ the kept counts
+
+
+def _kept_counts() -> dict:
+    """What the database keeps (migration 0018), zeros left out."""
+    from annotator.models import AssignmentCount
+
+    return {(c.project_id, c.annotator_id, c.status, c.due): c.n
+            for c in AssignmentCount.objects.all() if c.n}
+
+
+def _recount() -> dict:
+    """The same counts taken from the sets, each found through its document."""
+    from annotator.models import NO_DUE
+
+    counts = Counter(
+        (project, annotator, status, due or NO_DUE)
+        for project, annotator, status, due in AnnotationSet.objects.filter(is_gold=False)
+        .values_list("document__project_id", "annotator_id", "status", "due")
+    )
+    return dict(counts)
+
+
+def test_the_kept_counts_equal_a_recount_after_every_write_path(lived_in, members):
+    """Every way the code writes, moves or deletes sets keeps the counts the progress
+    dashboard and the documents page add up."""
+    from annotator.formats.records import AnnotationRecord, DocumentRecord, SpanRecord
+    from annotator.models import AssignmentCount, Project, SpanLabel
+    from annotator.services.annotations import span_create
+    from annotator.services.assignments import (
+        assignment_create,
+        assignment_delete,
+        assignment_reassign,
+        assignment_set_due,
+        assignments_make,
+        project_deadline_set,
+    )
+    from annotator.services.imports import documents_import
+    from annotator.services.projects import project_delete
+
+    steps = []
+
+    def check(step):
+        steps.append(step)
+        assert _kept_counts() == _recount(), step
+
+    check("a project that has lived (reopened, removed member, gold)")
+    students = {u.username: u for u in
+                get_user_model().objects.filter(username__in=["amy", "bob", "kim", "zed"])}
+    # A first span starts an assigned set; submit; reopen.
+    aset = AnnotationSet.objects.filter(project=lived_in, status="assigned").first()
+    label = SpanLabel.objects.filter(project=lived_in).first()
+    span_create(annotation_set=aset, label=label, start=0, end=4,
+                expected_version=aset.version, user=aset.annotator)
+    check("a span starts the set")
+    aset.refresh_from_db()
+    aset = annotation_set_submit(annotation_set=aset, expected_version=aset.version)
+    check("submit")
+    annotation_set_reopen(annotation_set=aset, expected_version=aset.version)
+    check("reopen")
+    # By hand: create, reassign, due date, delete; the project's deadline.
+    doc = DocumentFactory(project=lived_in, title="By hand", position=8)
+    made = assignment_create(document=doc, annotator=students["amy"], due=PAST)
+    check("assignment_create")
+    made = assignment_reassign(assignment=made, annotator=students["bob"])
+    check("assignment_reassign")
+    made = assignment_set_due(assignment=made, due=FUTURE)
+    check("assignment_set_due")
+    assignment_set_due(assignment=made, due=None)
+    check("assignment_set_due(None)")
+    assignment_delete(assignment=made)
+    check("assignment_delete")
+    project_deadline_set(project=lived_in, due=FUTURE)
+    check("project_deadline_set")
+    # The balanced run (one array insert), bulk inserts, a queryset update.
+    for k in range(3):
+        DocumentFactory(project=lived_in, position=20 + k)
+    assert assignments_make(project=lived_in, per_document=2, seed=5)
+    check("assignments_make")
+    extra = DocumentFactory(project=lived_in, position=30)
+    AnnotationSet.objects.bulk_create(
+        [AnnotationSet(document=extra, annotator=u, due=PAST) for u in students.values()]
+        + [AnnotationSet(document=extra, is_gold=True)])
+    check("bulk_create")
+    AnnotationSet.objects.filter(document=extra).update(status="in_progress")
+    check("a queryset update")
+    # An import with annotators' sets and a gold.
+    documents_import(project=lived_in, records=[DocumentRecord(
+        external_id="imported", text="Taxes rise. Schools gain.", title="Imported",
+        annotations=[AnnotationRecord(annotator="kim", status="submitted",
+                                      spans=[SpanRecord("T1", 0, 5, label.name)]),
+                     AnnotationRecord(annotator="zed", status="in_progress", due="2030-02-01")],
+        gold=AnnotationRecord(status="submitted"))])
+    check("documents_import")
+    # A document deleted (its sets go with it), a document moved to another project.
+    Document.objects.filter(pk=extra.pk).delete()
+    check("a document deleted")
+    other = Project.objects.get(slug="elsewhere")
+    Document.objects.filter(pk=doc.pk).update(project=other)
+    moved = DocumentFactory(project=lived_in, position=40)
+    AnnotationSet.objects.create(document=moved, annotator=students["kim"], status="submitted")
+    Document.objects.filter(pk=moved.pk).update(project=other, position=9)
+    check("a document moved to another project")
+    # The whole project: nothing of it stays counted, not even at zero.
+    project_delete(project=lived_in, confirm=lived_in.slug)
+    check("project_delete")
+    assert not AssignmentCount.objects.filter(project_id=lived_in.pk).exists()
+    assert AssignmentCount.objects.filter(project=other).exists()
+
+
+def test_the_counts_are_kept_on_sqlite_too(tmp_path):
+    """The embedded default keeps them with row triggers: the same write paths, on a
+    freshly migrated SQLite database, compared with a recount after each."""
+    script = """
+from collections import Counter
+from annotator.models import NO_DUE, AnnotationSet, AssignmentCount, Document, Project
+from django.contrib.auth import get_user_model
+def check(step):
+    kept = {(c.project_id, c.annotator_id, c.status, c.due): c.n
+            for c in AssignmentCount.objects.all() if c.n}
+    recount = dict(Counter((p, a, s, d or NO_DUE) for p, a, s, d in
+        AnnotationSet.objects.filter(is_gold=False).values_list(
+            "document__project_id", "annotator_id", "status", "due")))
+    assert kept == recount, (step, kept, recount)
+    assert not AssignmentCount.objects.filter(n__lte=0).exists(), step
+import datetime as dt
+p = Project.objects.create(slug="a", name="a")
+q = Project.objects.create(slug="b", name="b")
+d = Document.objects.create(project=p, external_id="x", text="t", content_hash="h",
+                            original=b"", position=4)
+e = Document.objects.create(project=p, external_id="y", text="u", content_hash="i",
+                            original=b"", position=5)
+u, v = (get_user_model().objects.create(username=n) for n in "uv")
+s = AnnotationSet.objects.create(document=d, annotator=u); check("create")
+AnnotationSet.objects.bulk_create([AnnotationSet(document=d, is_gold=True),
+    AnnotationSet(document=e, annotator=u, due=dt.date(2030, 1, 1)),
+    AnnotationSet(document=e, annotator=v)]); check("bulk_create")
+s.status = "submitted"; s.save(); check("save")
+AnnotationSet.objects.filter(document=e).update(status="in_progress", due=None); check("update")
+AnnotationSet.objects.filter(pk=s.pk).update(project=q, document_position=0); check("stale")
+s.annotator = v; s.delete(); check("delete")
+Document.objects.filter(pk=e.pk).update(project=q, position=7); check("moved")
+from annotator.selectors.assignments import AssignmentsMatching
+f = Document.objects.create(project=p, external_id="z", text="w", content_hash="j",
+                            original=b"", position=1, title="Brief u")
+AnnotationSet.objects.bulk_create([AnnotationSet(document=f, annotator=u),
+                                   AnnotationSet(document=f, annotator=v)])
+found = AssignmentsMatching(project=p, query="u")  # by name (u), by title (v's)
+assert len(found) == 2 and not found.capped, len(found)
+assert [a.pk for a in found[0:2]] == list(AnnotationSet.objects.filter(
+    project=p, is_gold=False).order_by("document_position", "annotator__username")
+    .values_list("pk", flat=True)), "search"
+Document.objects.filter(pk=e.pk).delete(); check("document deleted")
+print("kept")
+"""
+    _on_sqlite(tmp_path, script)
