@@ -53,6 +53,7 @@ PROJECT_OF = {
     "RelationType": "project",
     "Document": "project",
     "AnnotationSet": "document__project",
+    "AssignmentCount": "project_id",  # kept by triggers: none left at zero
     "Span": "annotation_set__document__project",
     "Relation": "annotation_set__document__project",
     "AnnotationAction": "annotation_set__document__project",
