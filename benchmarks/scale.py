@@ -884,6 +884,7 @@ def probe_agreement(args) -> dict:
                     "seconds": took, "status": run.status, "error": run.error[:300],
                     "chunks": len((run.plan or {}).get("chunks", [])),
                     "peak_mib": _worker_peak_mib(pools),
+                    "peak_mib_each": [round(_worker_peak_mib([pid])) for pid in pools],
                     "timings": run.timings,
                     "planned_in": (run.plan or {}).get("planned_in"),
                 }

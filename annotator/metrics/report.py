@@ -24,9 +24,9 @@ and a bootstrap resample a weighted sum (weights = how often each document
 was drawn); the figures are computed from those sums by vectorised functions,
 the same for the three uses. The one term that does not add up, the unit-gap
 term of unitizing alpha's expected disagreement, pairs units and gaps of
-different documents: the report computes it from the kept unit and gap
-lengths, the bootstrap from per-document histograms of those lengths
-(:class:`_Resampling`). :func:`agreement_figures` reads the documents once
+different documents: the report computes it from histograms of the unit and
+gap lengths per document and label (all it depends on), the bootstrap from
+the same histograms (:class:`_Resampling`). :func:`agreement_figures` reads the documents once
 for both the report and the bootstrap; a batch of resamples is a matrix
 product of the batch's weights with each per-document table, so the cost is
 linear in documents and in resamples.
@@ -147,10 +147,11 @@ def agreement_figures(
 
 def _report_and_intervals(
     corpus: _Corpus, project: str, unit: str, *, n_resamples: int, seed: int,
-    confidence: float, progress: Callable[[float], None] | None,
+    confidence: float, progress: Callable[[float], None] | None, documents: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The report and the bootstrap of a read corpus (progress from REPORT_PROGRESS on)."""
-    report = corpus.report(project, unit)
+    """The report and the bootstrap of a read corpus (progress from REPORT_PROGRESS on);
+    without ``by_document`` when not ``documents``."""
+    report = corpus.report(project, unit, documents=documents)
     if progress is not None:
         progress(REPORT_PROGRESS)
     intervals = _Resampling(corpus).intervals(
@@ -350,12 +351,25 @@ class _Corpus:
     layout: _Layout
     doc_sums: np.ndarray  # (D, doc_width)
     pair_sums: np.ndarray  # (n_dp, pair_width)
-    unit_doc: np.ndarray  # unitizing units: document, label, length
+    # Unitizing: histograms of the lengths of each document's units and gaps per
+    # label (document, label, length, how many), all the unit-gap term needs.
+    unit_doc: np.ndarray
     unit_label: np.ndarray
     unit_length: np.ndarray
-    gap_doc: np.ndarray  # unitizing gaps: document, label, length
+    unit_count: np.ndarray
+    gap_doc: np.ndarray
     gap_label: np.ndarray
     gap_length: np.ndarray
+    gap_count: np.ndarray
+    #: A corpus pooled from chunks (``metrics.pooling``) brings the unit-gap term
+    #: already summed: ``separable`` (D, n_labels, 4), each document's sums of
+    #: l^2 and l^3 over units and of g + 1 and 1 over gaps, and ``cross``
+    #: (n_labels,) the pooled term; its histograms then hold only the units and
+    #: gaps that some gap is shorter than, or some unit longer than, the ones
+    #: the bootstrap's correction reads (:meth:`_Resampling._cross`). Its
+    #: documents' own figures were computed with their chunk.
+    separable: np.ndarray | None = None
+    cross: np.ndarray | None = None
 
     # ------------------------------------------------------------------ read
     @classmethod
@@ -405,35 +419,44 @@ class _Corpus:
         return reader.finish(doc_ids, doc_annotators)
 
     # --------------------------------------------------------------- figures
-    def report(self, project: str, unit: str) -> dict[str, Any]:
-        """The report of :func:`build_report` from the read sums."""
+    def report(self, project: str, unit: str, *, documents: bool = True) -> dict[str, Any]:
+        """The report of :func:`build_report` from the read sums (without
+        ``by_document`` when not ``documents``)."""
         overall = self.figures(
             self.doc_sums.sum(axis=0, keepdims=True),
             _group_sum(self.pair_sums, self.dp_pair, len(self.pairs))[None],
             self.cross_overall()[None],
             [self.pairs],
         )[0]
-        by_doc = self.figures_by_document()
-        return {
+        report = {
             "project": project,
             "unit": unit,
             "documents": len(self.doc_ids),
             "annotators": list(self.annotators),
             "overall": overall,
-            "by_document": dict(zip(self.doc_ids, by_doc, strict=True)),
         }
+        if documents:
+            report["by_document"] = dict(zip(self.doc_ids, self.figures_by_document(),
+                                             strict=True))
+        return report
 
     def cross_overall(self) -> np.ndarray:
         """Unit-gap term of D_e pooled over all documents, shape (n_labels,)."""
+        if self.cross is not None:
+            return self.cross
         return expected_cross_term(
-            self.unit_label, self.unit_length, self.gap_label, self.gap_length, len(self.labels)
+            self.unit_label, self.unit_length, self.gap_label, self.gap_length, len(self.labels),
+            self.unit_count, self.gap_count,
         )
 
     def figures_by_document(self) -> list[dict[str, Any]]:
+        if self.separable is not None:
+            raise ValueError("a pooled corpus's documents have their figures with their chunks")
         n_docs, n_labels, width = len(self.doc_ids), len(self.labels), self.layout.pair_width
         cross = expected_cross_term(
             self.unit_doc * n_labels + self.unit_label, self.unit_length,
             self.gap_doc * n_labels + self.gap_label, self.gap_length, n_docs * n_labels,
+            self.unit_count, self.gap_count,
         ).reshape(n_docs, n_labels)
         # Pair sums of each document: (D, P_max, width) with the document's own pairs.
         max_pairs = max((len(a) * (len(a) - 1) // 2 for a in self.doc_annotators), default=0)
@@ -617,7 +640,9 @@ class _Resampling:
     def __init__(self, corpus: _Corpus):
         self.corpus = corpus
         n_docs, n_labels = len(corpus.doc_ids), len(corpus.labels)
-        separable = np.zeros((n_docs, n_labels, 4))
+        separable = corpus.separable
+        if separable is None:
+            separable = _separable_sums(corpus)
         rows, cols, values = [], [], []
         self.bins = []  # (label, unit rows, gap rows, unit lengths, gap lengths, gaps below)
         at = 0
@@ -625,10 +650,8 @@ class _Resampling:
             units, gaps = corpus.unit_label == k, corpus.gap_label == k
             ul, ud = corpus.unit_length[units].astype(float), corpus.unit_doc[units]
             gl, gd = corpus.gap_length[gaps].astype(float), corpus.gap_doc[gaps]
-            separable[:, k] = np.stack([
-                np.bincount(ud, ul**2, n_docs), np.bincount(ud, ul**3, n_docs),
-                np.bincount(gd, gl + 1.0, n_docs), np.bincount(gd, minlength=n_docs),
-            ], axis=1)
+            un = corpus.unit_count[units].astype(float)
+            gn = corpus.gap_count[gaps].astype(float)
             if not len(ul) or not len(gl):
                 continue
             short = gl < ul.max()
@@ -642,7 +665,7 @@ class _Resampling:
             n_unit_bins = len(unit_values) - first
             rows += [at + unit_bin[keep] - first, at + n_unit_bins + gap_bin]
             cols += [ud[keep], gd[short]]
-            values += [ul[keep] ** 2, np.ones(len(gap_bin))]
+            values += [un[keep] * ul[keep] ** 2, gn[short]]
             end = at + n_unit_bins + len(gap_values)
             self.bins.append((k, slice(at, at + n_unit_bins), slice(at + n_unit_bins, end),
                               unit_values[first:], gap_values, below[first:]))
@@ -770,6 +793,21 @@ class _Resampling:
             correction = (unit_lengths - 1.0) * n_below[:, below] - length_below[:, below]
             cross[:, label] += (counts[:, unit_rows] * correction).sum(axis=1)
         return cross
+
+
+def _separable_sums(corpus: _Corpus) -> np.ndarray:
+    """Per document and label, the sums of l^2 and l^3 over units and of g + 1 and 1
+    over gaps (weighted by their counts), shape (D, n_labels, 4): the part of the
+    unit-gap term that is a product of per-document sums (:meth:`_Resampling._cross`)."""
+    n_docs, n_labels = len(corpus.doc_ids), len(corpus.labels)
+    ud, ul = corpus.unit_doc * n_labels + corpus.unit_label, corpus.unit_length.astype(float)
+    gd, gl = corpus.gap_doc * n_labels + corpus.gap_label, corpus.gap_length.astype(float)
+    un, gn = corpus.unit_count.astype(float), corpus.gap_count.astype(float)
+    size = n_docs * n_labels
+    return np.stack([
+        np.bincount(ud, un * ul**2, size), np.bincount(ud, un * ul**3, size),
+        np.bincount(gd, gn * (gl + 1.0), size), np.bincount(gd, gn, size),
+    ], axis=1).reshape(n_docs, n_labels, 4)
 
 
 def _rows_of_sets(row_set: np.ndarray, sets: np.ndarray, n_sets: int):
@@ -1110,10 +1148,9 @@ class _Reader:
                 rows[:, k * n_labels:(k + 1) * n_labels] = getattr(sums, name).reshape(
                     n_docs, n_labels
                 )
-            self.units.append((first_doc + sums.unit_section // n_labels,
-                               sums.unit_section % n_labels, sums.unit_length))
-            self.gaps.append((first_doc + sums.gap_section // n_labels,
-                              sums.gap_section % n_labels, sums.gap_length))
+            for out, section, length in ((self.units, sums.unit_section, sums.unit_length),
+                                         (self.gaps, sums.gap_section, sums.gap_length)):
+                out.append(_length_histogram(section, length, n_labels, first_doc))
         self.unit_rows.append(rows)
 
     def finish(self, doc_ids, doc_annotators) -> _Corpus:
@@ -1171,9 +1208,28 @@ class _Reader:
             dp_doc=dp_doc, dp_pair=pair_rank[dp_pair] if len(dp_pair) else dp_pair,
             layout=layout, doc_sums=doc_sums, pair_sums=pair_sums,
             unit_doc=joined(self.units, 0), unit_label=joined(self.units, 1),
-            unit_length=joined(self.units, 2), gap_doc=joined(self.gaps, 0),
-            gap_label=joined(self.gaps, 1), gap_length=joined(self.gaps, 2),
+            unit_length=joined(self.units, 2), unit_count=joined(self.units, 3),
+            gap_doc=joined(self.gaps, 0), gap_label=joined(self.gaps, 1),
+            gap_length=joined(self.gaps, 2), gap_count=joined(self.gaps, 3),
         )
+
+
+def _length_histogram(section: np.ndarray, length: np.ndarray, n_labels: int,
+                      first_doc: int) -> tuple[np.ndarray, ...]:
+    """How many units (or gaps) of each length each section (document, label) has:
+    (document, label, length, count), by section then length.
+
+    The unit-gap term of D_e pairs units and gaps by their lengths only, so the
+    histogram holds all it needs of them (``expected_cross_term``), in a few times
+    fewer rows than one per unit."""
+    if not len(section):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    top = int(length.max()) + 1
+    keys, counts = np.unique(section.astype(np.int64) * top + length, return_counts=True)
+    sections = keys // top
+    return (first_doc + sections // n_labels, sections % n_labels, keys % top,
+            counts.astype(np.int64))
 
 
 def _fill_contingency(doc_sums, pair_sums, layout, dp, ca, cb, cnt, dp_doc, raters, masks,

@@ -423,28 +423,38 @@ def expected_cross_term(
     gap_group: np.ndarray,
     gap_length: np.ndarray,
     n_groups: int,
+    unit_count: np.ndarray | None = None,
+    gap_count: np.ndarray | None = None,
 ) -> np.ndarray:
     """The unit-gap term of ``D_e`` per group, shape (n_groups,).
 
     ``sum_u l_u^2 sum_{gaps g of the group, g >= l_u} (g - l_u + 1)``; units
-    and gaps of group -1 are left out.
+    and gaps of group -1 are left out. ``unit_count`` and ``gap_count``, when
+    given, say how many units (gaps) of that group and length each entry
+    stands for: the term depends on a group's units and gaps only through
+    their lengths, so histograms of the lengths give it exactly.
     """
     keep_u, keep_g = unit_group >= 0, gap_group >= 0
     ug, ul = unit_group[keep_u], unit_length[keep_u]
     gg, gl = gap_group[keep_g], gap_length[keep_g]
     if not len(ug) or not len(gg):
         return np.zeros(n_groups)
+    uc = None if unit_count is None else np.asarray(unit_count, np.float64)[keep_u]
+    gc = None if gap_count is None else np.asarray(gap_count, np.float64)[keep_g]
     span = int(max(gl.max(), ul.max())) + 2
     gap_key = gg * span + gl
     order = np.argsort(gap_key, kind="stable")
     gap_key, gl = gap_key[order], gl[order].astype(np.float64)
+    gn = np.ones(len(gl)) if gc is None else gc[order]
     # Suffix sums, with a trailing 0 for "no gap at or after this index".
-    suffix_len = np.concatenate([np.cumsum(gl[::-1])[::-1], [0.0]])
-    suffix_cnt = np.concatenate([np.arange(len(gl), 0, -1, dtype=np.float64), [0.0]])
+    suffix_len = np.concatenate([np.cumsum((gl * gn)[::-1])[::-1], [0.0]])
+    suffix_cnt = np.concatenate([np.cumsum(gn[::-1])[::-1], [0.0]])
     lo = np.searchsorted(gap_key, ug * span + ul, side="left")
     hi = np.searchsorted(gap_key, (ug + 1) * span, side="left")
     total_len = suffix_len[lo] - suffix_len[hi]
     count = suffix_cnt[lo] - suffix_cnt[hi]
     ulf = ul.astype(np.float64)
     per_unit = ulf**2 * (total_len - (ulf - 1.0) * count)
+    if uc is not None:
+        per_unit = per_unit * uc
     return np.bincount(ug, per_unit, minlength=n_groups)

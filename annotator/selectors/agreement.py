@@ -297,7 +297,7 @@ def agreement_plan(
         labels, types = _used_labels_and_types(project, sets)
     set_rows.sort()  # the project's order (position, id), then annotator
     names = sorted({row[3] for row in set_rows})
-    scope = json.dumps([unit, names, labels, types])
+    scope = json.dumps([unit, names, labels, types, CHUNK_FORMAT])
     chunks: list[dict] = []
     current: list[list] = []  # [document id, external id, [(username, set id, version)]]
     for _, doc_id, external_id, username, set_id, version in set_rows:
@@ -320,6 +320,11 @@ def agreement_plan(
         "documents": sum(chunk["documents"] for chunk in chunks),
         "chunks": chunks,
     }
+
+
+#: The form of a chunk's stored sums (``metrics.pooling.ChunkSums``), part of every
+#: chunk's key: chunks stored in an older form are read again, and forgotten.
+CHUNK_FORMAT = 2
 
 
 def _used_labels_and_types(project: Project, sets: QuerySet) -> tuple[list[str], list[str]]:

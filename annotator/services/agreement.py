@@ -486,11 +486,24 @@ def agreement_chunk_execute(*, run_id: int, index: int) -> None:
 
 
 def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
-    """Pool a running run's stored chunk sums into its report and intervals, and store them.
+    """Pool a running run's stored chunk sums into its report and intervals, and store them
+    with its documents' ranks.
 
-    Idempotent: a run that is no longer RUNNING is left alone.
+    Idempotent: a run that is no longer RUNNING is left alone. Each document's figures
+    were computed with its chunk: they are copied from the stored chunks into the
+    run's ``AgreementDocumentRank`` rows, a chunk at a time, and never held together
+    (see the design note on pooling in ``metrics.pooling``).
     """
-    from annotator.metrics.pooling import ChunkSums, figures_from_chunks
+    # numpy with the metrics, never in a web process (issue 12, point 8).
+    import numpy as np
+
+    from annotator.metrics.pooling import (
+        ChunkSums,
+        histogram_bounds,
+        pool,
+        pooled_figures,
+        ranks_of,
+    )
     from annotator.metrics.report import REPORT_PROGRESS
 
     run = AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING).first()
@@ -502,14 +515,10 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
     began = time.perf_counter()
     try:
         keys = [chunk["key"] for chunk in plan["chunks"]]
-        # One stored chunk at a time: the sums are unpacked as they arrive, so the
-        # raw bytes of every chunk are never held at once.
+        # The sums of every chunk, without their documents' histograms and figures.
         parts_of: dict[str, ChunkSums] = {}
-        for begin in range(0, len(keys), POOL_READ_CHUNKS):
-            for key, sums in AgreementChunk.objects.filter(
-                project_id=run.project_id, key__in=keys[begin:begin + POOL_READ_CHUNKS]
-            ).values_list("key", "sums").iterator(chunk_size=1):
-                parts_of[key] = ChunkSums.from_bytes(bytes(sums))
+        for key, sums in _stored_chunks(run.project_id, keys):
+            parts_of[key] = ChunkSums.from_bytes(sums, documents=False)
         parts = [parts_of.pop(key) for key in keys]
         AgreementChunk.objects.filter(project_id=run.project_id, key__in=keys).update(
             used_at=timezone.now()
@@ -517,6 +526,19 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         # Planning and reading the chunks (on any worker), then loading their sums.
         timings["load"] = _total_seconds(run)
         clock = time.perf_counter()
+        ranks = ranks_of([doc_id for part in parts for doc_id in part.doc_ids],
+                         np.concatenate([p.doc_values[:, 0] for p in parts])
+                         if parts else np.zeros(0))
+        bounds = histogram_bounds(parts, len(plan["labels"]))
+        histograms = _write_ranks(run, keys, ranks, bounds)
+        ranks_seconds = time.perf_counter() - clock  # saving, with the final save below
+        logger.info("agreement run %s: documents ranked and stored in %.2f s", run.pk,
+                    ranks_seconds)
+        clock = time.perf_counter()
+        corpus = pool(parts, unit=plan["unit"], annotators=plan["annotators"],
+                      labels=plan["labels"], types=plan["types"], histograms=histograms,
+                      consume=True)
+        del parts, histograms
         low, high = PHASES["report"][0] + CHUNK_SHARE, PHASES["intervals"][1]
         report_done: list[float] = []
 
@@ -526,24 +548,25 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
                 report_done.append(time.perf_counter())
             progress.set(low + (high - low) * fraction, force=built)
 
-        report, intervals = figures_from_chunks(
-            run.project.slug, parts, unit=plan["unit"], annotators=plan["annotators"],
-            labels=plan["labels"], types=plan["types"], n_resamples=BOOTSTRAP_RESAMPLES,
+        report, intervals = pooled_figures(
+            run.project.slug, corpus, unit=plan["unit"], n_resamples=BOOTSTRAP_RESAMPLES,
             seed=BOOTSTRAP_SEED, progress=figures_progress,
         )
+        del corpus
         timings["report"] = report_done[0] - clock
         timings["intervals"] = time.perf_counter() - report_done[0]
         _add_suggestion_split(report, run.project, plan)
         progress.set(PHASES["intervals"][1], force=True)
         _test_delay()
         clock = time.perf_counter()
-        timings["save"] = 0.0
+        timings["save"] = ranks_seconds
         timings["total"] = _total_seconds(run)
         with transaction.atomic():
             stored = AgreementRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
                 status=JobStatus.DONE,
                 progress=1.0,
                 report=report,
+                report_summary=report,
                 intervals=intervals,
                 data_version=plan["data_version"],
                 timings=timings,
@@ -552,8 +575,11 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
                 finished_at=timezone.now(),
             )
             if stored:
-                agreement_run_rank(run=run, report=report)
-        timings["save"] = time.perf_counter() - clock
+                # Only older runs' ranks go: a newer run's stay, whichever finished first.
+                AgreementDocumentRank.objects.filter(run__project_id=run.project_id,
+                                                     run_id__lt=run.pk).delete()
+                _report_documents_from_ranks(run.pk)
+        timings["save"] = ranks_seconds + time.perf_counter() - clock
         timings["total"] = _total_seconds(run)
         if stored:
             AgreementRun.objects.filter(pk=run.pk).update(timings=timings)
@@ -562,6 +588,123 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         _fail(run.pk, exc, {**timings, "total": time.perf_counter() - began})
     # The report (megabytes on a large project) is read again only if asked for.
     return AgreementRun.objects.filter(pk=run.pk).defer("report", "intervals").first()
+
+
+def _stored_chunks(project_id: int, keys: list[str]):
+    """(key, stored bytes) of the chunks ``keys``, a few per query, one at a time: the
+    raw bytes of every chunk are never held at once."""
+    for begin in range(0, len(keys), POOL_READ_CHUNKS):
+        for key, sums in AgreementChunk.objects.filter(
+            project_id=project_id, key__in=keys[begin:begin + POOL_READ_CHUNKS]
+        ).values_list("key", "sums").iterator(chunk_size=1):
+            yield key, bytes(sums)
+
+
+def _write_ranks(run: AgreementRun, keys: list[str], ranks, bounds) -> list[tuple]:
+    """Store the run's ``AgreementDocumentRank`` rows (``ranks``: each document's place, in
+    chunk order) from its chunks' figures (by COPY on PostgreSQL); return each chunk's
+    unitizing histograms for the bootstrap (``metrics.pooling.resampling_histograms``),
+    read on the same pass. Rows of an earlier attempt of the run are replaced."""
+    from django.db import connection
+
+    from annotator.metrics.pooling import ChunkSums, resampling_histograms
+
+    histograms: dict[str, tuple] = {}
+    starts, at = {}, 0
+    for key, chunk in zip(keys, run.plan["chunks"], strict=True):
+        starts[key] = at
+        at += chunk["documents"]
+    with transaction.atomic():
+        AgreementDocumentRank.objects.filter(run_id=run.pk).delete()
+        write = _copy_ranks if connection.vendor == "postgresql" else _create_ranks
+        for key, sums in _stored_chunks(run.project_id, keys):
+            part = ChunkSums.from_bytes(sums)
+            del sums
+            histograms[key] = resampling_histograms(part.units, part.gaps, bounds)
+            pks = dict(Document.objects.filter(
+                project_id=run.project_id, external_id__in=part.doc_ids
+            ).values_list("external_id", "pk"))
+            first = starts[key]
+            # The figures are JSON texts, a line each (JSON has no raw line end).
+            write(run.pk, [
+                (int(ranks[first + k]), doc_id, pks.get(doc_id), values, figures)
+                for k, (doc_id, values, figures) in enumerate(zip(
+                    part.doc_ids, part.doc_values.tolist(),
+                    part.figures.split("\n") if part.doc_ids else [], strict=True))
+            ])
+    return [histograms[key] for key in keys]
+
+
+def _copy_ranks(run_id: int, rows: list[tuple]) -> None:
+    """Insert ``rows`` (rank, external id, document id, values, figures as JSON) into the
+    run's ranks by one COPY."""
+    from django.db import connection
+
+    columns = ", ".join(f'"{AgreementDocumentRank._meta.get_field(name).column}"' for name in (
+        "run", "rank", "external_id", "document", "disagreement", "alpha", "span_f1",
+        "relation_f1", "figures"))
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY {AgreementDocumentRank._meta.db_table} ({columns}) FROM STDIN"
+    ) as copy:
+        copy.write("".join(
+            f"{run_id}\t{rank}\t{_copy_text(doc_id)}\t"
+            f"{NULL if pk is None else pk}\t{_copy_number(values[0])}\t"
+            f"{_copy_number(values[1])}\t{_copy_number(values[2])}\t"
+            f"{_copy_number(values[3])}\t{_copy_text(figures)}\n"
+            for rank, doc_id, pk, values, figures in rows))
+
+
+def _create_ranks(run_id: int, rows: list[tuple]) -> None:
+    """As :func:`_copy_ranks`, by ``bulk_create`` (SQLite, the embedded mode)."""
+    import json
+
+    def value(x: float) -> float | None:
+        return None if x != x else x
+
+    AgreementDocumentRank.objects.bulk_create(
+        AgreementDocumentRank(
+            run_id=run_id, rank=rank, external_id=doc_id, document_id=pk,
+            disagreement=value(values[0]), alpha=value(values[1]), span_f1=value(values[2]),
+            relation_f1=value(values[3]), figures=json.loads(figures))
+        for rank, doc_id, pk, values, figures in rows)
+
+
+#: COPY's text form of NULL.
+NULL = "\\N"
+
+
+def _copy_text(value: str) -> str:
+    """``value`` escaped for COPY's text form."""
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
+def _copy_number(value: float) -> str:
+    return NULL if value != value else repr(value)  # nan: undefined
+
+
+def _report_documents_from_ranks(run_id: int) -> None:
+    """``report["by_document"]`` of the run, built by PostgreSQL from its ranks.
+
+    The run's readers (API, download, ``manage.py agreement --json``, backups) read
+    ``by_document`` from the report until they read the ranks instead; built here by
+    the database, so that the worker never holds it.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        by_document = dict(AgreementDocumentRank.objects.filter(run_id=run_id)
+                           .order_by("rank").values_list("external_id", "figures"))
+        run = AgreementRun.objects.get(pk=run_id)
+        AgreementRun.objects.filter(pk=run_id).update(
+            report={**run.report, "by_document": by_document})
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AgreementRun._meta.db_table} SET report = report || jsonb_build_object("
+            f"'by_document', (SELECT coalesce(jsonb_object_agg(external_id, figures), '{{}}') "
+            f"FROM {AgreementDocumentRank._meta.db_table} WHERE run_id = %s)) WHERE id = %s",
+            [run_id, run_id])
 
 
 def _add_suggestion_split(report: dict, project, plan: dict) -> None:

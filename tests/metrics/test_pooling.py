@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from annotator.metrics import report as report_module
@@ -87,3 +88,43 @@ def test_a_difference_is_seen():
                               types=types, n_resamples=20)
     with pytest.raises(AssertionError):
         assert_close(got, expected)
+
+
+def test_ranks_follow_documents_by_disagreement_ties_and_undefined_included():
+    """Each document's place as the chunks give it is its place in
+    ``documents_by_disagreement`` of the one-process report."""
+    from annotator.metrics.pooling import ranks_of
+    from annotator.metrics.report import document_disagreement, documents_by_disagreement
+
+    documents = random_documents(5, n_documents=40, varying=True)
+    report, _ = agreement_figures("p", documents, n_resamples=5)
+    ids = list(report["by_document"])
+    scores = [document_disagreement(f) for f in report["by_document"].values()]
+    # Ties and undefined documents, named so that their ids decide between them.
+    ids += ["tie-b", "tie-a", "Z-undefined", "a-undefined", "é-undefined"]
+    scores += [0.5, 0.5, None, None, None]
+    order = documents_by_disagreement(
+        {"by_document": {i: {"span_f1": {"overlap": {"value": None if s is None else 1.0 - s}}}
+                         for i, s in zip(ids, scores, strict=True)}})
+    ranks = ranks_of(ids, np.array([np.nan if s is None else s for s in scores]))
+    assert [ids[k] for k in np.argsort(ranks)] == order
+    assert sorted(ranks.tolist()) == list(range(1, len(ids) + 1))
+
+
+def test_the_bootstrap_reads_only_the_units_and_gaps_its_correction_pairs():
+    """The chunks keep every unit and gap length as histograms; the bootstrap's
+    correction reads only units longer than some gap and gaps shorter than some
+    unit, and gets the one-process intervals (above) from them."""
+    from annotator.metrics.pooling import histogram_bounds, resampling_histograms
+
+    documents = random_documents(1, n_documents=30, varying=True)
+    names, labels, types = scope_of(documents, None)
+    parts = [chunk_sums(documents[a:a + 10], unit="char", annotators=names, labels=labels,
+                        types=types) for a in range(0, 30, 10)]
+    bounds = histogram_bounds(parts, len(labels))
+    kept = [resampling_histograms(p.units, p.gaps, bounds) for p in parts]
+    read = sum(u.shape[1] + g.shape[1] for u, g in kept)
+    every = sum(p.units.shape[1] + p.gaps.shape[1] for p in parts)
+    assert 0 < read < every
+    # A histogram row stands for count units (gaps) of one length.
+    assert sum(int(p.units[3].sum()) for p in parts) > sum(p.units.shape[1] for p in parts)

@@ -149,3 +149,28 @@ def test_stale_chunks_are_forgotten(built):
     run_now(project)  # reuses (and touches) its chunks, forgets the unused one
     assert not AgreementChunk.objects.filter(pk=stale.pk).exists()
     assert AgreementChunk.objects.filter(project=project).count() >= 4
+
+
+def test_the_ranks_come_from_the_chunks_figures_in_the_one_reading_order(built):
+    """Each document's figures are computed with its chunk and copied into the run's
+    ranks: the order of ``documents_by_disagreement`` of one reading, the same figures
+    (to 1e-12), each with its document."""
+    from annotator.metrics.report import document_disagreement, documents_by_disagreement
+    from annotator.models import AgreementDocumentRank, Document
+
+    project = built.project
+    run = run_now(project)
+    assert run.status == JobStatus.DONE, run.error
+    report, _ = full_reading(project)
+    rows = list(AgreementDocumentRank.objects.filter(run=run).order_by("rank"))
+    assert [r.rank for r in rows] == list(range(1, len(rows) + 1))
+    assert [r.external_id for r in rows] == documents_by_disagreement(report)
+    pks = dict(Document.objects.filter(project=project).values_list("external_id", "pk"))
+    for row in rows:
+        figures = report["by_document"][row.external_id]
+        assert_close(row.figures, figures)
+        assert row.document_id == pks[row.external_id]
+        assert_close([row.disagreement, row.alpha, row.span_f1, row.relation_f1],
+                     [document_disagreement(figures), figures["krippendorff_alpha"]["value"],
+                      figures["span_f1"]["exact"]["value"], figures["relation_f1"]["value"]])
+    assert_close(run.report_summary, {k: v for k, v in report.items() if k != "by_document"})
