@@ -13,6 +13,7 @@ annotators.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -327,6 +328,7 @@ def test_the_kept_counts_equal_a_recount_after_every_write_path(lived_in, member
         assignments_make,
         project_deadline_set,
     )
+    from annotator.services.backup import project_backup, project_restore
     from annotator.services.imports import documents_import
     from annotator.services.projects import project_delete
 
@@ -393,6 +395,11 @@ def test_the_kept_counts_equal_a_recount_after_every_write_path(lived_in, member
     AnnotationSet.objects.create(document=moved, annotator=students["kim"], status="submitted")
     Document.objects.filter(pk=moved.pk).update(project=other, position=9)
     check("a document moved to another project")
+    # A backup restored beside it, as a copy.
+    buffer = io.BytesIO()
+    project_backup(lived_in, buffer)
+    project_restore(io.BytesIO(buffer.getvalue()), slug="copy")
+    check("project_restore")
     # The whole project: nothing of it stays counted, not even at zero.
     project_delete(project=lived_in, confirm=lived_in.slug)
     check("project_delete")
