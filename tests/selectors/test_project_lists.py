@@ -453,3 +453,22 @@ Document.objects.filter(pk=e.pk).delete(); check("document deleted")
 print("kept")
 """
     _on_sqlite(tmp_path, script)
+
+
+def test_the_home_pages_document_counts_equal_a_count_of_each_projects_documents(
+    lived_in, members
+):
+    from annotator.models import Project
+    from annotator.selectors.projects import projects_for_user
+
+    empty = ProjectFactory(slug="empty")
+    MembershipFactory(project=empty, user=members["manager"], role="manager")
+    admin = get_user_model().objects.create_superuser("root", password="pw-root-123456")
+    for user in (members["manager"], get_user_model().objects.get(username="amy"), admin):
+        got = {p.slug: p.document_count for p in projects_for_user(user)}
+        assert got and got == {
+            p.slug: Document.objects.filter(project=p).count()
+            for p in (Project.objects.all() if user.is_superuser
+                      else Project.objects.filter(memberships__user=user))
+        }, user.username
+    assert got["empty"] == 0 and got[lived_in.slug] == 7
