@@ -649,12 +649,11 @@ def _finished_run(project) -> dict:
                              spans=40, relations=20, words=120, seed=7)
     run = service.agreement_run_execute(
         run_id=service.agreement_run_request(project=sample).pk)
-    report = run.report or {}
-    figures = list((report.get("by_document") or {}).values())
-    if run.status != "done" or not figures:
-        return {"error": f"the sample run is {run.status}"}
-    from annotator.metrics.report import document_disagreement
-
+    run = AgreementRun.objects.get(pk=run.pk)
+    fields = ("figures", "disagreement", "alpha", "span_f1", "relation_f1")
+    sample_ranks = list(AgreementDocumentRank.objects.filter(run=run).values(*fields))
+    if run.status != "done" or not sample_ranks:
+        return {"error": f"the sample run is {run.status}, {len(sample_ranks)} ranks"}
     docs = list(
         AnnotationSet.objects.filter(project=project, is_gold=False)
         .values("document_id", "document__external_id")
@@ -662,22 +661,22 @@ def _finished_run(project) -> dict:
         .filter(n__gte=2).order_by("document_id")
         .values_list("document_id", "document__external_id"))
     now = timezone.now()
+    summary = run.report_summary or {
+        k: v for k, v in (run.report or {}).items() if k != "by_document"}
     big = AgreementRun.objects.create(
         project=project, status="done", progress=1.0, parameters=run.parameters,
         data_version=run.data_version, started_at=now, finished_at=now,
-        report=report,  # (the sample's: the page never reads it)
-        report_summary={k: v for k, v in report.items() if k != "by_document"})
-    rows = [(document_disagreement(f), k) for k, f in
-            ((k, figures[k % len(figures)]) for k in range(len(docs)))]
-    rows.sort(key=lambda r: (-(r[0] if r[0] is not None else -1), r[1]))
-    ranks = []
-    for rank, (_, k) in enumerate(rows, start=1):
-        f = figures[k % len(figures)]
-        ranks.append(AgreementDocumentRank(
+        report=summary, report_summary=summary)
+    order = sorted(range(len(docs)), key=lambda k: (
+        -(sample_ranks[k % len(sample_ranks)]["disagreement"] or -1), k))
+    placed = {"position"} & {f.name for f in AgreementDocumentRank._meta.fields}
+    ranks = [
+        AgreementDocumentRank(
             run=big, rank=rank, external_id=docs[k][1], document_id=docs[k][0],
-            disagreement=document_disagreement(f), alpha=f["krippendorff_alpha"]["value"],
-            span_f1=f["span_f1"]["exact"]["value"], relation_f1=f["relation_f1"]["value"],
-            figures=f))
+            **sample_ranks[k % len(sample_ranks)],
+            **({"position": k + 1} if placed else {}))
+        for rank, k in enumerate(order, start=1)
+    ]
     AgreementDocumentRank.objects.bulk_create(ranks, batch_size=5000)
     return {"ranked": len(ranks)}
 
