@@ -125,6 +125,10 @@ elif DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS
     )
+    # psycopg prepares the statements annotator.prepared sends (its default threshold; None,
+    # Django's default, would turn that off). The ORM's cursors bind values on the client
+    # and are never prepared whatever this says.
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     # Sent with the connection's start-up packet (libpq ``options``): no query of its
     # own. A cancelled statement raises OperationalError, which the outage middleware
     # answers with 503 (annotator/web/outage.py).
@@ -134,6 +138,9 @@ elif DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
             f"{_options.get('options', '')} "
             f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000}"
         ).strip()
+
+# Django's database sessions, read with a prepared statement (annotator.web.sessions).
+SESSION_ENGINE = "annotator.web.sessions"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "annotator.User"

@@ -1,0 +1,50 @@
+"""The session store and the logged-in user's read (annotator.web.sessions, security)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.urls import reverse
+from django.utils import timezone
+
+
+def test_a_live_session_logs_the_user_in(client_for):
+    response = client_for("annotator").get(reverse("home"))
+    assert response.status_code == 200
+    assert response.wsgi_request.user.username == "annotator"
+
+
+def test_an_expired_session_is_no_log_in(client_for):
+    client = client_for("annotator")
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_an_unknown_session_key_is_no_log_in(client_for):
+    client = client_for("annotator")
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_a_deactivated_user_is_logged_out(client_for, members):
+    client = client_for("annotator")
+    members["annotator"].is_active = False
+    members["annotator"].save(update_fields=["is_active"])
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_a_changed_password_ends_the_other_sessions(client_for, members):
+    client = client_for("annotator")
+    members["annotator"].set_password("a-new-password-1")
+    members["annotator"].save(update_fields=["password"])
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert not response.wsgi_request.user.is_authenticated
