@@ -347,6 +347,19 @@ def _own_set_orm(user, slug: str, document_id: int) -> AnnotationSet | None:
     return next(iter(rows), None)
 
 
+def span_relations(span: Span) -> list[Relation]:
+    """The relations that start or end at ``span``, by id, with their types and both ends'
+    labels: read once per request (a relabel's schema check, then the span editor)."""
+    relations = getattr(span, "_relations_read", None)
+    if relations is None:
+        relations = span._relations_read = list(
+            Relation.objects.filter(Q(source=span) | Q(target=span))
+            .select_related("type", "source__label", "target__label")
+            .order_by("id")  # the default ordering's, without joining the set's tables
+        )
+    return relations
+
+
 def document_sets(*, user, project: Project, document: Document) -> list[AnnotationSet]:
     """The sets of a document ``user`` may open read-only (:func:`readable_sets`)."""
     return list(readable_sets(user=user, project=project, document=document)

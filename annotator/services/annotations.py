@@ -40,6 +40,7 @@ from annotator.models import (
 )
 from annotator.models.actions import ActionKind, AnnotationAction
 from annotator.prepared import prepared_cursor
+from annotator.selectors.annotations import span_relations
 from annotator.selectors.grading import grade_lock, grade_locked_sets, grade_locked_sql
 from annotator.selectors.projects import label_spec
 from annotator.text.storable import first_unstorable
@@ -76,6 +77,8 @@ def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = 
     """
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise WarrantError("expected_version must be a whole number")
+    if unless is None and connection.vendor == "postgresql":
+        return _bump_prepared(annotation_set, expected_version, edit)
     changes = {"version": F("version") + 1, "updated_at": timezone.now()}
     today = timezone.localdate()
     # A student's set that counts for a fixed grade is closed to every write here,
@@ -94,6 +97,47 @@ def _bump(*, annotation_set: AnnotationSet, expected_version: int, edit: bool = 
         rows = rows.filter(~Exists(unless[0]))
     if rows.update(**changes) != 1:
         _refuse(annotation_set, expected_version, unless, today)
+    _bumped(annotation_set, expected_version, edit)
+
+
+@functools.cache
+def _bump_sql(edit: bool) -> str:
+    """:func:`_bump`'s UPDATE written out for PostgreSQL, with ``{locked}`` for the
+    grade-lock condition (selectors.grading.grade_locked_sql)."""
+    sets = connection.ops.quote_name(AnnotationSet._meta.db_table)
+    started = (f", status = CASE WHEN {sets}.status = %s THEN %s ELSE {sets}.status END,"
+               f" started_at = COALESCE({sets}.started_at, %s)") if edit else ""
+    return (
+        f"UPDATE {sets} SET version = {sets}.version + 1, updated_at = %s{started}"
+        f" WHERE {sets}.id = %s AND {sets}.version = %s"
+        + (f" AND {sets}.status <> %s" if edit else "") + " AND NOT ({locked})"
+    )
+
+
+def _bump_statement(annotation_set: AnnotationSet, expected_version: int, edit: bool, now,
+                    today) -> tuple[str, list]:
+    """:func:`_bump_sql` with the grade-lock condition in, and its parameters."""
+    locked, locked_params = grade_locked_sql(today)
+    params = [now]
+    if edit:
+        params += [AnnotationStatus.ASSIGNED.value, AnnotationStatus.IN_PROGRESS.value, now]
+    params += [annotation_set.pk, expected_version]
+    if edit:
+        params.append(AnnotationStatus.SUBMITTED.value)
+    return _bump_sql(edit).replace("{locked}", locked), [*params, *locked_params]
+
+
+def _bump_prepared(annotation_set: AnnotationSet, expected_version: int, edit: bool) -> None:
+    """:func:`_bump` on PostgreSQL: the same UPDATE as a prepared statement, neither
+    compiled by the ORM nor planned on every edit (annotator.prepared: planning the
+    grade-lock condition cost more than running it, issue 12.5)."""
+    now, today = timezone.now(), timezone.localdate()
+    sql, params = _bump_statement(annotation_set, expected_version, edit, now, today)
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        changed = cursor.rowcount
+    if changed != 1:
+        _refuse(annotation_set, expected_version, None, today)
     _bumped(annotation_set, expected_version, edit)
 
 
@@ -363,20 +407,17 @@ def _span_and_log(*, annotation_set, label, start, end, user, attributes, note,
 
 @functools.cache
 def _span_create_sql() -> str:
-    """PostgreSQL: :func:`_bump`'s UPDATE, the span's INSERT and its log row's INSERT as one
-    statement (data-modifying CTEs), atomic without a transaction of its own: one round
-    trip instead of five (BEGIN, three statements, COMMIT) and no ORM compiling on the
-    hottest write (issue 12.5); prepared, so that it is not planned on every save
-    (annotator.prepared). The rows inserted only when the UPDATE matched."""
+    """PostgreSQL: :func:`_bump`'s UPDATE (``{bump}``, :func:`_bump_statement`), the span's
+    INSERT and its log row's INSERT as one statement (data-modifying CTEs), atomic without
+    a transaction of its own: one round trip instead of five (BEGIN, three statements,
+    COMMIT) and no ORM compiling on the hottest write (issue 12.5); prepared, so that it
+    is not planned on every save (annotator.prepared). The rows inserted only when the
+    UPDATE matched."""
     q = connection.ops.quote_name
     sets, spans = q(AnnotationSet._meta.db_table), q(Span._meta.db_table)
     actions = q(AnnotationAction._meta.db_table)
     return (
-        f"WITH bumped AS (UPDATE {sets} SET version = {sets}.version + 1, updated_at = %s,"
-        f" status = CASE WHEN {sets}.status = %s THEN %s ELSE {sets}.status END,"
-        f" started_at = COALESCE({sets}.started_at, %s)"
-        f" WHERE {sets}.id = %s AND {sets}.version = %s AND {sets}.status <> %s"
-        " AND NOT ({locked})"
+        "WITH bumped AS ({bump}"
         f" AND NOT EXISTS (SELECT 1 FROM {spans} x WHERE x.annotation_set_id = {sets}.id"
         ' AND x.start = %s AND x."end" = %s AND x.label_id = %s)'
         f" RETURNING {sets}.id, {sets}.version),"
@@ -398,17 +439,16 @@ def _span_create_in_one_statement(*, annotation_set, label, start, end, expected
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise WarrantError("expected_version must be a whole number")
     now, today = timezone.now(), timezone.localdate()
-    locked, locked_params = grade_locked_sql(today)
+    bump, bump_params = _bump_statement(annotation_set, expected_version, True, now, today)
     who = user.pk if user is not None and user.is_authenticated else None
     params = [
-        now, AnnotationStatus.ASSIGNED.value, AnnotationStatus.IN_PROGRESS.value, now,
-        annotation_set.pk, expected_version, AnnotationStatus.SUBMITTED.value, *locked_params,
+        *bump_params,
         start, end, label.pk,
         label.pk, start, end, json.dumps(attributes), note, suggested_by, now,
         who, ActionKind.SPAN_CREATE.value, start, end, label.name, now,
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(_span_create_sql().replace("{locked}", locked), params)
+        cursor.execute(_span_create_sql().replace("{bump}", bump), params)
         row = cursor.fetchone()
     if row is None:
         _refuse(annotation_set, expected_version, unless(), today)
@@ -448,12 +488,7 @@ def span_update(
            "attributes": span.attributes, "note": span.note}
     if label is not None and label.pk != span.label_id:
         _check_label(annotation_set, label)
-        relations = (
-            Relation.objects.filter(Q(source=span) | Q(target=span))
-            .select_related("type", "source__label", "target__label")
-            .order_by("id")  # the default ordering's, without joining the set's tables
-        )
-        for relation in relations:
+        for relation in span_relations(span):
             src = label.name if relation.source_id == span.pk else relation.source.label.name
             tgt = label.name if relation.target_id == span.pk else relation.target.label.name
             why = relation_refusal(relation.type, src, tgt)

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -651,11 +650,7 @@ def _span_of(aset, span_id) -> Span:
 def _editor_html(request, project, document, aset, span, editable, oob=False,
                  new=False) -> str:
     """The span editor; ``new``: the span was made by this request and has no relations."""
-    rels = [] if new else (
-        Relation.objects.filter(Q(source=span) | Q(target=span))
-        .select_related("type", "source__label", "target__label")
-        .order_by("id")
-    )
+    rels = [] if new else sel.span_relations(span)
     text = document.text
     kwargs = {"slug": project.slug, "document_id": document.pk, "span_id": span.pk}
     context = {
