@@ -15,9 +15,13 @@ Only the statements written for it go through here, not the ORM's: Django does n
 generate SQL that is always preparable (its ticket #20516), which is why it binds
 on the client by default. A statement prepared here lives as long as the
 connection (``CONN_MAX_AGE``); psycopg keeps at most ``prepared_max`` (100) of them
-per connection and deallocates the oldest. A pooler in transaction mode must
-support protocol-level prepared statements (PgBouncer 1.21 or later with
-``max_prepared_statements`` set); Warrant's own topology has no pooler.
+per connection, deallocates the oldest, and deallocates all of them after a
+rollback (https://www.psycopg.org/psycopg3/docs/advanced/prepare.html), after which
+they are prepared again. A pooler in transaction mode must support protocol-level
+prepared statements (PgBouncer 1.21 or later with ``max_prepared_statements`` set:
+https://github.com/pgbouncer/pgbouncer/releases/tag/pgbouncer_1_21_0); Warrant's own
+topology has no pooler, and ``DATABASE_PREPARED_STATEMENTS=0`` (settings) sends these
+statements unprepared.
 
 On other databases (SQLite, the embedded default) the cursor is Django's own.
 """

@@ -81,6 +81,26 @@ def test_saves_go_on_after_a_rollback_drops_the_prepared_statements(postgres, cl
     assert Span.objects.filter(annotation_set=aset).count() == 2
 
 
+def test_with_preparing_turned_off_saves_send_their_statements_unprepared(
+        postgres, client_for, document, members, project):
+    """DATABASE_PREPARED_STATEMENTS=0 (settings: psycopg's threshold None), for a pooler
+    that cannot hold prepared statements."""
+    aset = AnnotationSetFactory(document=document, annotator=members["annotator"])
+    assert _prepared_statements() == []
+    threshold = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = None
+    try:
+        client = client_for("annotator")
+        claim = project.span_labels.get(name="Claim").pk
+        assert _save(client, document, claim, 0, 4, aset.version).status_code == 200
+        assert _prepared_statements() == []
+        stale = _save(client, document, claim, 6, 10, aset.version)
+        assert stale.status_code == 409
+    finally:
+        connection.connection.prepare_threshold = threshold
+    assert Span.objects.filter(annotation_set=aset).count() == 1
+
+
 def test_a_prepared_read_gives_the_orms_instance(db, members, client_for):
     """On every database (SQLite runs the same SQL through Django's own cursor)."""
     user = members["annotator"]

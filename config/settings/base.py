@@ -126,9 +126,11 @@ elif DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
         "connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS
     )
     # psycopg prepares the statements annotator.prepared sends (its default threshold; None,
-    # Django's default, would turn that off). The ORM's cursors bind values on the client
-    # and are never prepared whatever this says.
-    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
+    # Django's default, turns that off: DATABASE_PREPARED_STATEMENTS=0, for a pooler that
+    # cannot hold them). The ORM's cursors bind values on the client and are never
+    # prepared whatever this says.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     # Sent with the connection's start-up packet (libpq ``options``): no query of its
     # own. A cancelled statement raises OperationalError, which the outage middleware
     # answers with 503 (annotator/web/outage.py).

@@ -100,3 +100,9 @@ def test_postgres_statements_are_bounded_by_default_and_the_bound_is_configurabl
     assert _postgres_options(DATABASE_STATEMENT_TIMEOUT="7")["options"] == (
         "-c statement_timeout=7000")
     assert "options" not in _postgres_options(DATABASE_STATEMENT_TIMEOUT="0")
+
+
+def test_postgres_prepares_the_save_paths_statements_unless_told_not_to():
+    """annotator.prepared: psycopg's threshold on; None (Django's default) turns it off."""
+    assert _postgres_options()["prepare_threshold"] == 5
+    assert "prepare_threshold" not in _postgres_options(DATABASE_PREPARED_STATEMENTS="0")
