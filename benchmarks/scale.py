@@ -25,9 +25,14 @@ Probes, and the rows of the issue's table they give:
   three assigned per brief, 10% of the sets (30,000 at 100,000) submitted with
   about 40 spans and 20 relations (COPY in batches of 10,000 briefs).
   Times every list page, dashboard and the API's document list as the
-  manager, with the searches and the deepest pages of the long lists; then
-  ``assign --per-document 3`` on a second project of as many briefs without
-  assignments.
+  manager, with the searches (one matching every title) and the deepest pages
+  of the long lists, the agreement page with a finished run (written directly:
+  a real run's figures on a sample, given to the 2,800 briefs with two
+  submissions), and the pages a student sees; then ``assign --per-document 3``
+  on a second project of as many briefs without assignments. Both projects are
+  written once per session by the oldest checkout measured and copied for each
+  (``--project-fixture DB`` names one written before, by ``--probe project
+  --build-only`` on a migrated database).
 * ``agreement``: ``--agreement-documents`` briefs (10,000) x 3 annotators, all
   submitted; the run in one process (the embedded mode, up to 20,000 briefs),
   then on 1 and on 2 Celery workers (``--workers``; real worker processes,
