@@ -683,16 +683,82 @@ def spans_and_relations_create(
     return created, made
 
 
-@transaction.atomic
 def span_delete(*, span: Span, expected_version: int, user=None) -> None:
     """Delete a span; the relations that start or end at it go with it."""
-    annotation_set = span.annotation_set
-    _require_editable(annotation_set)
+    _require_editable(span.annotation_set)
     relations = list(Relation.objects.filter(Q(source=span) | Q(target=span)).order_by("id"))
-    _bump(annotation_set=annotation_set, expected_version=expected_version)
     payload = {"span": _span_row(span), "relations": [_relation_row(r) for r in relations]}
-    span.delete()  # its relations go by the foreign keys' CASCADE, in one DELETE
-    _log(annotation_set=annotation_set, user=user, kind=ActionKind.SPAN_DELETE, payload=payload)
+    _delete(span, expected_version, user, kind=ActionKind.SPAN_DELETE, payload=payload)
+
+
+def _delete(row: Span | Relation, expected_version: int, user, *, kind: str,
+            payload: dict) -> None:
+    """Delete a span (with its relations) or a relation, as one edit logged with ``payload``."""
+    if connection.vendor == "postgresql":
+        _delete_in_one_statement(row, expected_version, user, kind=kind, payload=payload)
+        return
+    with transaction.atomic():
+        _bump(annotation_set=row.annotation_set, expected_version=expected_version)
+        # A span's relations go by the foreign keys' CASCADE, in the same DELETE.
+        if row.delete()[1].get(type(row)._meta.label, 0) != 1:
+            raise WarrantError(_ALREADY_DELETED.format(what=type(row)._meta.verbose_name))
+        _log(annotation_set=row.annotation_set, user=user, kind=kind, payload=payload)
+
+
+# A row deleted behind the set's version (by what edits the tables directly, the admin).
+_ALREADY_DELETED = "this {what} was already deleted: reload the page"
+
+
+@functools.cache
+def _delete_sql(what: str) -> str:
+    """PostgreSQL: :func:`_bump`'s UPDATE (``{bump}``), the DELETE of a relation, or of a
+    span and the relations at it (``what``), and the log row's INSERT as one prepared
+    statement, as :func:`_span_create_sql` does for a new span: one round trip instead
+    of five or six (BEGIN, the statements, COMMIT). The UPDATE matches only while the
+    row is still in the set, and nothing is deleted or logged unless it matched."""
+    q = connection.ops.quote_name
+    sets, spans = q(AnnotationSet._meta.db_table), q(Span._meta.db_table)
+    relations, actions = q(Relation._meta.db_table), q(AnnotationAction._meta.db_table)
+    table = spans if what == "span" else relations
+    links = (f" links AS (DELETE FROM {relations} x USING bumped"
+             " WHERE x.annotation_set_id = bumped.id AND (x.source_id = %s OR x.target_id = %s)"
+             " RETURNING x.id)," if what == "span" else "")
+    return (
+        "WITH bumped AS ({bump}"
+        f" AND EXISTS (SELECT 1 FROM {table} x WHERE x.id = %s"
+        f" AND x.annotation_set_id = {sets}.id) RETURNING {sets}.id, {sets}.version),"
+        f"{links}"
+        f" gone AS (DELETE FROM {table} x USING bumped WHERE x.id = %s"
+        " AND x.annotation_set_id = bumped.id RETURNING x.id),"
+        f" logged AS (INSERT INTO {actions} (annotation_set_id, user_id, kind, payload, version,"
+        " undone, created_at) SELECT bumped.id, %s, %s, %s::jsonb, bumped.version, false, %s"
+        " FROM bumped, gone RETURNING id)"
+        " SELECT logged.id FROM logged"
+    )
+
+
+def _delete_in_one_statement(row: Span | Relation, expected_version: int, user, *,
+                             kind: str, payload: dict) -> None:
+    """:func:`_delete` on PostgreSQL (:func:`_delete_sql`); refused for the same reasons,
+    with the same messages."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise WarrantError("expected_version must be a whole number")
+    annotation_set, span = row.annotation_set, isinstance(row, Span)
+    now, today = timezone.now(), timezone.localdate()
+    bump, params = _bump_statement(annotation_set, expected_version, True, now, today)
+    params += [row.pk, row.pk, row.pk] if span else [row.pk]
+    who = user.pk if user is not None and user.is_authenticated else None
+    params += [row.pk, who, kind.value, json.dumps(payload), now]
+    with prepared_cursor() as cursor:
+        cursor.execute(_delete_sql("span" if span else "relation").replace("{bump}", bump),
+                       params)
+        done = cursor.fetchone()
+    if done is None:
+        still = type(row).objects.filter(pk=row.pk, annotation_set=annotation_set)
+        gone = (AnnotationSet.objects.filter(pk=annotation_set.pk).filter(~Exists(still)),
+                _ALREADY_DELETED.format(what=type(row)._meta.verbose_name))
+        _refuse(annotation_set, expected_version, gone, today)
+    _bumped(annotation_set, expected_version, edit=True)
 
 
 # --------------------------------------------------------------------------- relations
@@ -767,16 +833,10 @@ def relation_update(
     return relation
 
 
-@transaction.atomic
 def relation_delete(*, relation: Relation, expected_version: int, user=None) -> None:
-    annotation_set = relation.annotation_set
-    _require_editable(annotation_set)
-    _bump(annotation_set=annotation_set, expected_version=expected_version)
-    payload = {"relation": _relation_row(relation)}
-    relation.delete()
-    _log(
-        annotation_set=annotation_set, user=user, kind=ActionKind.RELATION_DELETE, payload=payload
-    )
+    _require_editable(relation.annotation_set)
+    _delete(relation, expected_version, user, kind=ActionKind.RELATION_DELETE,
+            payload={"relation": _relation_row(relation)})
 
 
 # --------------------------------------------------------------------------- status

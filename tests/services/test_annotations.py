@@ -172,6 +172,30 @@ def test_span_delete_takes_its_relations_with_it(aset, project):
     assert not Relation.objects.exists()
 
 
+def test_deleting_what_is_gone_without_a_version_change_is_refused_and_changes_nothing(
+        aset, project):
+    """A row removed behind the set's version (the admin edits the table directly): the
+    delete says so, and neither the version nor the action log moves."""
+    a = make(aset, "Evidence", "Exports fell by 40%")
+    b = make(aset, "Claim", "Sanctions work.")
+    relation = svc.relation_create(annotation_set=aset, source=a, target=b,
+                                   type=rtype(project, "supports"), expected_version=2)
+    Relation.objects.filter(pk=relation.pk).delete()
+    Span.objects.filter(pk=b.pk).delete()
+    logged = AnnotationAction.objects.count()
+    with pytest.raises(WarrantError, match="this relation was already deleted"):
+        svc.relation_delete(relation=relation, expected_version=3)
+    with pytest.raises(WarrantError, match="this span was already deleted"):
+        svc.span_delete(span=b, expected_version=3)
+    with pytest.raises(ConflictError):
+        svc.span_delete(span=a, expected_version=2)
+    assert AnnotationSet.objects.get(pk=aset.pk).version == 3
+    assert AnnotationAction.objects.count() == logged
+    svc.span_delete(span=a, expected_version=3)
+    assert not Span.objects.filter(annotation_set=aset).exists()
+    assert AnnotationSet.objects.get(pk=aset.pk).version == 4
+
+
 def test_relation_create_refuses_a_type_the_schema_does_not_allow_and_says_why(aset, project):
     a = make(aset, "Evidence", "Exports fell by 40%")
     b = make(aset, "Evidence", "Prices rose.")
