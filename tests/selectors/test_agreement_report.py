@@ -260,3 +260,25 @@ def test_backup_writes_the_stored_report_and_restore_ranks_the_newest_run(
     assert [r.report for r in runs] == [older.report, newest.report]
     assert AgreementDocumentRank.objects.filter(run=runs[-1]).count() == len(EXTERNAL_IDS)
     assert runs[-1].report_summary == newest.report_summary
+
+
+# --- The admin ----------------------------------------------------------------------------
+
+
+def test_the_admin_reads_no_runs_report(client, project, members, done):
+    """The admin's list and form of runs leave out the report (megabytes per run): the
+    form shows the summary and links to the download."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    with CaptureQueriesContext(connection) as queries:
+        listed = client.get(reverse("admin:annotator_agreementrun_changelist"))
+        form = client.get(reverse("admin:annotator_agreementrun_change", args=[done.pk]))
+    assert listed.status_code == 200 and form.status_code == 200
+    sql = " ".join(q["sql"] for q in queries.captured_queries
+                   if "annotator_agreementrun" in q["sql"])
+    assert '"annotator_agreementrun"."report"' not in sql
+    assert '"annotator_agreementrun"."report_summary"' in sql
+    html = form.content.decode()
+    download = reverse("agreement-report", kwargs={"slug": project.slug, "run_id": done.pk})
+    assert f'href="{download}"' in html and "brief-10" not in html  # no document's figures
