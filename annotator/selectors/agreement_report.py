@@ -150,12 +150,20 @@ def _jsonb_order(key: str) -> tuple[int, bytes]:
     return len(data), data
 
 
-def _report_keys(summary: dict) -> list[str]:
+def _report_keys(run: AgreementRun, summary: dict) -> list[str]:
     """The keys of the stored report, in the order the database gives them back."""
     keys = list(summary)
     if connection.vendor == "postgresql":
         return sorted([*keys, "by_document"], key=_jsonb_order)
-    # Written as metrics.report builds it: by_document follows overall.
+    # SQLite keeps keys as written: the stored report's own order while it holds
+    # by_document (its writers put it after overall, or last), else after overall as
+    # metrics.report builds a report. Read by SQLite, not decoded here.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT j.key FROM {AgreementRun._meta.db_table} AS a, "
+                       "json_each(a.report) AS j WHERE a.id = %s ORDER BY j.id", [run.pk])
+        stored = [key for (key,) in cursor.fetchall()]
+    if "by_document" in stored and set(stored) == {*keys, "by_document"}:
+        return stored
     at = keys.index("overall") + 1 if "overall" in keys else len(keys)
     return [*keys[:at], "by_document", *keys[at:]]
 
@@ -225,7 +233,7 @@ def agreement_report_of(run: AgreementRun, *, batch: int | None = None,
             members = LazyObject(lambda: read(run, ranked, batch or REPORT_BATCH),
                                  empty=not ranked)
             return {key: members if key == "by_document" else summary[key]
-                    for key in _report_keys(summary)}
+                    for key in _report_keys(run, summary)}
     report = AgreementRun.objects.filter(pk=run.pk).values_list("report", flat=True).first()
     if report is not None and "by_document" not in report:
         raise AgreementReportGone(run.pk)
