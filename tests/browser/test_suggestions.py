@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from annotator.models import DismissedSuggestion, Span
 from annotator.services.demo import demo_brief_text
+from annotator.services.members import membership_role_change
 from annotator.services.suggestions import suggestion_settings_update
 from tests.factories import AnnotationSetFactory, DocumentFactory, UserFactory
 from tests.live import wait_until
@@ -153,6 +154,49 @@ def test_accept_and_dismiss_by_keyboard(page_for, members, brief):
     page.reload()
     expect(page.locator("#annotate-root")).to_have_attribute("data-suggestions", "ready")
     expect(page.locator(f'.ghost-chip[data-key="{first_key}"]')).to_have_count(0)
+
+
+def test_quick_dismissals_are_all_kept(page_for, members, brief):
+    # htmx keeps only the last of the requests queued on one element: four "d" in a row
+    # once recorded the first and the last and lost the two between.
+    document, aset = brief
+    page = _open(page_for, members, document)
+    # A slow network, so that each "d" comes while the one before is on its way.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 400,
+                                                  "downloadThroughput": -1,
+                                                  "uploadThroughput": -1})
+    page.locator("#doc-text").focus()
+    page.keyboard.press(".")
+    keys = []
+    for _ in range(4):
+        focused = page.locator(".ghost-chip.focused, .ghost-arc.focused")
+        expect(focused).to_have_count(1)
+        keys.append(focused.get_attribute("data-key"))
+        page.keyboard.press("d")
+    assert len(set(keys)) == 4
+    wait_until(lambda: DismissedSuggestion.objects.filter(annotation_set=aset).count() >= 4, 10,
+               "the dismissals to reach the database")
+    page.wait_for_load_state("networkidle")
+    assert set(DismissedSuggestion.objects.filter(annotation_set=aset)
+               .values_list("key", flat=True)) == set(keys)
+
+
+def test_a_dismissal_the_server_refuses_shows_the_suggestion_again(page_for, members, brief,
+                                                                     project):
+    document, aset = brief
+    page = _open(page_for, members, document)
+    page.locator("#doc-text").focus()
+    page.keyboard.press(".")
+    focused = page.locator(".ghost-chip.focused")
+    key = focused.get_attribute("data-key")
+    # The annotator is removed from the project while the page is open.
+    membership_role_change(project=project, user=members["annotator"], role="viewer")
+    page.keyboard.press("d")
+    expect(page.locator("#alerts")).to_contain_text("Not allowed")
+    # Nothing was recorded, and the page says so by showing the suggestion again.
+    expect(page.locator(f'.ghost-chip[data-key="{key}"]')).to_have_count(1)
+    assert not DismissedSuggestion.objects.filter(annotation_set=aset).exists()
 
 
 def test_accept_all_above_the_threshold_by_key_then_one_undo(page_for, members, brief):

@@ -309,6 +309,31 @@ function start(root, page, config) {
     page.post(config.urls.accept, { all: "1" });
   }
 
+  // One dismissal request at a time, carrying every key dismissed while the one before
+  // was on its way: htmx keeps only the last of the requests queued on one element, so
+  // a request per key would lose the ones in between.
+  const dismissing = { waiting: [], sending: null };
+
+  function sendDismissals() {
+    if (dismissing.sending || !dismissing.waiting.length) return;
+    dismissing.sending = dismissing.waiting;
+    dismissing.waiting = [];
+    const values = { keys: JSON.stringify(dismissing.sending) };
+    // A failure is reported by htmx:afterRequest below (and shown by the page's error line).
+    htmx.ajax("POST", config.urls.dismiss, { source: dataEl, values, swap: "none" }).catch(() => {});
+  }
+
+  dataEl.addEventListener("htmx:afterRequest", (event) => {
+    const sent = dismissing.sending || [];
+    dismissing.sending = null;
+    if (!event.detail.successful) {
+      // Not recorded: the suggestions show again, as the server still has them.
+      for (const key of sent) state.dismissed.delete(key);
+      draw();
+    }
+    sendDismissals();
+  });
+
   function dismiss(key) {
     const items = ordered();
     const at = items.findIndex((i) => i.key === key);
@@ -317,9 +342,8 @@ function start(root, page, config) {
     state.focus = next;
     draw();
     page.announce(`Dismissed: it will not be suggested again in this set.${next ? " Next suggestion focused." : ""}`);
-    htmx
-      .ajax("POST", config.urls.dismiss, { source: dataEl, values: { keys: JSON.stringify([key]) }, swap: "none" })
-      .catch(() => {});
+    dismissing.waiting.push(key);
+    sendDismissals();
   }
 
   document.body.addEventListener("warrant:saved", () => {
