@@ -154,7 +154,10 @@ def _report_and_intervals(
     report = corpus.report(project, unit, documents=documents)
     if progress is not None:
         progress(REPORT_PROGRESS)
-    intervals = _Resampling(corpus).intervals(
+    resampling = _Resampling(corpus)
+    # The resampling keeps its own copies of the sums it reads (the largest arrays).
+    corpus.doc_sums = corpus.pair_sums = None
+    intervals = resampling.intervals(
         n_resamples, seed=seed, confidence=confidence,
         progress=_scaled(progress, REPORT_PROGRESS, 1.0),
     )

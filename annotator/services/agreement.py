@@ -506,15 +506,22 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
     )
     from annotator.metrics.report import REPORT_PROGRESS
 
-    run = AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING).first()
+    # The plan's scope and chunk keys only: its chunks list every set of the run
+    # (tens of megabytes as Python objects at 100,000 briefs).
+    run = (AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING)
+           .defer("plan", "report", "intervals", "report_summary").first())
     if run is None:
         return AgreementRun.objects.filter(pk=run_id).first()
-    plan = run.plan
+    fields = ("unit", "annotators", "labels", "types", "keys", "data_version")
+    plan = dict(zip(fields, AgreementRun.objects.filter(pk=run_id).values_list(
+        *(f"plan__{name}" for name in fields)).get(), strict=True))
     progress = _Progress(run.pk)
     timings: dict[str, float] = {}
     began = time.perf_counter()
     try:
-        keys = [chunk["key"] for chunk in plan["chunks"]]
+        keys = plan["keys"]
+        if keys is None:  # a plan made before plans listed their keys
+            keys = [chunk["key"] for chunk in AgreementRun.objects.get(pk=run_id).plan["chunks"]]
         # The sums of every chunk, without their documents' histograms and figures.
         parts_of: dict[str, ChunkSums] = {}
         for key, sums in _stored_chunks(run.project_id, keys):
@@ -530,7 +537,7 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
                          np.concatenate([p.doc_values[:, 0] for p in parts])
                          if parts else np.zeros(0))
         bounds = histogram_bounds(parts, len(plan["labels"]))
-        histograms = _write_ranks(run, keys, ranks, bounds)
+        histograms = _write_ranks(run, keys, [len(p.doc_ids) for p in parts], ranks, bounds)
         ranks_seconds = time.perf_counter() - clock  # saving, with the final save below
         logger.info("agreement run %s: documents ranked and stored in %.2f s", run.pk,
                     ranks_seconds)
@@ -555,7 +562,7 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         del corpus
         timings["report"] = report_done[0] - clock
         timings["intervals"] = time.perf_counter() - report_done[0]
-        _add_suggestion_split(report, run.project, plan)
+        _add_suggestion_split(report, run)
         progress.set(PHASES["intervals"][1], force=True)
         _test_delay()
         clock = time.perf_counter()
@@ -600,7 +607,8 @@ def _stored_chunks(project_id: int, keys: list[str]):
             yield key, bytes(sums)
 
 
-def _write_ranks(run: AgreementRun, keys: list[str], ranks, bounds) -> list[tuple]:
+def _write_ranks(run: AgreementRun, keys: list[str], sizes: list[int], ranks,
+                 bounds) -> list[tuple]:
     """Store the run's ``AgreementDocumentRank`` rows (``ranks``: each document's place, in
     chunk order) from its chunks' figures (by COPY on PostgreSQL); return each chunk's
     unitizing histograms for the bootstrap (``metrics.pooling.resampling_histograms``),
@@ -611,9 +619,9 @@ def _write_ranks(run: AgreementRun, keys: list[str], ranks, bounds) -> list[tupl
 
     histograms: dict[str, tuple] = {}
     starts, at = {}, 0
-    for key, chunk in zip(keys, run.plan["chunks"], strict=True):
+    for key, size in zip(keys, sizes, strict=True):
         starts[key] = at
-        at += chunk["documents"]
+        at += size
     with transaction.atomic():
         AgreementDocumentRank.objects.filter(run_id=run.pk).delete()
         write = _copy_ranks if connection.vendor == "postgresql" else _create_ranks
@@ -707,7 +715,7 @@ def _report_documents_from_ranks(run_id: int) -> None:
             [run_id, run_id])
 
 
-def _add_suggestion_split(report: dict, project, plan: dict) -> None:
+def _add_suggestion_split(report: dict, run: AgreementRun) -> None:
     """Figures split by spans from accepted suggestions and by hand (issue 16), when the
     run's sets have any of the first: ``report["suggestions"]``."""
     from annotator.models import Span
@@ -716,11 +724,13 @@ def _add_suggestion_split(report: dict, project, plan: dict) -> None:
     # Most projects have no accepted suggestion at all: one EXISTS over the project's
     # submitted sets (a superset of the run's) says so without sending the run's
     # set ids (300,000 of them at 100,000 briefs) to the database.
+    project = run.project
     if not Span.objects.filter(
         annotation_set__in=submitted_sets(project=project).values("id")
     ).exclude(suggested_by="").exists():
         return
-    set_ids = [set_id for chunk in plan["chunks"] for set_id, _ in chunk["sets"]]
+    chunks = AgreementRun.objects.filter(pk=run.pk).values_list("plan__chunks", flat=True).get()
+    set_ids = [set_id for chunk in chunks for set_id, _ in chunk["sets"]]
     split = suggestion_split(project=project, set_ids=set_ids)
     if split is not None:
         report["suggestions"] = split
