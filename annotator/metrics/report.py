@@ -73,8 +73,10 @@ BOOTSTRAP_BATCH = 125
 #: Fewer documents than this give no interval: resampling one document cannot vary.
 MIN_BOOTSTRAP_DOCUMENTS = 2
 #: Cap on the cells (documents x resamples) of one batch's weight matrix:
-#: 2**22 float64 cells are 32 MiB, so a batch has fewer resamples on large projects.
-BOOTSTRAP_CELLS = 1 << 22
+#: 2**21 float64 cells are 16 MiB, so a batch has fewer resamples on large projects
+#: (a batch holds a few such matrices at once: 2**22 put a 100,000-brief run's pooling
+#: worker over 512 MiB; the draws, in order, are the same whatever the batch).
+BOOTSTRAP_CELLS = 1 << 21
 #: Progress of :func:`agreement_figures` when the documents are read, and when
 #: the report is built; the bootstrap takes the rest (shares of measured time).
 READ_PROGRESS = 0.85
@@ -156,7 +158,7 @@ def _report_and_intervals(
         progress(REPORT_PROGRESS)
     resampling = _Resampling(corpus)
     # The resampling keeps its own copies of the sums it reads (the largest arrays).
-    corpus.doc_sums = corpus.pair_sums = None
+    corpus.doc_sums = corpus.pair_sums = corpus.separable = None
     intervals = resampling.intervals(
         n_resamples, seed=seed, confidence=confidence,
         progress=_scaled(progress, REPORT_PROGRESS, 1.0),
