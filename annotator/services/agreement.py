@@ -518,6 +518,7 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
     progress = _Progress(run.pk)
     timings: dict[str, float] = {}
     began = time.perf_counter()
+    _release_free_memory()  # what the chunks read by this worker left to the allocator
     try:
         keys = plan["keys"]
         if keys is None:  # a plan made before plans listed their keys
@@ -546,6 +547,7 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
                       labels=plan["labels"], types=plan["types"], histograms=histograms,
                       consume=True)
         del parts, histograms
+        _release_free_memory()
         low, high = PHASES["report"][0] + CHUNK_SHARE, PHASES["intervals"][1]
         report_done: list[float] = []
 
@@ -595,6 +597,22 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         _fail(run.pk, exc, {**timings, "total": time.perf_counter() - began})
     # The report (megabytes on a large project) is read again only if asked for.
     return AgreementRun.objects.filter(pk=run.pk).defer("report", "intervals").first()
+
+
+def _release_free_memory() -> None:
+    """Give the memory freed since the last call back to the system (glibc's
+    ``malloc_trim``; nothing elsewhere).
+
+    A worker that read chunks before it pools keeps their freed arrays in its heap:
+    glibc serves allocations of a few megabytes from the heap once larger ones have
+    been freed, and returns the heap's free pages only when asked; the pooling's
+    arrays then come on top of the chunks' high-water mark (issue 12: peak memory
+    per worker)."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _stored_chunks(project_id: int, keys: list[str]):
