@@ -31,10 +31,9 @@ from rest_framework.views import APIView
 
 from annotator.metrics.types import UNITS
 from annotator.models import AgreementDocumentRank, AgreementRun, JobStatus
-from annotator.selectors.agreement import agreement_run_latest
+from annotator.selectors.agreement import RankedDocuments, agreement_run_latest
 from annotator.selectors.agreement_report import (
     AgreementReportGone,
-    RunDocuments,
     agreement_report_chunks,
     agreement_report_of,
     agreement_run_ranked,
@@ -244,7 +243,7 @@ class AgreementRunDocumentsView(WarrantAPIMixin, generics.ListAPIView):
         "Only the project's newest finished run keeps them: an older run's are a 404.",
         parameters=[
             OpenApiParameter(
-                "ordering", OpenApiTypes.STR, enum=list(RunDocuments.ORDERINGS),
+                "ordering", OpenApiTypes.STR, enum=list(RankedDocuments.ORDERINGS),
                 required=False,
                 description="rank (default): most disagreement first; report: the order of "
                 "the report's by_document.",
@@ -258,7 +257,7 @@ class AgreementRunDocumentsView(WarrantAPIMixin, generics.ListAPIView):
     def get_queryset(self):
         project = api_project(self.request.user, self.kwargs["slug"], "agreement.view")
         ordering = self.request.query_params.get("ordering", "rank")
-        if ordering not in RunDocuments.ORDERINGS:
+        if ordering not in RankedDocuments.ORDERINGS:
             raise serializers.ValidationError(
                 {"ordering": f"unknown ordering {ordering!r} (rank or report)"})
         run = (AgreementRun.objects.defer("report", "plan", "intervals")
@@ -270,4 +269,4 @@ class AgreementRunDocumentsView(WarrantAPIMixin, generics.ListAPIView):
         count = summary.get("documents", 0)
         if run.report_summary is None or agreement_run_ranked(run) != (count, 0):
             raise Http404(str(AgreementReportGone(run.pk)))
-        return RunDocuments(run, count, ordering)
+        return RankedDocuments(run, count, ordering)

@@ -541,24 +541,34 @@ def agreement_run_summary(*, project: Project) -> AgreementRun | None:
 
 
 class RankedDocuments:
-    """A finished run's documents by disagreement as a sequence for Django's Paginator:
-    its length is the report's count and a slice is a range of ranks, read by the
-    ``(run, rank)`` index, so the last page costs what the first does."""
+    """A finished run's ranked documents as a sequence for a paginator, by ``rank``
+    (most disagreement first) or by ``position`` (the report's order): its length is
+    the report's count and a slice is a range of either, read by its ``(run, ...)``
+    index, so the last page costs what the first does. Positions must be filled for
+    ``"report"`` (``services.agreement_reports.agreement_report_ready``); ``figures``
+    says whether each row brings its report entry (~2 KB) too."""
 
-    def __init__(self, run: AgreementRun, count: int):
-        self.run, self.count = run, count
+    ORDERINGS = {"rank": ("rank", 1), "report": ("position", 0)}
+    FIELDS = ("rank", "position", "external_id", "disagreement", "alpha", "span_f1",
+              "relation_f1", "document__id", "document__title")
+
+    def __init__(self, run: AgreementRun, count: int, ordering: str = "rank", *,
+                 figures: bool = True):
+        self.run, self.count, self.figures = run, count, figures
+        self.column, self.first = self.ORDERINGS[ordering]
 
     def __len__(self) -> int:
         return self.count
 
     def __getitem__(self, part: slice) -> list[AgreementDocumentRank]:
+        start = (part.start or 0) + self.first
+        stop = (self.count if part.stop is None else part.stop) + self.first
         return list(
             AgreementDocumentRank.objects.filter(
-                run=self.run, rank__gt=part.start or 0, rank__lte=part.stop
+                run=self.run, **{f"{self.column}__gte": start, f"{self.column}__lt": stop}
             ).select_related("document").only(
-                "rank", "external_id", "disagreement", "alpha", "span_f1", "relation_f1",
-                "document__id", "document__title",
-            ).order_by("rank")
+                *self.FIELDS, *(("figures",) if self.figures else ())
+            ).order_by(self.column)
         )
 
 

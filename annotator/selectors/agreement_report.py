@@ -38,7 +38,6 @@ __all__ = [
     "REPORT_BATCH",
     "AgreementReportGone",
     "LazyObject",
-    "RunDocuments",
     "agreement_report_chunks",
     "agreement_report_of",
     "agreement_run_ranked",
@@ -238,34 +237,6 @@ def agreement_report_of(run: AgreementRun, *, batch: int | None = None,
     if report is not None and "by_document" not in report:
         raise AgreementReportGone(run.pk)
     return report
-
-
-class RunDocuments:
-    """A finished run's ranked documents as a sequence for a paginator, by ``rank``
-    (most disagreement first) or by ``position`` (the report's order): a slice is a
-    range of either, read by its ``(run, ...)`` index, so the last page costs what
-    the first does. Positions must be filled (``agreement_report_ready``)."""
-
-    ORDERINGS = {"rank": ("rank", 1), "report": ("position", 0)}
-
-    def __init__(self, run: AgreementRun, count: int, ordering: str = "rank"):
-        self.run, self.count = run, count
-        self.column, self.first = self.ORDERINGS[ordering]
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __getitem__(self, part: slice) -> list[AgreementDocumentRank]:
-        start = (part.start or 0) + self.first
-        stop = (self.count if part.stop is None else part.stop) + self.first
-        return list(
-            AgreementDocumentRank.objects.filter(
-                run=self.run, **{f"{self.column}__gte": start, f"{self.column}__lt": stop}
-            ).select_related("document").only(
-                "rank", "position", "external_id", "disagreement", "alpha", "span_f1",
-                "relation_f1", "figures", "document__id", "document__title",
-            ).order_by(self.column)
-        )
 
 
 def agreement_report_chunks(run: AgreementRun, *, version: str, encoder: json.JSONEncoder,

@@ -224,7 +224,8 @@ def _heatmaps(request, report: dict) -> tuple[list[dict], dict | None]:
 
 
 def _document_rows(request, run, report: dict) -> tuple[list[dict], object]:
-    page = paging.page_of(request, RankedDocuments(run, report.get("documents") or 0))
+    page = paging.page_of(request, RankedDocuments(run, report.get("documents") or 0,
+                                                      figures=False))
     rows = [
         {
             "rank": row.rank,
