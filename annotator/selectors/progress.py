@@ -24,6 +24,7 @@ from annotator.models import (
     Project,
     Role,
 )
+from annotator.selectors.assignments import sees_every_assignment
 from annotator.text.spreadsheet import spreadsheet_csv
 
 PROGRESS_COLUMNS = ("scope", "name", "assigned", "in_progress", "submitted", "overdue", "total")
@@ -91,17 +92,24 @@ def _summed(today: dt.date) -> dict[str, Coalesce]:
     }
 
 
-def assignment_counts(*, project: Project, today: dt.date, annotator=None) -> dict[str, int]:
+def assignment_counts(*, project: Project, today: dt.date, annotator=None) -> ProgressRow:
     """How many of the project's assignments (of ``annotator``'s, if given) are
-    assigned, in progress, submitted and overdue on ``today``, and their total:
-    added up from the few hundred counts the database keeps (migration 0018), not
-    counted from the sets (300,000 at 100,000 briefs)."""
+    assigned, in progress, submitted and overdue on ``today``: added up from the few
+    hundred counts the database keeps (migration 0018), not counted from the sets
+    (300,000 at 100,000 briefs)."""
     rows = AssignmentCount.objects.filter(project=project)
     if annotator is not None:
         rows = rows.filter(annotator=annotator)
-    counts = rows.aggregate(**_summed(today))
-    counts["total"] = counts["assigned"] + counts["in_progress"] + counts["submitted"]
-    return counts
+    name = "all" if annotator is None else annotator.get_username()
+    return ProgressRow(name, **rows.aggregate(**_summed(today)))
+
+
+def visible_assignment_counts(*, user, project: Project, today: dt.date) -> ProgressRow:
+    """:func:`assignment_counts` of the assignments ``user`` may see listed
+    (``selectors.assignments.visible_assignments``): every one when they see every
+    assignment, else their own."""
+    every = sees_every_assignment(user, project)
+    return assignment_counts(project=project, today=today, annotator=None if every else user)
 
 
 def _assignments(project: Project):
@@ -166,9 +174,7 @@ def progress_by_document(
 
 
 def progress_totals(*, project: Project, today: dt.date) -> ProgressRow:
-    counts = assignment_counts(project=project, today=today)
-    del counts["total"]
-    return ProgressRow("all", **counts)
+    return assignment_counts(project=project, today=today)
 
 
 def progress_csv(*, project: Project, today: dt.date) -> str:

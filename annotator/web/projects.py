@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from annotator.models import AnnotationSet, Document, Membership, Role
 from annotator.selectors.permissions import has_permission
-from annotator.selectors.progress import assignment_counts, status_counts
+from annotator.selectors.progress import status_counts, visible_assignment_counts
 from annotator.selectors.projects import projects_for_user
 
 from . import paging
@@ -69,7 +69,6 @@ def project_detail(request, slug):
     today = timezone.localdate()
     query = request.GET.get("q", "").strip()[: paging.SEARCH_MAX_CHARS]
     assignments = visible_assignments(request.user, project)
-    sees_all = sees_every_assignment(request.user, project)
     documents = project.documents.order_by("position", "id")
     if query:
         documents = documents.filter(Q(title__icontains=query) | Q(external_id__icontains=query))
@@ -103,13 +102,9 @@ def project_detail(request, slug):
         "query": query,
         # Unfiltered, the pager has counted them already (100,000 index entries).
         "document_count": project.documents.count() if query else page.paginator.count,
-        # What the user may see: every assignment, or (blind) their own.
-        "counts": assignment_counts(
-            project=project, today=today,
-            annotator=None if sees_all else request.user,
-        ),
+        "counts": visible_assignment_counts(user=request.user, project=project, today=today),
         "can_import": has_permission(request.user, project, "document.import"),
-        "sees_all": sees_all,
+        "sees_all": sees_every_assignment(request.user, project),
     }
     template = "annotator/project_detail.html"
     # A search or a page link sent by htmx swaps only the table; a history

@@ -101,7 +101,7 @@ def test_overdue_assignment_is_flagged_and_a_submitted_one_is_not(client_for, pr
     response = detail(client_for("manager"), project)
     overdue = [[a["overdue"] for a in row["assignments"]] for row in response.context["rows"]]
     assert overdue == [[True], [False]]
-    assert response.context["counts"]["overdue"] == 1
+    assert response.context["counts"].overdue == 1
     assert "overdue: due" in response.content.decode()
 
 
