@@ -672,41 +672,26 @@ def _copy_ranks(run_id: int, rows: list[tuple]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {AgreementDocumentRank._meta.db_table} ({columns}) FROM STDIN"
     ) as copy:
-        copy.write("".join(
-            f"{run_id}\t{rank}\t{_copy_text(doc_id)}\t"
-            f"{NULL if pk is None else pk}\t{_copy_number(values[0])}\t"
-            f"{_copy_number(values[1])}\t{_copy_number(values[2])}\t"
-            f"{_copy_number(values[3])}\t{_copy_text(figures)}\n"
-            for rank, doc_id, pk, values, figures in rows))
+        for rank, doc_id, pk, values, figures in rows:  # psycopg escapes; nan: undefined
+            copy.write_row((run_id, rank, doc_id, pk, *(_defined(x) for x in values), figures))
 
 
 def _create_ranks(run_id: int, rows: list[tuple]) -> None:
     """As :func:`_copy_ranks`, by ``bulk_create`` (SQLite, the embedded mode)."""
     import json
 
-    def value(x: float) -> float | None:
-        return None if x != x else x
-
     AgreementDocumentRank.objects.bulk_create(
         AgreementDocumentRank(
             run_id=run_id, rank=rank, external_id=doc_id, document_id=pk,
-            disagreement=value(values[0]), alpha=value(values[1]), span_f1=value(values[2]),
-            relation_f1=value(values[3]), figures=json.loads(figures))
+            disagreement=_defined(values[0]), alpha=_defined(values[1]),
+            span_f1=_defined(values[2]), relation_f1=_defined(values[3]),
+            figures=json.loads(figures))
         for rank, doc_id, pk, values, figures in rows)
 
 
-#: COPY's text form of NULL.
-NULL = "\\N"
-
-
-def _copy_text(value: str) -> str:
-    """``value`` escaped for COPY's text form."""
-    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            .replace("\r", "\\r"))
-
-
-def _copy_number(value: float) -> str:
-    return NULL if value != value else repr(value)  # nan: undefined
+def _defined(value: float) -> float | None:
+    """A figure as stored: None for an undefined one (nan)."""
+    return None if value != value else value
 
 
 def _report_documents_from_ranks(run_id: int) -> None:
