@@ -512,3 +512,35 @@ def test_the_editor_saves_typed_attributes_of_the_spans_label(client_for, docume
     assert span.attributes == {"strong": True, "who": "IMF"}
     refused = save({"attributes_form": reason.pk, "attr-strong": "perhaps"}, 3)
     assert refused.status_code == 400 and b"yes or no" in refused.content
+
+
+def test_the_span_editor_escapes_what_users_wrote_and_its_forms_pass_the_csrf_check(
+        document, own_set, project, members):
+    """The editor is built in Python (web/annotate.py, not a template): every value a user
+    wrote is escaped, and its forms carry a CSRF token the middleware accepts."""
+    import re
+
+    from django.test import Client
+
+    project.span_labels.filter(name="Claim").update(attributes=[
+        {"name": "who", "type": "text", "description": 'Who says <b>"so"</b>'}])
+    claim_label = project.span_labels.get(name="Claim")
+    span = SpanFactory(annotation_set=own_set, label=claim_label, start=0, end=5,
+                       note="<script>alert(1)</script>",
+                       attributes={"who": '"><img src=x>', "<extra>": "&amp;"})
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(members["annotator"])
+    editor = client.get(url("annotate-span", document, span_id=span.pk)).content.decode()
+    assert "<script>" not in editor and "<img" not in editor and "<b>" not in editor
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in editor
+    assert 'value="&quot;&gt;&lt;img src=x&gt;"' in editor
+    assert 'id="attr-&lt;extra&gt;"' in editor and 'value="&amp;amp;"' in editor
+    assert "Who says &lt;b&gt;&quot;so&quot;&lt;/b&gt;" in editor
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', editor).group(1)
+    delete = url("annotate-span-delete", document, span_id=span.pk)
+    assert f'action="{delete}"' in editor
+    refused = client.post(delete, {"expected_version": 0}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 403 and Span.objects.filter(pk=span.pk).exists()
+    response = client.post(delete, {"expected_version": 0, "csrfmiddlewaretoken": token},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and not Span.objects.filter(pk=span.pk).exists()
