@@ -100,3 +100,45 @@ def celery_broker(url: str, *, queue: str | None = None):
     finally:
         reset()
         app.conf.update(saved)
+
+
+def full_report(run) -> dict:
+    """The whole report of the finished ``run`` as its readers give it (the API, the
+    download, the command): its summary with ``by_document`` read from its ranks (the
+    stored report no longer holds it), or its stored report for an older run."""
+    from annotator.models import AgreementRun
+    from annotator.selectors.agreement_report import LazyObject, agreement_report_of
+    from annotator.services.agreement_reports import agreement_report_ready
+
+    run = agreement_report_ready(run=AgreementRun.objects.defer("report", "plan").get(pk=run.pk))
+    report = agreement_report_of(run)
+    return {key: dict(value.members()) if isinstance(value, LazyObject) else value
+            for key, value in report.items()}
+
+
+def reference_report(run) -> dict:
+    """What the finished ``run``'s stored report was before runs stored it without
+    ``by_document``: its stored summary with the ``by_document`` of one reading of its
+    data in this process (``metrics.report.build_report``, not the run's ranks), stored
+    whole and read back, so that its keys come in the order the database gives them
+    (jsonb's on PostgreSQL; as written on SQLite, ``by_document`` after ``overall``)."""
+    from annotator.metrics.report import build_report
+    from annotator.models import AgreementRun, JobStatus
+    from annotator.selectors.agreement import agreement_data
+
+    run = AgreementRun.objects.get(pk=run.pk)
+    params = run.parameters or {}
+    data = agreement_data(project=run.project, documents=params.get("documents"),
+                          annotators=params.get("annotators"))
+    one = build_report(run.project.slug, data.documents, unit=params.get("unit", "token"),
+                       annotators=data.annotators)
+    summary = run.report_summary
+    keys = [*one, *(key for key in summary if key not in one)]
+    report = {key: one["by_document"] if key == "by_document" else summary[key]
+              for key in keys}
+    scratch = AgreementRun.objects.create(project=run.project, status=JobStatus.FAILED,
+                                          report=report)
+    try:
+        return AgreementRun.objects.get(pk=scratch.pk).report
+    finally:
+        scratch.delete()

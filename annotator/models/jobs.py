@@ -70,7 +70,8 @@ class AgreementDocumentRank(models.Model):
     Written when the run finishes (or, for a run finished before this table, by
     the first page that shows it), so that a page of that list reads its fifty
     rows by ``(run, rank)`` instead of sorting a report of 100,000 documents on
-    every view (issue 12). Only the latest finished run of a project keeps them.
+    every view (issue 12). Every finished run keeps them: they are its report's
+    ``by_document``, which the stored report no longer holds.
     The figures are the report's, rounded by nothing: the page formats them.
     """
 

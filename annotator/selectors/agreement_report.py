@@ -13,13 +13,15 @@ The output is the one the stored report gave, key for key and in the same
 order: the report's keys as the database gives them back (PostgreSQL's jsonb
 orders an object's keys by their length in bytes, then bytewise; SQLite keeps
 them as written, ``by_document`` after ``overall``), and ``by_document``'s
-documents in the order of their ``position`` (``services.agreement_reports``
-fills it by the same rule). ``tests/selectors/test_agreement_report.py`` checks it
-against the stored report byte for byte.
+documents in the order of their ``position`` (the pooling writes it with the ranks,
+``services.agreement_reports`` fills it by the same rule for older runs).
+``tests/selectors/test_agreement_report.py`` checks it byte for byte against the
+report of one reading in process, stored whole and read back.
 
-A run without a summary or ranks (finished before they existed, or an older
-run whose ranks a newer one replaced) is read from its stored report as before,
-when that still holds ``by_document``.
+A run stores its report without ``by_document`` and keeps its ranks as long as the
+run is kept. A run without a summary or ranks (finished before they existed, or
+before every finished run kept its ranks) is read from its stored report as
+before, which then still holds ``by_document``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "agreement_report_of",
     "agreement_run_ranked",
     "json_chunks",
+    "jsonb_key_order",
 ]
 
 #: Documents read and written at once: one query and about 2 MB of JSON (a
@@ -51,7 +54,8 @@ REPORT_BATCH = 1000
 
 class AgreementReportGone(LookupError):
     """The run's per-document figures are no longer kept (neither ranks nor a stored
-    ``by_document``): only the project's newest finished run keeps its ranks."""
+    ``by_document``): a run finished before every run kept its ranks, whose ranks a
+    newer run replaced and whose report was then stored without them."""
 
     def __init__(self, run_id: int):
         super().__init__(
@@ -142,7 +146,7 @@ def json_chunks(value: Any, encoder: json.JSONEncoder, *, batch: int | None = No
 # --- The report of a run ---------------------------------------------------------------
 
 
-def _jsonb_order(key: str) -> tuple[int, bytes]:
+def jsonb_key_order(key: str) -> tuple[int, bytes]:
     """Where PostgreSQL's jsonb puts an object's key: shorter (in bytes) first, then
     bytewise (``lengthCompareJsonbStringValue`` in its ``jsonb_util.c``)."""
     data = key.encode("utf-8")
@@ -153,7 +157,7 @@ def _report_keys(run: AgreementRun, summary: dict) -> list[str]:
     """The keys of the stored report, in the order the database gives them back."""
     keys = list(summary)
     if connection.vendor == "postgresql":
-        return sorted([*keys, "by_document"], key=_jsonb_order)
+        return sorted([*keys, "by_document"], key=jsonb_key_order)
     # SQLite keeps keys as written: the stored report's own order while it holds
     # by_document (its writers put it after overall, or last), else after overall as
     # metrics.report builds a report. Read by SQLite, not decoded here.

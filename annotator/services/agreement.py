@@ -534,11 +534,14 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         # Planning and reading the chunks (on any worker), then loading their sums.
         timings["load"] = _total_seconds(run)
         clock = time.perf_counter()
-        ranks = ranks_of([doc_id for part in parts for doc_id in part.doc_ids],
-                         np.concatenate([p.doc_values[:, 0] for p in parts])
+        doc_ids = [doc_id for part in parts for doc_id in part.doc_ids]
+        ranks = ranks_of(doc_ids, np.concatenate([p.doc_values[:, 0] for p in parts])
                          if parts else np.zeros(0))
+        positions = _report_positions(doc_ids)
+        del doc_ids
         bounds = histogram_bounds(parts, len(plan["labels"]))
-        histograms = _write_ranks(run, keys, [len(p.doc_ids) for p in parts], ranks, bounds)
+        histograms = _write_ranks(run, keys, [len(p.doc_ids) for p in parts], ranks,
+                                  positions, bounds)
         ranks_seconds = time.perf_counter() - clock  # saving, with the final save below
         logger.info("agreement run %s: documents ranked and stored in %.2f s", run.pk,
                     ranks_seconds)
@@ -570,24 +573,20 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         clock = time.perf_counter()
         timings["save"] = ranks_seconds
         timings["total"] = _total_seconds(run)
-        with transaction.atomic():
-            stored = AgreementRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
-                status=JobStatus.DONE,
-                progress=1.0,
-                report=report,
-                report_summary=report,
-                intervals=intervals,
-                data_version=plan["data_version"],
-                timings=timings,
-                stage="",
-                error="",
-                finished_at=timezone.now(),
-            )
-            if stored:
-                # Only older runs' ranks go: a newer run's stay, whichever finished first.
-                AgreementDocumentRank.objects.filter(run__project_id=run.project_id,
-                                                     run_id__lt=run.pk).delete()
-                _report_documents_from_ranks(run.pk)
+        # The report without by_document (the ranks hold each document's figures, for
+        # every finished run: selectors.agreement_report writes the whole report).
+        stored = AgreementRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.DONE,
+            progress=1.0,
+            report=report,
+            report_summary=report,
+            intervals=intervals,
+            data_version=plan["data_version"],
+            timings=timings,
+            stage="",
+            error="",
+            finished_at=timezone.now(),
+        )
         timings["save"] = ranks_seconds + time.perf_counter() - clock
         timings["total"] = _total_seconds(run)
         if stored:
@@ -625,12 +624,13 @@ def _stored_chunks(project_id: int, keys: list[str]):
             yield key, bytes(sums)
 
 
-def _write_ranks(run: AgreementRun, keys: list[str], sizes: list[int], ranks,
+def _write_ranks(run: AgreementRun, keys: list[str], sizes: list[int], ranks, positions,
                  bounds) -> list[tuple]:
-    """Store the run's ``AgreementDocumentRank`` rows (``ranks``: each document's place, in
-    chunk order) from its chunks' figures (by COPY on PostgreSQL); return each chunk's
-    unitizing histograms for the bootstrap (``metrics.pooling.resampling_histograms``),
-    read on the same pass. Rows of an earlier attempt of the run are replaced."""
+    """Store the run's ``AgreementDocumentRank`` rows (``ranks`` and ``positions``: each
+    document's place by disagreement and in the report, in chunk order) from its chunks'
+    figures (by COPY on PostgreSQL); return each chunk's unitizing histograms for the
+    bootstrap (``metrics.pooling.resampling_histograms``), read on the same pass. Rows
+    of an earlier attempt of the run are replaced."""
     from django.db import connection
 
     from annotator.metrics.pooling import ChunkSums, resampling_histograms
@@ -653,12 +653,31 @@ def _write_ranks(run: AgreementRun, keys: list[str], sizes: list[int], ranks,
             first = starts[key]
             # The figures are JSON texts, a line each (JSON has no raw line end).
             write(run.pk, [
-                (int(ranks[first + k]), doc_id, pks.get(doc_id), values, figures)
+                (int(ranks[first + k]), int(positions[first + k]), doc_id, pks.get(doc_id),
+                 values, figures)
                 for k, (doc_id, values, figures) in enumerate(zip(
                     part.doc_ids, part.doc_values.tolist(),
                     part.figures.split("\n") if part.doc_ids else [], strict=True))
             ])
     return [histograms[key] for key in keys]
+
+
+def _report_positions(doc_ids: list[str]):
+    """Each document's place among the keys of the run's report's ``by_document`` as
+    the database would give them back (``AgreementDocumentRank.position``): jsonb's
+    order on PostgreSQL (length in bytes, then bytewise), the order of reading (the
+    project's) elsewhere, as ``services.agreement_reports`` places a run's ranks."""
+    import numpy as np
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return np.arange(len(doc_ids))
+    from annotator.selectors.agreement_report import jsonb_key_order
+
+    order = sorted(range(len(doc_ids)), key=lambda k: jsonb_key_order(doc_ids[k]))
+    positions = np.empty(len(doc_ids), dtype=np.int64)
+    positions[order] = np.arange(len(doc_ids))
+    return positions
 
 
 def _copy_ranks(run_id: int, rows: list[tuple]) -> None:
@@ -667,13 +686,14 @@ def _copy_ranks(run_id: int, rows: list[tuple]) -> None:
     from django.db import connection
 
     columns = ", ".join(f'"{AgreementDocumentRank._meta.get_field(name).column}"' for name in (
-        "run", "rank", "external_id", "document", "disagreement", "alpha", "span_f1",
-        "relation_f1", "figures"))
+        "run", "rank", "position", "external_id", "document", "disagreement", "alpha",
+        "span_f1", "relation_f1", "figures"))
     with connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {AgreementDocumentRank._meta.db_table} ({columns}) FROM STDIN"
     ) as copy:
-        for rank, doc_id, pk, values, figures in rows:  # psycopg escapes; nan: undefined
-            copy.write_row((run_id, rank, doc_id, pk, *(_defined(x) for x in values), figures))
+        for rank, position, doc_id, pk, values, figures in rows:  # nan: undefined
+            copy.write_row((run_id, rank, position, doc_id, pk, *(_defined(x) for x in values),
+                            figures))
 
 
 def _create_ranks(run_id: int, rows: list[tuple]) -> None:
@@ -682,40 +702,16 @@ def _create_ranks(run_id: int, rows: list[tuple]) -> None:
 
     AgreementDocumentRank.objects.bulk_create(
         AgreementDocumentRank(
-            run_id=run_id, rank=rank, external_id=doc_id, document_id=pk,
+            run_id=run_id, rank=rank, position=position, external_id=doc_id, document_id=pk,
             disagreement=_defined(values[0]), alpha=_defined(values[1]),
             span_f1=_defined(values[2]), relation_f1=_defined(values[3]),
             figures=json.loads(figures))
-        for rank, doc_id, pk, values, figures in rows)
+        for rank, position, doc_id, pk, values, figures in rows)
 
 
 def _defined(value: float) -> float | None:
     """A figure as stored: None for an undefined one (nan)."""
     return None if value != value else value
-
-
-def _report_documents_from_ranks(run_id: int) -> None:
-    """``report["by_document"]`` of the run, built by PostgreSQL from its ranks.
-
-    The run's readers (API, download, ``manage.py agreement --json``, backups) read
-    ``by_document`` from the report until they read the ranks instead; built here by
-    the database, so that the worker never holds it.
-    """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        by_document = dict(AgreementDocumentRank.objects.filter(run_id=run_id)
-                           .order_by("rank").values_list("external_id", "figures"))
-        run = AgreementRun.objects.get(pk=run_id)
-        AgreementRun.objects.filter(pk=run_id).update(
-            report={**run.report, "by_document": by_document})
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {AgreementRun._meta.db_table} SET report = report || jsonb_build_object("
-            f"'by_document', (SELECT coalesce(jsonb_object_agg(external_id, figures), '{{}}') "
-            f"FROM {AgreementDocumentRank._meta.db_table} WHERE run_id = %s)) WHERE id = %s",
-            [run_id, run_id])
 
 
 def _add_suggestion_split(report: dict, run: AgreementRun) -> None:
@@ -755,13 +751,14 @@ def agreement_run_finished(*, project: Project) -> AgreementRun | None:
 
 
 def agreement_run_rank(*, run: AgreementRun, report: dict | None = None) -> None:
-    """Store the finished run's documents by disagreement (``AgreementDocumentRank``),
-    replacing those of the project's earlier runs, and its ``report_summary``: the
-    agreement page reads a page of ranks and the summary instead of sorting and
-    decoding the whole report on every view (issue 12).
+    """Store the finished run's documents by disagreement (``AgreementDocumentRank``)
+    from its stored report's ``by_document``, and its ``report_summary``: the agreement
+    page reads a page of ranks and the summary instead of sorting and decoding the
+    whole report on every view (issue 12).
 
-    Called as the run is stored; ``agreement_run_finished`` calls it for a run finished before the
-    ranks existed (or restored from a backup). Running it twice does no harm.
+    For a run whose report holds ``by_document``: ``agreement_run_finished`` calls it
+    for a run finished before the ranks existed (or restored from a backup). Running
+    it twice does no harm.
     """
     # annotator.metrics imports numpy and scipy: only when a report is ranked.
     from annotator.metrics.report import document_disagreement, documents_by_disagreement
@@ -782,9 +779,6 @@ def agreement_run_rank(*, run: AgreementRun, report: dict | None = None) -> None
         for figures in (by_document[external_id],)
     )
     with transaction.atomic():
-        # Only older runs' ranks go: a newer run's stay, whichever finished first.
-        AgreementDocumentRank.objects.filter(run__project_id=run.project_id,
-                                             run_id__lt=run.pk).delete()
         while batch := list(islice(rows, RANK_BATCH)):
             AgreementDocumentRank.objects.bulk_create(batch, ignore_conflicts=True)
         AgreementRun.objects.filter(pk=run.pk).update(report_summary={

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from annotator.models import AgreementRun, JobStatus
+from annotator.models import AgreementDocumentRank, AgreementRun, JobStatus
 from annotator.services.agreement import agreement_run_execute, agreement_run_request
-from tests.agreement_helpers import annotated_project
+from tests.agreement_helpers import annotated_project, full_report, reference_report
 from tests.api.conftest import detail
 from tests.conftest import ALL_ACTORS
 from tests.factories import ProjectFactory
@@ -36,8 +36,9 @@ def expected(actor: str, allowed: set[str], ok: int = 200) -> int:
 @pytest.fixture
 def done_run(project, members):
     annotated_project(project)
-    run = agreement_run_request(project=project)
-    return agreement_run_execute(run_id=run.pk)
+    run = agreement_run_execute(run_id=agreement_run_request(project=project).pk)
+    run.report = reference_report(run)  # the whole report, its documents read in process
+    return run
 
 
 def agreement_url(project) -> str:
@@ -110,7 +111,7 @@ def test_request_a_run_computes_it_in_the_embedded_mode(
         )
     assert response.status_code == 202
     run = AgreementRun.objects.get()
-    assert run.status == JobStatus.DONE and list(run.report["by_document"]) == ["brief-1"]
+    assert run.status == JobStatus.DONE and list(full_report(run)["by_document"]) == ["brief-1"]
 
 
 @pytest.mark.parametrize(
@@ -208,7 +209,7 @@ def test_run_documents_by_actor(api_for, project, done_run, actor):
 def test_run_documents_in_the_reports_order_page_by_page(api_for, project, members):
     annotated_project(project, documents=5)
     run = agreement_run_execute(run_id=agreement_run_request(project=project).pk)
-    by_document = AgreementRun.objects.get(pk=run.pk).report["by_document"]
+    by_document = reference_report(run)["by_document"]  # in the stored report's order
     client = api_for("viewer")
     seen = []
     for page in (1, 2, 3):
@@ -231,7 +232,7 @@ def test_run_documents_with_bad_input(api_for, project, done_run, query, status,
     assert response.status_code == status and message in detail(response)
 
 
-def test_run_documents_of_another_project_or_an_older_run_are_not_found(
+def test_run_documents_of_another_project_or_of_a_run_without_ranks_are_not_found(
     api_for, project, done_run
 ):
     other = ProjectFactory(slug="elsewhere")
@@ -240,9 +241,13 @@ def test_run_documents_of_another_project_or_an_older_run_are_not_found(
     assert client.get(documents_url(project, theirs)).status_code == 404
     newer = agreement_run_execute(run_id=agreement_run_request(project=project,
                                                                unit="char").pk)
-    response = client.get(documents_url(project, done_run))  # its ranks were replaced
-    assert response.status_code == 404 and "no longer kept" in detail(response)
+    # Every finished run keeps its ranks: the older run's documents are still there.
+    assert client.get(documents_url(project, done_run)).json()["count"] == 2
     assert client.get(documents_url(project, newer)).json()["count"] == 2
+    # A run finished when only the newest run kept its ranks, whose ranks went.
+    AgreementDocumentRank.objects.filter(run=done_run).delete()
+    response = client.get(documents_url(project, done_run))
+    assert response.status_code == 404 and "no longer kept" in detail(response)
 
 
 def test_run_documents_are_in_the_openapi_schema(db):

@@ -4,7 +4,9 @@ Every reader (the API's report and run, the page's download, ``manage.py agreeme
 --json``) must give what it gave when it decoded the stored report: the same bytes.
 Each test computes a run the usual way (several chunks, a gold that the run leaves
 out, relations, spans from accepted suggestions), then compares the streamed
-answer with today's rendering of the stored report (``run.report``, read whole).
+answer with the rendering of the report as runs stored it whole before they kept
+``by_document`` in their ranks only: the run's summary with the ``by_document`` of
+one reading in this process, stored and read back (``reference_report``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from annotator.selectors.agreement import agreement_report_document
 from annotator.selectors.agreement_report import LazyObject, json_chunks
 from annotator.services.agreement import agreement_run_execute, agreement_run_request
 from annotator.services.backup import warrant_version
-from tests.agreement_helpers import TEXT, annotate
+from tests.agreement_helpers import TEXT, annotate, reference_report
 from tests.factories import DocumentFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,8 +74,10 @@ def done(project, members, settings, monkeypatch):
     monkeypatch.setattr(agreement_report, "REPORT_BATCH", 3)  # and several batches
     _build(project)
     run = _run(project)
-    assert "suggestions" in run.report and len(run.report["by_document"]) == len(EXTERNAL_IDS)
+    assert "by_document" not in run.report and run.report == run.report_summary
     assert AgreementDocumentRank.objects.filter(run=run).count() == len(EXTERNAL_IDS)
+    run.report = reference_report(run)  # what the readers must give, byte for byte
+    assert "suggestions" in run.report and len(run.report["by_document"]) == len(EXTERNAL_IDS)
     return run
 
 
@@ -124,13 +128,14 @@ def test_download_and_command_are_byte_for_byte_the_stored_reports(
     call_command("agreement", project.slug, "--json", stdout=out)
     run = AgreementRun.objects.latest("id")
     assert run.pk != done.pk  # the command's own run, of the same data
+    run.report = reference_report(run)
     document = agreement_report_document(run, version=warrant_version())
     assert out.getvalue() == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_a_run_finished_before_ranks_is_ranked_on_first_read(project, members, done):
-    AgreementDocumentRank.objects.all().delete()
-    AgreementRun.objects.filter(pk=done.pk).update(report_summary=None)
+    AgreementDocumentRank.objects.all().delete()  # its report stored whole, as then
+    AgreementRun.objects.filter(pk=done.pk).update(report=done.report, report_summary=None)
     body = _body(_api(members).get(reverse("api-agreement", kwargs={"slug": project.slug})))
     assert body == JSONRenderer().render(agreement_report_document(done,
                                                                    version=warrant_version()))
@@ -138,9 +143,10 @@ def test_a_run_finished_before_ranks_is_ranked_on_first_read(project, members, d
         == len(EXTERNAL_IDS)
 
 
-def test_an_older_run_is_read_from_its_stored_report(project, members, done):
+def test_an_older_run_keeps_its_ranks_and_reads_as_the_newer_one(project, members, done):
     newer = _run(project, unit="char")
-    assert not AgreementDocumentRank.objects.filter(run=done).exists()  # replaced
+    newer.report = reference_report(newer)
+    assert AgreementDocumentRank.objects.filter(run=done).count() == len(EXTERNAL_IDS)
     client = _api(members)
     for run in (done, newer):
         response = client.get(reverse("api-agreement-run", kwargs={"run_id": run.pk}))
@@ -148,12 +154,25 @@ def test_an_older_run_is_read_from_its_stored_report(project, members, done):
             run, context={"request": response.wsgi_request}).data)
 
 
+def test_an_older_run_whose_ranks_were_replaced_is_read_from_its_stored_report(
+    project, members, done
+):
+    """A run finished when only the newest run kept its ranks: its report whole."""
+    _run(project, unit="char")
+    AgreementRun.objects.filter(pk=done.pk).update(report=done.report)
+    AgreementDocumentRank.objects.filter(run=done).delete()
+    response = _api(members).get(reverse("api-agreement-run", kwargs={"run_id": done.pk}))
+    assert _body(response) == JSONRenderer().render(AgreementRunDetailSerializer(
+        done, context={"request": response.wsgi_request}).data)
+
+
 def test_an_older_run_whose_figures_are_gone_is_a_404_with_a_reason(
     project, members, client_for, done
 ):
     _run(project, unit="char")
-    report = {k: v for k, v in done.report.items() if k != "by_document"}
-    AgreementRun.objects.filter(pk=done.pk).update(report=report)  # as a writer may store it
+    # Its ranks replaced by the newer run's (as when only the newest run kept them),
+    # and its report stored without by_document.
+    AgreementDocumentRank.objects.filter(run=done).delete()
     url = reverse("api-agreement-run", kwargs={"run_id": done.pk})
     response = _api(members).get(url)
     assert response.status_code == 404 and "no longer kept" in response.json()["detail"]
@@ -182,12 +201,17 @@ def test_the_run_needs_only_its_summary_and_ranks(project, members, done):
 def test_positions_follow_the_stored_reports_keys(done):
     from annotator.services.agreement_reports import agreement_run_positions
 
-    agreement_run_positions(run=done)
-    placed = list(AgreementDocumentRank.objects.filter(run=done).order_by("position")
-                  .values_list("external_id", flat=True))
-    assert placed == list(done.report["by_document"])
+    def placed():
+        return list(AgreementDocumentRank.objects.filter(run=done).order_by("position")
+                    .values_list("external_id", flat=True))
+
+    written = placed()  # as the run wrote them
+    assert written == list(done.report["by_document"])
     if connection.vendor == "postgresql":  # jsonb: by length in bytes, then bytewise
-        assert placed == sorted(EXTERNAL_IDS, key=lambda k: (len(k.encode()), k.encode()))
+        assert written == sorted(EXTERNAL_IDS, key=lambda k: (len(k.encode()), k.encode()))
+    AgreementDocumentRank.objects.filter(run=done).update(position=None)
+    agreement_run_positions(run=done)  # as filled for a run that wrote none
+    assert placed() == written
 
 
 @pytest.mark.parametrize("indent", [None, 2, 4, "\t"])
@@ -251,7 +275,8 @@ def test_backup_writes_the_stored_report_and_restore_ranks_the_newest_run(
     from annotator.services.backup import project_backup, project_restore
 
     older = done
-    newest = _run(project, unit="char")  # ranked; the older run's report is read whole
+    newest = _run(project, unit="char")  # both keep their ranks
+    newest.report = reference_report(newest)
     out = io.BytesIO()
     project_backup(project, out)
     lines = [line for line in gzip.decompress(out.getvalue()).decode().splitlines()

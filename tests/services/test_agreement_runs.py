@@ -20,7 +20,7 @@ from annotator.services.agreement import (
     agreement_run_request,
 )
 from annotator.services.errors import WarrantError
-from tests.agreement_helpers import annotate, annotated_project, celery_broker
+from tests.agreement_helpers import annotate, annotated_project, celery_broker, full_report
 from tests.factories import DocumentFactory
 
 pytestmark = pytest.mark.django_db
@@ -226,30 +226,34 @@ def test_a_run_stores_the_report_of_design_md_with_intervals_and_timings(project
     assert run.status == JobStatus.DONE
     assert (run.progress, run.attempts, run.error) == (1.0, 1, "")
     assert run.started_at <= run.finished_at
-    assert set(run.report) == DESIGN_TOP_KEYS
-    assert set(run.report["overall"]) == DESIGN_FIGURE_KEYS
-    assert set(run.report["overall"]["span_f1"]) == {"exact", "overlap", "jaccard50"}
-    assert run.report["project"] == "sanctions"
-    assert run.report["annotators"] == ["alice", "bob"]
-    assert run.report["documents"] == 2
-    assert set(run.report["by_document"]) == {"brief-1", "brief-2"}
+    report = full_report(run)  # the stored report without by_document, and the ranks
+    assert set(report) == DESIGN_TOP_KEYS
+    assert set(report["overall"]) == DESIGN_FIGURE_KEYS
+    assert set(report["overall"]["span_f1"]) == {"exact", "overlap", "jaccard50"}
+    assert report["project"] == "sanctions"
+    assert report["annotators"] == ["alice", "bob"]
+    assert report["documents"] == 2
+    assert set(report["by_document"]) == {"brief-1", "brief-2"}
+    assert run.report == run.report_summary == {
+        key: value for key, value in report.items() if key != "by_document"}
     assert set(run.timings) == {"load", "report", "intervals", "save", "total"}
     assert run.intervals["confidence"] == 0.95
     assert "krippendorff_alpha" in run.intervals["intervals"]
     assert run.data_version == agreement_data_version(project=project)
     # The report is the pure engine's, on the same data.
     data = agreement_data(project=project)
-    assert run.report == build_report("sanctions", data.documents, unit="token",
-                                      annotators=data.annotators)
+    assert report == build_report("sanctions", data.documents, unit="token",
+                                  annotators=data.annotators)
 
 
 def test_a_run_over_a_subset_covers_only_it(project):
     annotated_project(project)
     run = _done_run(project, documents=["brief-2"], annotators=["alice", "bob"], unit="char")
-    assert run.report["unit"] == "char"
-    assert list(run.report["by_document"]) == ["brief-2"]
+    report = full_report(run)
+    assert report["unit"] == "char"
+    assert list(report["by_document"]) == ["brief-2"]
     # On brief-2 the two agree on every span.
-    assert run.report["overall"]["span_f1"]["exact"]["value"] == 1.0
+    assert report["overall"]["span_f1"]["exact"]["value"] == 1.0
 
 
 def test_a_finished_run_is_not_computed_again(project):
@@ -265,13 +269,13 @@ def test_a_finished_run_is_not_computed_again(project):
 
 def test_a_run_left_running_by_a_dead_worker_is_computed_again_with_the_same_report(project):
     annotated_project(project)
-    reference = _done_run(project).report
+    reference = full_report(_done_run(project))
     run = AgreementRun.objects.create(
         project=project, status=JobStatus.RUNNING, attempts=1, parameters={"unit": "token"}
     )
     run = agreement_run_execute(run_id=run.pk)
     assert (run.status, run.attempts) == (JobStatus.DONE, 2)
-    assert run.report == reference
+    assert full_report(run) == reference
 
 
 def test_a_run_whose_worker_died_every_time_is_given_up(project):
@@ -302,5 +306,5 @@ def test_a_deleted_run_is_nothing_to_do(db):
 def test_an_empty_project_gives_a_report_with_no_documents(project):
     run = _done_run(project)
     assert run.status == JobStatus.DONE
-    assert run.report["documents"] == 0 and run.report["by_document"] == {}
+    assert full_report(run)["documents"] == 0 and full_report(run)["by_document"] == {}
     assert run.report["overall"]["krippendorff_alpha"]["value"] is None
