@@ -171,6 +171,12 @@ class ChunkSums:
             return (meta["doc_ids"], stored["doc_values"],
                     figures.split("\n") if meta["doc_ids"] else [])
 
+    @staticmethod
+    def units_and_gaps_of(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """A stored chunk's ``units`` and ``gaps``, read without the rest."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+            return stored["units"], stored["gaps"]
+
     def document_figures(self) -> list[dict[str, Any]]:
         """Each document's figures, in the chunk's order."""
         if self.figures is None:

@@ -359,8 +359,8 @@ def _current_sets(sets: list[list[int]]) -> list[tuple]:
     (id, document id, username, version); ValueError when one is no longer submitted
     at that version: the plan is out of date, and a new run reads the new data."""
     wanted = {set_id: version for set_id, version in sets}
-    rows = list(
-        AnnotationSet.objects.filter(pk__in=list(wanted), status=AnnotationStatus.SUBMITTED)
+    rows = _fetch(
+        _among(AnnotationSet.objects.filter(status=AnnotationStatus.SUBMITTED), "id", wanted)
         .values_list("id", "document_id", "annotator__username", "version")
     )
     if {set_id: version for set_id, _, _, version in rows} != wanted:
@@ -381,15 +381,42 @@ def agreement_chunk_documents(*, project: Project, sets: list[list[int]]) -> lis
 
 
 def _of_sets(model, set_ids: list[int]) -> QuerySet:
-    """The rows of ``model`` (spans or relations) in the sets ``set_ids``. On PostgreSQL
-    the ids go as one array (``= ANY``): Django and psycopg spent a quarter of a
-    second per query on 3,000 placeholders of ``IN``."""
-    rows = model.objects.order_by()
+    """The rows of ``model`` (spans or relations) in the sets ``set_ids``."""
+    return _among(model.objects.order_by(), "annotation_set", set_ids)
+
+
+def _among(rows: QuerySet, name: str, ids) -> QuerySet:
+    """``rows`` whose field ``name`` (a key) is one of ``ids``. On PostgreSQL the ids go
+    as one array (``= ANY``): Django and psycopg spent a quarter of a second per query
+    on 3,000 placeholders of ``IN``."""
     if connection.vendor != "postgresql":
-        return rows.filter(annotation_set__in=set_ids)
-    column = f'"{model._meta.db_table}"."{model._meta.get_field("annotation_set").column}"'
-    return rows.filter(RawSQL(f"{column} = ANY(%s)", [list(set_ids)],
+        return rows.filter(**{f"{name}__in": list(ids)})
+    model = rows.model
+    column = f'"{model._meta.db_table}"."{model._meta.get_field(name).column}"'
+    return rows.filter(RawSQL(f"{column} = ANY(%s)", [list(ids)],
                               output_field=BooleanField()))
+
+
+def _integers(queryset: QuerySet, width: int):
+    """The rows of a ``values_list`` queryset of ``width`` integer columns, as an
+    ``(n, width)`` int64 array in no particular order.
+
+    On PostgreSQL the database packs them into one ``bytea`` of big-endian int8s
+    (``string_agg`` of ``int8send``) that NumPy reads as it is, instead of a Python
+    tuple per row: 120,000 spans cost the worker some 20 ms instead of 100-140 ms.
+    """
+    import numpy as np
+
+    if connection.vendor != "postgresql":
+        return np.array(_fetch(queryset), dtype=np.int64).reshape(-1, width)
+    sql, params = queryset.query.sql_with_params()
+    names = [f"c{k}" for k in range(width)]
+    packed = " || ".join(f"int8send({name}::int8)" for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT string_agg({packed}, '') FROM ({sql}) AS q({', '.join(names)})",
+                       params)
+        (packed_rows,) = cursor.fetchone()
+    return np.frombuffer(packed_rows or b"", dtype=">i8").astype(np.int64).reshape(-1, width)
 
 
 def _lookup(keys, values: dict):
@@ -410,7 +437,8 @@ def agreement_chunk_columns(*, project: Project, plan: dict, sets: list[list[int
 
     ``plan`` gives the run's annotators, labels and types (their order is the
     columns' indexes). Four queries: the sets, the documents, the spans and the
-    relations, each fetched at once (a chunk is bounded by the plan).
+    relations, each fetched at once (a chunk is bounded by the plan), the spans and
+    relations as packed integers (:func:`_integers`).
 
     Raises ValueError when a set is no longer submitted at that version, or when
     a span or relation has a label, type or endpoint outside the run's scope.
@@ -422,14 +450,14 @@ def agreement_chunk_columns(*, project: Project, plan: dict, sets: list[list[int
     with _Snapshot():
         set_rows = _current_sets(sets)
         doc_rows = _fetch(
-            Document.objects.filter(project=project, pk__in={r[1] for r in set_rows})
+            _among(Document.objects.filter(project=project), "id", {r[1] for r in set_rows})
             .order_by("position", "id").values_list("id", "external_id", "text")
         )
         set_ids = [r[0] for r in set_rows]
-        spans = _fetch(_of_sets(Span, set_ids).values_list(
-            "annotation_set_id", "start", "end", "label_id", "id"))
-        relations = _fetch(_of_sets(Relation, set_ids).values_list(
-            "annotation_set_id", "source_id", "target_id", "type_id"))
+        span = _integers(_of_sets(Span, set_ids).values_list(
+            "annotation_set_id", "start", "end", "label_id", "id"), 5)
+        rel = _integers(_of_sets(Relation, set_ids).values_list(
+            "annotation_set_id", "source_id", "target_id", "type_id"), 4)
         label_names = dict(SpanLabel.objects.filter(project=project).values_list("id", "name"))
         type_names = dict(RelationType.objects.filter(project=project)
                           .values_list("id", "name"))
@@ -443,8 +471,6 @@ def agreement_chunk_columns(*, project: Project, plan: dict, sets: list[list[int
         at = {name: k for k, name in enumerate(scope)}
         return {pk: at.get(name, -1) for pk, name in names.items()}
 
-    span = np.array(spans, dtype=np.int64).reshape(-1, 5)
-    del spans
     span_set = _lookup(span[:, 0], set_at)
     span_label = _lookup(span[:, 3], index_of(label_names, plan["labels"]))
     if (span_label < 0).any():
@@ -452,8 +478,6 @@ def agreement_chunk_columns(*, project: Project, plan: dict, sets: list[list[int
     # A set's spans by start, longest first, then label and id (as agreement_data).
     order = np.lexsort((span[:, 4], span_label, -span[:, 2], span[:, 1], span_set))
     span, span_set, span_label = span[order], span_set[order], span_label[order]
-    rel = np.array(relations, dtype=np.int64).reshape(-1, 4)
-    del relations
     rel_set = _lookup(rel[:, 0], set_at)
     rel_type = _lookup(rel[:, 3], index_of(type_names, plan["types"]))
     by_id = np.argsort(span[:, 4])

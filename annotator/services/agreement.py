@@ -540,34 +540,40 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         positions = _report_positions(doc_ids)
         del doc_ids
         bounds = histogram_bounds(parts, len(plan["labels"]))
-        histograms = _write_ranks(run, keys, [len(p.doc_ids) for p in parts], ranks,
-                                  positions, bounds)
-        ranks_seconds = time.perf_counter() - clock  # saving, with the final save below
+        # The ranks are written (mostly the database's work: a COPY of the documents'
+        # figures) while this worker pools the sums and draws the bootstrap.
+        writer = _RankWriter(run.pk, run.project_id, keys, [len(p.doc_ids) for p in parts],
+                             ranks, positions)
+        try:
+            histograms = _resampling_histograms(run.project_id, keys, bounds)
+            corpus = pool(parts, unit=plan["unit"], annotators=plan["annotators"],
+                          labels=plan["labels"], types=plan["types"], histograms=histograms,
+                          consume=True)
+            del parts, histograms
+            _release_free_memory()
+            low, high = PHASES["report"][0] + CHUNK_SHARE, PHASES["intervals"][1]
+            report_done: list[float] = []
+
+            def figures_progress(fraction: float) -> None:
+                built = fraction >= REPORT_PROGRESS and not report_done
+                if built:
+                    report_done.append(time.perf_counter())
+                progress.set(low + (high - low) * fraction, force=built)
+
+            report, intervals = pooled_figures(
+                run.project.slug, corpus, unit=plan["unit"], n_resamples=BOOTSTRAP_RESAMPLES,
+                seed=BOOTSTRAP_SEED, progress=figures_progress,
+            )
+            del corpus
+            drawn = time.perf_counter()
+            _add_suggestion_split(report, run)
+        finally:
+            # Saving: the time the ranks took beyond the report and its bootstrap.
+            ranks_seconds = writer.wait()
         logger.info("agreement run %s: documents ranked and stored in %.2f s", run.pk,
-                    ranks_seconds)
-        clock = time.perf_counter()
-        corpus = pool(parts, unit=plan["unit"], annotators=plan["annotators"],
-                      labels=plan["labels"], types=plan["types"], histograms=histograms,
-                      consume=True)
-        del parts, histograms
-        _release_free_memory()
-        low, high = PHASES["report"][0] + CHUNK_SHARE, PHASES["intervals"][1]
-        report_done: list[float] = []
-
-        def figures_progress(fraction: float) -> None:
-            built = fraction >= REPORT_PROGRESS and not report_done
-            if built:
-                report_done.append(time.perf_counter())
-            progress.set(low + (high - low) * fraction, force=built)
-
-        report, intervals = pooled_figures(
-            run.project.slug, corpus, unit=plan["unit"], n_resamples=BOOTSTRAP_RESAMPLES,
-            seed=BOOTSTRAP_SEED, progress=figures_progress,
-        )
-        del corpus
+                    writer.seconds)
         timings["report"] = report_done[0] - clock
-        timings["intervals"] = time.perf_counter() - report_done[0]
-        _add_suggestion_split(report, run)
+        timings["intervals"] = drawn - report_done[0]
         progress.set(PHASES["intervals"][1], force=True)
         _test_delay()
         clock = time.perf_counter()
@@ -624,41 +630,97 @@ def _stored_chunks(project_id: int, keys: list[str]):
             yield key, bytes(sums)
 
 
-def _write_ranks(run: AgreementRun, keys: list[str], sizes: list[int], ranks, positions,
-                 bounds) -> list[tuple]:
+class _RankWriter:
+    """Writes a run's ranks (:func:`_write_ranks`) in a thread of its own, on a database
+    connection of its own, while the caller goes on; or at once where it cannot (not
+    PostgreSQL, or inside a transaction that the thread's connection would not see).
+
+    The writing is mostly the database's (PostgreSQL parses each document's figures as
+    jsonb and indexes the rows), so the pooling and the bootstrap run on the worker's
+    core meanwhile instead of after it.
+    """
+
+    def __init__(self, *args):
+        from django.db import connection
+
+        self.error: BaseException | None = None
+        self.began = time.perf_counter()
+        self.seconds = 0.0
+        self.thread = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            import threading
+
+            self.thread = threading.Thread(target=self._write, args=args, daemon=True,
+                                           name="agreement-ranks")
+            self.thread.start()
+        else:
+            _write_ranks(*args)
+            self.seconds = time.perf_counter() - self.began
+
+    def _write(self, *args) -> None:
+        from django.db import connections
+
+        try:
+            _write_ranks(*args)
+        except BaseException as exc:  # raised again by wait(), in the caller's thread
+            self.error = exc
+        finally:
+            self.seconds = time.perf_counter() - self.began
+            connections.close_all()  # this thread's own connection
+
+    def wait(self) -> float:
+        """Wait for the ranks to be written; return the seconds waited (all of the
+        writing's when it was done at once). Raises what the writing raised."""
+        clock = time.perf_counter()
+        if self.thread is None:
+            return self.seconds
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return time.perf_counter() - clock
+
+
+def _write_ranks(run_id: int, project_id: int, keys: list[str], sizes: list[int], ranks,
+                 positions) -> None:
     """Store the run's ``AgreementDocumentRank`` rows (``ranks`` and ``positions``: each
     document's place by disagreement and in the report, in chunk order) from its chunks'
-    figures (by COPY on PostgreSQL); return each chunk's unitizing histograms for the
-    bootstrap (``metrics.pooling.resampling_histograms``), read on the same pass. Rows
-    of an earlier attempt of the run are replaced."""
+    figures (by COPY on PostgreSQL), a chunk at a time. Rows of an earlier attempt of
+    the run are replaced."""
     from django.db import connection
 
-    from annotator.metrics.pooling import ChunkSums, resampling_histograms
+    from annotator.metrics.pooling import ChunkSums
 
-    histograms: dict[str, tuple] = {}
     starts, at = {}, 0
     for key, size in zip(keys, sizes, strict=True):
         starts[key] = at
         at += size
     with transaction.atomic():
-        AgreementDocumentRank.objects.filter(run_id=run.pk).delete()
+        AgreementDocumentRank.objects.filter(run_id=run_id).delete()
         write = _copy_ranks if connection.vendor == "postgresql" else _create_ranks
-        for key, sums in _stored_chunks(run.project_id, keys):
-            part = ChunkSums.from_bytes(sums)
+        for key, sums in _stored_chunks(project_id, keys):
+            doc_ids, values, figures = ChunkSums.figures_of(sums)
             del sums
-            histograms[key] = resampling_histograms(part.units, part.gaps, bounds)
             pks = dict(Document.objects.filter(
-                project_id=run.project_id, external_id__in=part.doc_ids
+                project_id=project_id, external_id__in=doc_ids
             ).values_list("external_id", "pk"))
             first = starts[key]
-            # The figures are JSON texts, a line each (JSON has no raw line end).
-            write(run.pk, [
+            write(run_id, [
                 (int(ranks[first + k]), int(positions[first + k]), doc_id, pks.get(doc_id),
-                 values, figures)
-                for k, (doc_id, values, figures) in enumerate(zip(
-                    part.doc_ids, part.doc_values.tolist(),
-                    part.figures.split("\n") if part.doc_ids else [], strict=True))
+                 row, text)
+                for k, (doc_id, row, text) in enumerate(zip(
+                    doc_ids, values.tolist(), figures, strict=True))
             ])
+
+
+def _resampling_histograms(project_id: int, keys: list[str], bounds) -> list[tuple]:
+    """Each chunk's unitizing histograms for the bootstrap
+    (``metrics.pooling.resampling_histograms``), read a chunk at a time."""
+    from annotator.metrics.pooling import ChunkSums, resampling_histograms
+
+    histograms: dict[str, tuple] = {}
+    for key, sums in _stored_chunks(project_id, keys):
+        units, gaps = ChunkSums.units_and_gaps_of(sums)
+        histograms[key] = resampling_histograms(units, gaps, bounds)
     return [histograms[key] for key in keys]
 
 

@@ -175,3 +175,31 @@ def test_the_ranks_come_from_the_chunks_figures_in_the_one_reading_order(built):
                      [document_disagreement(figures), figures["krippendorff_alpha"]["value"],
                       figures["span_f1"]["exact"]["value"], figures["relation_f1"]["value"]])
     assert_close(run.report_summary, {k: v for k, v in report.items() if k != "by_document"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ranks_written_beside_the_bootstrap_are_those_of_one_reading(built, monkeypatch):
+    """Outside a transaction (as on a worker) the pooling writes the ranks from a thread
+    of its own, on its own connection, while it pools and draws the bootstrap: the same
+    report, ranks and figures as one reading."""
+    from annotator.metrics.report import documents_by_disagreement
+    from annotator.models import AgreementDocumentRank
+
+    writers = []
+    real = agreement_service._RankWriter
+
+    def recorded(*args):
+        writers.append(real(*args))
+        return writers[-1]
+
+    monkeypatch.setattr(agreement_service, "_RankWriter", recorded)
+    run = run_now(built.project)
+    assert run.status == JobStatus.DONE, run.error
+    assert len(writers) == 1 and writers[0].thread is not None  # the thread wrote them
+    assert not writers[0].thread.is_alive()
+    report, intervals = full_reading(built.project)
+    assert_close(full_report(run), report)
+    assert_close(run.intervals, intervals)
+    ranked = list(AgreementDocumentRank.objects.filter(run=run).order_by("rank")
+                  .values_list("external_id", flat=True))
+    assert ranked == documents_by_disagreement(report)
