@@ -1112,6 +1112,8 @@ class _Restorer:
             project=self.project, requested_by=requested_by, **values
         )
         AgreementRun.objects.filter(pk=run.pk).update(created_at=created_at)
+        if run.status == JobStatus.DONE:
+            _rank_restored_run(run, values["report"])
         if record["data_current"]:
             self.current_runs.append(run)
 
@@ -1127,7 +1129,6 @@ class _Restorer:
                     f"{kind} record(s) and holds {self.counts[kind]}"
                 )
         self._declare_free_attributes()
-        _rank_newest_run_of(self.project)
         for run in self.current_runs:
             params = run.parameters if isinstance(run.parameters, dict) else {}
             run.data_version = agreement_data_version(
@@ -1138,17 +1139,15 @@ class _Restorer:
         self.finished = True
 
 
-def _rank_newest_run_of(project: Project) -> None:
-    """The ranks of the project's newest finished run are not in the file: stored again
-    from its report, as when it finished (the agreement page and the report's readers
-    read them; the older runs are read from their stored reports)."""
+def _rank_restored_run(run: AgreementRun, report: dict) -> None:
+    """A finished run from the file stored as runs store theirs: its documents' figures
+    (the file's ``by_document``) as its ranks, and its report and summary without them
+    (``selectors.agreement_report`` writes the whole report again)."""
     from annotator.services.agreement import agreement_run_rank
 
-    newest = (AgreementRun.objects.filter(project=project, status=JobStatus.DONE,
-                                          report__by_document__isnull=False)
-              .order_by("-created_at", "-id").first())
-    if newest is not None:
-        agreement_run_rank(run=newest)
+    agreement_run_rank(run=run, report=report)
+    AgreementRun.objects.filter(pk=run.pk).update(report={
+        key: value for key, value in report.items() if key != "by_document"})
 
 
 def _reserve_ids(model: type[models.Model], n: int) -> list[int]:

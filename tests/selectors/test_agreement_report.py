@@ -30,7 +30,7 @@ from annotator.selectors.agreement import agreement_report_document
 from annotator.selectors.agreement_report import LazyObject, json_chunks
 from annotator.services.agreement import agreement_run_execute, agreement_run_request
 from annotator.services.backup import warrant_version
-from tests.agreement_helpers import TEXT, annotate, reference_report
+from tests.agreement_helpers import TEXT, annotate, full_report, reference_report
 from tests.factories import DocumentFactory
 
 pytestmark = pytest.mark.django_db
@@ -269,7 +269,7 @@ def test_queries_grow_only_with_the_batches(project, members, client_for, settin
 # --- Backup and restore -------------------------------------------------------------------
 
 
-def test_backup_writes_the_stored_report_and_restore_ranks_the_newest_run(
+def test_backup_writes_the_whole_report_and_restore_ranks_every_run(
     project, members, done
 ):
     from annotator.services.backup import project_backup, project_restore
@@ -290,9 +290,11 @@ def test_backup_writes_the_stored_report_and_restore_ranks_the_newest_run(
 
     restored = project_restore(io.BytesIO(out.getvalue()), slug="restored")
     runs = list(AgreementRun.objects.filter(project=restored).order_by("id"))
-    assert [r.report for r in runs] == [older.report, newest.report]
-    assert AgreementDocumentRank.objects.filter(run=runs[-1]).count() == len(EXTERNAL_IDS)
-    assert runs[-1].report_summary == newest.report_summary
+    # Each stored as a run stores it: the report without by_document, and its ranks.
+    for run, before in zip(runs, (older, newest), strict=True):
+        assert run.report == run.report_summary == before.report_summary
+        assert AgreementDocumentRank.objects.filter(run=run).count() == len(EXTERNAL_IDS)
+        assert full_report(run) == before.report
 
 
 # --- The admin ----------------------------------------------------------------------------
