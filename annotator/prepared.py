@@ -86,10 +86,9 @@ def prepared_cursor() -> Iterator:
         yield cursor
 
 
-@functools.cache
-def _select_sql(model, where: str) -> tuple[str, list[str], list[list]]:
-    """``SELECT`` of every concrete column of ``model`` ``WHERE`` ``where``, the fields'
-    attribute names and, per field, the converters Django's compiler would apply."""
+def select_columns(model, alias: str = "") -> tuple[str, list[str], list[list]]:
+    """Every concrete column of ``model`` (as ``alias``'s, if given) for a ``SELECT``, the
+    fields' attribute names and, per field, the converters Django's compiler would apply."""
     q = connection.ops.quote_name
     fields = list(model._meta.concrete_fields)
     converters = [
@@ -97,9 +96,19 @@ def _select_sql(model, where: str) -> tuple[str, list[str], list[list]]:
         + f.get_db_converters(connection)
         for f in fields
     ]
-    columns = ", ".join(q(f.column) for f in fields)
-    sql = f"SELECT {columns} FROM {q(model._meta.db_table)} WHERE {where} LIMIT 1"
-    return sql, [f.attname for f in fields], converters
+    prefix = f"{alias}." if alias else ""
+    columns = ", ".join(prefix + q(f.column) for f in fields)
+    return columns, [f.attname for f in fields], converters
+
+
+@functools.cache
+def _select_sql(model, where: str) -> tuple[str, list[str], list[list]]:
+    """``SELECT`` of every concrete column of ``model`` ``WHERE`` ``where``, the fields'
+    attribute names and their converters (:func:`select_columns`)."""
+    columns, names, converters = select_columns(model)
+    sql = (f"SELECT {columns} FROM {connection.ops.quote_name(model._meta.db_table)}"
+           f" WHERE {where} LIMIT 1")
+    return sql, names, converters
 
 
 def model_from_row(model, names: list[str], converters: list[list], row) -> object:

@@ -36,8 +36,8 @@ def postgres():
         skip_or_fail("prepared statements are PostgreSQL's")
 
 
-def test_a_span_save_runs_its_four_statements_prepared(postgres, client_for, document, members,
-                                                       project):
+def test_a_span_save_runs_its_three_statements_prepared(postgres, client_for, document,
+                                                        members, project):
     aset = AnnotationSetFactory(document=document, annotator=members["annotator"])
     client = client_for("annotator")
     claim = project.span_labels.get(name="Claim").pk
@@ -46,12 +46,13 @@ def test_a_span_save_runs_its_four_statements_prepared(postgres, client_for, doc
     with CaptureQueriesContext(connection) as captured:
         assert _save(client, document, claim, *words[1], aset.version + 1).status_code == 200
     sql = [query["sql"] for query in captured.captured_queries]
-    # Session, user, the set with its role and labels, the write: each prepared (its
-    # values sent apart, as $n) and logged with its SQL.
-    assert len(sql) == 4, sql
+    # The session; the user with the set, its role and labels (one statement); the write:
+    # each prepared (its values sent apart, as $n) and logged with its SQL.
+    assert len(sql) == 3, sql
     assert all("$1" in query for query in sql), sql
+    assert 'FROM "annotator_user" u LEFT JOIN LATERAL' in sql[1] and "JSONB_AGG" in sql[1]
     prepared = _prepared_statements()
-    for mark in ('FROM "django_session"', 'FROM "annotator_user"', "JSONB_AGG",
+    for mark in ('FROM "django_session"', 'FROM "annotator_user" u LEFT JOIN LATERAL',
                  "WITH bumped AS"):
         assert sum(mark in statement for statement in prepared) == 1, (mark, prepared)
     assert Span.objects.filter(annotation_set=aset).count() == 2

@@ -24,6 +24,7 @@ brief.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from dataclasses import dataclass, field
@@ -468,6 +469,24 @@ def annotate_panels(request, slug, document_id):
 _WRITE_PERMISSIONS = ("project.view", "document.view", "annotation_set.annotate")
 
 
+def writes_own_set(view):
+    """Mark a view as a write to the user's own set of the document (:func:`_own_set`):
+    while it runs, the request's user, when first read, is read with that set in one
+    statement (selectors.annotations.user_with_own_set), one round trip fewer per save."""
+
+    @functools.wraps(view)
+    def wrapped(request, slug, document_id, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, slug, document_id, *args, **kwargs)
+        token = sel.OWN_SET_WANTED.set((slug, int(document_id)))
+        try:
+            return view(request, slug, document_id, *args, **kwargs)
+        finally:
+            sel.OWN_SET_WANTED.reset(token)
+
+    return wrapped
+
+
 def _own_set(request, slug, document_id):
     """The project, document and the user's own set for a write, or the 404/403 to answer.
 
@@ -573,6 +592,7 @@ def _snap(request) -> bool:
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_span_create(request, slug, document_id):
     project, document, aset = _own_set(request, slug, document_id)
@@ -626,6 +646,7 @@ def _ranges(raw: str) -> list:
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_spans_bulk(request, slug, document_id):
     """Mark many ranges (the find box's matches) with one label, as one undoable edit."""
@@ -799,6 +820,7 @@ def _typed_attributes(fields, label: SpanLabel) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
+@writes_own_set
 @login_required
 def annotate_span(request, slug, document_id, span_id):
     """GET: the editor of one span. POST: relabel it, move its boundaries, set its
@@ -865,6 +887,7 @@ def annotate_span(request, slug, document_id, span_id):
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_span_delete(request, slug, document_id, span_id):
     project, document, aset = _own_set(request, slug, document_id)
@@ -890,6 +913,7 @@ def annotate_span_delete(request, slug, document_id, span_id):
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_relation_create(request, slug, document_id):
     project, document, aset = _own_set(request, slug, document_id)
@@ -924,6 +948,7 @@ def annotate_relation_create(request, slug, document_id):
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_relation_delete(request, slug, document_id, relation_id):
     project, document, aset = _own_set(request, slug, document_id)
@@ -943,6 +968,7 @@ def annotate_relation_delete(request, slug, document_id, relation_id):
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_relation_update(request, slug, document_id, relation_id):
     """Give a relation another type (the relation list's type menu)."""
@@ -990,12 +1016,14 @@ def _replay(request, slug, document_id, service):
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_undo(request, slug, document_id):
     return _replay(request, slug, document_id, svc.annotation_set_undo)
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_redo(request, slug, document_id):
     return _replay(request, slug, document_id, svc.annotation_set_redo)
@@ -1016,12 +1044,14 @@ def _status_change(request, slug, document_id, service):
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_submit(request, slug, document_id):
     return _status_change(request, slug, document_id, svc.annotation_set_submit)
 
 
 @require_POST
+@writes_own_set
 @login_required
 def annotate_reopen(request, slug, document_id):
     return _status_change(request, slug, document_id, svc.annotation_set_reopen)

@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from annotator.models import LoginFailure
 from annotator.prepared import get_prepared
+from annotator.selectors.annotations import OWN_SET_WANTED, user_with_own_set
 
 # Static except for the nonce of the <style> elements that carry label colours.
 CSP_DIRECTIVES = (
@@ -235,8 +236,13 @@ class ThrottledModelBackend(ModelBackend):
         """The logged-in user of a request: ModelBackend's, read with a prepared
         statement (annotator.prepared), as every request of a logged-in user does."""
         model, pk = get_user_model(), get_user_model()._meta.pk
-        user = get_prepared(model, f"{connection.ops.quote_name(pk.column)} = %s",
-                            [pk.to_python(user_id)])
+        wanted = OWN_SET_WANTED.get()
+        if wanted is not None and connection.vendor == "postgresql":
+            # A write of the annotation page: the user with their set, in one statement.
+            user = user_with_own_set(model, pk.to_python(user_id), *wanted)
+        else:
+            user = get_prepared(model, f"{connection.ops.quote_name(pk.column)} = %s",
+                                [pk.to_python(user_id)])
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
