@@ -415,7 +415,6 @@ def _span_create_sql() -> str:
     UPDATE matched."""
     q = connection.ops.quote_name
     sets, spans = q(AnnotationSet._meta.db_table), q(Span._meta.db_table)
-    actions = q(AnnotationAction._meta.db_table)
     return (
         "WITH bumped AS ({bump}"
         f" AND NOT EXISTS (SELECT 1 FROM {spans} x WHERE x.annotation_set_id = {sets}.id"
@@ -424,11 +423,21 @@ def _span_create_sql() -> str:
         f" span AS (INSERT INTO {spans} (annotation_set_id, label_id, start, \"end\", attributes,"
         " note, external_id, suggested_by, created_at)"
         " SELECT bumped.id, %s, %s, %s, %s::jsonb, %s, '', %s, %s FROM bumped RETURNING id),"
+        + _logged_sql("span", "jsonb_build_object('span', span.id, 'start', %s::integer,"
+                      " 'end', %s::integer, 'label', %s::text)")
+    )
+
+
+def _logged_sql(made: str, payload: str) -> str:
+    """The end of a one-statement write (:func:`_write_in_one_statement`): the log row of
+    the row the CTE ``made`` inserted, with ``payload`` (its parameters after the user's
+    id and the kind, before the time), and that row's id as the statement's answer."""
+    actions = connection.ops.quote_name(AnnotationAction._meta.db_table)
+    return (
         f" logged AS (INSERT INTO {actions} (annotation_set_id, user_id, kind, payload, version,"
-        " undone, created_at) SELECT bumped.id, %s, %s, jsonb_build_object('span', span.id,"
-        " 'start', %s::integer, 'end', %s::integer, 'label', %s::text), bumped.version, false, %s"
-        " FROM bumped, span RETURNING id)"
-        " SELECT span.id FROM span, logged"
+        f" undone, created_at) SELECT bumped.id, %s, %s, {payload}, bumped.version, false, %s"
+        f" FROM bumped, {made} RETURNING id)"
+        f" SELECT {made}.id FROM {made}, logged"
     )
 
 
@@ -436,28 +445,40 @@ def _span_create_in_one_statement(*, annotation_set, label, start, end, expected
                                   user, attributes, note, suggested_by, unless) -> Span:
     """:func:`span_create`'s write on PostgreSQL (:func:`_span_create_sql`); refused for
     the same reasons, with the same messages, as :func:`_bump` (which it checks first)."""
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise WarrantError("expected_version must be a whole number")
-    now, today = timezone.now(), timezone.localdate()
-    bump, bump_params = _bump_statement(annotation_set, expected_version, True, now, today)
-    who = user.pk if user is not None and user.is_authenticated else None
-    params = [
-        *bump_params,
+    now = timezone.now()
+    row_id = _write_in_one_statement(annotation_set, expected_version, _span_create_sql(), [
         start, end, label.pk,
         label.pk, start, end, json.dumps(attributes), note, suggested_by, now,
-        who, ActionKind.SPAN_CREATE.value, start, end, label.name, now,
-    ]
-    with prepared_cursor() as cursor:
-        cursor.execute(_span_create_sql().replace("{bump}", bump), params)
-        row = cursor.fetchone()
-    if row is None:
-        _refuse(annotation_set, expected_version, unless(), today)
-    _bumped(annotation_set, expected_version, edit=True)
-    span = Span(id=row[0], annotation_set=annotation_set, label=label, start=start, end=end,
+        _user_id(user), ActionKind.SPAN_CREATE.value, start, end, label.name, now,
+    ], now, unless)
+    span = Span(id=row_id, annotation_set=annotation_set, label=label, start=start, end=end,
                 attributes=attributes, note=note, external_id="", suggested_by=suggested_by,
                 created_at=now)
     span._state.adding, span._state.db = False, connection.alias
     return span
+
+
+def _user_id(user) -> int | None:
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _write_in_one_statement(annotation_set: AnnotationSet, expected_version: int, sql: str,
+                            params: list, now, unless) -> int:
+    """Run a write written as one statement after :func:`_bump`'s UPDATE (``{bump}`` in
+    ``sql``, an edit's, its parameters first, then ``params``), prepared; the id it
+    returns, or the refusal :func:`_refuse` finds (``unless()``: the rows that refuse the
+    edit, and why)."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise WarrantError("expected_version must be a whole number")
+    today = timezone.localdate()
+    bump, bump_params = _bump_statement(annotation_set, expected_version, True, now, today)
+    with prepared_cursor() as cursor:
+        cursor.execute(sql.replace("{bump}", bump), [*bump_params, *params])
+        row = cursor.fetchone()
+    if row is None:
+        _refuse(annotation_set, expected_version, unless(), today)
+    _bumped(annotation_set, expected_version, edit=True)
+    return row[0]
 
 
 @transaction.atomic
@@ -766,17 +787,28 @@ def _delete_in_one_statement(row: Span | Relation, expected_version: int, user, 
 
 def _check_link(type: RelationType, source: Span, target: Span) -> None:
     """Refuse a link the schema does not allow between these labels, or one that repeats."""
+    _check_link_schema(type, source, target)
+    same, message = _repeated_link(type, source, target)
+    if same.exists():
+        raise WarrantError(message)
+
+
+def _check_link_schema(type: RelationType, source: Span, target: Span) -> None:
     why = relation_refusal(type, source.label.name, target.label.name)
     if why:
         raise WarrantError(why)
+
+
+def _repeated_link(type: RelationType, source: Span, target: Span) -> tuple[QuerySet, str]:
+    """The relations a new link of ``type`` from ``source`` to ``target`` would repeat
+    (either way round when the type is undirected), and the refusal's message."""
     same = Q(source=source, target=target, type=type)
     if not type.directed:
         same |= Q(source=target, target=source, type=type)
-    if Relation.objects.filter(same).exists():
-        raise WarrantError(f"these two spans are already linked by {type.name}")
+    return (Relation.objects.filter(same),
+            f"these two spans are already linked by {type.name}")
 
 
-@transaction.atomic
 def relation_create(
     *,
     annotation_set: AnnotationSet,
@@ -795,19 +827,67 @@ def relation_create(
         raise WarrantError("a span cannot be related to itself")
     if type.project_id != annotation_set.document.project_id:
         raise WarrantError(f"relation type {type.name!r} is not part of this project's schema")
-    _check_link(type, source, target)
+    _check_link_schema(type, source, target)
     attributes = check_relation_attributes(attributes or {})
-    _bump(annotation_set=annotation_set, expected_version=expected_version)
-    relation = Relation.objects.create(
-        annotation_set=annotation_set, source=source, target=target, type=type,
-        attributes=attributes,
+    if connection.vendor == "postgresql":
+        return _relation_create_in_one_statement(
+            annotation_set=annotation_set, source=source, target=target, type=type,
+            expected_version=expected_version, user=user, attributes=attributes,
+        )
+    with transaction.atomic():
+        same, message = _repeated_link(type, source, target)
+        if same.exists():
+            raise WarrantError(message)
+        _bump(annotation_set=annotation_set, expected_version=expected_version)
+        relation = Relation.objects.create(
+            annotation_set=annotation_set, source=source, target=target, type=type,
+            attributes=attributes,
+        )
+        _log(
+            annotation_set=annotation_set,
+            user=user,
+            kind=ActionKind.RELATION_CREATE,
+            payload={"relation": relation.pk},
+        )
+    return relation
+
+
+@functools.cache
+def _relation_create_sql() -> str:
+    """PostgreSQL: :func:`relation_create`'s write as one statement, as a span save's
+    (:func:`_span_create_sql`): the version's UPDATE, refused when the link repeats one
+    (either way round for an undirected type: the fourth parameter), the relation's
+    INSERT and its log row's, one prepared round trip instead of a transaction of six
+    (BEGIN, the repeat check, three statements, COMMIT)."""
+    q = connection.ops.quote_name
+    sets, relations = q(AnnotationSet._meta.db_table), q(Relation._meta.db_table)
+    return (
+        "WITH bumped AS ({bump}"
+        f" AND NOT EXISTS (SELECT 1 FROM {relations} x WHERE x.type_id = %s"
+        " AND ((x.source_id = %s AND x.target_id = %s)"
+        " OR (%s AND x.source_id = %s AND x.target_id = %s)))"
+        f" RETURNING {sets}.id, {sets}.version),"
+        f" relation AS (INSERT INTO {relations} (annotation_set_id, source_id, target_id,"
+        " type_id, attributes, external_id, created_at)"
+        " SELECT bumped.id, %s, %s, %s, %s::jsonb, '', %s FROM bumped RETURNING id),"
+        + _logged_sql("relation", "jsonb_build_object('relation', relation.id)")
     )
-    _log(
-        annotation_set=annotation_set,
-        user=user,
-        kind=ActionKind.RELATION_CREATE,
-        payload={"relation": relation.pk},
-    )
+
+
+def _relation_create_in_one_statement(*, annotation_set, source, target, type,
+                                      expected_version, user, attributes) -> Relation:
+    """:func:`relation_create`'s write on PostgreSQL (:func:`_relation_create_sql`),
+    refused for the same reasons, with the same messages, as :func:`_bump` and
+    :func:`_check_link`."""
+    now = timezone.now()
+    row_id = _write_in_one_statement(annotation_set, expected_version, _relation_create_sql(), [
+        type.pk, source.pk, target.pk, not type.directed, target.pk, source.pk,
+        source.pk, target.pk, type.pk, json.dumps(attributes), now,
+        _user_id(user), ActionKind.RELATION_CREATE.value, now,
+    ], now, lambda: _repeated_link(type, source, target))
+    relation = Relation(id=row_id, annotation_set=annotation_set, source=source, target=target,
+                        type=type, attributes=attributes, external_id="", created_at=now)
+    relation._state.adding, relation._state.db = False, connection.alias
     return relation
 
 
