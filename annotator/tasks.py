@@ -58,11 +58,27 @@ def agreement_chunk_task(run_id: int, index: int) -> None:
     time_limit=AGREEMENT_HARD_TIME_LIMIT,
     ignore_result=True,
 )
-def agreement_pool_task(run_id: int) -> None:
-    """Pool the chunks of run ``run_id`` into its report (idempotent: a finished run stays)."""
+def agreement_pool_task(run_id: int, ranks_queued: bool = False) -> None:
+    """Pool the chunks of run ``run_id`` into its report (idempotent: a finished run stays);
+    its documents' ranks too, unless ``agreement_ranks_task`` was queued for them."""
     from annotator.services.agreement import agreement_run_pool
 
-    agreement_run_pool(run_id=run_id)
+    agreement_run_pool(run_id=run_id, ranks_queued=ranks_queued)
+
+
+@shared_task(
+    name="annotator.tasks.agreement_ranks_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=AGREEMENT_SOFT_TIME_LIMIT,
+    time_limit=AGREEMENT_HARD_TIME_LIMIT,
+    ignore_result=True,
+)
+def agreement_ranks_task(run_id: int) -> None:
+    """Store the documents' ranks of run ``run_id`` beside its pooling (idempotent)."""
+    from annotator.services.agreement import agreement_run_rank_documents
+
+    agreement_run_rank_documents(run_id=run_id)
 
 
 # --- Import jobs (issue 12) ------------------------------------------------------------

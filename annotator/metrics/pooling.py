@@ -172,6 +172,12 @@ class ChunkSums:
                     figures.split("\n") if meta["doc_ids"] else [])
 
     @staticmethod
+    def values_of(data: bytes) -> tuple[list[str], np.ndarray]:
+        """A stored chunk's document ids and ``doc_values``, read without the rest."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+            return json.loads(stored["meta"].tobytes().decode())["doc_ids"], stored["doc_values"]
+
+    @staticmethod
     def units_and_gaps_of(data: bytes) -> tuple[np.ndarray, np.ndarray]:
         """A stored chunk's ``units`` and ``gaps``, read without the rest."""
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:

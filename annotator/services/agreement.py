@@ -7,7 +7,9 @@ poll it, never Celery's result backend. The life of a run::
     agreement_run_task     -> agreement_run_execute(run_id=...)
     agreement_run_execute  -> RUNNING (attempts + 1), plan, chunks read (here or
                               by agreement_chunk_task on the workers), then
-    agreement_run_pool     -> DONE with report, intervals and timings,
+    agreement_run_pool     -> the report, intervals and timings, and (here, or
+    agreement_run_rank_documents by agreement_ranks_task beside it) the
+                              documents' ranks; DONE when both are stored,
                               or FAILED with the error
 
 Design note (running twice). The task acknowledges late, so a worker that
@@ -32,9 +34,13 @@ per span) and its document pairs are matched all at once
 ``agreement_chunk_task`` on every free worker; the chunk that completes the
 set moves the run's ``stage`` from chunks to pooling in one conditional UPDATE
 and queues ``agreement_pool_task``, which pools the sums into the report and
-the bootstrap (the same figures as one reading, to 1e-12). Every task acknowledges
-late and is idempotent, so a worker killed in a chunk has its chunk delivered
-again. In the embedded mode, or with one chunk to read, the run reads here.
+the bootstrap (the same figures as one reading, to 1e-12), and
+``agreement_ranks_task``, which copies each document's figures from the chunks
+into the run's ranks (mostly the database's work) on another worker meanwhile;
+the second of the two to store its part marks the run DONE (``_finish``). Every
+task acknowledges late and is idempotent, so a worker killed in a chunk has its
+chunk delivered again. In the embedded mode, or with one chunk to read, the run
+reads, ranks and pools here.
 
 At most one run per project is PENDING (the database constraint
 ``one_pending_agreement_run_per_project``): new submissions arriving while a
@@ -480,30 +486,23 @@ def agreement_chunk_execute(*, run_id: int, index: int) -> None:
     if AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING, stage="chunks").update(
         stage="pooling"
     ):
-        from annotator.tasks import agreement_pool_task
+        from annotator.tasks import agreement_pool_task, agreement_ranks_task
 
-        job_enqueue(agreement_pool_task, AgreementRun, run_id, what="run")
+        # The documents' ranks on another worker while this one pools the sums.
+        job_enqueue(agreement_ranks_task, AgreementRun, run_id, what="run")
+        job_enqueue(agreement_pool_task, AgreementRun, run_id, what="run", args=(run_id, True))
 
 
-def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
+def agreement_run_pool(*, run_id: int, ranks_queued: bool = False) -> AgreementRun | None:
     """Pool a running run's stored chunk sums into its report and intervals, and store them
-    with its documents' ranks.
+    with its documents' ranks (:func:`agreement_run_rank_documents`: written here
+    first, or by their own task on another worker meanwhile when ``ranks_queued``).
 
-    Idempotent: a run that is no longer RUNNING is left alone. Each document's figures
-    were computed with its chunk: they are copied from the stored chunks into the
-    run's ``AgreementDocumentRank`` rows, a chunk at a time, and never held together
-    (see the design note on pooling in ``metrics.pooling``).
+    Idempotent: a run that is no longer RUNNING is left alone. The run is DONE when
+    both its report and its ranks are stored, whichever comes last (see
+    :func:`_finish`).
     """
-    # numpy with the metrics, never in a web process (issue 12, point 8).
-    import numpy as np
-
-    from annotator.metrics.pooling import (
-        ChunkSums,
-        histogram_bounds,
-        pool,
-        pooled_figures,
-        ranks_of,
-    )
+    from annotator.metrics.pooling import ChunkSums, histogram_bounds, pool, pooled_figures
     from annotator.metrics.report import REPORT_PROGRESS
 
     # The plan's scope and chunk keys only: its chunks list every set of the run
@@ -512,17 +511,13 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
            .defer("plan", "report", "intervals", "report_summary").first())
     if run is None:
         return AgreementRun.objects.filter(pk=run_id).first()
-    fields = ("unit", "annotators", "labels", "types", "keys", "data_version")
-    plan = dict(zip(fields, AgreementRun.objects.filter(pk=run_id).values_list(
-        *(f"plan__{name}" for name in fields)).get(), strict=True))
+    plan = _plan_scope(run_id)
     progress = _Progress(run.pk)
     timings: dict[str, float] = {}
     began = time.perf_counter()
     _release_free_memory()  # what the chunks read by this worker left to the allocator
     try:
         keys = plan["keys"]
-        if keys is None:  # a plan made before plans listed their keys
-            keys = [chunk["key"] for chunk in AgreementRun.objects.get(pk=run_id).plan["chunks"]]
         # The sums of every chunk, without their documents' histograms and figures.
         parts_of: dict[str, ChunkSums] = {}
         for key, sums in _stored_chunks(run.project_id, keys):
@@ -533,75 +528,140 @@ def agreement_run_pool(*, run_id: int) -> AgreementRun | None:
         )
         # Planning and reading the chunks (on any worker), then loading their sums.
         timings["load"] = _total_seconds(run)
+        if not ranks_queued:
+            agreement_run_rank_documents(run_id=run.pk, finish=False)
         clock = time.perf_counter()
-        doc_ids = [doc_id for part in parts for doc_id in part.doc_ids]
-        ranks = ranks_of(doc_ids, np.concatenate([p.doc_values[:, 0] for p in parts])
-                         if parts else np.zeros(0))
-        positions = _report_positions(doc_ids)
-        del doc_ids
-        bounds = histogram_bounds(parts, len(plan["labels"]))
-        # The ranks are written (mostly the database's work: a COPY of the documents'
-        # figures) while this worker pools the sums and draws the bootstrap.
-        writer = _RankWriter(run.pk, run.project_id, keys, [len(p.doc_ids) for p in parts],
-                             ranks, positions)
-        try:
-            histograms = _resampling_histograms(run.project_id, keys, bounds)
-            corpus = pool(parts, unit=plan["unit"], annotators=plan["annotators"],
-                          labels=plan["labels"], types=plan["types"], histograms=histograms,
-                          consume=True)
-            del parts, histograms
-            _release_free_memory()
-            low, high = PHASES["report"][0] + CHUNK_SHARE, PHASES["intervals"][1]
-            report_done: list[float] = []
+        histograms = _resampling_histograms(
+            run.project_id, keys, histogram_bounds(parts, len(plan["labels"])))
+        corpus = pool(parts, unit=plan["unit"], annotators=plan["annotators"],
+                      labels=plan["labels"], types=plan["types"], histograms=histograms,
+                      consume=True)
+        del parts, histograms
+        _release_free_memory()
+        low, high = PHASES["report"][0] + CHUNK_SHARE, PHASES["intervals"][1]
+        report_done: list[float] = []
 
-            def figures_progress(fraction: float) -> None:
-                built = fraction >= REPORT_PROGRESS and not report_done
-                if built:
-                    report_done.append(time.perf_counter())
-                progress.set(low + (high - low) * fraction, force=built)
+        def figures_progress(fraction: float) -> None:
+            built = fraction >= REPORT_PROGRESS and not report_done
+            if built:
+                report_done.append(time.perf_counter())
+            progress.set(low + (high - low) * fraction, force=built)
 
-            report, intervals = pooled_figures(
-                run.project.slug, corpus, unit=plan["unit"], n_resamples=BOOTSTRAP_RESAMPLES,
-                seed=BOOTSTRAP_SEED, progress=figures_progress,
-            )
-            del corpus
-            drawn = time.perf_counter()
-            _add_suggestion_split(report, run)
-        finally:
-            # Saving: the time the ranks took beyond the report and its bootstrap.
-            ranks_seconds = writer.wait()
-        logger.info("agreement run %s: documents ranked and stored in %.2f s", run.pk,
-                    writer.seconds)
+        report, intervals = pooled_figures(
+            run.project.slug, corpus, unit=plan["unit"], n_resamples=BOOTSTRAP_RESAMPLES,
+            seed=BOOTSTRAP_SEED, progress=figures_progress,
+        )
+        del corpus
         timings["report"] = report_done[0] - clock
-        timings["intervals"] = drawn - report_done[0]
+        timings["intervals"] = time.perf_counter() - report_done[0]
+        _add_suggestion_split(report, run)
         progress.set(PHASES["intervals"][1], force=True)
         _test_delay()
-        clock = time.perf_counter()
-        timings["save"] = ranks_seconds
-        timings["total"] = _total_seconds(run)
         # The report without by_document (the ranks hold each document's figures, for
         # every finished run: selectors.agreement_report writes the whole report).
-        stored = AgreementRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.DONE,
-            progress=1.0,
-            report=report,
-            report_summary=report,
-            intervals=intervals,
-            data_version=plan["data_version"],
-            timings=timings,
-            stage="",
-            error="",
-            finished_at=timezone.now(),
-        )
-        timings["save"] = ranks_seconds + time.perf_counter() - clock
-        timings["total"] = _total_seconds(run)
-        if stored:
-            AgreementRun.objects.filter(pk=run.pk).update(timings=timings)
+        if _finish(run, report={
+            "report": report, "report_summary": report, "intervals": intervals,
+            "data_version": plan["data_version"], "timings": timings,
+        }, ranked=not ranks_queued):
             _forget_old_chunks(run.project_id, keys)
     except Exception as exc:
         _fail(run.pk, exc, {**timings, "total": time.perf_counter() - began})
     # The report (megabytes on a large project) is read again only if asked for.
     return AgreementRun.objects.filter(pk=run.pk).defer("report", "intervals").first()
+
+
+def _plan_scope(run_id: int) -> dict:
+    """The run's plan without its chunks' sets (tens of megabytes as Python objects at
+    100,000 briefs): its scope, data version and chunk keys."""
+    fields = ("unit", "annotators", "labels", "types", "keys", "data_version")
+    plan = dict(zip(fields, AgreementRun.objects.filter(pk=run_id).values_list(
+        *(f"plan__{name}" for name in fields)).get(), strict=True))
+    if plan["keys"] is None:  # a plan made before plans listed their keys
+        plan["keys"] = [chunk["key"]
+                        for chunk in AgreementRun.objects.get(pk=run_id).plan["chunks"]]
+    return plan
+
+
+#: A running run's ``stage`` once one of its two last parts is stored: the report
+#: and its intervals, or the documents' ranks.
+REPORTED, RANKED = "reported", "ranked"
+
+
+def _finish(run: AgreementRun, *, report: dict | None = None, ranked: bool = False) -> bool:
+    """Store one last part of the running ``run`` (``report``: the report's fields; or,
+    with ``ranked`` alone, that its ranks are written), and mark it DONE when the other
+    part is stored too. Returns whether the run is DONE by this call.
+
+    The two parts are stored by two tasks, in either order, each possibly twice: the
+    run's row is locked (``FOR NO KEY UPDATE``, which the rank rows' foreign keys do
+    not wait for) so that exactly one of them sees the other's part.
+    """
+    with transaction.atomic():
+        stage = (AgreementRun.objects.select_for_update(no_key=True)
+                 .filter(pk=run.pk, status=JobStatus.RUNNING)
+                 .values_list("stage", flat=True).first())
+        if stage is None:
+            return False
+        fields = dict(report or {})
+        if not ((report is not None or stage == REPORTED) and (ranked or stage == RANKED)):
+            fields["stage"] = REPORTED if report is not None else RANKED
+            AgreementRun.objects.filter(pk=run.pk).update(**fields)
+            return False
+        timings = fields.get("timings")
+        if timings is None:
+            timings = AgreementRun.objects.filter(pk=run.pk).values_list(
+                "timings", flat=True).get() or {}
+        total = _total_seconds(run)
+        # Saving: what the run took beyond its load, report and bootstrap (the ranks
+        # when they came last, and this).
+        timings = {**timings, "total": total, "save": max(0.0, total - sum(
+            timings.get(name, 0.0) for name in ("load", "report", "intervals")))}
+        fields.update(status=JobStatus.DONE, progress=1.0, timings=timings, stage="",
+                      error="", finished_at=timezone.now())
+        AgreementRun.objects.filter(pk=run.pk).update(**fields)
+        return True
+
+
+def agreement_run_rank_documents(*, run_id: int, finish: bool = True) -> None:
+    """Store a running run's ``AgreementDocumentRank`` rows from its stored chunks: each
+    document's figures (computed with its chunk), its place by disagreement and in the
+    report. With ``finish``, as a task of its own beside the pooling: mark the ranks
+    stored (:func:`_finish`). Idempotent: an earlier attempt's rows are replaced.
+
+    The writing is mostly the database's (PostgreSQL parses each document's figures as
+    jsonb and indexes the rows): on another worker than the pooling's, it costs the run
+    no time while the pooling and the bootstrap run.
+    """
+    import numpy as np
+
+    from annotator.metrics.pooling import ChunkSums, ranks_of
+
+    run = (AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING)
+           .defer("plan", "report", "intervals", "report_summary").first())
+    if run is None:
+        return
+    try:
+        keys = _plan_scope(run_id)["keys"]
+        # Each document's disagreement, a chunk at a time, for the ranks.
+        values_of: dict[str, tuple] = {}
+        for key, sums in _stored_chunks(run.project_id, keys):
+            values_of[key] = ChunkSums.values_of(sums)
+        doc_ids = [doc_id for key in keys for doc_id in values_of[key][0]]
+        ranks = ranks_of(doc_ids, np.concatenate([values_of[key][1][:, 0] for key in keys])
+                         if keys else np.zeros(0))
+        positions = _report_positions(doc_ids)
+        sizes = [len(values_of[key][0]) for key in keys]
+        del values_of, doc_ids
+        clock = time.perf_counter()
+        _write_ranks(run.pk, run.project_id, keys, sizes, ranks, positions)
+        logger.info("agreement run %s: documents ranked and stored in %.2f s", run.pk,
+                    time.perf_counter() - clock)
+        if finish and _finish(run, ranked=True):
+            _forget_old_chunks(run.project_id, keys)
+    except Exception as exc:
+        if not finish:
+            raise
+        _fail(run.pk, exc, {})
 
 
 def _release_free_memory() -> None:
@@ -628,56 +688,6 @@ def _stored_chunks(project_id: int, keys: list[str]):
             project_id=project_id, key__in=keys[begin:begin + POOL_READ_CHUNKS]
         ).values_list("key", "sums").iterator(chunk_size=1):
             yield key, bytes(sums)
-
-
-class _RankWriter:
-    """Writes a run's ranks (:func:`_write_ranks`) in a thread of its own, on a database
-    connection of its own, while the caller goes on; or at once where it cannot (not
-    PostgreSQL, or inside a transaction that the thread's connection would not see).
-
-    The writing is mostly the database's (PostgreSQL parses each document's figures as
-    jsonb and indexes the rows), so the pooling and the bootstrap run on the worker's
-    core meanwhile instead of after it.
-    """
-
-    def __init__(self, *args):
-        from django.db import connection
-
-        self.error: BaseException | None = None
-        self.began = time.perf_counter()
-        self.seconds = 0.0
-        self.thread = None
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            import threading
-
-            self.thread = threading.Thread(target=self._write, args=args, daemon=True,
-                                           name="agreement-ranks")
-            self.thread.start()
-        else:
-            _write_ranks(*args)
-            self.seconds = time.perf_counter() - self.began
-
-    def _write(self, *args) -> None:
-        from django.db import connections
-
-        try:
-            _write_ranks(*args)
-        except BaseException as exc:  # raised again by wait(), in the caller's thread
-            self.error = exc
-        finally:
-            self.seconds = time.perf_counter() - self.began
-            connections.close_all()  # this thread's own connection
-
-    def wait(self) -> float:
-        """Wait for the ranks to be written; return the seconds waited (all of the
-        writing's when it was done at once). Raises what the writing raised."""
-        clock = time.perf_counter()
-        if self.thread is None:
-            return self.seconds
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return time.perf_counter() - clock
 
 
 def _write_ranks(run_id: int, project_id: int, keys: list[str], sizes: list[int], ranks,

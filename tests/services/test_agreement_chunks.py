@@ -177,29 +177,40 @@ def test_the_ranks_come_from_the_chunks_figures_in_the_one_reading_order(built):
     assert_close(run.report_summary, {k: v for k, v in report.items() if k != "by_document"})
 
 
-@pytest.mark.django_db(transaction=True)
-def test_ranks_written_beside_the_bootstrap_are_those_of_one_reading(built, monkeypatch):
-    """Outside a transaction (as on a worker) the pooling writes the ranks from a thread
-    of its own, on its own connection, while it pools and draws the bootstrap: the same
-    report, ranks and figures as one reading."""
-    from annotator.metrics.report import documents_by_disagreement
+@pytest.mark.parametrize("first", ["report", "ranks"])
+def test_a_run_is_done_once_its_report_and_its_ranks_are_both_stored(built, first):
+    """On the workers the last chunk queues the pooling and the documents' ranks as two
+    tasks, which finish in either order (and may be delivered twice): the run is DONE
+    when the second part is stored, with the report of one reading."""
     from annotator.models import AgreementDocumentRank
 
-    writers = []
-    real = agreement_service._RankWriter
-
-    def recorded(*args):
-        writers.append(real(*args))
-        return writers[-1]
-
-    monkeypatch.setattr(agreement_service, "_RankWriter", recorded)
-    run = run_now(built.project)
-    assert run.status == JobStatus.DONE, run.error
-    assert len(writers) == 1 and writers[0].thread is not None  # the thread wrote them
-    assert not writers[0].thread.is_alive()
-    report, intervals = full_reading(built.project)
-    assert_close(full_report(run), report)
-    assert_close(run.intervals, intervals)
-    ranked = list(AgreementDocumentRank.objects.filter(run=run).order_by("rank")
-                  .values_list("external_id", flat=True))
-    assert ranked == documents_by_disagreement(report)
+    project = built.project
+    earlier = run_now(project)  # its chunks are stored: the parts read them
+    run = agreement_run_request(project=project)
+    # As agreement_chunk_execute leaves it once its last chunk is stored.
+    AgreementRun.objects.filter(pk=run.pk).update(
+        status=JobStatus.RUNNING, stage="pooling", started_at=timezone.now(),
+        plan=AgreementRun.objects.get(pk=earlier.pk).plan)
+    parts = {
+        "report": partial(agreement_service.agreement_run_pool, run_id=run.pk,
+                          ranks_queued=True),
+        "ranks": partial(agreement_service.agreement_run_rank_documents, run_id=run.pk),
+    }
+    second = "ranks" if first == "report" else "report"
+    parts[first]()
+    parts[first]()  # delivered twice
+    halfway = AgreementRun.objects.get(pk=run.pk)
+    assert (halfway.status, halfway.stage) == (
+        JobStatus.RUNNING, "reported" if first == "report" else "ranked")
+    assert (halfway.report is None) == (first == "ranks")
+    assert AgreementDocumentRank.objects.filter(run=run).exists() == (first == "ranks")
+    parts[second]()
+    done = AgreementRun.objects.get(pk=run.pk)
+    assert (done.status, done.stage, done.progress) == (JobStatus.DONE, "", 1.0)
+    assert set(done.timings) == {"load", "report", "intervals", "save", "total"}
+    report, intervals = full_reading(project)
+    assert_close(full_report(done), report)
+    assert_close(done.intervals, intervals)
+    parts[second]()  # a late twin changes nothing
+    assert AgreementRun.objects.get(pk=run.pk).finished_at == done.finished_at
+    assert AgreementDocumentRank.objects.filter(run=run).count() == report["documents"]
