@@ -114,10 +114,11 @@ def _error(exc: Exception, status: int) -> HttpResponse:
     return HttpResponse(str(exc), status=status, content_type="text/plain; charset=utf-8")
 
 
-def _write(request, page_url: str, call):
+def _write(request, page_url, call):
     """Run a service call: ``(result, None)`` for htmx to answer, or ``(result, response)``
     to send as it is: a refusal as 400/409 (htmx) or a message, or, without JavaScript,
-    the redirect back to the page."""
+    the redirect back to the page (``page_url``: the page's URL, or a function that gives
+    it, so that a save htmx sends does not reverse it)."""
     try:
         result = call()
     except ConflictError as exc:
@@ -125,11 +126,15 @@ def _write(request, page_url: str, call):
     except WarrantError as exc:
         failure = _error(exc, 400)
     else:
-        return result, None if request.htmx else redirect(page_url)
+        return result, None if request.htmx else redirect(_url_of(page_url))
     if not request.htmx:
         messages.error(request, failure.content.decode())
-        return None, redirect(page_url)
+        return None, redirect(_url_of(page_url))
     return None, failure
+
+
+def _url_of(page_url) -> str:
+    return page_url() if callable(page_url) else page_url
 
 
 @dataclass
@@ -596,7 +601,6 @@ def _snap(request) -> bool:
 @login_required
 def annotate_span_create(request, slug, document_id):
     project, document, aset = _own_set(request, slug, document_id)
-    page = _page_url(project, document)
     label = sel.project_span_labels(project).get(int_or_none(request.POST.get("label")))
 
     def call():
@@ -615,7 +619,7 @@ def annotate_span_create(request, slug, document_id):
             user=request.user,
         )
 
-    span, answer = _write(request, page, call)
+    span, answer = _write(request, lambda: _page_url(project, document), call)
     if answer:
         return answer
     return _saved(

@@ -159,6 +159,13 @@ def test_without_javascript_a_form_post_redirects_back_with_the_message(
     response = client.post(url("annotate-span", document, span_id=span.pk),
                            {"note": "stale", "expected_version": 0}, follow=True)
     assert b"changed elsewhere" in response.content
+    # A new span too (its view reverses the page's address only when it needs it).
+    made = {"label": claim(project), "start": 6, "end": 10, "expected_version": 1}
+    response = client.post(url("annotate-span-create", document), made)
+    assert response.status_code == 302 and response["Location"] == url("annotate", document)
+    response = client.post(url("annotate-span-create", document), made, follow=True)
+    assert b"changed elsewhere" in response.content
+    assert Span.objects.filter(annotation_set=own_set).count() == 2
 
 
 def test_span_editor_shows_a_form_to_the_owner_only(client_for, document, own_set):
