@@ -73,6 +73,7 @@ from annotator.models import (
 )
 from annotator.selectors.agreement import (
     agreement_chunk_columns,
+    agreement_document_pks,
     agreement_plan,
     agreement_run_summary,
     agreement_runs,
@@ -710,9 +711,7 @@ def _write_ranks(run_id: int, project_id: int, keys: list[str], sizes: list[int]
         for key, sums in _stored_chunks(project_id, keys):
             doc_ids, values, figures = ChunkSums.figures_of(sums)
             del sums
-            pks = dict(Document.objects.filter(
-                project_id=project_id, external_id__in=doc_ids
-            ).values_list("external_id", "pk"))
+            pks = agreement_document_pks(project_id=project_id, external_ids=doc_ids)
             first = starts[key]
             write(run_id, [
                 (int(ranks[first + k]), int(positions[first + k]), doc_id, pks.get(doc_id),
@@ -753,8 +752,8 @@ def _report_positions(doc_ids: list[str]):
 
 
 def _copy_ranks(run_id: int, rows: list[tuple]) -> None:
-    """Insert ``rows`` (rank, external id, document id, values, figures as JSON) into the
-    run's ranks by one COPY."""
+    """Insert ``rows`` (rank, position, external id, document id, values, figures as JSON)
+    into the run's ranks by one COPY."""
     from django.db import connection
 
     columns = ", ".join(f'"{AgreementDocumentRank._meta.get_field(name).column}"' for name in (

@@ -2,8 +2,10 @@
 
 ``selectors.agreement_report`` writes a run's report from its ``report_summary``
 and its ``AgreementDocumentRank`` rows by ``position``: the place of each
-document among the keys of the stored report's ``by_document``. The position is
-filled here, once per run and in one statement, the first time a reader needs it:
+document among the keys of the report's ``by_document`` as the database would give
+them back. The pooling writes it with the ranks; for a run ranked without it (before
+it did, or from its stored report) it is filled here, once per run and in one
+statement, the first time a reader needs it:
 
 - on PostgreSQL, by jsonb's own order of an object's keys (length in bytes, then
   bytewise), which the external ids alone determine;
