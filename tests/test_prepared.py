@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotator.models import Span
+from annotator.models import WebSession as Session
 from annotator.prepared import get_prepared, prepared_cursor
 from tests.conftest import skip_or_fail
 from tests.factories import AnnotationSetFactory
@@ -36,8 +36,8 @@ def postgres():
         skip_or_fail("prepared statements are PostgreSQL's")
 
 
-def test_a_span_save_runs_its_three_statements_prepared(postgres, client_for, document,
-                                                        members, project):
+def test_a_span_save_runs_its_two_statements_prepared(postgres, client_for, document,
+                                                      members, project):
     aset = AnnotationSetFactory(document=document, annotator=members["annotator"])
     client = client_for("annotator")
     claim = project.span_labels.get(name="Claim").pk
@@ -46,15 +46,34 @@ def test_a_span_save_runs_its_three_statements_prepared(postgres, client_for, do
     with CaptureQueriesContext(connection) as captured:
         assert _save(client, document, claim, *words[1], aset.version + 1).status_code == 200
     sql = [query["sql"] for query in captured.captured_queries]
-    # The session; the user with the set, its role and labels (one statement); the write:
-    # each prepared (its values sent apart, as $n) and logged with its SQL.
-    assert len(sql) == 3, sql
+    # The session with its user and the user's set, role and labels (one statement); the
+    # write: each prepared (its values sent apart, as $n) and logged with its SQL.
+    assert len(sql) == 2, sql
     assert all("$1" in query for query in sql), sql
-    assert 'FROM "annotator_user" u LEFT JOIN LATERAL' in sql[1] and "JSONB_AGG" in sql[1]
+    assert 'FROM "annotator_websession" ws LEFT JOIN "annotator_user" u' in sql[0]
+    assert "JSONB_AGG" in sql[0] and sql[1].startswith("WITH bumped AS")
     prepared = _prepared_statements()
-    for mark in ('FROM "django_session"', 'FROM "annotator_user" u LEFT JOIN LATERAL',
-                 "WITH bumped AS"):
+    for mark in ('FROM "annotator_websession" ws', "WITH bumped AS"):
         assert sum(mark in statement for statement in prepared) == 1, (mark, prepared)
+    assert Span.objects.filter(annotation_set=aset).count() == 2
+
+
+def test_a_session_that_does_not_know_its_user_still_saves_reading_the_user_apart(
+        postgres, client_for, document, members, project):
+    """A session from before its rows kept their user's id (copied by the migration), or
+    whose copy names someone else: the user is read by the signed data's word, with the
+    set, in a statement of its own."""
+    aset = AnnotationSetFactory(document=document, annotator=members["annotator"])
+    client = client_for("annotator")
+    claim = project.span_labels.get(name="Claim").pk
+    for version, (copy, start) in enumerate([(None, 0), (members["manager"].pk, 6)]):
+        Session.objects.update(user_id=copy)
+        with CaptureQueriesContext(connection) as captured:
+            response = _save(client, document, claim, start, start + 4, version)
+        assert response.status_code == 200, response.content
+        sql = [query["sql"] for query in captured.captured_queries]
+        assert len(sql) == 3 and 'FROM "annotator_user" u LEFT JOIN LATERAL' in sql[1], sql
+        assert response.wsgi_request.user == members["annotator"]
     assert Span.objects.filter(annotation_set=aset).count() == 2
 
 

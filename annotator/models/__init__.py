@@ -19,7 +19,7 @@ from .jobs import (
     JobStatus,
 )
 from .projects import Membership, Project, RelationType, Role, SpanLabel
-from .security import LoginFailure
+from .security import LoginFailure, WebSession
 from .suggestions import (
     DismissedSuggestion,
     SuggestionAudience,
@@ -55,4 +55,5 @@ __all__ = [
     "SuggestionModel",
     "SuggestionSettings",
     "User",
+    "WebSession",
 ]

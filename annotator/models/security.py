@@ -5,6 +5,7 @@ five passwords per worker. A row per failure is small and is purged once it is
 older than the throttling window.
 """
 
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -24,3 +25,19 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class WebSession(AbstractBaseSession):
+    """A logged-in browser's session: Django's database session with its user's id beside
+    the signed data (annotator.web.sessions, the store), so that a write of the
+    annotation page reads the session, the user and the user's set in one statement
+    (issue 12.5). ``user_id`` is a copy, never trusted: the signed data says who is
+    logged in, and the copy only serves when the two agree."""
+
+    user_id = models.BigIntegerField(null=True, blank=True)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from annotator.web.sessions import SessionStore
+
+        return SessionStore

@@ -282,9 +282,11 @@ _OWN_SET_DEFERRED = {Document: ("original", "cleaning"), Project: ("guidelines",
 
 
 @functools.cache
-def _own_set_sql() -> tuple[str, tuple]:
+def _own_set_sql(user: str = "%s") -> tuple[str, tuple]:
     """:func:`_own_set_in_sql`'s statement, and per model the fields it reads and their
-    converters (what Django's compiler would apply), in the statement's column order."""
+    converters (what Django's compiler would apply), in the statement's column order.
+    ``user``: the user's id in it, a parameter (given twice: the role's, then the set's
+    annotator, around the document's id and the project's slug) or an outer column."""
     q = connection.ops.quote_name
     parts, columns = [], []
     for model, alias in ((AnnotationSet, "s"), (Document, "d"), (Project, "p")):
@@ -300,13 +302,13 @@ def _own_set_sql() -> tuple[str, tuple]:
     sql = (
         f"SELECT {', '.join(columns)},"
         f" (SELECT m.role FROM {q(Membership._meta.db_table)} m"
-        " WHERE m.project_id = d.project_id AND m.user_id = %s LIMIT 1),"
+        f" WHERE m.project_id = d.project_id AND m.user_id = {user} LIMIT 1),"
         f" (SELECT JSONB_AGG(JSONB_BUILD_OBJECT({labels})) FROM {q(SpanLabel._meta.db_table)} l"
         " WHERE l.project_id = d.project_id)"
         f" FROM {q(AnnotationSet._meta.db_table)} s"
         f" JOIN {q(Document._meta.db_table)} d ON d.id = s.document_id"
         f" JOIN {q(Project._meta.db_table)} p ON p.id = d.project_id"
-        " WHERE s.document_id = %s AND p.slug = %s AND s.annotator_id = %s LIMIT 1"
+        f" WHERE s.document_id = %s AND p.slug = %s AND s.annotator_id = {user} LIMIT 1"
     )
     return sql, tuple(parts)
 
@@ -322,25 +324,50 @@ def _own_set_in_sql(user, slug: str, document_id: int) -> AnnotationSet | None:
     return None if row is None else _own_set_from_row(row)
 
 
-#: The set a write of the annotation page is about, as (project slug, document id), while
-#: its view runs (web/annotate.py, ``writes_own_set``): the request's user is then read
-#: with that set, in one statement (:func:`user_with_own_set`).
-OWN_SET_WANTED: ContextVar[tuple[str, int] | None] = ContextVar("warrant_own_set_wanted",
-                                                                default=None)
+@dataclass
+class OwnSetWanted:
+    """The set a write of the annotation page is about, while its view runs (web/annotate.py,
+    ``writes_own_set``): the request's user is then read with that set in one statement,
+    with the session too when the session's row knows its user (web/sessions.py), else
+    on its own (:func:`user_with_own_set`). ``user``: the user the session's read brought
+    along, for the authentication backend to take once Django has the session's word for
+    whose it is."""
+
+    slug: str
+    document_id: int
+    user: object = None
+
+
+OWN_SET_WANTED: ContextVar[OwnSetWanted | None] = ContextVar("warrant_own_set_wanted",
+                                                             default=None)
+
+
+def own_set_columns(user: str) -> str:
+    """The columns of the user's own set of :attr:`OwnSetWanted`'s document (its document,
+    project, role and labels), for a ``LEFT JOIN LATERAL (...)`` whose outer query holds
+    the user's id as ``user``; its parameters: the document's id and the project's slug;
+    :func:`own_set_on_user` reads them back."""
+    return _own_set_sql(user)[0]
+
+
+def own_set_on_user(user, rest, wanted: OwnSetWanted) -> None:
+    """Give ``user`` the set whose columns (:func:`own_set_columns`) are ``rest`` (all None:
+    no set), for :func:`own_annotation_set` to take instead of reading it."""
+    aset = None if rest[0] is None else _own_set_from_row(rest)
+    user._warrant_own_set = ((wanted.slug, int(wanted.document_id)), aset)
 
 
 @functools.cache
 def _user_with_own_set_sql(user_model) -> tuple[str, list[str], list[list]]:
     q = connection.ops.quote_name
     columns, names, converters = select_columns(user_model, "u")
-    own_set, _ = _own_set_sql()
     sql = (f"SELECT {columns}, x.* FROM {q(user_model._meta.db_table)} u"
-           f" LEFT JOIN LATERAL ({own_set}) x ON TRUE"
-           f" WHERE u.{q(user_model._meta.pk.column)} = %s")
+           f" LEFT JOIN LATERAL ({own_set_columns('u.' + q(user_model._meta.pk.column))}) x"
+           f" ON TRUE WHERE u.{q(user_model._meta.pk.column)} = %s")
     return sql, names, converters
 
 
-def user_with_own_set(user_model, user_id, slug: str, document_id: int):
+def user_with_own_set(user_model, user_id, wanted: OwnSetWanted):
     """The user ``user_id`` (None if there is none) and, on it for
     :func:`own_annotation_set`, their own set of the document with its role and labels:
     the user's read and the set's in one prepared statement on PostgreSQL, one round trip
@@ -350,14 +377,12 @@ def user_with_own_set(user_model, user_id, slug: str, document_id: int):
     verify."""
     sql, names, converters = _user_with_own_set_sql(user_model)
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [user_id, document_id, slug, user_id, user_id])
+        cursor.execute(sql, [wanted.document_id, wanted.slug, user_id])
         row = cursor.fetchone()
     if row is None:
         return None
     user = model_from_row(user_model, names, converters, row[:len(names)])
-    rest = row[len(names):]
-    aset = None if rest[0] is None else _own_set_from_row(rest)
-    user._warrant_own_set = ((slug, int(document_id)), aset)
+    own_set_on_user(user, row[len(names):], wanted)
     return user
 
 

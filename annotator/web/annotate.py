@@ -476,14 +476,15 @@ _WRITE_PERMISSIONS = ("project.view", "document.view", "annotation_set.annotate"
 
 def writes_own_set(view):
     """Mark a view as a write to the user's own set of the document (:func:`_own_set`):
-    while it runs, the request's user, when first read, is read with that set in one
-    statement (selectors.annotations.user_with_own_set), one round trip fewer per save."""
+    while it runs, the request's session and user, when first read, are read with that
+    set in one statement (web/sessions.py, selectors.annotations.OwnSetWanted), two round
+    trips fewer per save."""
 
     @functools.wraps(view)
     def wrapped(request, slug, document_id, *args, **kwargs):
         if request.method != "POST":
             return view(request, slug, document_id, *args, **kwargs)
-        token = sel.OWN_SET_WANTED.set((slug, int(document_id)))
+        token = sel.OWN_SET_WANTED.set(sel.OwnSetWanted(slug, int(document_id)))
         try:
             return view(request, slug, document_id, *args, **kwargs)
         finally:

@@ -68,7 +68,7 @@ PROJECT_OF = {
     "SuggestionModel": "project",
 }
 #: Rows that belong to no project: they stay.
-NOT_OF_A_PROJECT = {"User", "LoginFailure"}
+NOT_OF_A_PROJECT = {"User", "LoginFailure", "WebSession"}
 
 
 def _models():

@@ -453,18 +453,18 @@ def test_page_and_saves_run_as_many_queries_for_10_as_for_200_spans(client_for, 
         counts[n] = _page_and_save_queries(client_for("annotator"), project, document, spans,
                                            saves[n])
     assert counts[10] == counts[200]
-    # Session, user with the set and its role and labels (one statement on PostgreSQL);
-    # the write: on PostgreSQL one statement (the version with the check for a repeated
-    # span, the row and the log), elsewhere BEGIN, those three, COMMIT. Before the page
-    # drew its own panels: 12.
+    # Session, user, the set with its role and labels (one statement on PostgreSQL); the
+    # write: on PostgreSQL one statement (the version with the check for a repeated span,
+    # the row and the log), elsewhere BEGIN, those three, COMMIT. Before the page drew
+    # its own panels: 12.
     from django.db import connection
 
-    assert counts[10]["span save"] <= (3 if connection.vendor == "postgresql" else 8), counts[10]
+    assert counts[10]["span save"] <= (2 if connection.vendor == "postgresql" else 8), counts[10]
     if connection.vendor == "postgresql":
-        # A link: session, user with the set, its two spans, the schema's types, the write
+        # A link: session with user and set, its two spans, the schema's types, the write
         # in one statement (the version with the check for a repeated link, the row and the
         # log) and the source's relations for its editor. Before: 12.
-        assert counts[10]["link"] <= 6, counts[10]
+        assert counts[10]["link"] <= 5, counts[10]
     for kind, (size, sql) in saves[200].items():
         # The same answer, give or take the digits of larger ids.
         assert abs(size - saves[10][kind][0]) < 100, (kind, size, saves[10][kind][0])

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
+
+from annotator.models import WebSession as Session
 
 
 def test_a_live_session_logs_the_user_in(client_for):
