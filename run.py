@@ -67,10 +67,32 @@ def demo(args: list[str]) -> None:
     _run(*manage, "runserver", "127.0.0.1:8000", env=env)
 
 
+#: Test processes at most (pytest-xdist), one per core up to this: each has a test
+#: database, a Redis database for the topology tests and its own Chromium.
+MAX_TEST_PROCESSES = 4
+
+
+def _test_processes(args: list[str]) -> list[str]:
+    """pytest-xdist's options for the suite: one process per core (at most
+    MAX_TEST_PROCESSES), a test file's tests in one process (its module fixtures, a
+    Chromium or a built project, are made once); none when the arguments choose
+    (``-n``, ``--numprocesses``, ``-p no:xdist``) or there is a single core.
+
+    The tests wait on PostgreSQL, the worker processes and Chromium much of the time:
+    on the 2-core CI machine two processes take the suite from some 17 to some 10 minutes.
+    """
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist"
+                 or a == "-pno:xdist" for a in args)
+    cores = min(os.cpu_count() or 1, MAX_TEST_PROCESSES)
+    if chosen or cores < 2:
+        return []
+    return ["-n", str(cores), "--dist", "loadfile"]
+
+
 def test(args: list[str]) -> None:
     ensure_venv("dev")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    _run(str(PYTHON), "-m", "pytest", *args, env=env)
+    _run(str(PYTHON), "-m", "pytest", *_test_processes(args), *args, env=env)
 
 
 # ----------------------------------------------------------------------------- stack

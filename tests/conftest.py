@@ -78,6 +78,31 @@ def chromium_path():
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_folder_of_this_test_process():
+    """Under pytest-xdist (``run.py test``), MEDIA_ROOT is a folder of this test process's
+    own, for it and for the workers it starts: files are named by row ids, which the
+    processes' test databases hand out alike.
+
+    The workers read MEDIA_ROOT from the environment and add ``warrant-test-media``
+    (config.settings.test), as this process did; a test may still point its workers
+    elsewhere through the environment.
+    """
+    from django.conf import settings
+    from django.test import override_settings
+
+    process = os.environ.get("PYTEST_XDIST_WORKER")
+    if not process:
+        yield
+        return
+    base = Path(settings.MEDIA_ROOT).parent / process
+    with pytest.MonkeyPatch.context() as patch, override_settings(
+        MEDIA_ROOT=base / Path(settings.MEDIA_ROOT).name
+    ):
+        patch.setenv("MEDIA_ROOT", str(base))
+        yield
+
+
 JSONL_SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "jsonl-schema.json"
 
 

@@ -7,6 +7,23 @@ from annotator.models import AnnotationSet
 from tests.factories import AnnotationSetFactory, MembershipFactory, UserFactory
 
 
+def pytest_collection_modifyitems(items):
+    """Each operation schemathesis fuzzes has a node id of its own.
+
+    schemathesis 4 under pytest 9 names its items ``test_x[GET /api/...]`` but gives
+    them all the function's node id, and pytest-xdist schedules by node id: under
+    ``run.py test`` only one of the operations would run.
+    """
+    for item in items:
+        originalname = getattr(item, "originalname", item.name)
+        if item.name == originalname or not item.nodeid.endswith(f"::{originalname}"):
+            continue
+        if hasattr(item, "_id"):  # pytest 9's structured node ids
+            item._id = item.parent.id.child(item.name)
+        else:
+            item._nodeid = f"{item.nodeid.removesuffix(originalname)}{item.name}"
+
+
 @pytest.fixture
 def api_for(members):
     """An APIClient authenticated as the given actor (``anonymous``: not at all)."""
