@@ -88,7 +88,9 @@ Probes, and the rows of the issue's table they give:
   computed in its request (tasks run in-process when no broker is configured).
 
 Not here: ``benchmarks/load_annotate.py`` (50 clients saving spans in the
-browser's way) and the span save of the annotate page, which issue 13 rewrites.
+browser's way), the annotate page and every kind of edit
+(``benchmarks/annotate_page.py``) and the span save's server time against another
+checkout, in turns (``benchmarks/span_save.py``: the table's "span save" row).
 """
 
 from __future__ import annotations
