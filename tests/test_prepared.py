@@ -51,7 +51,7 @@ def test_a_span_save_runs_its_two_statements_prepared(postgres, client_for, docu
     assert len(sql) == 2, sql
     assert all("$1" in query for query in sql), sql
     assert 'FROM "annotator_websession" ws LEFT JOIN "annotator_user" u' in sql[0]
-    assert "JSONB_AGG" in sql[0] and sql[1].startswith("WITH bumped AS")
+    assert "JSON_AGG" in sql[0] and sql[1].startswith("WITH bumped AS")
     prepared = _prepared_statements()
     for mark in ('FROM "annotator_websession" ws', "WITH bumped AS"):
         assert sum(mark in statement for statement in prepared) == 1, (mark, prepared)
