@@ -171,7 +171,7 @@ def read_xmi(xmi: bytes, typesystem: bytes, *, xmi_name: str, ts_name: str) -> D
                 f"R{len(relations) + 1}", id_of[governor.xmiID], id_of[dependent.xmiID],
                 str(label) if label else t.name.removeprefix(_CUSTOM)))
     title, external_id = "", ""
-    for fs in cas.select_all():
+    for fs in cas.select_all_annotations():
         if fs.type.name == METADATA_TYPE:
             title = str(fs.get("documentTitle") or "")
             external_id = str(fs.get("documentId") or "")
