@@ -36,7 +36,9 @@ class AgreementRun(models.Model):
         help_text="The run's scope and its chunks of documents (services/agreement.py).",
     )
     stage = models.CharField(
-        max_length=16, blank=True, help_text="While running: chunks, then pooling."
+        max_length=16, blank=True,
+        help_text="While running: chunks, then pooling, then reported or ranked once the "
+                  "report or the documents' ranks is stored (the other finishes the run).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
