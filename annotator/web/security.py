@@ -238,13 +238,11 @@ class ThrottledModelBackend(ModelBackend):
         model, pk = get_user_model(), get_user_model()._meta.pk
         user_id = pk.to_python(user_id)
         wanted = OWN_SET_WANTED.get()
-        if wanted is None:
-            user = get_prepared(model, f"{connection.ops.quote_name(pk.column)} = %s", [user_id])
-        elif wanted.user is not None and wanted.user.pk == user_id:
+        if wanted is not None and wanted.user is not None and wanted.user.pk == user_id:
             # A write of the annotation page whose session's read brought the user and
             # their set along (web/sessions.py): the signed session names the same user.
             user, wanted.user = wanted.user, None
-        elif connection.vendor == "postgresql":
+        elif wanted is not None and connection.vendor == "postgresql":
             # A write of the annotation page: the user with their set, in one statement.
             user = user_with_own_set(model, user_id, wanted)
         else:
