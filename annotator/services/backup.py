@@ -112,6 +112,7 @@ from annotator.selectors.agreement_report import (
     json_chunks,
 )
 
+from .agreement import agreement_run_rank
 from .annotations import check_relation_attributes
 from .errors import WarrantError
 from .imports import content_hash
@@ -1108,12 +1109,17 @@ class _Restorer:
             self.runs_interrupted += 1
         requested_by = self._user_named(record["requested_by"], where)
         created_at = values.pop("created_at")
+        done = values["status"] == JobStatus.DONE
+        if done:  # stored as runs store theirs: each document's figures as its ranks
+            values["report"] = {key: value for key, value in report.items()
+                                if key != "by_document"}
         run = AgreementRun.objects.create(
             project=self.project, requested_by=requested_by, **values
         )
         AgreementRun.objects.filter(pk=run.pk).update(created_at=created_at)
-        if run.status == JobStatus.DONE:
-            _rank_restored_run(run, values["report"])
+        if done:
+            # selectors.agreement_report writes the whole report again from these.
+            agreement_run_rank(run=run, report=report)
         if record["data_current"]:
             self.current_runs.append(run)
 
@@ -1137,17 +1143,6 @@ class _Restorer:
             )
             AgreementRun.objects.filter(pk=run.pk).update(data_version=run.data_version)
         self.finished = True
-
-
-def _rank_restored_run(run: AgreementRun, report: dict) -> None:
-    """A finished run from the file stored as runs store theirs: its documents' figures
-    (the file's ``by_document``) as its ranks, and its report and summary without them
-    (``selectors.agreement_report`` writes the whole report again)."""
-    from annotator.services.agreement import agreement_run_rank
-
-    agreement_run_rank(run=run, report=report)
-    AgreementRun.objects.filter(pk=run.pk).update(report={
-        key: value for key, value in report.items() if key != "by_document"})
 
 
 def _reserve_ids(model: type[models.Model], n: int) -> list[int]:
