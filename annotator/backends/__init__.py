@@ -1,0 +1,1 @@
+"""Warrant's database backends (``DATABASES["default"]["ENGINE"]``, config/settings)."""
