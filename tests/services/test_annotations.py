@@ -528,6 +528,56 @@ def test_moving_a_boundary_snaps_or_trims_and_refuses_a_duplicate(aset, project)
     assert AnnotationSet.objects.get(pk=aset.pk).version == version
 
 
+def test_updating_a_span_gone_without_a_version_change_is_refused_and_changes_nothing(
+        aset, project):
+    """A relabel, a move or a note of a span (or a relation's new type) removed behind the
+    set's version says so; a
+    stale version is a conflict first; neither refusal moves the version or the log (on
+    PostgreSQL the write is one statement: nothing of it may happen alone)."""
+    gone = make(aset, "Evidence", "Exports fell by 40%")
+    kept = make(aset, "Claim", "Sanctions work.")
+    link = svc.relation_create(annotation_set=aset, source=gone, target=kept,
+                               type=rtype(project, "supports"), expected_version=aset.version)
+    Span.objects.filter(pk=gone.pk).delete()  # and the relation with it
+    logged, version = AnnotationAction.objects.count(), aset.version
+    with pytest.raises(WarrantError, match="this relation was already deleted"):
+        svc.relation_update(relation=link, type=rtype(project, "attacks"),
+                            expected_version=version)
+    for change in ({"label": label(project, "Claim")}, {"end": gone.end - 4}, {"note": "n"}):
+        with pytest.raises(WarrantError, match="this span was already deleted"):
+            svc.span_update(span=gone, expected_version=version, **change)
+    with pytest.raises(ConflictError):
+        svc.span_update(span=kept, expected_version=version - 1, note="stale")
+    assert AnnotationSet.objects.get(pk=aset.pk).version == version
+    assert AnnotationAction.objects.count() == logged
+    assert Span.objects.get(pk=kept.pk).note == ""
+
+
+def test_a_span_update_writes_the_row_the_version_and_its_log_together(aset, project):
+    span = make(aset, "Evidence", "Exports fell by 40%")
+    version = aset.version
+    svc.span_update(span=span, expected_version=version, label=label(project, "Claim"),
+                    note="  from Reuters ", start=TEXT.index("fell"))
+    row = Span.objects.get(pk=span.pk)
+    assert (row.label.name, TEXT[row.start:row.end], row.note) == ("Claim", "fell by 40%",
+                                                                  "from Reuters")
+    stored = AnnotationSet.objects.get(pk=aset.pk)
+    assert stored.version == aset.version == version + 1 and stored.status == aset.status
+    action = AnnotationAction.objects.filter(annotation_set=aset).order_by("-id").first()
+    assert (action.kind, action.version) == ("span_update", version + 1)
+    evidence = label(project, "Evidence").pk
+    assert action.payload == {
+        "span": span.pk,
+        "old": {"label": evidence, "start": TEXT.index("Exports"), "note": ""},
+        "new": {"label": row.label_id, "start": row.start, "note": "from Reuters"},
+    }
+    # Undone, the span is back as it was, in one more version.
+    svc.annotation_set_undo(annotation_set=aset, expected_version=aset.version)
+    row = Span.objects.get(pk=span.pk)
+    assert (row.label_id, TEXT[row.start:row.end], row.note) == (evidence,
+                                                                "Exports fell by 40%", "")
+
+
 def test_spans_create_marks_many_ranges_in_one_action_and_skips_marked_ones(aset, project):
     make(aset, "Claim", "Prices")
     ranges = [[TEXT.index(w), TEXT.index(w) + len(w)] for w in ("Prices", "Reuters", "Export")]

@@ -465,6 +465,16 @@ def test_page_and_saves_run_as_many_queries_for_10_as_for_200_spans(client_for, 
         # in one statement (the version with the check for a repeated link, the row and the
         # log) and the source's relations for its editor. Before: 12.
         assert counts[10]["link"] <= 5, counts[10]
+        # A relabel: session with user and set, the span, its relations (the schema's check
+        # of the new label, then its editor), the write in one statement (the version with
+        # the checks that the span is still there and, moved or relabelled, not repeated,
+        # the row and the log); a move reads the relations after the write, for the
+        # editor. Before: 9 each (with BEGIN and COMMIT, or a savepoint, around the write).
+        assert counts[10]["relabel"] <= 4 and counts[10]["boundary"] <= 4, counts[10]
+        # A new type: session with user and set, the relation with its ends' labels, the
+        # type, the write in one statement (the version with the checks that the relation
+        # is still there and repeats none, the row and the log). Before: 9.
+        assert counts[10]["retype"] <= 4, counts[10]
     for kind, (size, sql) in saves[200].items():
         # The same answer, give or take the digits of larger ids.
         assert abs(size - saves[10][kind][0]) < 100, (kind, size, saves[10][kind][0])
