@@ -19,6 +19,12 @@ and its commit, the answer; no network). Server time is what Warrant's
 Server-Timing header reports. A save the server refuses (the same label on the
 same words twice) is counted apart and left out of the times.
 
+``--handler wsgi`` sends the same saves through Django's WSGI handler, as gunicorn
+calls it, instead of the test client: each request then begins as in production
+(the request_started signal closes an obsolete connection and has the first query
+check the connection's health: CONN_HEALTH_CHECKS) and carries the page's CSRF
+token, which the server checks (the test client skips both).
+
 Printed: per checkout the median, the fastest 10% (10th percentile) and the 90th
 percentile over all rounds, the median of each round, this/base ratios, the
 queries of one save, and the load average (1 min) before and after each round.
@@ -55,8 +61,9 @@ def _driver(name: str):
 # --------------------------------------------------------------------------- the child
 
 
-def child() -> int:
-    """Build the brief, warm up, then answer each line ``N`` on stdin with N saves' times."""
+def child(handler: str = "client") -> int:
+    """Build the brief, warm up, then answer each line ``N`` on stdin with N saves' times;
+    ``handler``: Django's test client, or its WSGI handler (``wsgi``)."""
     import django
 
     django.setup()
@@ -90,13 +97,15 @@ def child() -> int:
                                                   "document_id": document.pk})
     version = aset.version
 
+    post = _wsgi_post(client) if handler == "wsgi" else client.post
+
     def save() -> float | None:
         nonlocal version
         k = rng.randrange(len(tokens) - 8)
         data = {"label": claim, "start": tokens[k][0], "end": tokens[k + 1][1], "snap": "1",
                 "expected_version": version}
-        response = client.post(url, urllib.parse.urlencode(data), HTTP_HX_REQUEST="true",
-                               content_type="application/x-www-form-urlencoded")
+        response = post(url, urllib.parse.urlencode(data), HTTP_HX_REQUEST="true",
+                        content_type="application/x-www-form-urlencoded")
         if response.status_code != 200:
             assert response.status_code == 400, (response.status_code, response.content[:300])
             return None
@@ -118,11 +127,49 @@ def child() -> int:
     return 0
 
 
+def _wsgi_post(client):
+    """A ``client.post`` that goes through Django's WSGI handler as gunicorn calls it (the
+    request's signals as in production), with the logged-in client's session cookie and
+    a CSRF cookie and token, as the page sends them."""
+    import io
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.http import HttpResponse
+    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+
+    handler, secret = WSGIHandler(), _get_new_csrf_string()
+    cookies = "; ".join([*(f"{k}={v.value}" for k, v in client.cookies.items()),
+                         f"csrftoken={secret}"])
+
+    def post(path: str, body: str, content_type: str, HTTP_HX_REQUEST: str):
+        data = f"{body}&csrfmiddlewaretoken={_mask_cipher_secret(secret)}".encode()
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": path, "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data)),
+            "CONTENT_TYPE": content_type, "HTTP_HX_REQUEST": HTTP_HX_REQUEST,
+            "HTTP_COOKIE": cookies, "REMOTE_ADDR": "127.0.0.1",
+        }
+        started = []
+        chunks = handler(environ, lambda status, headers: started.append((status, headers)))
+        try:
+            content = b"".join(chunks)
+        finally:
+            chunks.close()  # request_finished, as the server sends it
+        status, headers = started[0]
+        response = HttpResponse(content, status=int(status.split()[0]))
+        for name, value in headers:
+            response[name] = value
+        return response
+
+    return post
+
+
 # --------------------------------------------------------------------------- the driver
 
 
 class Checkout:
-    def __init__(self, label: str, code: Path, scale):
+    def __init__(self, label: str, code: Path, scale, handler: str = "client"):
         self.label, self.code, self.scale = label, code, scale
         self.database = f"warrant_span_save_{uuid.uuid4().hex[:6]}"
         url = scale._database(scale._server(), self.database)
@@ -132,7 +179,8 @@ class Checkout:
         if migrate.returncode:
             raise SystemExit(f"{label}: migrate failed: {migrate.stderr[-800:]}")
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--child"], cwd=code, env=self.env,
+            [sys.executable, str(Path(__file__).resolve()), "--child", "--handler", handler],
+            cwd=code, env=self.env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.ready = self._read()
         self.ms: list[float] = []
@@ -171,17 +219,20 @@ def main(argv=None) -> int:
     parser.add_argument("--base", type=Path, help="another checkout to measure in turns")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--saves", type=int, default=100, help="saves per round and checkout")
+    parser.add_argument("--handler", choices=("client", "wsgi"), default="client",
+                        help="Django's test client (the default) or its WSGI handler, as "
+                        "gunicorn calls it")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return child()
+        return child(args.handler)
     scale = _driver("scale")
     trees = [("this", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
     print(f"load before: {os.getloadavg()}", flush=True)
     checkouts = []
     try:
         for label, code in trees:
-            checkouts.append(Checkout(label, code, scale))
+            checkouts.append(Checkout(label, code, scale, args.handler))
         for number in range(args.rounds):
             # Alternate who goes first, so that neither always follows the other's writes.
             for checkout in checkouts if number % 2 == 0 else checkouts[::-1]:
@@ -192,8 +243,8 @@ def main(argv=None) -> int:
     finally:
         for checkout in checkouts:
             checkout.close()
-    print(f"\nSpan save, server time over {args.rounds} rounds x {args.saves} saves "
-          f"(load after: {os.getloadavg()})")
+    print(f"\nSpan save ({args.handler}), server time over {args.rounds} rounds x "
+          f"{args.saves} saves (load after: {os.getloadavg()})")
     print(f"{'':8} {'median':>8} {'p10':>8} {'p90':>8} {'queries':>8} {'refused':>8}")
     figures = {}
     for c in checkouts:
