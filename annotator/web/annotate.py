@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -40,6 +41,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from annotator.models import AnnotationStatus, Relation, Span, SpanLabel
+from annotator.prepared import get_prepared
 from annotator.selectors import annotations as sel
 from annotator.selectors.permissions import has_permission
 from annotator.selectors.projects import label_spec
@@ -688,6 +690,20 @@ def _span_of(aset, span_id) -> Span:
     )
 
 
+def _own_span(project, aset, span_id) -> Span:
+    """A span of the user's own set for a write (:func:`_own_set`), or 404: on PostgreSQL its
+    row alone, by a prepared statement, with its label from the project's labels the
+    set's read brought along (no ORM compiling, no join on a save's path)."""
+    if connection.vendor != "postgresql":
+        return _span_of(aset, span_id)
+    span = get_prepared(Span, '"id" = %s AND "annotation_set_id" = %s', [span_id, aset.pk])
+    label = None if span is None else sel.project_span_labels(project).get(span.label_id)
+    if label is None:  # no such span in the set (a label is always the project's)
+        raise Http404("No Span matches the given query.")
+    span.label = label
+    return span
+
+
 def _editor_html(request, project, document, aset, span, editable, oob=False,
                  new=False) -> str:
     """The span editor (``#span-editor``); ``new``: the span was made by this request and
@@ -844,7 +860,7 @@ def annotate_span(request, slug, document_id, span_id):
             _editor_html(request, project, document, access.annotation_set, span, access.editable)
         )
     project, document, aset = _own_set(request, slug, document_id)
-    span = _span_of(aset, span_id)
+    span = _own_span(project, aset, span_id)
     span.annotation_set = aset
     page = _page_url(project, document)
     fields = request.POST
@@ -896,7 +912,7 @@ def annotate_span(request, slug, document_id, span_id):
 @login_required
 def annotate_span_delete(request, slug, document_id, span_id):
     project, document, aset = _own_set(request, slug, document_id)
-    span = _span_of(aset, span_id)
+    span = _own_span(project, aset, span_id)
     span.annotation_set = aset
     page = _page_url(project, document)
     where, span_id = (span.start, span.end), span.pk

@@ -528,6 +528,30 @@ def test_moving_a_boundary_snaps_or_trims_and_refuses_a_duplicate(aset, project)
     assert AnnotationSet.objects.get(pk=aset.pk).version == version
 
 
+def test_a_span_deletion_logs_the_span_and_its_relations_rows_as_they_were(aset, project):
+    """The log row keeps what undo puts back: the span's row and those of the relations that
+    went with it, in id order (on PostgreSQL written by the deleting statement itself)."""
+    from datetime import datetime
+
+    claim = make(aset, "Claim", "Sanctions work.")
+    evidence = make(aset, "Evidence", "Exports fell by 40%")
+    reason = make(aset, "Reason", "Prices rose.")
+    for source, kind in ((evidence, "supports"), (reason, "attacks")):
+        svc.relation_create(annotation_set=aset, source=source, target=claim,
+                            type=rtype(project, kind), expected_version=aset.version)
+    relations = list(Relation.objects.filter(target=claim).order_by("id"))
+    before, span_row = [svc._relation_row(r) for r in relations], svc._span_row(claim)
+    svc.span_delete(span=claim, expected_version=aset.version)
+    action = AnnotationAction.objects.filter(annotation_set=aset).order_by("-id").first()
+    assert action.kind == "span_delete" and action.payload["span"] == span_row
+    logged = action.payload["relations"]
+    assert [{**row, "created_at": None} for row in logged] == [
+        {**row, "created_at": None} for row in before]
+    assert [datetime.fromisoformat(row["created_at"]) for row in logged] == [
+        r.created_at for r in relations]
+    assert not Relation.objects.filter(pk__in=[r.pk for r in relations]).exists()
+
+
 def test_updating_a_span_gone_without_a_version_change_is_refused_and_changes_nothing(
         aset, project):
     """A relabel, a move or a note of a span (or a relation's new type) removed behind the

@@ -475,6 +475,10 @@ def test_page_and_saves_run_as_many_queries_for_10_as_for_200_spans(client_for, 
         # type, the write in one statement (the version with the checks that the relation
         # is still there and repeats none, the row and the log). Before: 9.
         assert counts[10]["retype"] <= 4, counts[10]
+        # A deletion: session with user and set, the span (prepared; its label is the
+        # set's read's), the write in one statement, which logs the rows of the relations
+        # it deletes with the span from their DELETE. Before: 4 (the relations read first).
+        assert counts[10]["delete"] <= 3, counts[10]
     for kind, (size, sql) in saves[200].items():
         # The same answer, give or take the digits of larger ids.
         assert abs(size - saves[10][kind][0]) < 100, (kind, size, saves[10][kind][0])
@@ -567,3 +571,22 @@ def test_the_span_editor_escapes_what_users_wrote_and_its_forms_pass_the_csrf_ch
     response = client.post(delete, {"expected_version": 0, "csrfmiddlewaretoken": token},
                            HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and not Span.objects.filter(pk=span.pk).exists()
+
+
+@pytest.mark.parametrize("name, data", [("annotate-span", {"note": "n"}),
+                                        ("annotate-span-delete", {})])
+def test_a_write_to_a_span_not_in_ones_own_set_is_404_and_changes_nothing(
+        client_for, document, own_set, members, name, data):
+    """Another set's span, an id no span has, one beyond PostgreSQL's bigint: 404 (the
+    write reads the span by a prepared statement on PostgreSQL, annotate._own_span)."""
+    other = AnnotationSetFactory(document=document, annotator=members["curator"])
+    theirs = SpanFactory(annotation_set=other, start=0, end=5)
+    mine = SpanFactory(annotation_set=own_set, start=6, end=10)
+    client = client_for("annotator")
+    for span_id in (theirs.pk, mine.pk + 1000, 2**63, 10**30):
+        response = client.post(url(name, document, span_id=span_id),
+                               {**data, "expected_version": own_set.version},
+                               HTTP_HX_REQUEST="true")
+        assert response.status_code == 404, (span_id, response.status_code)
+    assert AnnotationSet.objects.get(pk=own_set.pk).version == own_set.version
+    assert sorted(Span.objects.values_list("pk", "note")) == [(theirs.pk, ""), (mine.pk, "")]
