@@ -62,7 +62,6 @@ from annotator.metrics.report import (
     _report_and_intervals,
     _separable_sums,
     columns_of_documents,
-    document_disagreement,
 )
 from annotator.metrics.types import DocumentAnnotations
 from annotator.metrics.unitizing import expected_cross_term
@@ -253,11 +252,7 @@ def chunk_sums_of_columns(
                                                    np.cumsum(raters)[:-1])] if n else []
     corpus = reader.finish(list(columns.doc_ids), doc_annotators)
     del reader
-    figures = corpus.figures_by_document()
-    values = np.array([
-        [document_disagreement(f), f["krippendorff_alpha"]["value"],
-         f["span_f1"]["exact"]["value"], f["relation_f1"]["value"]] for f in figures
-    ], dtype=np.float64).reshape(n, 4)  # None becomes nan
+    figures, values = corpus.document_figures_json()
     n_labels = len(labels)
     return ChunkSums(
         doc_ids=list(columns.doc_ids),
@@ -278,7 +273,7 @@ def chunk_sums_of_columns(
                         corpus.unit_count]).astype(np.int64),
         gaps=np.stack([corpus.gap_doc, corpus.gap_label, corpus.gap_length,
                        corpus.gap_count]).astype(np.int64),
-        figures="\n".join(json.dumps(f, allow_nan=False) for f in figures),
+        figures="\n".join(figures),
     )
 
 

@@ -90,12 +90,14 @@ def relation_match_counts_grouped(
     matched = np.zeros(n_groups * n_types, dtype=np.int64)
     if len(keys_a) and len(keys_b):
         rows = np.vstack([np.column_stack([group_a, keys_a]), np.column_stack([group_b, keys_b])])
-        # Equal rows numbered alike (np.unique(axis=0) is several times slower).
-        order = np.lexsort(rows.T[::-1])
-        ordered = rows[order]
+        # Equal rows numbered alike (np.unique(axis=0) is several times slower): the
+        # columns packed into as few words as their values fit, sorted by those.
+        words = _packed_words(rows)
+        order = np.lexsort(words[::-1])
+        ordered = words[:, order]
         first = np.ones(len(rows), dtype=bool)
-        first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-        unique = ordered[first]
+        first[1:] = (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)
+        unique = rows[order[first]]
         key = np.empty(len(rows), dtype=np.int64)
         key[order] = np.cumsum(first) - 1
         count_a = np.bincount(key[:len(keys_a)], minlength=len(unique))
@@ -104,6 +106,27 @@ def relation_match_counts_grouped(
                               np.minimum(count_a, count_b), minlength=n_groups * n_types)
     return (matched.astype(np.int64).reshape(n_groups, n_types),
             size.astype(np.int64).reshape(n_groups, n_types))
+
+
+def _packed_words(rows: np.ndarray) -> np.ndarray:
+    """The columns of ``rows`` (non-negative integers) packed side by side into
+    63-bit words, shape (n_words, n_rows): two rows are equal when their words are."""
+    if not len(rows) or rows.min() < 0:
+        return rows.T.copy()
+    widths = [max(int(v).bit_length(), 1) for v in rows.max(axis=0)]
+    words, word, used = [], None, 0
+    for column, width in enumerate(widths):
+        if word is not None and used + width > 63:
+            words.append(word)
+            word = None
+        if word is None:
+            word, used = rows[:, column].astype(np.int64), width
+        else:
+            word = (word << width) | rows[:, column]
+            used += width
+    if word is not None:
+        words.append(word)
+    return np.array(words)
 
 
 def relation_f1(work_a: AnnotatorWork, work_b: AnnotatorWork) -> float | None:

@@ -37,6 +37,7 @@ Documents with fewer than two of the chosen annotators count in
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,7 +55,13 @@ from annotator.metrics.unitizing import (
     expected_cross_term,
     section_sums,
 )
-from annotator.metrics.units import MAX_LABELS, UNITS, category_name, label_masks, unit_bounds
+from annotator.metrics.units import (
+    MAX_LABELS,
+    UNITS,
+    category_name,
+    row_label_masks,
+    unit_bounds,
+)
 
 __all__ = [
     "HEADLINE_FIGURES",
@@ -455,6 +462,46 @@ class _Corpus:
         )
 
     def figures_by_document(self) -> list[dict[str, Any]]:
+        return self.figures(*self._document_rows())
+
+    def document_figures_json(self) -> tuple[list[str], np.ndarray]:
+        """Each document's figures as JSON (the text of ``json.dumps`` of its entry of
+        :meth:`figures_by_document`), and its values (D, 4): disagreement
+        (:func:`document_disagreement`), alpha, exact span F1 and relation F1, nan
+        where undefined.
+
+        The documents that share their annotator pairs share the shape of their
+        figures: that shape is written once, as a template, and each document's
+        numbers filled in, without a dict per document.
+        """
+        doc_rows, pair_rows, cross, row_pairs = self._document_rows()
+        values = self._figure_values(doc_rows, pair_rows, cross)
+        overlap, exact = CRITERIA.index("overlap"), CRITERIA.index("exact")
+        summary = np.column_stack([1.0 - values["span_mean"][:, overlap], values["alpha"],
+                                   values["span_mean"][:, exact], values["rel_mean"]])
+        lines: list[str] = [""] * len(row_pairs)
+        shapes: dict[tuple, list[int]] = {}
+        for g, pairs in enumerate(row_pairs):
+            shapes.setdefault(tuple(pairs), []).append(g)
+        for pairs, rows in shapes.items():
+            slots: list[tuple] = []
+            template = _json_template(self._figure_tree(
+                lambda name, *at, slots=slots: slots.append((name, at)) or _SLOT, list(pairs)))
+            rows = np.array(rows, dtype=np.int64)
+            numbers = np.column_stack([values[name][(rows, *at)] for name, at in slots]
+                                      ) if slots else np.zeros((len(rows), 0))
+            if np.isinf(numbers).any():
+                raise ValueError("Out of range float values are not JSON compliant")
+            text = list(map(float.__repr__, numbers.ravel().tolist()))
+            for k in np.flatnonzero(np.isnan(numbers.ravel())).tolist():
+                text[k] = "null"
+            width = len(slots)
+            for k, g in enumerate(rows.tolist()):
+                lines[g] = template % tuple(text[k * width:(k + 1) * width])
+        return lines, summary
+
+    def _document_rows(self):
+        """Each document's sums as :meth:`figures` takes them, its pairs its own."""
         if self.separable is not None:
             raise ValueError("a pooled corpus's documents have their figures with their chunks")
         n_docs, n_labels, width = len(self.doc_ids), len(self.labels), self.layout.pair_width
@@ -472,7 +519,7 @@ class _Corpus:
             slot = np.arange(len(self.dp_doc)) - first
             per_doc[self.dp_doc, slot] = self.pair_sums
         doc_pairs = [list(combinations(a, 2)) for a in self.doc_annotators]
-        return self.figures(self.doc_sums, per_doc, cross, doc_pairs)
+        return self.doc_sums, per_doc, cross, doc_pairs
 
     def figures(
         self,
@@ -487,7 +534,18 @@ class _Corpus:
         (G, P, pair_width) summed pair sums of the pairs ``row_pairs[g]``
         (padding rows are zero); ``cross`` (G, n_labels).
         """
-        lab, types = self.labels, self.types
+        lists = {name: _json_values(values) for name, values in
+                 self._figure_values(doc_rows, pair_rows, cross).items()}
+        out = []
+        for g, pairs in enumerate(row_pairs):
+            row = {name: values[g] for name, values in lists.items()}
+
+            out.append(self._figure_tree(
+                lambda name, *at, row=row: _leaf(row[name], at), pairs))
+        return out
+
+    def _figure_values(self, doc_rows, pair_rows, cross) -> dict[str, np.ndarray]:
+        """The numbers of :meth:`figures`, each with a first axis of G (nan where undefined)."""
         alpha, alpha_label = self._alpha(doc_rows)
         fleiss = self._fleiss(doc_rows)
         unitizing, unitizing_label = self._unitizing(doc_rows, cross)
@@ -496,57 +554,51 @@ class _Corpus:
         rel, rel_type = self._relation_f1(pair_rows)
         # Padding pairs (beyond a row's own pairs) are all-zero sums: nan figures,
         # so the means over pairs can be taken on the whole array.
-        lists = {
-            name: _json_values(values)
-            for name, values in {
-                "alpha": alpha, "alpha_label": alpha_label, "fleiss": fleiss,
-                "unitizing": unitizing, "unitizing_label": unitizing_label,
-                "kappa": kappa, "kappa_mean": _nanmean(kappa, axis=1),
-                # (G, criterion, pair): each criterion's pairs as one list.
-                "span": np.swapaxes(span, 1, 2), "span_mean": _nanmean(span, axis=1),
-                "span_label": _nanmean(span_label, axis=1),
-                "rel": rel, "rel_mean": _nanmean(rel, axis=1),
-                "rel_type": _nanmean(rel_type, axis=1),
-            }.items()
+        return {
+            "alpha": alpha, "alpha_label": alpha_label, "fleiss": fleiss,
+            "unitizing": unitizing, "unitizing_label": unitizing_label,
+            "kappa": kappa, "kappa_mean": _nanmean(kappa, axis=1),
+            # (G, criterion, pair): each criterion's pairs as one list.
+            "span": np.swapaxes(span, 1, 2), "span_mean": _nanmean(span, axis=1),
+            "span_label": _nanmean(span_label, axis=1),
+            "rel": rel, "rel_mean": _nanmean(rel, axis=1),
+            "rel_type": _nanmean(rel_type, axis=1),
         }
-        out = []
-        keys_of: dict[tuple, list[str]] = {}  # most rows share their annotator pairs
-        for g, pairs in enumerate(row_pairs):
-            keys = keys_of.get(tuple(pairs))
-            if keys is None:
-                keys = keys_of[tuple(pairs)] = [
-                    f"{self.annotators[i]}|{self.annotators[j]}" for i, j in pairs
-                ]
-            span_pairs = lists["span"][g]
-            out.append({
-                "krippendorff_alpha": {
-                    "value": lists["alpha"][g],
-                    "per_label": dict(zip(lab, lists["alpha_label"][g], strict=True)),
-                },
-                "cohen_kappa": {
-                    "value": lists["kappa_mean"][g],
-                    "pairs": dict(zip(keys, lists["kappa"][g], strict=False)),
-                },
-                "fleiss_kappa": {"value": lists["fleiss"][g]},
-                "unitizing_alpha": {
-                    "value": lists["unitizing"][g],
-                    "per_label": dict(zip(lab, lists["unitizing_label"][g], strict=True)),
-                },
-                "span_f1": {
-                    criterion: {
-                        "value": lists["span_mean"][g][k],
-                        "pairs": dict(zip(keys, span_pairs[k], strict=False)),
-                        "per_label": dict(zip(lab, lists["span_label"][g][k], strict=True)),
-                    }
-                    for k, criterion in enumerate(CRITERIA)
-                },
-                "relation_f1": {
-                    "value": lists["rel_mean"][g],
-                    "pairs": dict(zip(keys, lists["rel"][g], strict=False)),
-                    "per_type": dict(zip(types, lists["rel_type"][g], strict=True)),
-                },
-            })
-        return out
+
+    def _figure_tree(self, value: Callable, pairs: list[tuple[int, int]]) -> dict[str, Any]:
+        """One pool's figures, ``value(name, *index)`` giving each number of
+        :meth:`_figure_values` (its first axis, the pool's, left out)."""
+        lab, types = self.labels, self.types
+        keys = [f"{self.annotators[i]}|{self.annotators[j]}" for i, j in pairs]
+        return {
+            "krippendorff_alpha": {
+                "value": value("alpha"),
+                "per_label": {name: value("alpha_label", k) for k, name in enumerate(lab)},
+            },
+            "cohen_kappa": {
+                "value": value("kappa_mean"),
+                "pairs": {key: value("kappa", p) for p, key in enumerate(keys)},
+            },
+            "fleiss_kappa": {"value": value("fleiss")},
+            "unitizing_alpha": {
+                "value": value("unitizing"),
+                "per_label": {name: value("unitizing_label", k) for k, name in enumerate(lab)},
+            },
+            "span_f1": {
+                criterion: {
+                    "value": value("span_mean", c),
+                    "pairs": {key: value("span", c, p) for p, key in enumerate(keys)},
+                    "per_label": {name: value("span_label", c, k)
+                                  for k, name in enumerate(lab)},
+                }
+                for c, criterion in enumerate(CRITERIA)
+            },
+            "relation_f1": {
+                "value": value("rel_mean"),
+                "pairs": {key: value("rel", p) for p, key in enumerate(keys)},
+                "per_type": {name: value("rel_type", k) for k, name in enumerate(types)},
+            },
+        }
 
     def headline(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         """Headline figures of weighted pools, one per row of ``weights`` (B, D)."""
@@ -1030,14 +1082,12 @@ class _Reader:
         ts = np.concatenate([t[0] for t in token_bounds])
         te = np.concatenate([t[1] for t in token_bounds])
         tdoc = np.concatenate([t[2] for t in token_bounds])
-        n_tok = len(ts)
         max_r = int(raters.max())
-        masks = np.zeros((max_r, n_tok), dtype=np.int64)
         if starts:
             s, e, lb, r = (np.concatenate(x) for x in (starts, ends, lab, slot))
-            for row in range(max_r):
-                mine = r == row
-                masks[row] = label_masks(ts, te, s[mine], e[mine], lb[mine])
+            masks = row_label_masks(ts, te, s, e, lb, r, max_r)
+        else:
+            masks = np.zeros((max_r, len(ts)), dtype=np.int64)
         # Category id of every mask, growing the global list.
         if len(self.labels) <= _LOOKUP_LABELS:
             seen = np.flatnonzero(np.bincount(masks.ravel(), minlength=1 << len(self.labels)))
@@ -1049,16 +1099,23 @@ class _Reader:
             cats = self._category_ids(seen)[inverse.reshape(masks.shape)]
         n_cat = len(self.category_of_mask)
         n_dp = len(self.dp_doc) - dp_base
+        # Units come document after document (``tdoc`` increasing).
+        units_of = np.bincount(tdoc, minlength=len(raters))
         for b in range(1, max_r):
+            docs = np.flatnonzero(raters > b)
+            if not len(docs):
+                continue
+            # The units of the documents with more than b annotators (all, most often).
+            use = (np.repeat(raters > b, units_of) if ((units_of > 0) & (raters <= b)).any()
+                   else slice(None))
+            count = units_of[docs]
             for a in range(b):
-                use = raters[tdoc] > b
-                if not use.any():
-                    continue
-                docs_here = tdoc[use]
-                paired_docs = np.unique(docs_here)
-                dps = np.array([dp_of[(int(d), a, b)] for d in paired_docs]) - dp_base
-                dp_token = dps[np.searchsorted(paired_docs, docs_here)]
-                key = (dp_token * n_cat + cats[a, use]) * n_cat + cats[b, use]
+                dps = np.array([dp_of[(d, a, b)] for d in docs.tolist()], dtype=np.int64)
+                dp_token = np.repeat((dps - dp_base) * n_cat, count)
+                dp_token += cats[a, use]
+                dp_token *= n_cat
+                dp_token += cats[b, use]
+                key = dp_token
                 if n_dp * n_cat * n_cat <= 4 * len(key) + _DENSE_KEYS:
                     counts = np.bincount(key, minlength=n_dp * n_cat * n_cat)
                     keys = np.flatnonzero(counts)
@@ -1293,6 +1350,25 @@ def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(defined, values, 0.0).sum(axis=axis) / count
     return np.where(count > 0, mean, np.nan)
+
+
+#: Where :meth:`_Corpus._figure_tree` leaves a number to fill in.
+_SLOT = object()
+
+
+def _json_template(tree: dict) -> str:
+    """``json.dumps(tree)``'s text with ``%s`` for each ``_SLOT`` (``%`` doubled elsewhere)."""
+    if tree is _SLOT:
+        return "%s"
+    return "{" + ", ".join(json.dumps(key).replace("%", "%%") + ": " + _json_template(node)
+                           for key, node in tree.items()) + "}"
+
+
+def _leaf(values, at: tuple):
+    """``values[at[0]][at[1]]...`` of nested lists."""
+    for k in at:
+        values = values[k]
+    return values
 
 
 def _json_values(values: np.ndarray) -> list:

@@ -128,19 +128,23 @@ def overlapping_pairs(a: SpanArrays, b: SpanArrays) -> tuple[np.ndarray, np.ndar
         raise ValueError("offsets and labels must be non-negative, offsets below 2**42")
     la, lb = la << _LABEL_SHIFT, lb << _LABEL_SHIFT
     key_a, key_b = la | sa, lb | sb
-    order = np.concatenate([np.argsort(key_b, kind="stable"), np.argsort(key_a, kind="stable")])
-    sorted_b, sorted_a = key_b[order[:n_b]], key_a[order[n_b:]]
+    order_a, order_b = np.argsort(key_a, kind="stable"), np.argsort(key_b, kind="stable")
+    order = np.concatenate([order_b, order_a])
+    sorted_b, sorted_a = key_b[order_b], key_a[order_a]
     # For each span of a, the spans of b starting in [a.start, a.end); then for
     # each span of b, the spans of a starting in (b.start, b.end): the two cases
-    # are disjoint. Positions index ``order`` (b's sorted spans, then a's).
-    lo = np.concatenate([np.searchsorted(sorted_b, key_a, "left"),
-                         np.searchsorted(sorted_a, key_b, "right") + n_b])
-    hi = np.concatenate([np.searchsorted(sorted_b, la | ea, "left"),
-                         np.searchsorted(sorted_a, lb | eb, "left") + n_b])
+    # are disjoint. Positions index ``order`` (b's sorted spans, then a's); the
+    # spans look for their partners in sorted order (each search starts where
+    # the one before ended), so owners are a's sorted spans, then b's.
+    lo = np.concatenate([np.searchsorted(sorted_b, sorted_a, "left"),
+                         np.searchsorted(sorted_a, sorted_b, "right") + n_b])
+    hi = np.concatenate([np.searchsorted(sorted_b, (la | ea)[order_a], "left"),
+                         np.searchsorted(sorted_a, (lb | eb)[order_b], "left") + n_b])
     owners, at = _ranges(lo, hi)
     partners = order[at]
     from_a = owners < n_a
-    return (np.where(from_a, owners, partners), np.where(from_a, partners, owners - n_a))
+    owners = np.concatenate([order_a, order_b])[owners]
+    return (np.where(from_a, owners, partners), np.where(from_a, partners, owners))
 
 
 def maximum_matching(

@@ -26,6 +26,7 @@ __all__ = [
     "UNITS",
     "category_name",
     "label_masks",
+    "row_label_masks",
     "unit_bounds",
     "unit_categories",
 ]
@@ -42,8 +43,15 @@ _WHITESPACE_LIMIT = 0x3001
 
 @cache
 def _whitespace_table() -> np.ndarray:
-    """Boolean lookup table, shape (0x3001,): True where the code point is whitespace."""
-    return np.array([chr(c).isspace() for c in range(_WHITESPACE_LIMIT)], dtype=bool)
+    """Boolean lookup table, shape (0x3002,): True where the code point is whitespace;
+    its last entry (False) stands for every code point from 0x3001 on."""
+    return np.array([chr(c).isspace() for c in range(_WHITESPACE_LIMIT)] + [False], dtype=bool)
+
+
+@cache
+def _ascii_whitespace() -> bytes:
+    """``bytes.translate`` table: 1 for the ASCII whitespace characters, 0 for the others."""
+    return bytes(int(chr(c).isspace()) for c in range(256))
 
 
 def _code_points(text: str) -> np.ndarray:
@@ -82,15 +90,17 @@ def unit_bounds(text: str, unit: str = "token") -> tuple[np.ndarray, np.ndarray]
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy()
-    codes = _code_points(text)
-    table = _whitespace_table()
-    space = np.zeros(n + 2, dtype=np.int8)
-    space[[0, -1]] = 1
-    low = codes < _WHITESPACE_LIMIT
-    space[1:-1][low] = table[codes[low]]
+    if text.isascii():  # a flag of the string: one byte per character, translated to 0 or 1
+        space = np.frombuffer(b"\x01" + text.encode("ascii").translate(_ascii_whitespace())
+                              + b"\x01", dtype=np.int8)
+    else:
+        space = np.ones(n + 2, dtype=bool)
+        _whitespace_table().take(np.minimum(_code_points(text), _WHITESPACE_LIMIT),
+                                 out=space[1:-1])
+        space = space.view(np.int8)
     change = np.diff(space)  # -1 where a token begins, +1 one past where it ends
-    starts = np.flatnonzero(change == -1).astype(np.int64)
-    ends = np.flatnonzero(change == 1).astype(np.int64)
+    starts = np.flatnonzero(change == -1).astype(np.int64, copy=False)
+    ends = np.flatnonzero(change == 1).astype(np.int64, copy=False)
     return starts, ends
 
 
@@ -124,23 +134,59 @@ def label_masks(
     >>> label_masks(s, e, np.array([0, 3]), np.array([4, 6]), np.array([0, 1])).tolist()
     [1, 3, 2, 0]
     """
+    return row_label_masks(unit_starts, unit_ends, span_starts, span_ends, span_labels,
+                           np.zeros(len(span_starts), dtype=np.int64), 1)[0]
+
+
+def row_label_masks(
+    unit_starts: np.ndarray,
+    unit_ends: np.ndarray,
+    span_starts: np.ndarray,
+    span_ends: np.ndarray,
+    span_labels: np.ndarray,
+    span_rows: np.ndarray,
+    n_rows: int,
+) -> np.ndarray:
+    """:func:`label_masks` of several annotators at once: ``span_rows`` (0 to
+    ``n_rows - 1``) says whose each span is; shape (n_rows, n_units).
+
+    Each span covers a range of units; the ranges of one annotator and label are
+    merged into their union (sorted by start, each range cut to what the ranges
+    before it did not cover), so that every (annotator, label, unit) is set once,
+    by one assignment per label. The work is the number of units covered, not
+    the number of units times labels.
+    """
     span_labels = np.asarray(span_labels, dtype=np.int64)
     if span_labels.size and (span_labels.min() < 0 or span_labels.max() >= MAX_LABELS):
         raise ValueError(f"label indices must lie in [0, {MAX_LABELS}), got {span_labels}")
     n_units = len(unit_starts)
+    masks = np.zeros((n_rows, n_units), dtype=np.int64)
     # Units overlapping [s, e) are lo..hi-1: the first unit ending after s up to
     # the last unit starting before e.
     lo = np.searchsorted(unit_ends, span_starts, side="right")
     hi = np.searchsorted(unit_starts, span_ends, side="left")
     keep = lo < hi
-    lo, hi, labels = lo[keep], hi[keep], span_labels[keep]
-    masks = np.zeros(n_units, dtype=np.int64)
-    for label in np.unique(labels):
-        of_label = labels == label
-        cover = np.zeros(n_units + 1, dtype=np.int32)
-        np.add.at(cover, lo[of_label], 1)
-        np.add.at(cover, hi[of_label], -1)
-        masks |= (np.cumsum(cover[:-1]) > 0).astype(np.int64) << int(label)
+    if not keep.any():
+        return masks
+    # Each (label, annotator) its own stretch of n_units positions, labels outermost.
+    group = span_labels[keep] * n_rows + np.asarray(span_rows, dtype=np.int64)[keep]
+    begin, end = group * n_units + lo[keep], group * n_units + hi[keep]
+    order = np.argsort(begin, kind="stable")
+    begin, end = begin[order], end[order]
+    covered = np.maximum.accumulate(end)
+    begin[1:] = np.maximum(begin[1:], covered[:-1])
+    size = np.maximum(end - begin, 0)
+    position = np.repeat(begin - (np.cumsum(size) - size), size)
+    position += np.arange(len(position))
+    # position = (label * n_rows + row) * n_units + unit, increasing: each label's
+    # positions are one stretch, distinct, and ``row * n_units + unit`` is the flat index.
+    stretch = n_rows * n_units
+    flat = masks.reshape(-1)
+    labels = np.unique(span_labels[keep])
+    bounds = np.searchsorted(position, np.append(labels, labels[-1] + 1) * stretch)
+    for label, first, last in zip(labels.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                                  strict=True):
+        flat[position[first:last] - label * stretch] |= 1 << label
     return masks
 
 
