@@ -492,9 +492,14 @@ class _Corpus:
                                       ) if slots else np.zeros((len(rows), 0))
             if np.isinf(numbers).any():
                 raise ValueError("Out of range float values are not JSON compliant")
-            text = list(map(float.__repr__, numbers.ravel().tolist()))
-            for k in np.flatnonzero(np.isnan(numbers.ravel())).tolist():
-                text[k] = "null"
+            # Ratios of small counts: few distinct numbers, each written once (told
+            # apart by their bits, so that -0.0 stays itself).
+            distinct, which = np.unique(numbers.ravel().view(np.int64), return_inverse=True)
+            distinct = distinct.view(np.float64)
+            written = np.array([*map(float.__repr__, distinct.tolist()), "null"],
+                               dtype=object)
+            text = written[np.where(np.isnan(distinct), len(distinct), np.arange(
+                len(distinct)))[which]].tolist()
             width = len(slots)
             for k, g in enumerate(rows.tolist()):
                 lines[g] = template % tuple(text[k * width:(k + 1) * width])

@@ -330,7 +330,13 @@ def _alpha(d_o: float, d_e: float) -> float | None:
 
 def _merge_overlaps(sec, rat, beg, fin):
     """Sort units by (section, rater, start) and merge overlapping ones of a rater."""
-    order = np.lexsort((beg, rat, sec))
+    # One key when (section, rater, start) fit in 63 bits (the same stable order).
+    top_rat, top_beg = int(rat.max(initial=0)) + 1, int(beg.max(initial=0)) + 1
+    if (int(sec.max(initial=0)) + 1) * top_rat * top_beg < 1 << 62 and not (
+            len(sec) and min(sec.min(), rat.min(), beg.min()) < 0):
+        order = np.argsort((sec * top_rat + rat) * top_beg + beg, kind="stable")
+    else:
+        order = np.lexsort((beg, rat, sec))
     sec, rat, beg, fin = sec[order], rat[order], beg[order], fin[order]
     if len(sec) < 2:
         return sec, rat, beg, fin
