@@ -59,7 +59,7 @@ from annotator.metrics.units import (
     MAX_LABELS,
     UNITS,
     category_name,
-    row_label_masks,
+    covered_label_masks,
     unit_bounds,
 )
 
@@ -898,9 +898,10 @@ def _unit_bounds_of(texts: list[str], docs: np.ndarray, offsets: np.ndarray, uni
         return starts, starts + 1, doc
     ts, te = unit_bounds("\n".join(texts[d] for d in docs.tolist()), unit)
     joined = np.cumsum(lengths + 1) - (lengths + 1)  # where each text begins in the join
-    k = np.searchsorted(joined, ts, side="right") - 1
-    shift = offsets[docs[k]] - joined[k]
-    return ts + shift, te + shift, docs[k]
+    # Units of each text: those starting before the next text begins.
+    count = np.diff(np.searchsorted(ts, joined, side="left"), append=len(ts))
+    shift = np.repeat(offsets[docs] - joined, count)
+    return ts + shift, te + shift, np.repeat(docs, count)
 
 
 @dataclass
@@ -1090,43 +1091,64 @@ class _Reader:
         max_r = int(raters.max())
         if starts:
             s, e, lb, r = (np.concatenate(x) for x in (starts, ends, lab, slot))
-            masks = row_label_masks(ts, te, s, e, lb, r, max_r)
+            units, masks = covered_label_masks(ts, te, s, e, lb, r, max_r)
         else:
-            masks = np.zeros((max_r, len(ts)), dtype=np.int64)
+            units, masks = np.zeros(0, dtype=np.int64), np.zeros((max_r, 0), dtype=np.int64)
+        # Only the units some span covers are looked at one by one: every other unit
+        # is "O" for every annotator, counted per document. Units come document after
+        # document (``tdoc`` increasing).
+        units_of = np.bincount(tdoc, minlength=len(raters))
+        unit_doc = tdoc[units]
+        uncovered = units_of - np.bincount(unit_doc, minlength=len(raters))
+        # "O" is a category when some annotator of some document leaves a unit
+        # without a label (an annotator a document lacks counts as such).
+        zero = bool(uncovered.any() or ((units_of > 0) & (raters < max_r)).any()
+                    or not masks.all())
         # Category id of every mask, growing the global list.
         if len(self.labels) <= _LOOKUP_LABELS:
-            seen = np.flatnonzero(np.bincount(masks.ravel(), minlength=1 << len(self.labels)))
+            present = np.bincount(masks.ravel(), minlength=1 << len(self.labels)) > 0
+            present[0] |= zero
+            seen = np.flatnonzero(present)
             lookup = np.zeros(1 << len(self.labels), dtype=np.int64)
             lookup[seen] = self._category_ids(seen)
             cats = lookup[masks]
         else:
             seen, inverse = np.unique(masks, return_inverse=True)
+            if zero and not (len(seen) and seen[0] == 0):
+                seen, inverse = np.concatenate([[0], seen]), inverse + 1
             cats = self._category_ids(seen)[inverse.reshape(masks.shape)]
+        none = self.category_of_mask.get(0, 0)
         n_cat = len(self.category_of_mask)
         n_dp = len(self.dp_doc) - dp_base
-        # Units come document after document (``tdoc`` increasing).
-        units_of = np.bincount(tdoc, minlength=len(raters))
+        doc_dp = np.zeros(len(raters), dtype=np.int64)
         for b in range(1, max_r):
             docs = np.flatnonzero(raters > b)
             if not len(docs):
                 continue
-            # The units of the documents with more than b annotators (all, most often).
-            use = (np.repeat(raters > b, units_of) if ((units_of > 0) & (raters <= b)).any()
-                   else slice(None))
-            count = units_of[docs]
+            # The covered units of the documents with more than b annotators (most often all).
+            use = raters[unit_doc] > b
+            if use.all():
+                use = slice(None)
+            rest = uncovered[docs]
             for a in range(b):
                 dps = np.array([dp_of[(d, a, b)] for d in docs.tolist()], dtype=np.int64)
-                dp_token = np.repeat((dps - dp_base) * n_cat, count)
-                dp_token += cats[a, use]
-                dp_token *= n_cat
-                dp_token += cats[b, use]
-                key = dp_token
-                if n_dp * n_cat * n_cat <= 4 * len(key) + _DENSE_KEYS:
+                dps -= dp_base
+                doc_dp[docs] = dps
+                key = doc_dp[unit_doc[use]] * n_cat
+                key += cats[a, use]
+                key *= n_cat
+                key += cats[b, use]
+                # The units no span covers: ("O", "O") in each document.
+                alone = (dps[rest > 0] * n_cat + none) * n_cat + none
+                if n_dp * n_cat * n_cat <= 4 * int(units_of[docs].sum()) + _DENSE_KEYS:
                     counts = np.bincount(key, minlength=n_dp * n_cat * n_cat)
+                    counts[alone] += rest[rest > 0]
                     keys = np.flatnonzero(counts)
                     counts = counts[keys]
                 else:
-                    keys, counts = np.unique(key, return_counts=True)
+                    keys, which = np.unique(np.concatenate([key, alone]), return_inverse=True)
+                    counts = np.bincount(which, np.concatenate([
+                        np.ones(len(key)), rest[rest > 0]])).astype(np.int64)
                 self.triplets.append(np.stack([
                     dp_base + keys // (n_cat * n_cat), keys // n_cat % n_cat, keys % n_cat, counts
                 ], axis=1))

@@ -25,6 +25,7 @@ __all__ = [
     "NO_LABEL",
     "UNITS",
     "category_name",
+    "covered_label_masks",
     "label_masks",
     "row_label_masks",
     "unit_bounds",
@@ -98,10 +99,10 @@ def unit_bounds(text: str, unit: str = "token") -> tuple[np.ndarray, np.ndarray]
         _whitespace_table().take(np.minimum(_code_points(text), _WHITESPACE_LIMIT),
                                  out=space[1:-1])
         space = space.view(np.int8)
-    change = np.diff(space)  # -1 where a token begins, +1 one past where it ends
-    starts = np.flatnonzero(change == -1).astype(np.int64, copy=False)
-    ends = np.flatnonzero(change == 1).astype(np.int64, copy=False)
-    return starts, ends
+    # -1 where a token begins, +1 one past where it ends: with whitespace on both
+    # sides, the changes alternate, a beginning first.
+    change = np.flatnonzero(np.diff(space)).astype(np.int64, copy=False)
+    return change[0::2].copy(), change[1::2].copy()
 
 
 def label_masks(
@@ -148,7 +149,26 @@ def row_label_masks(
     n_rows: int,
 ) -> np.ndarray:
     """:func:`label_masks` of several annotators at once: ``span_rows`` (0 to
-    ``n_rows - 1``) says whose each span is; shape (n_rows, n_units).
+    ``n_rows - 1``) says whose each span is; shape (n_rows, n_units)."""
+    units, covered = covered_label_masks(unit_starts, unit_ends, span_starts, span_ends,
+                                         span_labels, span_rows, n_rows)
+    masks = np.zeros((n_rows, len(unit_starts)), dtype=np.int64)
+    masks[:, units] = covered
+    return masks
+
+
+def covered_label_masks(
+    unit_starts: np.ndarray,
+    unit_ends: np.ndarray,
+    span_starts: np.ndarray,
+    span_ends: np.ndarray,
+    span_labels: np.ndarray,
+    span_rows: np.ndarray,
+    n_rows: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`row_label_masks` of only the units some span covers: those units
+    (increasing indexes, shape (n_covered,)) and their masks, shape (n_rows, n_covered);
+    every other unit's mask is 0 for every annotator.
 
     Each span covers a range of units; the ranges of one annotator and label are
     merged into their union (sorted by start, each range cut to what the ranges
@@ -160,34 +180,39 @@ def row_label_masks(
     if span_labels.size and (span_labels.min() < 0 or span_labels.max() >= MAX_LABELS):
         raise ValueError(f"label indices must lie in [0, {MAX_LABELS}), got {span_labels}")
     n_units = len(unit_starts)
-    masks = np.zeros((n_rows, n_units), dtype=np.int64)
     # Units overlapping [s, e) are lo..hi-1: the first unit ending after s up to
     # the last unit starting before e.
     lo = np.searchsorted(unit_ends, span_starts, side="right")
     hi = np.searchsorted(unit_starts, span_ends, side="left")
     keep = lo < hi
     if not keep.any():
-        return masks
+        return np.zeros(0, dtype=np.int64), np.zeros((n_rows, 0), dtype=np.int64)
     # Each (label, annotator) its own stretch of n_units positions, labels outermost.
     group = span_labels[keep] * n_rows + np.asarray(span_rows, dtype=np.int64)[keep]
     begin, end = group * n_units + lo[keep], group * n_units + hi[keep]
     order = np.argsort(begin, kind="stable")
     begin, end = begin[order], end[order]
-    covered = np.maximum.accumulate(end)
-    begin[1:] = np.maximum(begin[1:], covered[:-1])
+    reach = np.maximum.accumulate(end)
+    begin[1:] = np.maximum(begin[1:], reach[:-1])
     size = np.maximum(end - begin, 0)
     position = np.repeat(begin - (np.cumsum(size) - size), size)
     position += np.arange(len(position))
     # position = (label * n_rows + row) * n_units + unit, increasing: each label's
-    # positions are one stretch, distinct, and ``row * n_units + unit`` is the flat index.
-    stretch = n_rows * n_units
+    # positions are one stretch, and distinct.
+    unit = position % n_units
+    flag = np.zeros(n_units, dtype=bool)
+    flag[unit] = True
+    units = np.flatnonzero(flag)
+    column = np.cumsum(flag) - 1
+    target = position // n_units % n_rows * len(units) + column[unit]
+    masks = np.zeros((n_rows, len(units)), dtype=np.int64)
     flat = masks.reshape(-1)
     labels = np.unique(span_labels[keep])
-    bounds = np.searchsorted(position, np.append(labels, labels[-1] + 1) * stretch)
+    bounds = np.searchsorted(position, np.append(labels, labels[-1] + 1) * (n_rows * n_units))
     for label, first, last in zip(labels.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
                                   strict=True):
-        flat[position[first:last] - label * stretch] |= 1 << label
-    return masks
+        flat[target[first:last]] |= 1 << label
+    return units, masks
 
 
 def category_name(mask: int, labels: Sequence[str]) -> str:
