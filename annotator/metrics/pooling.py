@@ -132,14 +132,16 @@ class ChunkSums:
 
         Deflated at level 1: a tenth of the raw size in a few milliseconds, where
         ``savez_compressed``'s default level took a tenth of a chunk's time for a
-        few per cent less.
+        few per cent less. ``units`` and ``gaps`` (the largest arrays) are stored in
+        the smallest integer type that holds them (int16 most often: a quarter of
+        the bytes to deflate), and read back so.
         """
         out = io.BytesIO()
         meta = json.dumps({"doc_ids": self.doc_ids, "doc_annotators": self.doc_annotators})
         arrays = {"meta": np.frombuffer(meta.encode(), dtype=np.uint8),
                   "figures": np.frombuffer((self.figures or "").encode(), dtype=np.uint8),
-                  **{name: getattr(self, name)
-                     for name in self._ARRAYS + self._DOCUMENT_ARRAYS}}
+                  **{name: getattr(self, name) for name in self._ARRAYS},
+                  **{name: _narrow(getattr(self, name)) for name in self._DOCUMENT_ARRAYS}}
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             for name, array in arrays.items():
                 with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
@@ -187,6 +189,17 @@ class ChunkSums:
         if self.figures is None:
             raise ValueError("the chunk was read without its documents' figures")
         return [json.loads(line) for line in self.figures.split("\n")] if self.doc_ids else []
+
+
+def _narrow(array: np.ndarray | None) -> np.ndarray | None:
+    """Integers in the smallest of int16, int32 and int64 that holds them all."""
+    if array is None or not array.size or array.dtype.kind != "i":
+        return array
+    low, high = int(array.min()), int(array.max())
+    for kind in (np.int16, np.int32):
+        if np.iinfo(kind).min <= low and high <= np.iinfo(kind).max:
+            return array.astype(kind)
+    return array
 
 
 def scope_of(
