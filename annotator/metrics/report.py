@@ -872,6 +872,22 @@ def _separable_sums(corpus: _Corpus) -> np.ndarray:
     ], axis=1).reshape(n_docs, n_labels, 4)
 
 
+def _slot_pairs(raters: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of annotator slots of each document with ``raters[d]`` annotators:
+    (document, slot a, slot b), document after document, each document's pairs in the
+    order of ``combinations(range(raters[d]), 2)``."""
+    count = np.where(raters >= 2, raters * (raters - 1) // 2, 0)
+    doc = np.repeat(np.arange(len(raters)), count)
+    k = np.arange(len(doc)) - np.repeat(np.cumsum(count) - count, count)
+    top = int(raters.max(initial=0))
+    slot_a = np.zeros((top + 1, max(top * (top - 1) // 2, 1)), dtype=np.int64)
+    slot_b = np.zeros_like(slot_a)
+    for r in range(2, top + 1):
+        pairs = np.array(list(combinations(range(r), 2)), dtype=np.int64)
+        slot_a[r, :len(pairs)], slot_b[r, :len(pairs)] = pairs[:, 0], pairs[:, 1]
+    return doc, slot_a[raters[doc], k], slot_b[raters[doc], k]
+
+
 def _rows_of_sets(row_set: np.ndarray, sets: np.ndarray, n_sets: int):
     """The rows (ordered by set) of each set in ``sets``, one after the other, and
     the position in ``sets`` each row came from."""
@@ -1037,7 +1053,6 @@ class _Reader:
         n_docs = len(columns.doc_ids)
         set_doc, set_annotator = columns.set_doc, columns.set_annotator
         raters = np.bincount(set_doc, minlength=n_docs).astype(np.int64)
-        present = np.split(set_annotator, np.cumsum(raters)[:-1]) if n_docs else []
         n_sets = len(set_doc)
         set_slot = np.arange(n_sets) - np.repeat(np.cumsum(raters) - raters, raters)
         s, e, lb = columns.span_start, columns.span_end, columns.span_label
@@ -1067,21 +1082,29 @@ class _Reader:
             doc_of = [span_doc[in_pair]]
             token_bounds.append(_unit_bounds_of(columns.texts, np.flatnonzero(paired),
                                                 offsets, self.unit))
-        # Document pairs of this chunk, in annotator order.
+        # Document pairs of this chunk, in annotator order: each document's pairs of
+        # annotator slots (ra < rb) in the order of ``combinations``.
         dp_base = len(self.dp_doc)
-        dp_of = {}
-        for local, ann in enumerate(present):
-            for (ra, a), (rb, b) in combinations(enumerate(ann.tolist()), 2):
-                pair = self.pair_index.setdefault((a, b), len(self.pair_index))
-                dp_of[(local, ra, rb)] = len(self.dp_doc)
-                self.dp_doc.append(first_doc + local)
-                self.dp_pair.append(pair)
-        self._read_categories(token_bounds, starts, ends, lab, slot, raters, dp_of, dp_base)
-        self._read_spans_and_relations(columns, raters, lengths, dp_of, dp_base)
+        slots = _slot_pairs(raters)
+        first_set = np.cumsum(raters) - raters
+        set_a, set_b = first_set[slots[0]] + slots[1], first_set[slots[0]] + slots[2]
+        if len(set_a):
+            a, b = set_annotator[set_a], set_annotator[set_b]
+            codes, first, which = np.unique(a * len(self.annotators) + b, return_index=True,
+                                            return_inverse=True)
+            ids = np.zeros(len(codes), dtype=np.int64)
+            for k in np.argsort(first, kind="stable").tolist():  # in order of appearance
+                at = int(first[k])
+                ids[k] = self.pair_index.setdefault((int(a[at]), int(b[at])),
+                                                    len(self.pair_index))
+            self.dp_doc.extend((slots[0] + first_doc).tolist())
+            self.dp_pair.extend(ids[which].tolist())
+        self._read_categories(token_bounds, starts, ends, lab, slot, raters, slots, dp_base)
+        self._read_spans_and_relations(columns, lengths, set_a, set_b)
         self._read_unitizing(starts, ends, lab, slot, doc_of, offsets, lengths, raters,
                              first_doc, n_docs, n_labels)
 
-    def _read_categories(self, token_bounds, starts, ends, lab, slot, raters, dp_of, dp_base):
+    def _read_categories(self, token_bounds, starts, ends, lab, slot, raters, slots, dp_base):
         """Contingency triplets (document pair, category a, category b, count)."""
         if not token_bounds:
             return
@@ -1131,8 +1154,7 @@ class _Reader:
                 use = slice(None)
             rest = uncovered[docs]
             for a in range(b):
-                dps = np.array([dp_of[(d, a, b)] for d in docs.tolist()], dtype=np.int64)
-                dps -= dp_base
+                dps = np.flatnonzero((slots[1] == a) & (slots[2] == b))  # one per document
                 doc_dp[docs] = dps
                 key = doc_dp[unit_doc[use]] * n_cat
                 key += cats[a, use]
@@ -1159,8 +1181,7 @@ class _Reader:
             dtype=np.int64,
         )
 
-    def _read_spans_and_relations(self, columns: ChunkColumns, raters, lengths, dp_of,
-                                  dp_base):
+    def _read_spans_and_relations(self, columns: ChunkColumns, lengths, set_a, set_b):
         """Span and relation matches of every document pair of the chunk, at once.
 
         Each document pair's two sets are laid end to end with the other
@@ -1168,16 +1189,11 @@ class _Reader:
         sweep and one matching count every pair (``span_match_counts_grouped``).
         """
         n_labels, n_types = len(self.labels), len(self.types)
-        n_dp = len(self.dp_doc) - dp_base
+        n_dp = len(set_a)
         span_rows = np.zeros((n_dp, (len(CRITERIA) + 1) * n_labels))
         rel_rows = np.zeros((n_dp, 2 * n_types))
         if n_dp:
             n_sets = len(columns.set_doc)
-            set_a, set_b = np.zeros(n_dp, dtype=np.int64), np.zeros(n_dp, dtype=np.int64)
-            first_set = np.cumsum(raters) - raters
-            for (local, ra, rb), dp in dp_of.items():
-                set_a[dp - dp_base] = first_set[local] + ra
-                set_b[dp - dp_base] = first_set[local] + rb
             # Spans of each pair's sets, each pair past the previous one's text.
             length = lengths[columns.set_doc[set_a]] + 1
             shift = np.cumsum(length) - length
