@@ -27,7 +27,6 @@ __all__ = [
     "category_name",
     "covered_label_masks",
     "label_masks",
-    "row_label_masks",
     "unit_bounds",
     "unit_categories",
 ]
@@ -135,25 +134,10 @@ def label_masks(
     >>> label_masks(s, e, np.array([0, 3]), np.array([4, 6]), np.array([0, 1])).tolist()
     [1, 3, 2, 0]
     """
-    return row_label_masks(unit_starts, unit_ends, span_starts, span_ends, span_labels,
-                           np.zeros(len(span_starts), dtype=np.int64), 1)[0]
-
-
-def row_label_masks(
-    unit_starts: np.ndarray,
-    unit_ends: np.ndarray,
-    span_starts: np.ndarray,
-    span_ends: np.ndarray,
-    span_labels: np.ndarray,
-    span_rows: np.ndarray,
-    n_rows: int,
-) -> np.ndarray:
-    """:func:`label_masks` of several annotators at once: ``span_rows`` (0 to
-    ``n_rows - 1``) says whose each span is; shape (n_rows, n_units)."""
     units, covered = covered_label_masks(unit_starts, unit_ends, span_starts, span_ends,
-                                         span_labels, span_rows, n_rows)
-    masks = np.zeros((n_rows, len(unit_starts)), dtype=np.int64)
-    masks[:, units] = covered
+                                         span_labels, np.zeros(len(span_starts), np.int64), 1)
+    masks = np.zeros(len(unit_starts), dtype=np.int64)
+    masks[units] = covered[0]
     return masks
 
 
@@ -166,7 +150,8 @@ def covered_label_masks(
     span_rows: np.ndarray,
     n_rows: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`row_label_masks` of only the units some span covers: those units
+    """:func:`label_masks` of several annotators at once (``span_rows``, 0 to
+    ``n_rows - 1``, says whose each span is), for only the units some span covers: those units
     (increasing indexes, shape (n_covered,)) and their masks, shape (n_rows, n_covered);
     every other unit's mask is 0 for every annotator.
 
