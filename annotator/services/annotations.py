@@ -39,7 +39,7 @@ from annotator.models import (
     SpanLabel,
 )
 from annotator.models.actions import ActionKind, AnnotationAction
-from annotator.prepared import prepared_cursor
+from annotator.prepared import model_from_row, prepared_cursor, select_columns
 from annotator.selectors.annotations import span_relations
 from annotator.selectors.grading import grade_lock, grade_locked_sets, grade_locked_sql
 from annotator.selectors.projects import label_spec
@@ -1150,8 +1150,44 @@ def _restore(annotation_set: AnnotationSet, span_rows: list, relation_rows: list
     return tuple(spans), tuple(relations)
 
 
+@functools.cache
+def _take_away_sql() -> tuple[str, list[str], list[list]]:
+    """PostgreSQL: :func:`_take_away`'s reads and DELETE as one prepared statement, the
+    relations at the spans deleted with them (their rows as JSON beside each span's row):
+    one round trip instead of three; the span's columns' names and converters."""
+    q = connection.ops.quote_name
+    spans, relations = q(Span._meta.db_table), q(Relation._meta.db_table)
+    columns, names, converters = select_columns(Span, "gone")
+    sql = (
+        f"WITH links AS (DELETE FROM {relations} x WHERE x.source_id = ANY(%s)"
+        " OR x.target_id = ANY(%s) RETURNING x.*),"
+        f" gone AS (DELETE FROM {spans} x WHERE x.annotation_set_id = %s AND x.id = ANY(%s)"
+        " RETURNING x.*)"
+        f" SELECT {columns}, (SELECT json_agg(json_build_object('id', l.id, 'source',"
+        " l.source_id, 'target', l.target_id, 'type', l.type_id, 'attributes', l.attributes,"
+        " 'external_id', l.external_id, 'created_at', l.created_at) ORDER BY l.id)"
+        " FROM links l) FROM gone ORDER BY gone.id"
+    )
+    return sql, names, converters
+
+
 def _take_away(annotation_set: AnnotationSet, span_ids: list[int]) -> tuple[list, list]:
     """Delete spans and the relations at them; their rows, for putting them back."""
+    if connection.vendor == "postgresql":
+        sql, names, converters = _take_away_sql()
+        ids = sorted(set(span_ids))
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, [ids, ids, annotation_set.pk, ids])
+            rows = cursor.fetchall()
+        if len(rows) != len(ids):  # the caller's transaction undoes the DELETE
+            raise WarrantError("cannot do that: a span it changed is gone")
+        links = (rows[0][-1] if rows else None) or []
+        if isinstance(links, str):  # JSON a cursor left as its text
+            links = json.loads(links)
+        for link in links:  # as _relation_row writes the time (undo reads it back)
+            link["created_at"] = _when(link["created_at"]).isoformat()
+        spans = [model_from_row(Span, names, converters, row[:-1]) for row in rows]
+        return [_span_row(s) for s in spans], links
     spans = list(Span.objects.filter(annotation_set=annotation_set, pk__in=span_ids)
                  .order_by("id"))
     if len(spans) != len(set(span_ids)):
