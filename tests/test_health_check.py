@@ -86,3 +86,60 @@ def test_a_connection_with_something_to_read_gets_djangos_check(other):
     assert _last_statement(other, pid) == "SELECT 1"
     with connection.cursor() as cursor:
         cursor.execute("UNLISTEN *")
+
+
+def _wsgi_save(handler, cookies: str, path: str, data: dict) -> dict:
+    """A span save as gunicorn hands it to Django (WSGIHandler: request_started and
+    request_finished as in production), with the page's CSRF cookie and token."""
+    import io
+    from urllib.parse import urlencode
+
+    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+
+    secret = _get_new_csrf_string()
+    body = urlencode({**data, "csrfmiddlewaretoken": _mask_cipher_secret(secret)}).encode()
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "SERVER_NAME": "testserver",
+               "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+               "CONTENT_LENGTH": str(len(body)),
+               "CONTENT_TYPE": "application/x-www-form-urlencoded", "HTTP_HX_REQUEST": "true",
+               "HTTP_COOKIE": f"{cookies}; csrftoken={secret}", "REMOTE_ADDR": "127.0.0.1"}
+    started = []
+    chunks = handler(environ, lambda status, headers: started.append((status, dict(headers))))
+    b"".join(chunks)
+    chunks.close()
+    status, headers = started[0]
+    assert status.startswith("200"), status
+    return headers
+
+
+def test_a_span_save_served_as_in_production_makes_two_round_trips(other, client_for, document,
+                                                                   members, project, tmp_path):
+    """Counted on the wire (libpq's trace of the connection: one ReadyForQuery per round
+    trip), so the health check's own SELECT 1, which Django's query log does not see,
+    would count: the session with user and set, then the write. Django's backend: 3."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.urls import reverse
+    from psycopg import pq
+
+    from tests.factories import AnnotationSetFactory
+
+    AnnotationSetFactory(document=document, annotator=members["annotator"])
+    client = client_for("annotator")
+    cookies = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
+    path = reverse("annotate-span-create", kwargs={"slug": project.slug,
+                                                   "document_id": document.pk})
+    claim = project.span_labels.get(name="Claim").pk
+    handler, version, trips = WSGIHandler(), 0, []
+    for start in (0, 6, 12):  # the first saves prepare the statements
+        data = {"label": claim, "start": start, "end": start + 4, "expected_version": version}
+        pgconn = connection.connection.pgconn
+        with open(tmp_path / "trace", "w+") as trace:
+            pgconn.trace(trace.fileno())
+            pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+            try:
+                version = int(_wsgi_save(handler, cookies, path, data)["X-Warrant-Version"])
+            finally:
+                pgconn.untrace()
+            trace.seek(0)
+            trips.append(sum("\tReadyForQuery\t" in line for line in trace))
+    assert trips[-1] == 2, trips
