@@ -4,8 +4,9 @@ Django checks a persistent connection before each request's first query
 (CONN_HEALTH_CHECKS) by sending ``SELECT 1``; Warrant's backend first looks at the
 connection's socket and sends it only when the socket has something to read. Here:
 an idle, healthy connection is checked without a statement (PostgreSQL's own record of
-the connection's last statement is read from a second connection), and a connection
-the server has ended is still found out and replaced before the request's query.
+the connection's last statement is read from a second connection), a connection the
+server has ended is still found out and replaced before the request's query, and a span
+save served as gunicorn serves it makes two round trips, counted on the wire.
 """
 
 from __future__ import annotations
