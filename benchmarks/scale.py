@@ -876,6 +876,7 @@ def probe_agreement(args) -> dict:
                        for k in range(count)]
             try:
                 began = time.perf_counter()
+                requested = datetime.datetime.now()
                 run = service.agreement_run_request(project=project)
                 while not AgreementRun.objects.filter(
                     pk=run.pk, status__in=("done", "failed")
@@ -893,6 +894,7 @@ def probe_agreement(args) -> dict:
                     "peak_mib_each": [round(_worker_peak_mib([pid])) for pid in pools],
                     "timings": run.timings,
                     "planned_in": (run.plan or {}).get("planned_in"),
+                    "timeline": _timeline(Path(tmp), requested),
                 }
             finally:
                 for w in workers:
@@ -900,6 +902,25 @@ def probe_agreement(args) -> dict:
                     w.wait(timeout=30)
     out["chunk_documents"] = settings.WARRANT_AGREEMENT_CHUNK_DOCUMENTS
     return out
+
+
+#: A task's arrival in a worker's log (``--loglevel=INFO``).
+_RECEIVED = re.compile(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/MainProcess\] "
+                       r"Task annotator\.tasks\.agreement_(\w+)_task\[")
+
+
+def _timeline(logs: Path, since: datetime.datetime) -> list[str]:
+    """When each agreement task of the run reached which worker, in seconds after the
+    request ("1.14 w0 chunk"): a worker takes its next task when it finished the last
+    one (one process each, acknowledging late with a prefetch of one), so the gaps are
+    the tasks' times."""
+    events = []
+    for log in sorted(logs.glob("w*.log")):
+        for stamp, task in _RECEIVED.findall(log.read_text(errors="replace")):
+            at = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f")
+            if at >= since:
+                events.append(((at - since).total_seconds(), log.stem, task))
+    return [f"{at:.2f} {worker} {task}" for at, worker, task in sorted(events)]
 
 
 def _start_worker(env: dict, queue: str, log_path: Path, *,

@@ -205,7 +205,13 @@ class Span(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=F("end")), name="span_start_before_end"),
         ]
-        indexes = [models.Index(fields=["annotation_set", "start"])]
+        indexes = [
+            models.Index(fields=["annotation_set", "start"]),
+            # The few spans from a suggestion: whether a run's sets have any is asked
+            # of this index, not of every span (migration 0021).
+            models.Index(fields=["annotation_set"], condition=~Q(suggested_by=""),
+                         name="span_suggested"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label_id}[{self.start}:{self.end}]"

@@ -116,10 +116,10 @@ def submitted_sets(
 
 def _fingerprint(rows: Iterable[tuple[int, int]]) -> str:
     """SHA-256 of the sorted ``(set id, version)`` pairs: what changed, not when."""
-    digest = hashlib.sha256()
-    for set_id, version in sorted(rows):
-        digest.update(f"{set_id}:{version};".encode())
-    return digest.hexdigest()
+    # One update of the joined text: the same digest as an update per row, without
+    # 30,000 calls into hashlib on the plan's critical path.
+    return hashlib.sha256("".join(
+        f"{set_id}:{version};" for set_id, version in sorted(rows)).encode()).hexdigest()
 
 
 def agreement_data_version(
@@ -290,7 +290,7 @@ def agreement_plan(
     with _Snapshot():
         sets = submitted_sets(project=project, documents=documents, annotators=annotators)
         # The documents come with their sets (one query): position, id, external id.
-        set_rows = list(sets.values_list(
+        set_rows = _fetch(sets.values_list(
             "document__position", "document_id", "document__external_id",
             "annotator__username", "id", "version",
         ))
@@ -404,26 +404,48 @@ def agreement_document_pks(*, project_id: int, external_ids: list[str]) -> dict[
                               external_ids).values_list("external_id", "pk")))
 
 
-def _integers(queryset: QuerySet, width: int):
-    """The rows of a ``values_list`` queryset of ``width`` integer columns, as an
-    ``(n, width)`` int64 array in no particular order.
+def _integers(queryset: QuerySet, sizes: str):
+    """The rows of a ``values_list`` queryset of integer columns, as an ``(n, width)``
+    int64 array in no particular order; ``sizes`` gives each column's size in bytes in
+    the database ("8" a bigint, "4" an integer), e.g. "8448".
 
-    On PostgreSQL the database packs them into one ``bytea`` of big-endian int8s
-    (``string_agg`` of ``int8send``) that NumPy reads as it is, instead of a Python
-    tuple per row: 120,000 spans cost the worker some 20 ms instead of 100-140 ms.
+    On PostgreSQL the database packs them into one ``bytea`` of big-endian integers
+    (``string_agg`` of ``int8send`` and ``int4send``) that NumPy reads as it is, instead
+    of a Python tuple per row: 120,000 spans cost the worker some 20 ms instead of
+    100-140 ms. An integer column is sent as it is stored, not cast to bigint: the
+    spans of a chunk cost PostgreSQL 54 ms instead of 70.
     """
     import numpy as np
 
+    width = len(sizes)
     if connection.vendor != "postgresql":
         return np.array(_fetch(queryset), dtype=np.int64).reshape(-1, width)
     sql, params = queryset.query.sql_with_params()
     names = [f"c{k}" for k in range(width)]
-    packed = " || ".join(f"int8send({name}::int8)" for name in names)
+    packed = " || ".join(f"int{size}send({name})" for size, name in zip(sizes, names,
+                                                                          strict=True))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT string_agg({packed}, '') FROM ({sql}) AS q({', '.join(names)})",
                        params)
         (packed_rows,) = cursor.fetchone()
-    return np.frombuffer(packed_rows or b"", dtype=">i8").astype(np.int64).reshape(-1, width)
+    rows = np.frombuffer(packed_rows or b"", dtype=[(name, f">i{size}") for size, name in zip(
+        sizes, names, strict=True)])
+    out = np.empty((len(rows), width), dtype=np.int64)
+    for k, name in enumerate(names):
+        out[:, k] = rows[name]
+    return out
+
+
+def _sizes(model, names: Sequence[str]) -> str:
+    """The sizes in bytes of the integer fields ``names`` of ``model`` in the database,
+    for :func:`_integers`: "4" for an integer column, "8" for a bigint (keys included)."""
+    sizes = []
+    for name in names:
+        field = model._meta.get_field(name)
+        field = field.target_field if field.is_relation else field
+        sizes.append("8" if field.get_internal_type() in ("BigAutoField", "BigIntegerField",
+                                                          "PositiveBigIntegerField") else "4")
+    return "".join(sizes)
 
 
 def _lookup(keys, values: dict):
@@ -462,9 +484,11 @@ def agreement_chunk_columns(*, project: Project, plan: dict, sets: list[list[int
         )
         set_ids = [r[0] for r in set_rows]
         span = _integers(_of_sets(Span, set_ids).values_list(
-            "annotation_set_id", "start", "end", "label_id", "id"), 5)
+            "annotation_set_id", "start", "end", "label_id", "id"), _sizes(Span, (
+                "annotation_set", "start", "end", "label", "id")))
         rel = _integers(_of_sets(Relation, set_ids).values_list(
-            "annotation_set_id", "source_id", "target_id", "type_id"), 4)
+            "annotation_set_id", "source_id", "target_id", "type_id"), _sizes(Relation, (
+                "annotation_set", "source", "target", "type")))
         label_names = dict(SpanLabel.objects.filter(project=project).values_list("id", "name"))
         type_names = dict(RelationType.objects.filter(project=project)
                           .values_list("id", "name"))

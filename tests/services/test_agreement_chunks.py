@@ -214,3 +214,19 @@ def test_a_run_is_done_once_its_report_and_its_ranks_are_both_stored(built, firs
     parts[second]()  # a late twin changes nothing
     assert AgreementRun.objects.get(pk=run.pk).finished_at == done.finished_at
     assert AgreementDocumentRank.objects.filter(run=run).count() == report["documents"]
+
+
+def test_a_chunk_is_stored_once_and_read_back_byte_for_byte(built):
+    """Stored apart from its statement (and read back as a binary result on PostgreSQL):
+    every byte value survives, a twin stored later leaves the first in place, and only
+    stored chunks are read, in the order asked."""
+    project_id = built.project.pk
+    first = bytes(range(256)) * 4000 + b"\x00\\x'\""  # every byte, quotes, escapes
+    agreement_service._store_chunk(project_id, "k-one", 7, first, 0.5)
+    agreement_service._store_chunk(project_id, "k-one", 9, b"a twin", 0.1)
+    agreement_service._store_chunk(project_id, "k-two", 1, b"", 0.0)
+    stored = AgreementChunk.objects.get(project_id=project_id, key="k-one")
+    assert (bytes(stored.sums), stored.documents, stored.seconds) == (first, 7, 0.5)
+    assert stored.created_at == stored.used_at is not None
+    read = list(agreement_service._stored_chunks(project_id, ["k-two", "missing", "k-one"]))
+    assert read == [("k-two", b""), ("k-one", first)]
