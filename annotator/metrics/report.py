@@ -523,7 +523,9 @@ class _Corpus:
             first = np.searchsorted(self.dp_doc, self.dp_doc, side="left")
             slot = np.arange(len(self.dp_doc)) - first
             per_doc[self.dp_doc, slot] = self.pair_sums
-        doc_pairs = [list(combinations(a, 2)) for a in self.doc_annotators]
+        pairs_of: dict[tuple, list] = {}  # most documents share their annotators
+        doc_pairs = [pairs_of.get(a) or pairs_of.setdefault(a, list(combinations(a, 2)))
+                     for a in map(tuple, self.doc_annotators)]
         return self.doc_sums, per_doc, cross, doc_pairs
 
     def figures(

@@ -36,6 +36,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from annotator.metrics.types import Span
+from annotator.metrics.units import stable_order
 
 __all__ = [
     "CRITERIA",
@@ -126,9 +127,9 @@ def overlapping_pairs(a: SpanArrays, b: SpanArrays) -> tuple[np.ndarray, np.ndar
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if min(sa.min(), sb.min(), la.min(), lb.min()) < 0 or max(ea.max(), eb.max()) >> _LABEL_SHIFT:
         raise ValueError("offsets and labels must be non-negative, offsets below 2**42")
-    la, lb = la << _LABEL_SHIFT, lb << _LABEL_SHIFT
-    key_a, key_b = la | sa, lb | sb
-    order_a, order_b = np.argsort(key_a, kind="stable"), np.argsort(key_b, kind="stable")
+    high_a, high_b = la << _LABEL_SHIFT, lb << _LABEL_SHIFT
+    key_a, key_b = high_a | sa, high_b | sb
+    order_a, order_b = stable_order(la, key_a), stable_order(lb, key_b)
     order = np.concatenate([order_b, order_a])
     sorted_b, sorted_a = key_b[order_b], key_a[order_a]
     # For each span of a, the spans of b starting in [a.start, a.end); then for
@@ -138,8 +139,8 @@ def overlapping_pairs(a: SpanArrays, b: SpanArrays) -> tuple[np.ndarray, np.ndar
     # the one before ended), so owners are a's sorted spans, then b's.
     lo = np.concatenate([np.searchsorted(sorted_b, sorted_a, "left"),
                          np.searchsorted(sorted_a, sorted_b, "right") + n_b])
-    hi = np.concatenate([np.searchsorted(sorted_b, (la | ea)[order_a], "left"),
-                         np.searchsorted(sorted_a, (lb | eb)[order_b], "left") + n_b])
+    hi = np.concatenate([np.searchsorted(sorted_b, (high_a | ea)[order_a], "left"),
+                         np.searchsorted(sorted_a, (high_b | eb)[order_b], "left") + n_b])
     owners, at = _ranges(lo, hi)
     partners = order[at]
     from_a = owners < n_a

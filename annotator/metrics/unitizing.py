@@ -61,6 +61,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from annotator.metrics.units import stable_order
+
 __all__ = [
     "SectionSums",
     "UnitizingAgreement",
@@ -334,7 +336,8 @@ def _merge_overlaps(sec, rat, beg, fin):
     top_rat, top_beg = int(rat.max(initial=0)) + 1, int(beg.max(initial=0)) + 1
     if (int(sec.max(initial=0)) + 1) * top_rat * top_beg < 1 << 62 and not (
             len(sec) and min(sec.min(), rat.min(), beg.min()) < 0):
-        order = np.argsort((sec * top_rat + rat) * top_beg + beg, kind="stable")
+        major = sec * top_rat + rat
+        order = stable_order(major, major * top_beg + beg)
     else:
         order = np.lexsort((beg, rat, sec))
     sec, rat, beg, fin = sec[order], rat[order], beg[order], fin[order]

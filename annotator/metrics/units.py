@@ -27,6 +27,7 @@ __all__ = [
     "category_name",
     "covered_label_masks",
     "label_masks",
+    "stable_order",
     "unit_bounds",
     "unit_categories",
 ]
@@ -175,7 +176,7 @@ def covered_label_masks(
     # Each (label, annotator) its own stretch of n_units positions, labels outermost.
     group = span_labels[keep] * n_rows + np.asarray(span_rows, dtype=np.int64)[keep]
     begin, end = group * n_units + lo[keep], group * n_units + hi[keep]
-    order = np.argsort(begin, kind="stable")
+    order = stable_order(group, begin)
     begin, end = begin[order], end[order]
     reach = np.maximum.accumulate(end)
     begin[1:] = np.maximum(begin[1:], reach[:-1])
@@ -188,7 +189,8 @@ def covered_label_masks(
     flag = np.zeros(n_units, dtype=bool)
     flag[unit] = True
     units = np.flatnonzero(flag)
-    column = np.cumsum(flag) - 1
+    column = np.empty(n_units, dtype=np.int64)
+    column[units] = np.arange(len(units))
     target = position // n_units % n_rows * len(units) + column[unit]
     masks = np.zeros((n_rows, len(units)), dtype=np.int64)
     flat = masks.reshape(-1)
@@ -198,6 +200,22 @@ def covered_label_masks(
                                   strict=True):
         flat[target[first:last]] |= 1 << label
     return units, masks
+
+
+def stable_order(major: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` for a ``key`` that orders by ``major`` (small
+    non-negative integers) first.
+
+    The rows of one ``major`` value often come already in order of ``key`` (spans
+    by start, document after document): a stable sort by ``major`` alone, a radix
+    sort on 16 bits, then gives the same order; otherwise ``key`` is sorted.
+    """
+    if len(major) and major.min() >= 0 and major.max() < 1 << 15:
+        order = np.argsort(major.astype(np.int16), kind="stable")
+        ordered = key[order]
+        if (ordered[1:] >= ordered[:-1]).all():
+            return order
+    return np.argsort(key, kind="stable")
 
 
 def category_name(mask: int, labels: Sequence[str]) -> str:
