@@ -483,6 +483,10 @@ class _Corpus:
         shapes: dict[tuple, list[int]] = {}
         for g, pairs in enumerate(row_pairs):
             shapes.setdefault(tuple(pairs), []).append(g)
+        if any(len(set(self._pair_keys(pairs))) < len(pairs) for pairs in shapes):
+            # Two pairs whose keys read alike (annotators "a|b" and "c", "a" and "b|c"):
+            # a dict keeps one of them, a template would keep both.
+            return [json.dumps(f, allow_nan=False) for f in self.figures_by_document()], summary
         for pairs, rows in shapes.items():
             slots: list[tuple] = []
             template = _json_template(self._figure_tree(
@@ -572,11 +576,15 @@ class _Corpus:
             "rel_type": _nanmean(rel_type, axis=1),
         }
 
+    def _pair_keys(self, pairs) -> list[str]:
+        """The keys of annotator pairs in a document's figures: "a|b"."""
+        return [f"{self.annotators[i]}|{self.annotators[j]}" for i, j in pairs]
+
     def _figure_tree(self, value: Callable, pairs: list[tuple[int, int]]) -> dict[str, Any]:
         """One pool's figures, ``value(name, *index)`` giving each number of
         :meth:`_figure_values` (its first axis, the pool's, left out)."""
         lab, types = self.labels, self.types
-        keys = [f"{self.annotators[i]}|{self.annotators[j]}" for i, j in pairs]
+        keys = self._pair_keys(pairs)
         return {
             "krippendorff_alpha": {
                 "value": value("alpha"),

@@ -805,8 +805,10 @@ def _delete(row: Span | Relation, expected_version: int, user, *, kind: str,
         return
     with transaction.atomic():
         _bump(annotation_set=row.annotation_set, expected_version=expected_version)
-        # A span's relations go by the foreign keys' CASCADE, in the same DELETE.
-        if row.delete()[1].get(type(row)._meta.label, 0) != 1:
+        # A span's relations go by the foreign keys' CASCADE, in the same DELETE; only
+        # while the row is in the set, as on PostgreSQL.
+        deleted = type(row).objects.filter(pk=row.pk, annotation_set=row.annotation_set).delete()
+        if deleted[1].get(type(row)._meta.label, 0) != 1:
             raise WarrantError(_ALREADY_DELETED.format(what=type(row)._meta.verbose_name))
         _log(annotation_set=row.annotation_set, user=user, kind=kind, payload=payload)
 
@@ -1159,8 +1161,8 @@ def _take_away_sql() -> tuple[str, list[str], list[list]]:
     spans, relations = q(Span._meta.db_table), q(Relation._meta.db_table)
     columns, names, converters = select_columns(Span, "gone")
     sql = (
-        f"WITH links AS (DELETE FROM {relations} x WHERE x.source_id = ANY(%s)"
-        " OR x.target_id = ANY(%s) RETURNING x.*),"
+        f"WITH links AS (DELETE FROM {relations} x WHERE x.annotation_set_id = %s"
+        " AND (x.source_id = ANY(%s) OR x.target_id = ANY(%s)) RETURNING x.*),"
         f" gone AS (DELETE FROM {spans} x WHERE x.annotation_set_id = %s AND x.id = ANY(%s)"
         " RETURNING x.*)"
         f" SELECT {columns}, (SELECT json_agg(json_build_object('id', l.id, 'source',"
@@ -1177,7 +1179,7 @@ def _take_away(annotation_set: AnnotationSet, span_ids: list[int]) -> tuple[list
         sql, names, converters = _take_away_sql()
         ids = sorted(set(span_ids))
         with prepared_cursor() as cursor:
-            cursor.execute(sql, [ids, ids, annotation_set.pk, ids])
+            cursor.execute(sql, [annotation_set.pk, ids, ids, annotation_set.pk, ids])
             rows = cursor.fetchall()
         if len(rows) != len(ids):  # the caller's transaction undoes the DELETE
             raise WarrantError("cannot do that: a span it changed is gone")

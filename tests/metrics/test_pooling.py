@@ -63,6 +63,21 @@ def test_chunks_smaller_than_the_readers_own_chunks_of_documents(monkeypatch):
     assert_close(chunked(documents, (5, 10, 15)), expected)
 
 
+def test_annotators_whose_pair_keys_read_alike():
+    """Pairs ("x|y", "z") and ("x", "y|z") share the key "x|y|z" in a document's figures:
+    the chunks' figures keep one of them, as the one-process report's dicts do."""
+    documents = random_documents(5, n_documents=12, annotators=("x", "x|y", "y|z", "z"))
+    expected = agreement_figures("p", documents, n_resamples=50, seed=3)
+    names, labels, types = scope_of(documents, None)
+    parts = [chunk_sums(documents[a:a + 6], unit="token", annotators=names, labels=labels,
+                        types=types) for a in (0, 6)]
+    got = figures_from_chunks("p", parts, unit="token", annotators=names, labels=labels,
+                              types=types, n_resamples=50, seed=3)
+    assert_close(got, expected)
+    report, _ = got
+    assert "x|y|z" in report["by_document"][documents[0].id]["cohen_kappa"]["pairs"]
+
+
 def test_a_chosen_subset_of_annotators():
     documents = random_documents(4, n_documents=20, annotators=("ann", "ben", "cat", "dan"))
     chosen = ["cat", "ann"]

@@ -196,6 +196,22 @@ def test_deleting_what_is_gone_without_a_version_change_is_refused_and_changes_n
     assert AnnotationSet.objects.get(pk=aset.pk).version == 4
 
 
+def test_a_span_of_another_set_is_not_deleted_through_ones_own(aset, project, members):
+    """A span of another set, handed in as if it were in one's own: refused as gone, and
+    neither set changes."""
+    other = AnnotationSetFactory(document=DocumentFactory(project=project, text=TEXT + " More."),
+                                 annotator=members["annotator"])
+    foreign = make(other, "Claim", "Prices rose.")
+    foreign.annotation_set = aset
+    versions = (aset.version, other.version)
+    with pytest.raises(WarrantError, match="this span was already deleted"):
+        svc.span_delete(span=foreign, expected_version=aset.version)
+    assert Span.objects.filter(pk=foreign.pk, annotation_set=other).exists()
+    assert tuple(AnnotationSet.objects.filter(pk__in=(aset.pk, other.pk)).order_by(
+        "pk" if aset.pk < other.pk else "-pk").values_list("version", flat=True)) == versions
+    assert not AnnotationAction.objects.filter(annotation_set=aset).exists()
+
+
 def test_relation_create_refuses_a_type_the_schema_does_not_allow_and_says_why(aset, project):
     a = make(aset, "Evidence", "Exports fell by 40%")
     b = make(aset, "Evidence", "Prices rose.")
