@@ -418,10 +418,8 @@ def _span_create_sql() -> str:
     q = connection.ops.quote_name
     sets, spans = q(AnnotationSet._meta.db_table), q(Span._meta.db_table)
     return (
-        "WITH bumped AS ({bump}"
-        f" AND NOT EXISTS (SELECT 1 FROM {spans} x WHERE x.annotation_set_id = {sets}.id"
-        ' AND x.start = %s AND x."end" = %s AND x.label_id = %s)'
-        f" RETURNING {sets}.id, {sets}.version),"
+        "WITH bumped AS ({bump}" + _span_repeated_sql()
+        + f" RETURNING {sets}.id, {sets}.version),"
         f" span AS (INSERT INTO {spans} (annotation_set_id, label_id, start, \"end\", attributes,"
         " note, external_id, suggested_by, created_at)"
         " SELECT bumped.id, %s, %s, %s, %s::jsonb, %s, '', %s, %s FROM bumped RETURNING id),"
@@ -449,7 +447,7 @@ def _span_create_in_one_statement(*, annotation_set, label, start, end, expected
     the same reasons, with the same messages, as :func:`_bump` (which it checks first)."""
     now = timezone.now()
     row_id = _write_in_one_statement(annotation_set, expected_version, _span_create_sql(), [
-        start, end, label.pk,
+        start, end, label.pk, None,
         label.pk, start, end, json.dumps(attributes), note, suggested_by, now,
         _user_id(user), ActionKind.SPAN_CREATE.value, start, end, label.name, now,
     ], now, unless)
@@ -563,12 +561,14 @@ _SPAN_COLUMNS = 'label_id = %s, start = %s, "end" = %s, attributes = %s::jsonb, 
 
 @functools.cache
 def _span_repeated_sql() -> str:
-    """The condition that no other span of the set has a moved or relabelled span's label
-    on its boundaries (parameters: start, end, label, the span's id)."""
+    """The condition that no other span of the set has a new, moved or relabelled span's
+    label on its boundaries (parameters: start, end, label, the span's id, None for a new
+    one)."""
     q = connection.ops.quote_name
     sets, spans = q(AnnotationSet._meta.db_table), q(Span._meta.db_table)
     return (f" AND NOT EXISTS (SELECT 1 FROM {spans} x WHERE x.annotation_set_id = {sets}.id"
-            ' AND x.start = %s AND x."end" = %s AND x.label_id = %s AND x.id <> %s)')
+            ' AND x.start = %s AND x."end" = %s AND x.label_id = %s'
+            " AND x.id IS DISTINCT FROM %s)")
 
 
 @functools.cache
