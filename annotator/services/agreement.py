@@ -58,7 +58,7 @@ from functools import partial
 from itertools import islice
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -70,7 +70,9 @@ from annotator.models import (
     Document,
     JobStatus,
     Project,
+    Span,
 )
+from annotator.prepared import prepared_cursor
 from annotator.selectors.agreement import (
     agreement_chunk_columns,
     agreement_document_pks,
@@ -473,16 +475,12 @@ def _store_chunk(project_id: int, key: str, documents: int, sums: bytes,
     (``prepared_cursor``: server-side binding), not written into it as two megabytes of
     hexadecimal text for the database to parse back, as the ORM's client-side binding
     does: a chunk is stored in about 11 ms instead of 40."""
-    from django.db import connection
-
     try:
         with transaction.atomic():
             if connection.vendor != "postgresql":
                 AgreementChunk.objects.create(project_id=project_id, key=key,
                                               documents=documents, sums=sums, seconds=seconds)
                 return
-            from annotator.prepared import prepared_cursor
-
             now = timezone.now()
             with prepared_cursor() as cursor:
                 cursor.execute(_INSERT_CHUNK, [project_id, key, documents, sums, seconds,
@@ -727,11 +725,7 @@ def _stored_chunks(project_id: int, keys: list[str]):
     a transaction, so that PostgreSQL copied every chunk of the query into a
     temporary store before the first came back: the 11 chunks of 10,000 briefs are
     read in about 55 ms instead of 150-250 ms, and a run reads them four times."""
-    from django.db import connection
-
     if connection.vendor == "postgresql":
-        from annotator.prepared import prepared_cursor
-
         for key in keys:
             with prepared_cursor() as cursor, connection.wrap_database_errors:
                 cursor.cursor.execute(_SELECT_CHUNK, [project_id, key], binary=True)
@@ -752,8 +746,6 @@ def _write_ranks(run_id: int, project_id: int, keys: list[str], sizes: list[int]
     document's place by disagreement and in the report, in chunk order) from its chunks'
     figures (by COPY on PostgreSQL), a chunk at a time. Rows of an earlier attempt of
     the run are replaced."""
-    from django.db import connection
-
     from annotator.metrics.pooling import ChunkSums
 
     starts, at = {}, 0
@@ -794,7 +786,6 @@ def _report_positions(doc_ids: list[str]):
     order on PostgreSQL (length in bytes, then bytewise), the order of reading (the
     project's) elsewhere, as ``services.agreement_reports`` places a run's ranks."""
     import numpy as np
-    from django.db import connection
 
     if connection.vendor != "postgresql":
         return np.arange(len(doc_ids))
@@ -809,8 +800,6 @@ def _report_positions(doc_ids: list[str]):
 def _copy_ranks(run_id: int, rows: list[tuple]) -> None:
     """Insert ``rows`` (rank, position, external id, document id, values, figures as JSON)
     into the run's ranks by one COPY."""
-    from django.db import connection
-
     columns = ", ".join(f'"{AgreementDocumentRank._meta.get_field(name).column}"' for name in (
         "run", "rank", "position", "external_id", "document", "disagreement", "alpha",
         "span_f1", "relation_f1", "figures"))
@@ -843,7 +832,6 @@ def _defined(value: float) -> float | None:
 def _add_suggestion_split(report: dict, run: AgreementRun) -> None:
     """Figures split by spans from accepted suggestions and by hand (issue 16), when the
     run's sets have any of the first: ``report["suggestions"]``."""
-    from annotator.models import Span
     from annotator.selectors.suggestions import suggestion_split
 
     # Most projects have no accepted suggestion at all: one EXISTS over the project's
