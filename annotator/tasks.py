@@ -22,27 +22,21 @@ AGREEMENT_SOFT_TIME_LIMIT = 30 * 60
 AGREEMENT_HARD_TIME_LIMIT = AGREEMENT_SOFT_TIME_LIMIT + 5 * 60
 
 
-@shared_task(
-    name="annotator.tasks.agreement_run_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=AGREEMENT_SOFT_TIME_LIMIT,
-    time_limit=AGREEMENT_HARD_TIME_LIMIT,
-    ignore_result=True,
-)
+def _late_task(name: str, soft_time_limit: int = AGREEMENT_SOFT_TIME_LIMIT,
+               time_limit: int = AGREEMENT_HARD_TIME_LIMIT):
+    """A task that acknowledges late (see above) with these limits, its result ignored."""
+    return shared_task(name=name, acks_late=True, reject_on_worker_lost=True,
+                       soft_time_limit=soft_time_limit, time_limit=time_limit,
+                       ignore_result=True)
+
+
+@_late_task("annotator.tasks.agreement_run_task")
 def agreement_run_task(run_id: int) -> None:
     """Compute agreement run ``run_id`` (idempotent: a finished run is left alone)."""
     agreement_run_execute(run_id=run_id)
 
 
-@shared_task(
-    name="annotator.tasks.agreement_chunk_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=AGREEMENT_SOFT_TIME_LIMIT,
-    time_limit=AGREEMENT_HARD_TIME_LIMIT,
-    ignore_result=True,
-)
+@_late_task("annotator.tasks.agreement_chunk_task")
 def agreement_chunk_task(run_id: int, index: int) -> None:
     """Read chunk ``index`` of running run ``run_id`` (idempotent: a stored chunk is kept)."""
     from annotator.services.agreement import agreement_chunk_execute
@@ -50,14 +44,7 @@ def agreement_chunk_task(run_id: int, index: int) -> None:
     agreement_chunk_execute(run_id=run_id, index=index)
 
 
-@shared_task(
-    name="annotator.tasks.agreement_pool_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=AGREEMENT_SOFT_TIME_LIMIT,
-    time_limit=AGREEMENT_HARD_TIME_LIMIT,
-    ignore_result=True,
-)
+@_late_task("annotator.tasks.agreement_pool_task")
 def agreement_pool_task(run_id: int, ranks_queued: bool = False) -> None:
     """Pool the chunks of run ``run_id`` into its report (idempotent: a finished run stays);
     its documents' ranks too, unless ``agreement_ranks_task`` was queued for them."""
@@ -66,14 +53,7 @@ def agreement_pool_task(run_id: int, ranks_queued: bool = False) -> None:
     agreement_run_pool(run_id=run_id, ranks_queued=ranks_queued)
 
 
-@shared_task(
-    name="annotator.tasks.agreement_ranks_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=AGREEMENT_SOFT_TIME_LIMIT,
-    time_limit=AGREEMENT_HARD_TIME_LIMIT,
-    ignore_result=True,
-)
+@_late_task("annotator.tasks.agreement_ranks_task")
 def agreement_ranks_task(run_id: int) -> None:
     """Store the documents' ranks of run ``run_id`` beside its pooling (idempotent)."""
     from annotator.services.agreement import agreement_run_rank_documents
@@ -88,14 +68,7 @@ IMPORT_SOFT_TIME_LIMIT = AGREEMENT_SOFT_TIME_LIMIT
 IMPORT_HARD_TIME_LIMIT = AGREEMENT_HARD_TIME_LIMIT
 
 
-@shared_task(
-    name="annotator.tasks.import_job_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=IMPORT_SOFT_TIME_LIMIT,
-    time_limit=IMPORT_HARD_TIME_LIMIT,
-    ignore_result=True,
-)
+@_late_task("annotator.tasks.import_job_task", IMPORT_SOFT_TIME_LIMIT, IMPORT_HARD_TIME_LIMIT)
 def import_job_task(job_id: int) -> None:
     """Import job ``job_id``'s files (idempotent: one transaction, a finished job stays)."""
     from annotator.services.import_jobs import import_job_execute
@@ -112,14 +85,7 @@ EXPORT_SOFT_TIME_LIMIT = 30 * 60
 EXPORT_HARD_TIME_LIMIT = EXPORT_SOFT_TIME_LIMIT + 5 * 60
 
 
-@shared_task(
-    name="annotator.tasks.export_job_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=EXPORT_SOFT_TIME_LIMIT,
-    time_limit=EXPORT_HARD_TIME_LIMIT,
-    ignore_result=True,
-)
+@_late_task("annotator.tasks.export_job_task", EXPORT_SOFT_TIME_LIMIT, EXPORT_HARD_TIME_LIMIT)
 def export_job_task(job_id: int) -> None:
     """Build export job ``job_id`` (idempotent: a finished job is left alone)."""
     from annotator.services.export_jobs import export_job_execute
@@ -143,14 +109,8 @@ SUGGESTION_SOFT_TIME_LIMIT = AGREEMENT_SOFT_TIME_LIMIT
 SUGGESTION_HARD_TIME_LIMIT = AGREEMENT_HARD_TIME_LIMIT
 
 
-@shared_task(
-    name="annotator.tasks.suggestion_model_train_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=SUGGESTION_SOFT_TIME_LIMIT,
-    time_limit=SUGGESTION_HARD_TIME_LIMIT,
-    ignore_result=True,
-)
+@_late_task("annotator.tasks.suggestion_model_train_task", SUGGESTION_SOFT_TIME_LIMIT,
+            SUGGESTION_HARD_TIME_LIMIT)
 def suggestion_model_train_task(model_id: int) -> None:
     """Train suggestion model ``model_id`` (idempotent: a finished job is left alone)."""
     from annotator.services.suggestions import suggestion_model_train
